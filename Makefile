@@ -1,0 +1,28 @@
+# The two commands of the README: `make run` and `make test`. Both install any missing
+# Debian package first (deploy/install-deps.sh), then build with CMake into build/.
+BUILD  ?= build
+CONFIG ?= config/closeloop.toml
+JOBS   ?= $(shell nproc)
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+deps:
+	@deploy/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/bin/closeloopd --config $(CONFIG)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 600
+
+bench: build
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
