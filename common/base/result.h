@@ -1,0 +1,56 @@
+// Expected failures as values: an Error carries a stable code (part of the wire
+// protocol, see docs/protocol.md) and a message for people. Result<T> is either a
+// T or an Error. Exceptions from libraries are caught at the event-loop boundary
+// and turned into an Error; they never cross a worker's loop.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace closeloop {
+
+// Stable error codes. Clients branch on these; messages are for people.
+namespace errc {
+inline constexpr const char* kBadRequest = "bad_request";  // malformed frame or field type
+inline constexpr const char* kInvalid = "invalid";          // a field's value is not acceptable
+inline constexpr const char* kRefused = "refused";          // not allowed in the item's stage
+inline constexpr const char* kNotFound = "not_found";       // unknown item id
+inline constexpr const char* kForbidden = "forbidden";      // acting on another department's item
+inline constexpr const char* kUnavailable = "unavailable";  // no live worker for the verb (retryable)
+inline constexpr const char* kInTransit = "in_transit";     // item moving between stages (retryable)
+inline constexpr const char* kInternal = "internal";
+inline constexpr const char* kTimeout = "timeout";  // client side: no answer within the timeout
+}  // namespace errc
+
+struct Error {
+  std::string code;
+  std::string message;
+};
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}
+  Result(Error error) : v_(std::move(error)) {}
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() { return std::get<0>(v_); }
+  const T& value() const { return std::get<0>(v_); }
+  T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  const Error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+// For operations that return nothing but may fail.
+struct Done {};
+using Status = Result<Done>;
+inline Status ok_status() { return Done{}; }
+
+}  // namespace closeloop

@@ -1,0 +1,358 @@
+// Reads closeloop.toml with toml++ and validates it key by key. Every problem becomes
+// Error{errc::kInvalid, "<file>: <key>: <what> (line N)"}; the first problem wins.
+#include "config/config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
+#include <optional>
+#include <sstream>
+#include <string_view>
+
+namespace closeloop {
+namespace {
+
+// What is wrong with the file, or nothing.
+using Problem = std::optional<std::string>;
+using Keys = std::initializer_list<std::string_view>;
+
+const Keys kTopKeys = {
+    "endpoint", "backend", "data_dir", "department", "category",          "route",
+    "timing",   "sync",    "shards",   "batch_max",  "max_message_bytes", "log_level"};
+const Keys kTimingKeys = {"heartbeat_ms",  "liveness",      "reconnect_min_ms",  "reconnect_max_ms",
+                          "resend_min_ms", "resend_max_ms", "request_timeout_ms"};
+const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
+constexpr int64_t kMaxMs = 3'600'000;  // one hour: any timing above is surely a typo
+
+const char* type_name(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    default:
+      return "a date/time";
+  }
+}
+
+std::string line_of(const toml::node& n) {
+  auto line = n.source().begin.line;
+  return line ? " (line " + std::to_string(line) + ")" : "";
+}
+
+Problem wrong_type(const std::string& name, const toml::node& n, const std::string& expected) {
+  return name + ": expected " + expected + ", got " + type_name(n.type()) + line_of(n);
+}
+
+bool contains(Keys keys, std::string_view key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+// Typo protection: a misspelt key would otherwise be silently ignored.
+Problem check_keys(const toml::table& t, const std::string& prefix, Keys known) {
+  for (auto&& [key, node] : t) {
+    if (!contains(known, key.str()))
+      return "unknown key '" + prefix + std::string(key.str()) + "'" + line_of(node);
+  }
+  return {};
+}
+
+// Reads t[key] into *out if present; `name` is the key's full name for messages.
+Problem read_string(const toml::table& t, std::string_view key, const std::string& name,
+                    std::string* out) {
+  const toml::node* n = t.get(key);
+  if (!n) return {};
+  const auto* s = n->as_string();
+  if (!s) return wrong_type(name, *n, "a string");
+  if (s->get().empty()) return name + ": must not be empty" + line_of(*n);
+  *out = s->get();
+  return {};
+}
+
+Problem read_required_string(const toml::table& t, std::string_view key, const std::string& name,
+                             std::string* out) {
+  if (!t.get(key)) return name + ": missing";
+  return read_string(t, key, name, out);
+}
+
+template <typename Int>
+Problem read_int(const toml::table& t, std::string_view key, const std::string& name, int64_t lo,
+                 int64_t hi, Int* out) {
+  const toml::node* n = t.get(key);
+  if (!n) return {};
+  const auto* i = n->as_integer();
+  if (!i) return wrong_type(name, *n, "an integer");
+  int64_t v = i->get();
+  if (v < lo || v > hi) {
+    return name + ": must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+           ", got " + std::to_string(v) + line_of(*n);
+  }
+  *out = static_cast<Int>(v);
+  return {};
+}
+
+Problem read_bool(const toml::table& t, std::string_view key, bool* out) {
+  const toml::node* n = t.get(key);
+  if (!n) return {};
+  const auto* b = n->as_boolean();
+  if (!b) return wrong_type(std::string(key), *n, "true or false");
+  *out = b->get();
+  return {};
+}
+
+// Splits "tcp://host:port"; false unless it has that shape with a port in 1..65535.
+bool split_tcp(std::string_view ep, std::string* host, int* port) {
+  if (!ep.starts_with("tcp://")) return false;
+  ep.remove_prefix(6);
+  size_t colon = ep.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == ep.size()) return false;
+  std::string_view digits = ep.substr(colon + 1);
+  auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
+  if (digits.size() > 5 || !std::all_of(digits.begin(), digits.end(), digit)) return false;
+  *port = std::stoi(std::string(digits));
+  *host = std::string(ep.substr(0, colon));
+  return *port >= 1 && *port <= 65535;
+}
+
+Problem check_endpoint(const std::string& name, const std::string& ep) {
+  std::string host;
+  int port = 0;
+  if (ep.starts_with("ipc://") && ep.size() > 6) return {};
+  if (split_tcp(ep, &host, &port)) return {};
+  return name + ": expected tcp://host:port (port 1-65535) or ipc://path, got '" + ep + "'";
+}
+
+Problem read_endpoints(const toml::table& root, Config* c) {
+  if (auto p = read_required_string(root, "endpoint", "endpoint", &c->endpoint)) return p;
+  if (auto p = check_endpoint("endpoint", c->endpoint)) return p;
+  if (root.get("backend")) {
+    if (auto p = read_string(root, "backend", "backend", &c->backend)) return p;
+    if (auto p = check_endpoint("backend", c->backend)) return p;
+    if (c->backend == c->endpoint) return "backend: must differ from endpoint";
+    return {};
+  }
+  std::string host;
+  int port = 0;
+  if (!split_tcp(c->endpoint, &host, &port))
+    return "backend: required when endpoint is not tcp:// (cannot derive it from '" + c->endpoint +
+           "')";
+  if (port == 65535) return "backend: cannot derive port 65536 from endpoint; set backend";
+  c->backend = "tcp://" + host + ":" + std::to_string(port + 1);
+  return {};
+}
+
+Problem read_scalars(const toml::table& root, Config* c) {
+  if (auto p = read_endpoints(root, c)) return p;
+  if (auto p = read_required_string(root, "data_dir", "data_dir", &c->data_dir)) return p;
+  if (auto p = read_bool(root, "sync", &c->sync)) return p;
+  if (auto p = read_int(root, "max_message_bytes", "max_message_bytes", 1024, 64 << 20,
+                        &c->max_message_bytes))
+    return p;
+  if (auto p = read_int(root, "batch_max", "batch_max", 1, 65536, &c->batch_max)) return p;
+  if (const toml::node* n = root.get("shards")) {
+    if (!n->is_integer()) return wrong_type("shards", *n, "an integer");
+    if (n->as_integer()->get() != 1)
+      return "shards: only 1 shard per stage is supported for now" + line_of(*n);
+  }
+  if (auto p = read_string(root, "log_level", "log_level", &c->log_level)) return p;
+  if (!contains(kLogLevels, c->log_level))
+    return "log_level: expected trace, debug, info, warn or error, got '" + c->log_level + "'";
+  return {};
+}
+
+Problem read_timing(const toml::table& root, Timing* t) {
+  const toml::node* n = root.get("timing");
+  if (!n) return {};
+  const toml::table* tt = n->as_table();
+  if (!tt) return wrong_type("timing", *n, "a table [timing]");
+  if (auto p = check_keys(*tt, "timing.", kTimingKeys)) return p;
+  struct Field {
+    const char* key;
+    int* value;
+    int64_t max;
+  };
+  const Field fields[] = {{"heartbeat_ms", &t->heartbeat_ms, kMaxMs},
+                          {"liveness", &t->liveness, 100},
+                          {"reconnect_min_ms", &t->reconnect_min_ms, kMaxMs},
+                          {"reconnect_max_ms", &t->reconnect_max_ms, kMaxMs},
+                          {"resend_min_ms", &t->resend_min_ms, kMaxMs},
+                          {"resend_max_ms", &t->resend_max_ms, kMaxMs},
+                          {"request_timeout_ms", &t->request_timeout_ms, kMaxMs}};
+  for (const Field& f : fields) {
+    if (auto p = read_int(*tt, f.key, std::string("timing.") + f.key, 1, f.max, f.value)) return p;
+  }
+  if (t->reconnect_min_ms > t->reconnect_max_ms)
+    return "timing.reconnect_min_ms: must not exceed timing.reconnect_max_ms";
+  if (t->resend_min_ms > t->resend_max_ms)
+    return "timing.resend_min_ms: must not exceed timing.resend_max_ms";
+  return {};
+}
+
+bool valid_code(std::string_view s) {
+  auto ok = [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+  };
+  return !s.empty() && s.size() <= 32 && std::all_of(s.begin(), s.end(), ok);
+}
+
+Problem read_code(const toml::table& t, const std::string& name, std::string* code) {
+  if (auto p = read_required_string(t, "code", name + ".code", code)) return p;
+  if (!valid_code(*code))
+    return name + ".code: '" + *code + "' must be 1-32 characters of a-z, 0-9 and -" + line_of(t);
+  return {};
+}
+
+// Calls fn(table, "key[i]") for each table of the array of tables root[key].
+template <typename Fn>
+Problem for_each_table(const toml::table& root, const std::string& key, Fn fn) {
+  const toml::node* n = root.get(key);
+  if (!n) return {};
+  const toml::array* a = n->as_array();
+  if (!a) return wrong_type(key, *n, "an array of tables [[" + key + "]]");
+  for (size_t i = 0; i < a->size(); ++i) {
+    std::string name = key + "[" + std::to_string(i) + "]";
+    const toml::table* t = (*a)[i].as_table();
+    if (!t) return wrong_type(name, (*a)[i], "a table");
+    if (auto p = check_keys(*t, name + ".", Fn::kKeys)) return p;
+    if (auto p = fn(*t, name)) return p;
+  }
+  return {};
+}
+
+struct ReadDepartment {
+  Config* c;
+  static inline const Keys kKeys = {"code", "name"};
+  Problem operator()(const toml::table& t, const std::string& name) const {
+    Department d;
+    if (auto p = read_code(t, name, &d.code)) return p;
+    if (auto p = read_required_string(t, "name", name + ".name", &d.name)) return p;
+    if (c->find_department(d.code))
+      return name + ".code: duplicate department code '" + d.code + "'" + line_of(t);
+    c->departments.push_back(std::move(d));
+    return {};
+  }
+};
+
+struct ReadCategory {
+  Config* c;
+  static inline const Keys kKeys = {"code", "name"};
+  Problem operator()(const toml::table& t, const std::string& name) const {
+    Category k;
+    if (auto p = read_code(t, name, &k.code)) return p;
+    if (auto p = read_required_string(t, "name", name + ".name", &k.name)) return p;
+    auto same = [&](const Category& other) { return other.code == k.code; };
+    if (std::any_of(c->categories.begin(), c->categories.end(), same))
+      return name + ".code: duplicate category code '" + k.code + "'" + line_of(t);
+    c->categories.push_back(std::move(k));
+    return {};
+  }
+};
+
+struct ReadRoute {
+  Config* c;
+  static inline const Keys kKeys = {"category", "department"};
+  Problem operator()(const toml::table& t, const std::string& name) const {
+    Route r;
+    if (auto p = read_required_string(t, "category", name + ".category", &r.category)) return p;
+    if (auto p = read_required_string(t, "department", name + ".department", &r.department))
+      return p;
+    if (!c->find_department(r.department))
+      return name + ".department: unknown department '" + r.department + "'" + line_of(t);
+    if (!c->known_category(r.category))
+      return name + ".category: '" + r.category + "' is not a [[category]]" + line_of(t);
+    if (c->find_route(r.category))
+      return name + ".category: category '" + r.category + "' is already routed" + line_of(t);
+    c->routes.push_back(std::move(r));
+    return {};
+  }
+};
+
+Problem read_lists(const toml::table& root, Config* c) {
+  if (auto p = for_each_table(root, "department", ReadDepartment{c})) return p;
+  if (c->departments.empty()) return "department: at least one [[department]] is needed";
+  if (auto p = for_each_table(root, "category", ReadCategory{c})) return p;
+  return for_each_table(root, "route", ReadRoute{c});
+}
+
+Problem read_all(const toml::table& root, Config* c) {
+  if (auto p = check_keys(root, "", kTopKeys)) return p;
+  if (auto p = read_scalars(root, c)) return p;
+  if (auto p = read_timing(root, &c->timing)) return p;
+  return read_lists(root, c);
+}
+
+Problem parse_toml(std::string_view text, const std::string& origin, toml::table* out) {
+  auto describe = [](const toml::parse_error& e) {
+    return "line " + std::to_string(e.source().begin.line) + ", column " +
+           std::to_string(e.source().begin.column) + ": " + std::string(e.description());
+  };
+#if TOML_EXCEPTIONS
+  try {
+    *out = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    return describe(e);
+  }
+#else
+  toml::parse_result result = toml::parse(text, origin);
+  if (!result) return describe(result.error());
+  *out = std::move(result.table());
+#endif
+  return {};
+}
+
+}  // namespace
+
+const Department* Config::find_department(std::string_view code) const {
+  for (const Department& d : departments) {
+    if (d.code == code) return &d;
+  }
+  return nullptr;
+}
+
+const Route* Config::find_route(std::string_view category) const {
+  for (const Route& r : routes) {
+    if (r.category == category) return &r;
+  }
+  return nullptr;
+}
+
+bool Config::known_category(std::string_view code) const {
+  if (categories.empty()) return true;
+  return std::any_of(categories.begin(), categories.end(),
+                     [&](const Category& k) { return k.code == code; });
+}
+
+Result<Config> parse_config(std::string_view toml_text, const std::string& origin) {
+  toml::table root;
+  Config c;
+  Problem p = parse_toml(toml_text, origin, &root);
+  if (!p) p = read_all(root, &c);
+  if (p) return Error{errc::kInvalid, origin + ": " + *p};
+  return c;
+}
+
+Result<Config> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error{errc::kInvalid,
+                 path + ": cannot open config file: " + std::string(std::strerror(errno))};
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Error{errc::kInvalid, path + ": cannot read config file"};
+  return parse_config(text.str(), path);
+}
+
+}  // namespace closeloop

@@ -1,0 +1,40 @@
+#include "daemon/daemon.h"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+
+namespace closeloop {
+
+void setup_logging(const std::string& name, const std::string& level) {
+  auto logger = spdlog::stderr_logger_mt(name);
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %n[%P] %l: %v");
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+Config daemon_start(int argc, char** argv, const std::string& name) {
+  CLI::App app("closeloop " + name + " worker");
+  std::string config_path, log_level;
+  app.add_option("--config", config_path, "configuration file (TOML)")->required();
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error (default: from config)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    std::exit(rc == 0 ? 0 : 2);
+  }
+  auto config = load_config(config_path);
+  if (!config) {
+    std::cerr << name << ": " << config.error().message << "\n";
+    std::exit(2);
+  }
+  setup_logging(name, log_level.empty() ? config->log_level : log_level);
+  return std::move(*config);
+}
+
+}  // namespace closeloop

@@ -1,0 +1,17 @@
+// Start-up shared by every daemon: `<program> --config FILE [--log-level LEVEL]`.
+// Loads and validates the config and points logging at stderr (journald keeps it
+// under systemd). On a usage or config error it prints why and exits with 2.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+
+namespace closeloop {
+
+Config daemon_start(int argc, char** argv, const std::string& name);
+
+// The same logging set-up, for programs with their own arguments.
+void setup_logging(const std::string& name, const std::string& level);
+
+}  // namespace closeloop

@@ -1,0 +1,38 @@
+// Frames between the broker's backend ROUTER and a worker's DEALER (docs/protocol.md).
+// The first frame names the kind; the broker never decodes a payload it only carries,
+// except to answer `unavailable` when no worker serves the destination.
+//
+//   worker → broker                         broker → worker
+//   [ready][service]                        [req][route][payload]   a request to serve
+//   [hb]                                    [rep][payload]          reply to the worker's own req
+//   [req][service][payload]  ask a service  [hb]
+//   [rep][route][payload]    answer a req   [reregister]            "I don't know you": send ready
+#pragma once
+
+#include <zmq.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+
+namespace closeloop::backend {
+
+inline constexpr std::string_view kReady = "ready";
+inline constexpr std::string_view kHeartbeat = "hb";
+inline constexpr std::string_view kRequest = "req";
+inline constexpr std::string_view kReply = "rep";
+inline constexpr std::string_view kReregister = "reregister";
+
+inline std::string_view text(const zmq::message_t& m) {
+  return {static_cast<const char*>(m.data()), m.size()};
+}
+
+// Applies the options every closeloop socket carries: bounded message size, no linger
+// (crash-only: the outbox, not ZeroMQ's queues, holds what must not be lost).
+inline void harden(zmq::socket_t& s, const Config& config) {
+  s.set(zmq::sockopt::maxmsgsize, config.max_message_bytes);
+  s.set(zmq::sockopt::linger, 0);
+}
+
+}  // namespace closeloop::backend

@@ -1,0 +1,85 @@
+// The one place that builds LevelDB keys. Every worker has its own database under
+// data_dir/<worker>/ with this layout:
+//
+//   item/<id>                       current record of an item this worker holds
+//   event/<id>/<seq: 8 bytes BE>    audit events (the ledger: every event of every item)
+//   outbox/<pos: 8 bytes BE>        handoffs not yet acknowledged by their receiver
+//   seen/<from>/<hid: 8 bytes BE>   handoffs already applied here (deduplication)
+//   idem/<key>                      submit idempotency keys (intake)
+//   index/<name>/<value>/<id>       secondary indexes (ledger)
+//   incident/<id>/<seq: 8 bytes BE> handoffs refused on arrival, kept for ops to inspect
+//   meta/<name>                     counters and the schema version
+//
+// Numbers in keys are fixed-width big-endian so that byte order is numeric order.
+// Item ids and index values never contain '/', so prefixes cannot collide.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace closeloop::keys {
+
+inline void append_be64(std::string& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+}
+
+inline uint64_t read_be64(std::string_view bytes) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < bytes.size(); ++i)
+    v = v << 8 | static_cast<unsigned char>(bytes[i]);
+  return v;
+}
+
+inline std::string join(std::string_view a, std::string_view b) {
+  std::string k;
+  k.reserve(a.size() + b.size() + 1);
+  k.append(a).push_back('/');
+  k.append(b);
+  return k;
+}
+
+inline std::string item(std::string_view id) { return join("item", id); }
+
+inline std::string event_prefix(std::string_view id) { return join("event", id) + "/"; }
+inline std::string event(std::string_view id, uint64_t seq) {
+  std::string k = event_prefix(id);
+  append_be64(k, seq);
+  return k;
+}
+
+inline const std::string kOutboxPrefix = "outbox/";
+inline std::string outbox(uint64_t pos) {
+  std::string k = kOutboxPrefix;
+  append_be64(k, pos);
+  return k;
+}
+// The position of an outbox key.
+inline uint64_t outbox_pos(std::string_view key) {
+  return read_be64(key.substr(kOutboxPrefix.size()));
+}
+
+inline std::string seen(std::string_view from, uint64_t hid) {
+  std::string k = join("seen", from) + "/";
+  append_be64(k, hid);
+  return k;
+}
+
+inline std::string idempotency(std::string_view key) { return join("idem", key); }
+
+inline std::string index_prefix(std::string_view name, std::string_view value) {
+  return join(join("index", name), value) + "/";
+}
+inline std::string index(std::string_view name, std::string_view value, std::string_view id) {
+  return index_prefix(name, value).append(id);
+}
+
+inline std::string incident(std::string_view id, uint64_t seq) {
+  std::string k = join("incident", id) + "/";
+  append_be64(k, seq);
+  return k;
+}
+
+inline std::string meta(std::string_view name) { return join("meta", name); }
+
+}  // namespace closeloop::keys

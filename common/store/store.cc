@@ -1,0 +1,73 @@
+#include "store/store.h"
+
+#include <filesystem>
+
+namespace closeloop {
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) return Error{errc::kInternal, "cannot create " + path + ": " + ec.message()};
+  leveldb::Options options;
+  options.create_if_missing = true;
+  leveldb::DB* raw = nullptr;
+  leveldb::Status s = leveldb::DB::Open(options, path, &raw);
+  if (!s.ok()) return Error{errc::kInternal, "cannot open " + path + ": " + s.ToString()};
+  return std::unique_ptr<Store>(new Store(std::unique_ptr<leveldb::DB>(raw)));
+}
+
+std::optional<std::string> Store::get(const std::string& key) const {
+  std::string value;
+  if (db_->Get(leveldb::ReadOptions(), key, &value).ok()) return value;
+  return std::nullopt;
+}
+
+void Store::scan(std::string_view prefix,
+                 const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(leveldb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!fn(key, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+}
+
+Status Store::write(leveldb::WriteBatch* batch, bool sync) {
+  leveldb::WriteOptions options;
+  options.sync = sync;
+  leveldb::Status s = db_->Write(options, batch);
+  if (!s.ok()) return Error{errc::kInternal, "LevelDB write failed: " + s.ToString()};
+  return ok_status();
+}
+
+std::optional<std::string> Txn::get(const std::string& key) const {
+  if (auto it = pending_.find(key); it != pending_.end()) return it->second;
+  return store_.get(key);
+}
+
+void Txn::put(const std::string& key, std::string_view value) {
+  batch_.Put(key, leveldb::Slice(value.data(), value.size()));
+  pending_[key] = std::string(value);
+  durable_ = true;
+}
+
+void Txn::del(const std::string& key) {
+  del_lazily(key);
+  durable_ = true;
+}
+
+void Txn::del_lazily(const std::string& key) {
+  batch_.Delete(key);
+  pending_[key] = std::nullopt;
+}
+
+Status Txn::commit() {
+  if (pending_.empty()) return ok_status();
+  Status s = store_.write(&batch_, sync_ && durable_);
+  batch_.Clear();
+  pending_.clear();
+  durable_ = false;
+  return s;
+}
+
+}  // namespace closeloop

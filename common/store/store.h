@@ -1,0 +1,66 @@
+// A worker's LevelDB, and the transaction that a group commit assembles.
+//
+// Store owns the database (one process per database: LevelDB locks it). Txn
+// collects the writes of every message handled in one loop turn; reads through the
+// Txn see its own pending writes first, so two messages in the same batch see each
+// other. commit() writes everything in one WriteBatch, synced when the config says
+// so (the default). A failed write is fatal by design: LevelDB refuses all later
+// writes, so the worker exits and its supervisor restarts it (crash-only).
+// Not thread-safe; each worker uses its Store from its single loop thread.
+#pragma once
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "base/result.h"
+
+namespace closeloop {
+
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> open(const std::string& path);
+
+  std::optional<std::string> get(const std::string& key) const;
+  // Calls fn(key, value) for each key starting with prefix, in order, while it returns true.
+  void scan(std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  Status write(leveldb::WriteBatch* batch, bool sync);
+
+ private:
+  explicit Store(std::unique_ptr<leveldb::DB> db) : db_(std::move(db)) {}
+  std::unique_ptr<leveldb::DB> db_;
+};
+
+class Txn {
+ public:
+  // sync: whether durable changes are fsynced before commit() returns (config `sync`).
+  Txn(Store& store, bool sync) : store_(store), sync_(sync) {}
+
+  std::optional<std::string> get(const std::string& key) const;
+  void put(const std::string& key, std::string_view value);
+  void del(const std::string& key);
+  // A delete whose loss in a power cut is harmless (e.g. an acknowledged outbox
+  // entry: losing the delete only causes a duplicate send, which receivers ignore).
+  // A batch of only such changes is written without fsync.
+  void del_lazily(const std::string& key);
+  bool empty() const { return pending_.empty(); }
+  // The committed state, for scans (they do not see pending changes).
+  const Store& store() const { return store_; }
+  // Writes every pending change in one batch; the Txn is empty afterwards.
+  Status commit();
+
+ private:
+  Store& store_;
+  bool sync_;
+  bool durable_ = false;  // holds a change that must be synced
+  leveldb::WriteBatch batch_;
+  std::unordered_map<std::string, std::optional<std::string>> pending_;
+};
+
+}  // namespace closeloop

@@ -1,0 +1,164 @@
+#include "wire/codec.h"
+
+#include <new>
+
+#include "base/text.h"
+
+namespace closeloop::wire {
+
+Result<msgpack::object_handle> decode(const void* data, size_t size, const Limits& limits) {
+  const char* bytes = static_cast<const char*>(data);
+  size_t offset = 0;
+  try {
+    msgpack::unpack_limit limit(limits.max_array, limits.max_map, limits.max_str, limits.max_bin,
+                                0 /* no ext types */, limits.max_depth);
+    msgpack::object_handle handle = msgpack::unpack(bytes, size, offset, nullptr, nullptr, limit);
+    if (offset != size)
+      return Error{errc::kBadRequest, "trailing bytes after the message (" +
+                                          std::to_string(size - offset) + " bytes)"};
+    return handle;
+  } catch (const msgpack::insufficient_bytes&) {
+    return Error{errc::kBadRequest, "truncated MessagePack"};
+  } catch (const msgpack::depth_size_overflow&) {
+    return Error{errc::kBadRequest, "MessagePack nesting beyond limits"};
+  } catch (const msgpack::size_overflow&) {
+    return Error{errc::kBadRequest, "MessagePack sizes beyond limits"};
+  } catch (const msgpack::unpack_error& e) {
+    return Error{errc::kBadRequest, std::string("malformed MessagePack: ") + e.what()};
+  } catch (const std::bad_alloc&) {
+    return Error{errc::kBadRequest, "MessagePack claims more memory than allowed"};
+  } catch (const std::exception& e) {
+    return Error{errc::kBadRequest, std::string("undecodable message: ") + e.what()};
+  }
+}
+
+Fields::Fields(const msgpack::object& map, std::string_view what) : what_(what) {
+  if (map.type == msgpack::type::MAP)
+    map_ = &map;
+  else
+    fail(errc::kBadRequest, std::string(what) + " must be a map");
+}
+
+void Fields::fail(const std::string& code, const std::string& message) {
+  if (!error_) error_ = Error{code, message};
+}
+
+const msgpack::object* Fields::find(std::string_view key) const {
+  if (!map_) return nullptr;
+  const auto& m = map_->via.map;
+  for (uint32_t i = 0; i < m.size; ++i) {
+    const auto& k = m.ptr[i].key;
+    if (k.type == msgpack::type::STR && std::string_view(k.via.str.ptr, k.via.str.size) == key) {
+      const msgpack::object& v = m.ptr[i].val;
+      return v.type == msgpack::type::NIL ? nullptr : &v;
+    }
+  }
+  return nullptr;
+}
+
+std::optional<std::string> Fields::as_str(const msgpack::object& o, std::string_view key,
+                                          size_t max_chars) {
+  if (o.type != msgpack::type::STR) {
+    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be a string");
+    return std::nullopt;
+  }
+  std::string s(o.via.str.ptr, o.via.str.size);
+  if (!valid_utf8(s)) {
+    fail(errc::kBadRequest, what_ + "." + std::string(key) + " is not valid UTF-8");
+    return std::nullopt;
+  }
+  if (utf8_length(s) > max_chars) {
+    fail(errc::kInvalid, std::string(key) + " is longer than " + std::to_string(max_chars) +
+                             " characters");
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::string Fields::str(std::string_view key, size_t max_chars) {
+  auto v = opt_str(key, max_chars);
+  if (!v && ok()) fail(errc::kBadRequest, what_ + " lacks " + std::string(key));
+  return v.value_or("");
+}
+
+std::optional<std::string> Fields::opt_str(std::string_view key, size_t max_chars) {
+  const msgpack::object* o = find(key);
+  return o ? as_str(*o, key, max_chars) : std::nullopt;
+}
+
+uint64_t Fields::uint(std::string_view key) {
+  auto v = opt_uint(key);
+  if (!v && ok()) fail(errc::kBadRequest, what_ + " lacks " + std::string(key));
+  return v.value_or(0);
+}
+
+std::optional<uint64_t> Fields::opt_uint(std::string_view key) {
+  const msgpack::object* o = find(key);
+  if (!o) return std::nullopt;
+  if (o->type != msgpack::type::POSITIVE_INTEGER) {
+    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be a non-negative integer");
+    return std::nullopt;
+  }
+  return o->via.u64;
+}
+
+std::optional<bool> Fields::opt_bool(std::string_view key) {
+  const msgpack::object* o = find(key);
+  if (!o) return std::nullopt;
+  if (o->type != msgpack::type::BOOLEAN) {
+    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be a boolean");
+    return std::nullopt;
+  }
+  return o->via.boolean;
+}
+
+std::optional<std::vector<std::string>> Fields::opt_str_list(std::string_view key,
+                                                             size_t max_items, size_t max_chars) {
+  const msgpack::object* o = find(key);
+  if (!o) return std::nullopt;
+  if (o->type != msgpack::type::ARRAY || o->via.array.size > max_items) {
+    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be an array of at most " +
+                                std::to_string(max_items) + " strings");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < o->via.array.size; ++i) {
+    auto s = as_str(o->via.array.ptr[i], key, max_chars);
+    if (!s) return std::nullopt;
+    out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+const msgpack::object* Fields::opt_map(std::string_view key) {
+  const msgpack::object* o = find(key);
+  if (o && o->type != msgpack::type::MAP) {
+    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be a map");
+    return nullptr;
+  }
+  return o;
+}
+
+namespace {
+const msgpack::object& empty_object() {
+  static const msgpack::object nil;
+  return nil;
+}
+}  // namespace
+
+const msgpack::object& Fields::map(std::string_view key) {
+  const msgpack::object* o = opt_map(key);
+  if (!o && ok()) fail(errc::kBadRequest, what_ + " lacks " + std::string(key));
+  return o ? *o : empty_object();
+}
+
+const msgpack::object& Fields::array(std::string_view key) {
+  const msgpack::object* o = find(key);
+  if (!o || o->type != msgpack::type::ARRAY) {
+    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be an array");
+    return empty_object();
+  }
+  return *o;
+}
+
+}  // namespace closeloop::wire

@@ -1,0 +1,106 @@
+#include "wire/message.h"
+
+namespace closeloop::wire {
+
+std::string_view service_for(std::string_view type) {
+  for (const Route& r : kRoutes)
+    if (r.type == type) return r.service;
+  return {};
+}
+
+namespace {
+
+// Reads {v, type, id}; the caller reads the rest.
+bool read_header(Fields& f, std::string* type, uint64_t* id) {
+  auto v = f.opt_uint("v");
+  if (f.ok() && v != kVersion)
+    f.fail(errc::kBadRequest, "unsupported protocol version (this service speaks v=1)");
+  *type = f.str("type", 32);
+  *id = f.uint("id");
+  return f.ok();
+}
+
+}  // namespace
+
+Result<Request> decode_request(const void* data, size_t size, const Limits& limits) {
+  auto decoded = decode(data, size, limits);
+  if (!decoded) return decoded.error();
+  Request req;
+  req.handle = std::move(*decoded);
+  Fields f(req.handle.get(), "message");
+  read_header(f, &req.type, &req.id);
+  req.actor = f.opt_str("actor", 64).value_or("");
+  req.body = f.map("body");
+  if (!f.ok()) return f.error();
+  return req;
+}
+
+Result<Reply> decode_reply(const void* data, size_t size, const Limits& limits) {
+  auto decoded = decode(data, size, limits);
+  if (!decoded) return decoded.error();
+  Reply rep;
+  rep.handle = std::move(*decoded);
+  Fields f(rep.handle.get(), "reply");
+  std::string type;
+  read_header(f, &type, &rep.id);
+  rep.ok = f.opt_bool("ok").value_or(false);
+  if (rep.ok) {
+    rep.body = f.map("body");
+  } else if (const msgpack::object* e = f.opt_map("error")) {
+    Fields ef(*e, "reply.error");
+    rep.error = {ef.str("code", 64), ef.str("message")};
+    if (!ef.ok()) return ef.error();
+  } else {
+    f.fail(errc::kBadRequest, "reply has neither ok nor error");
+  }
+  if (f.ok() && type != "reply") f.fail(errc::kBadRequest, "expected a reply, got " + type);
+  if (!f.ok()) return f.error();
+  return rep;
+}
+
+std::string encode_request(std::string_view type, uint64_t id, std::string_view actor,
+                           std::string_view body) {
+  MapBuilder m;
+  m.add("v", kVersion).add("type", type).add("id", id);
+  if (!actor.empty()) m.add("actor", actor);
+  return m.add_raw("body", body).finish();
+}
+
+std::string encode_reply(uint64_t id, std::string_view body) {
+  return MapBuilder()
+      .add("v", kVersion)
+      .add("type", "reply")
+      .add("id", id)
+      .add("ok", true)
+      .add_raw("body", body)
+      .finish();
+}
+
+std::string encode_error(uint64_t id, const Error& error) {
+  std::string err = MapBuilder().add("code", error.code).add("message", error.message).finish();
+  return MapBuilder()
+      .add("v", kVersion)
+      .add("type", "reply")
+      .add("id", id)
+      .add("ok", false)
+      .add_raw("error", err)
+      .finish();
+}
+
+MapBuilder& MapBuilder::add_raw(std::string_view key, std::string_view encoded) {
+  packer_.pack(key);
+  pack_raw(pairs_, encoded);
+  ++count_;
+  return *this;
+}
+
+std::string MapBuilder::finish() const {
+  Buffer out;
+  Packer(out).pack_map(count_);
+  pack_raw(out, view(pairs_));
+  return std::string(view(out));
+}
+
+std::string empty_map() { return MapBuilder().finish(); }
+
+}  // namespace closeloop::wire

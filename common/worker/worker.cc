@@ -1,0 +1,411 @@
+#include "worker/worker.h"
+
+#include <spdlog/spdlog.h>
+#include <zmq_addon.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "net/backend.h"
+#include "store/keys.h"
+
+namespace closeloop {
+
+namespace {
+constexpr size_t kMaxEntriesPerMessage = 256;
+constexpr size_t kMaxBytesPerMessage = 256 * 1024;
+constexpr size_t kResendWindow = 1024;  // most entries resent to one destination at a time
+constexpr int kPollMs = 50;
+}  // namespace
+
+int64_t monotonic_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+struct Worker::Lane {
+  std::set<uint64_t> unacked;
+  std::vector<uint64_t> fresh;  // committed this turn, not sent yet
+  int backoff_ms = 0;
+  int64_t next_check_ms = 0;
+};
+
+// ---- Context ----
+
+Txn& Context::txn() { return *worker_.txn_; }
+const Config& Context::config() const { return worker_.config_; }
+const std::string& Context::name() const { return worker_.name_; }
+
+void Context::hand_off(std::string_view to, std::string entry) {
+  uint64_t pos = worker_.next_pos_++;
+  std::string record = wire::MapBuilder().add("to", to).add_raw("entry", entry).finish();
+  txn().put(keys::outbox(pos), record);
+  std::string next;
+  keys::append_be64(next, worker_.next_pos_);
+  txn().put(keys::meta("next_pos"), next);
+  worker_.add_to_outbox(pos, std::string(to), std::move(entry));
+  worker_.lane(std::string(to)).fresh.push_back(pos);
+  handed_off_.push_back(pos);
+}
+
+void Context::reply(std::string body) { reply_ = wire::encode_reply(target_.id, body); }
+
+void Context::fail(Error error) { reply_ = wire::encode_error(target_.id, error); }
+
+void Context::after_commit(std::function<void(Context&)> fn) {
+  worker_.after_commit_.emplace_back(target_, std::move(fn));
+}
+
+void Context::ask(std::string_view service, std::string_view type, std::string body, AskFn fn) {
+  uint64_t id = worker_.next_request_id();
+  std::string payload = wire::encode_request(type, id, worker_.name_, body);
+  worker_.asks_[id] = {std::move(fn), target_,
+                       monotonic_ms() + worker_.config_.timing.request_timeout_ms};
+  worker_.send({backend::kRequest, service, payload});
+}
+
+// ---- Worker: start-up ----
+
+Worker::Worker(const Config& config, std::string name, Service& service)
+    : config_(config), name_(std::move(name)), service_(service), zmq_(1) {}
+
+Worker::~Worker() = default;
+
+Worker::Lane& Worker::lane(const std::string& to) {
+  auto& l = lanes_[to];
+  if (!l) {
+    l = std::make_unique<Lane>();
+    l->backoff_ms = config_.timing.resend_min_ms;
+  }
+  return *l;
+}
+
+void Worker::add_to_outbox(uint64_t pos, std::string to, std::string entry) {
+  lane(to).unacked.insert(pos);
+  outbox_[pos] = {std::move(to), std::move(entry), 0};
+}
+
+Status Worker::open() {
+  auto path = std::filesystem::path(config_.data_dir) / name_;
+  auto store = Store::open(path.string());
+  if (!store) return store.error();
+  store_ = std::move(*store);
+  txn_ = std::make_unique<Txn>(*store_, config_.sync);
+  if (auto next = store_->get(keys::meta("next_pos"))) next_pos_ = keys::read_be64(*next);
+  // Start-up is recovery: every unacknowledged handoff is sent again.
+  store_->scan(keys::kOutboxPrefix, [&](std::string_view key, std::string_view value) {
+    auto decoded = wire::decode(value.data(), value.size());
+    if (!decoded) return true;
+    wire::Fields f(decoded->get(), "outbox entry");
+    std::string to = f.str("to", 32);
+    wire::Buffer entry;
+    msgpack::pack(entry, f.map("entry"));
+    if (!f.ok()) return true;
+    uint64_t pos = keys::outbox_pos(key);
+    lane(to).fresh.push_back(pos);
+    add_to_outbox(pos, to, std::string(wire::view(entry)));
+    next_pos_ = std::max(next_pos_, pos + 1);
+    return true;
+  });
+  service_.on_start(*store_);
+  spdlog::info("{}: opened {} ({} handoffs waiting)", name_, path.string(), outbox_.size());
+  return ok_status();
+}
+
+void Worker::connect() {
+  broker_ = std::make_unique<zmq::socket_t>(zmq_, zmq::socket_type::dealer);
+  backend::harden(*broker_, config_);
+  // Messages queue until the connection is up (so `ready` goes out at once), within a
+  // bound: what is lost beyond it is resent from the outbox or retried by clients.
+  broker_->set(zmq::sockopt::sndhwm, 10000);
+  broker_->set(zmq::sockopt::rcvhwm, 100000);
+  broker_->connect(config_.backend);
+  last_heard_ms_ = monotonic_ms();
+  send({backend::kReady, name_});
+}
+
+int Worker::run(int signal_fd) {
+  if (Status s = open(); !s) {
+    spdlog::critical("{}: {}", name_, s.error().message);
+    return 1;
+  }
+  connect();
+  while (turn(signal_fd)) {
+  }
+  return txn_ ? 0 : 1;
+}
+
+// ---- Worker: one loop turn ----
+
+bool Worker::turn(int signal_fd) {
+  zmq::pollitem_t items[] = {{static_cast<void*>(*broker_), 0, ZMQ_POLLIN, 0},
+                             {nullptr, signal_fd, ZMQ_POLLIN, 0}};
+  zmq::poll(items, 2, std::chrono::milliseconds(kPollMs));
+  if (items[1].revents & ZMQ_POLLIN) {
+    spdlog::info("{}: stopping on signal", name_);
+    return false;
+  }
+  std::vector<zmq::message_t> frames;
+  for (int n = 0; n < config_.batch_max; ++n) {
+    frames.clear();
+    if (!zmq::recv_multipart(*broker_, std::back_inserter(frames), zmq::recv_flags::dontwait))
+      break;
+    last_heard_ms_ = monotonic_ms();
+    reconnect_delay_ms_ = 0;
+    receive(frames);
+  }
+  if (!commit()) return false;
+  // Reads that must see this turn's writes, then whatever they wrote (nothing, normally).
+  auto deferred = std::move(after_commit_);
+  after_commit_.clear();
+  for (auto& [target, fn] : deferred) {
+    Context ctx(*this, target);
+    fn(ctx);
+    settle(ctx);
+  }
+  if (!commit()) return false;
+  flush();
+  return true;
+}
+
+bool Worker::commit() {
+  if (Status s = txn_->commit(); !s) {
+    // LevelDB refuses every write after a failed one: crash-only, the supervisor restarts us.
+    spdlog::critical("{}: {}; exiting", name_, s.error().message);
+    txn_.reset();
+    return false;
+  }
+  return true;
+}
+
+void Worker::receive(std::vector<zmq::message_t>& frames) {
+  std::string_view kind = frames.empty() ? "" : backend::text(frames[0]);
+  if (kind == backend::kRequest && frames.size() == 3) {
+    serve(std::string(backend::text(frames[1])), frames[2]);
+  } else if (kind == backend::kReply && frames.size() == 2) {
+    take_reply(frames[1]);
+  } else if (kind == backend::kReregister) {
+    send({backend::kReady, name_});
+  } else if (kind != backend::kHeartbeat) {
+    spdlog::warn("{}: ignoring unexpected frames from the broker", name_);
+  }
+}
+
+void Worker::serve(const std::string& route, const zmq::message_t& payload) {
+  wire::Limits limits;
+  limits.max_array = kResendWindow * 4;
+  auto request = wire::decode_request(payload.data(), payload.size(), limits);
+  if (!request) {
+    ready_.emplace_back(ReplyTarget{route, 0}, wire::encode_error(0, request.error()));
+    return;
+  }
+  ReplyTarget target{route, request->id};
+  if (request->type == "handoff") return accept_handoff(std::move(target), *request);
+  Context ctx(*this, std::move(target));
+  service_.on_request(ctx, *request);
+  settle(ctx);
+}
+
+void Worker::accept_handoff(ReplyTarget target, const wire::Request& request) {
+  Context ctx(*this, std::move(target));
+  wire::Fields f(request.body, "handoff");
+  std::string from = f.str("from", 32);
+  const msgpack::object& entries = f.array("entries");
+  if (f.ok() && (from.empty() || from.find('/') != std::string::npos))
+    f.fail(errc::kBadRequest, "handoff.from must be a worker name");
+  if (!f.ok()) {
+    ctx.fail(f.error());
+  } else {
+    for (uint32_t i = 0; i < entries.via.array.size; ++i)
+      apply_entry(ctx, from, entries.via.array.ptr[i]);
+    ctx.reply(wire::MapBuilder().add("count", entries.via.array.size).finish());
+  }
+  settle(ctx);
+}
+
+// Applies one handoff entry at most once. Its seen/ marker remembers the handoffs the
+// entry caused, so that a duplicate is acknowledged only when those are done too.
+void Worker::apply_entry(Context& ctx, const std::string& from, const msgpack::object& entry) {
+  wire::Fields f(entry, "handoff entry");
+  uint64_t hid = f.uint("hid");
+  const msgpack::object& data = f.map("entry");
+  if (!f.ok()) {
+    spdlog::error("{}: dropping a malformed handoff entry from {}: {}", name_, from,
+                  f.error().message);
+    return;
+  }
+  std::string seen_key = keys::seen(from, hid);
+  if (auto seen = txn_->get(seen_key)) {
+    for (size_t i = 0; i + 8 <= seen->size(); i += 8)
+      ctx.handed_off_.push_back(keys::read_be64(std::string_view(*seen).substr(i, 8)));
+    return;
+  }
+  size_t before = ctx.handed_off_.size();
+  service_.on_handoff(ctx, from, data);
+  std::string caused;
+  for (size_t i = before; i < ctx.handed_off_.size(); ++i)
+    keys::append_be64(caused, ctx.handed_off_[i]);
+  txn_->put(seen_key, caused);
+}
+
+void Worker::take_reply(const zmq::message_t& payload) {
+  auto reply = wire::decode_reply(payload.data(), payload.size());
+  if (!reply) return spdlog::warn("{}: undecodable reply: {}", name_, reply.error().message);
+  if (auto it = in_flight_.find(reply->id); it != in_flight_.end()) {
+    if (reply->ok) {
+      for (uint64_t pos : it->second.positions) acknowledged(pos);
+    } else if (reply->error.code != errc::kUnavailable) {
+      spdlog::warn("{}: handoff refused: {}", name_, reply->error.message);
+    }
+    in_flight_.erase(it);
+  } else if (auto ask = asks_.find(reply->id); ask != asks_.end()) {
+    Ask a = std::move(ask->second);
+    asks_.erase(ask);
+    Context ctx(*this, a.target);
+    Result<wire::Reply> result(std::move(*reply));
+    a.fn(ctx, result);
+    settle(ctx);
+  }
+}
+
+void Worker::acknowledged(uint64_t pos) {
+  auto it = outbox_.find(pos);
+  if (it == outbox_.end()) return;
+  Lane& l = lane(it->second.to);
+  l.unacked.erase(pos);
+  l.backoff_ms = config_.timing.resend_min_ms;
+  outbox_.erase(it);
+  txn_->del_lazily(keys::outbox(pos));
+  auto w = waiters_.find(pos);
+  if (w == waiters_.end()) return;
+  for (uint64_t id : w->second) {
+    auto waiting = waiting_.find(id);
+    if (waiting != waiting_.end() && --waiting->second.pending == 0) {
+      ready_.emplace_back(waiting->second.target, std::move(waiting->second.payload));
+      waiting_.erase(waiting);
+    }
+  }
+  waiters_.erase(w);
+}
+
+// Turns a context's reply into one sent after commit, once its handoffs are acknowledged.
+void Worker::settle(Context& ctx) {
+  if (!ctx.reply_) return;
+  std::vector<uint64_t> pending;
+  for (uint64_t pos : ctx.handed_off_)
+    if (outbox_.count(pos)) pending.push_back(pos);
+  if (pending.empty()) {
+    ready_.emplace_back(ctx.target_, std::move(*ctx.reply_));
+    return;
+  }
+  uint64_t id = ++obligation_ids_;
+  waiting_[id] = {ctx.target_, std::move(*ctx.reply_), pending.size()};
+  for (uint64_t pos : pending) waiters_[pos].push_back(id);
+}
+
+// ---- Worker: after commit ----
+
+void Worker::flush() {
+  for (auto& [target, payload] : ready_) send({backend::kReply, target.route, payload});
+  ready_.clear();
+  int64_t now = monotonic_ms();
+  for (auto& [to, l] : lanes_) {
+    if (!l->fresh.empty()) send_lane(to, *l, false);
+    if (now >= l->next_check_ms) {
+      send_lane(to, *l, true);
+      l->next_check_ms = now + l->backoff_ms;
+    }
+  }
+  expire_asks();
+  keep_alive();
+}
+
+// Sends this turn's new entries (resend=false) or the oldest entries that have waited
+// longer than the lane's backoff for an ack (resend=true), in messages of bounded size.
+void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
+  int64_t now = monotonic_ms();
+  std::vector<uint64_t> chosen;
+  if (resend) {
+    for (uint64_t pos : l.unacked) {
+      if (chosen.size() >= kResendWindow) break;
+      if (now - outbox_[pos].sent_ms >= l.backoff_ms) chosen.push_back(pos);
+    }
+    if (chosen.empty()) return;
+    spdlog::debug("{}: resending {} handoffs to {}", name_, chosen.size(), to);
+    l.backoff_ms = std::min(l.backoff_ms * 2, config_.timing.resend_max_ms);
+  } else {
+    chosen.swap(l.fresh);
+  }
+  for (size_t i = 0; i < chosen.size();) {
+    wire::Buffer entries;
+    wire::Packer pk(entries);
+    std::vector<uint64_t> batch;
+    size_t bytes = 0;
+    for (; i < chosen.size() && batch.size() < kMaxEntriesPerMessage && bytes < kMaxBytesPerMessage;
+         ++i) {
+      Unacked& u = outbox_[chosen[i]];
+      u.sent_ms = now;
+      bytes += u.entry.size();
+      batch.push_back(chosen[i]);
+    }
+    pk.pack_array(batch.size());
+    for (uint64_t pos : batch)
+      wire::pack_raw(entries,
+                     wire::MapBuilder().add("hid", pos).add_raw("entry", outbox_[pos].entry).finish());
+    std::string body =
+        wire::MapBuilder().add("from", name_).add_raw("entries", wire::view(entries)).finish();
+    uint64_t id = next_request_id();
+    in_flight_[id] = {std::move(batch), now + config_.timing.resend_max_ms};
+    send({backend::kRequest, to, wire::encode_request("handoff", id, name_, body)});
+  }
+}
+
+void Worker::expire_asks() {
+  int64_t now = monotonic_ms();
+  std::erase_if(in_flight_, [&](const auto& kv) { return kv.second.deadline_ms < now; });
+  std::vector<uint64_t> expired;
+  for (auto& [id, ask] : asks_)
+    if (ask.deadline_ms < now) expired.push_back(id);
+  for (uint64_t id : expired) {
+    Ask a = std::move(asks_[id]);
+    asks_.erase(id);
+    Context ctx(*this, a.target);
+    Result<wire::Reply> timeout(Error{errc::kUnavailable, "no answer in time"});
+    a.fn(ctx, timeout);
+    settle(ctx);
+  }
+  if (!expired.empty()) commit();
+}
+
+// Heartbeats the Paranoid Pirate way: any traffic counts; after `liveness` silent
+// intervals the broker is presumed dead and the socket is remade, with backoff.
+void Worker::keep_alive() {
+  int64_t now = monotonic_ms();
+  const Timing& t = config_.timing;
+  if (now - last_heard_ms_ > static_cast<int64_t>(t.heartbeat_ms) * t.liveness) {
+    reconnect_delay_ms_ = reconnect_delay_ms_ == 0
+                              ? t.reconnect_min_ms
+                              : std::min(reconnect_delay_ms_ * 2, int64_t{t.reconnect_max_ms});
+    spdlog::warn("{}: broker silent for {} ms, reconnecting (next try in {} ms)", name_,
+                 now - last_heard_ms_, reconnect_delay_ms_);
+    connect();
+    last_heard_ms_ = now + reconnect_delay_ms_;
+    in_flight_.clear();
+  }
+  if (now - last_sent_ms_ >= t.heartbeat_ms) send({backend::kHeartbeat});
+}
+
+bool Worker::send(std::initializer_list<std::string_view> frames) {
+  std::vector<zmq::const_buffer> parts;
+  for (auto f : frames) parts.push_back(zmq::buffer(f.data(), f.size()));
+  last_sent_ms_ = monotonic_ms();
+  try {
+    return zmq::send_multipart(*broker_, parts, zmq::send_flags::dontwait).has_value();
+  } catch (const zmq::error_t& e) {
+    spdlog::warn("{}: send failed: {}", name_, e.what());
+    return false;
+  }
+}
+
+}  // namespace closeloop

@@ -1,0 +1,163 @@
+// The engine every worker runs: one thread, one LevelDB, one DEALER to the broker.
+//
+// Each loop turn: poll; take every message already waiting (up to batch_max) and
+// hand it to the Service, which writes into one Txn; commit that Txn in one synced
+// WriteBatch (group commit); only then send replies and handoffs. So an ack always
+// means "on disk", and concurrent commands share one fsync.
+//
+// Handoffs use a transactional outbox: Context::hand_off() writes outbox/<pos> in the
+// same batch as the state change. After the commit the relay sends it to the
+// destination service (through the broker) and resends, with backoff, until the
+// receiver acknowledges; then the entry is deleted. A receiver applies each entry at
+// most once (seen/<from>/<pos>) and acknowledges duplicates again.
+//
+// A reply waits until every handoff its command produced has been acknowledged, so
+// a client that got an ack finds the item at the next stage and in the ledger
+// (read-your-writes, docs/architecture.md). The same holds for handoff acks: a
+// receiver that hands an item on (dispatch's routing) acks only when that is done.
+#pragma once
+
+#include <zmq.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "store/store.h"
+#include "wire/message.h"
+
+namespace closeloop {
+
+class Worker;
+
+// Where a reply goes: a broker route and the request's correlation id.
+struct ReplyTarget {
+  std::string route;
+  uint64_t id = 0;
+};
+
+// What one message may do, inside the current group commit. Nothing it queues leaves
+// the process before the commit.
+class Context {
+ public:
+  using AskFn = std::function<void(Context&, Result<wire::Reply>&)>;
+
+  Context(Worker& worker, ReplyTarget target) : worker_(worker), target_(std::move(target)) {}
+
+  Txn& txn();
+  const Config& config() const;
+  const std::string& name() const;  // this worker's service name
+
+  // Queues `entry` (an encoded map) for service `to`, durably with this commit.
+  void hand_off(std::string_view to, std::string entry);
+  // Answers the request; sent once committed and once every hand_off() is acknowledged.
+  void reply(std::string body);
+  void fail(Error error);
+  // Runs fn after this turn's commit, with a context replying to the same target
+  // (for reads that must see everything this turn wrote). fn must not write.
+  void after_commit(std::function<void(Context&)> fn);
+  // Sends a request to another service; fn runs with its reply, or an error if none
+  // comes within the request timeout.
+  void ask(std::string_view service, std::string_view type, std::string body, AskFn fn);
+
+ private:
+  friend class Worker;
+  Worker& worker_;
+  ReplyTarget target_;
+  std::vector<uint64_t> handed_off_;
+  std::optional<std::string> reply_;
+};
+
+// A worker's behaviour. Called on the loop thread.
+class Service {
+ public:
+  virtual ~Service() = default;
+  virtual void on_start(Store& store) {}
+  virtual void on_request(Context& ctx, const wire::Request& request) = 0;
+  // One entry of a handoff from `from`. Each entry reaches this at most once.
+  virtual void on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) = 0;
+};
+
+class Worker {
+ public:
+  Worker(const Config& config, std::string name, Service& service);
+  ~Worker();
+  // Runs until a signal arrives on signal_fd (0) or storage fails (1).
+  int run(int signal_fd);
+
+ private:
+  friend class Context;
+  struct Lane;  // handoffs to one destination
+  struct Waiting {
+    ReplyTarget target;
+    std::string payload;
+    size_t pending = 0;
+  };
+  struct Ask {
+    Context::AskFn fn;
+    ReplyTarget target;
+    int64_t deadline_ms = 0;
+  };
+
+  Status open();
+  void connect();
+  bool turn(int signal_fd);
+  void receive(std::vector<zmq::message_t>& frames);
+  void serve(const std::string& route, const zmq::message_t& payload);
+  void accept_handoff(ReplyTarget target, const wire::Request& request);
+  void apply_entry(Context& ctx, const std::string& from, const msgpack::object& entry);
+  void take_reply(const zmq::message_t& payload);
+  void settle(Context& ctx);
+  void acknowledged(uint64_t pos);
+  bool commit();
+  void flush();
+  void send_lane(const std::string& to, Lane& lane, bool resend);
+  void expire_asks();
+  void keep_alive();
+  bool send(std::initializer_list<std::string_view> frames);
+  uint64_t next_request_id() { return ++request_ids_; }
+
+  Config config_;
+  std::string name_;
+  Service& service_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Txn> txn_;
+  zmq::context_t zmq_;
+  std::unique_ptr<zmq::socket_t> broker_;
+
+  uint64_t next_pos_ = 1;      // next outbox position (persisted in meta/next_pos)
+  uint64_t request_ids_ = 0;
+  struct Unacked {
+    std::string to, entry;
+    int64_t sent_ms = 0;
+  };
+  struct InFlight {
+    std::vector<uint64_t> positions;
+    int64_t deadline_ms = 0;
+  };
+  Lane& lane(const std::string& to);
+  void add_to_outbox(uint64_t pos, std::string to, std::string entry);
+
+  std::map<uint64_t, Unacked> outbox_;  // by position
+  std::map<std::string, std::unique_ptr<Lane>> lanes_;
+  std::unordered_map<uint64_t, InFlight> in_flight_;  // by request id
+  std::unordered_map<uint64_t, Waiting> waiting_;                  // by obligation id
+  std::unordered_map<uint64_t, std::vector<uint64_t>> waiters_;    // pos -> obligation ids
+  uint64_t obligation_ids_ = 0;
+  std::vector<std::pair<ReplyTarget, std::string>> ready_;  // replies to send after commit
+  std::vector<std::pair<ReplyTarget, std::function<void(Context&)>>> after_commit_;
+  std::unordered_map<uint64_t, Ask> asks_;
+
+  int64_t last_heard_ms_ = 0, last_sent_ms_ = 0, reconnect_delay_ms_ = 0;
+};
+
+// Milliseconds on a monotonic clock.
+int64_t monotonic_ms();
+
+}  // namespace closeloop

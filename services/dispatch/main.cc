@@ -1,0 +1,42 @@
+// The dispatch worker: owns items in stage `submitted`, waiting to be assigned.
+// When a newly submitted item's category has a [[route]] in the config, dispatch
+// assigns it itself, as actor "router", in the same commit that receives it. An item
+// a department returned is never routed again: a person decides where it goes next.
+#include <csignal>
+
+#include "base/text.h"
+#include "daemon/daemon.h"
+#include "daemon/signals.h"
+#include "stage/stage_service.h"
+
+namespace closeloop {
+namespace {
+
+class Dispatch : public StageService {
+ public:
+  Dispatch() : StageService("dispatch") {}
+
+ protected:
+  void on_arrival(Context& ctx, const Item& item) override {
+    const Route* route = ctx.config().find_route(item.category);
+    if (item.last_action != "submit" || !route) return;
+    Command assign;
+    assign.verb = "assign";
+    assign.item_id = item.id;
+    assign.actor = "router";
+    assign.department = route->department;
+    auto step = decide(item, assign, ctx.config(), now_iso8601());
+    if (step) commit_step(ctx, *step);
+  }
+};
+
+}  // namespace
+}  // namespace closeloop
+
+int main(int argc, char** argv) {
+  closeloop::SignalFd signals({SIGINT, SIGTERM});  // before any thread starts
+  closeloop::Config config = closeloop::daemon_start(argc, argv, "dispatch");
+  closeloop::Dispatch service;
+  closeloop::Worker worker(config, "dispatch", service);
+  return worker.run(signals.fd());
+}

@@ -1,0 +1,155 @@
+// The ledger: the supervisors' read model. Every stage hands it a copy of every
+// event (with the item as it is after the event) through the same outbox as the
+// stage-to-stage handoffs, so it holds each item's whole trail and its latest state,
+// indexed by stage and by lead department. It answers show, trail and list, after
+// the commit of the turn they arrived in, so that an answer reflects every
+// acknowledged command.
+#include <csignal>
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/daemon.h"
+#include "daemon/signals.h"
+#include "store/keys.h"
+#include "worker/worker.h"
+#include "workflow/item.h"
+
+namespace closeloop {
+namespace {
+
+constexpr uint64_t kDefaultListLimit = 1000;
+constexpr uint64_t kMaxListLimit = 100000;
+// A list reply stops short of the message size limit, saying `truncated: true`.
+constexpr double kListBytesShare = 0.9;
+
+class Ledger : public Service {
+ public:
+  void on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) override {
+    wire::Fields f(entry, "ledger entry");
+    auto item = decode_item(f.map("item"));
+    auto event = decode_event(f.map("event"));
+    if (!f.ok() || !item || !event) {
+      spdlog::error("ledger: unreadable entry from {}", from);
+      return;
+    }
+    ctx.txn().put(keys::event(event->item, event->seq), encode(*event));
+    auto stored = ctx.txn().get(keys::item(item->id));
+    std::optional<Item> current;
+    if (stored) {
+      if (auto decoded = decode_item(*stored)) current = std::move(*decoded);
+    }
+    if (current && current->seq >= item->seq) return;  // events may arrive out of order
+    if (current) unindex(ctx.txn(), *current);
+    index(ctx.txn(), *item);
+    ctx.txn().put(keys::item(item->id), encode(*item));
+  }
+
+  void on_request(Context& ctx, const wire::Request& request) override {
+    const std::string& type = request.type;
+    wire::Fields f(request.body, "body");
+    if (type == "show" || type == "trail") {
+      std::string id = f.str("item", 64);
+      if (!f.ok()) return ctx.fail(f.error());
+      return ctx.after_commit([id, type](Context& ctx) {
+        type == "show" ? show(ctx, id) : trail(ctx, id);
+      });
+    }
+    if (type == "list") {
+      auto stage = f.opt_str("stage", 16);
+      auto department = f.opt_str("department", 32);
+      uint64_t limit = std::min(f.opt_uint("limit").value_or(kDefaultListLimit), kMaxListLimit);
+      if (f.ok() && stage && !parse_stage(*stage))
+        f.fail(errc::kInvalid, "unknown stage '" + *stage + "'");
+      if (!f.ok()) return ctx.fail(f.error());
+      return ctx.after_commit([=](Context& ctx) { list(ctx, stage, department, limit); });
+    }
+    ctx.fail({errc::kBadRequest, "the ledger does not answer " + type});
+  }
+
+ private:
+  static void index(Txn& txn, const Item& item) {
+    txn.put(keys::index("stage", to_string(item.stage), item.id), "");
+    if (!item.department.empty()) txn.put(keys::index("department", item.department, item.id), "");
+  }
+
+  static void unindex(Txn& txn, const Item& item) {
+    txn.del(keys::index("stage", to_string(item.stage), item.id));
+    if (!item.department.empty()) txn.del(keys::index("department", item.department, item.id));
+  }
+
+  static void show(Context& ctx, const std::string& id) {
+    auto stored = ctx.txn().get(keys::item(id));
+    if (!stored) return ctx.fail({errc::kNotFound, "unknown item " + id});
+    ctx.reply(wire::MapBuilder().add_raw("item", *stored).finish());
+  }
+
+  static void trail(Context& ctx, const std::string& id) {
+    wire::Buffer events;
+    wire::Packer pk(events);
+    std::vector<std::string> raw;
+    ctx.txn().store().scan(keys::event_prefix(id), [&](std::string_view, std::string_view v) {
+      raw.emplace_back(v);
+      return true;
+    });
+    if (raw.empty()) return ctx.fail({errc::kNotFound, "unknown item " + id});
+    pk.pack_array(raw.size());
+    for (const auto& e : raw) wire::pack_raw(events, e);
+    ctx.reply(wire::MapBuilder().add_raw("events", wire::view(events)).finish());
+  }
+
+  static void list(Context& ctx, const std::optional<std::string>& stage,
+                   const std::optional<std::string>& department, uint64_t limit) {
+    const Store& store = ctx.txn().store();
+    const size_t max_bytes = static_cast<size_t>(ctx.config().max_message_bytes * kListBytesShare);
+    std::vector<std::string> items;
+    size_t bytes = 0;
+    bool truncated = false;
+    // Adds one item if it passes the filters; false once the reply is full.
+    auto take = [&](std::string value) {
+      if (stage && department) {  // both filters: scan the department, check the stage
+        auto item = decode_item(value);
+        if (!item || to_string(item->stage) != *stage) return true;
+      }
+      if (items.size() >= limit || bytes + value.size() > max_bytes) {
+        truncated = items.size() < limit;
+        return false;
+      }
+      bytes += value.size();
+      items.push_back(std::move(value));
+      return true;
+    };
+    auto by_index = [&](std::string_view name, const std::string& value) {
+      std::string prefix = keys::index_prefix(name, value);
+      store.scan(prefix, [&](std::string_view key, std::string_view) {
+        auto stored = store.get(keys::item(key.substr(prefix.size())));
+        return !stored || take(std::move(*stored));
+      });
+    };
+    if (department) {
+      by_index("department", *department);
+    } else if (stage) {
+      by_index("stage", *stage);
+    } else {
+      store.scan("item/", [&](std::string_view, std::string_view v) { return take(std::string(v)); });
+    }
+    wire::Buffer out;
+    wire::Packer pk(out);
+    pk.pack_array(items.size());
+    for (const auto& i : items) wire::pack_raw(out, i);
+    wire::MapBuilder reply;
+    reply.add_raw("items", wire::view(out));
+    if (truncated) reply.add("truncated", true);
+    ctx.reply(reply.finish());
+  }
+};
+
+}  // namespace
+}  // namespace closeloop
+
+int main(int argc, char** argv) {
+  closeloop::SignalFd signals({SIGINT, SIGTERM});  // before any thread starts
+  closeloop::Config config = closeloop::daemon_start(argc, argv, "ledger");
+  closeloop::Ledger service;
+  closeloop::Worker worker(config, "ledger", service);
+  return worker.run(signals.fd());
+}
