@@ -1,0 +1,205 @@
+// Every crash point of a handoff (docs/architecture.md, "crash points"), each with
+// real processes killed -9 at that point.
+#include <catch2/catch.hpp>
+#include <zmq_addon.hpp>
+
+#include <signal.h>
+
+#include <thread>
+
+#include "base/text.h"
+#include "harness.h"
+#include "net/backend.h"
+
+using namespace closeloop;
+using namespace closeloop::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Short timings so that recovery is quick in tests.
+const char* kFastTiming = R"(
+[timing]
+heartbeat_ms = 100
+liveness = 3
+reconnect_min_ms = 100
+reconnect_max_ms = 1000
+resend_min_ms = 100
+resend_max_ms = 1000
+request_timeout_ms = 1000
+)";
+
+struct Running {
+  Cluster cluster{kFastTiming};
+  std::unique_ptr<Client> client;
+  Running() {
+    cluster.start_all();
+    REQUIRE(cluster.wait_ready());
+    client = cluster.client(5000);
+  }
+};
+
+std::string id_of(const Result<wire::Reply>& r) {
+  REQUIRE(r.ok());
+  INFO(r->error.message);
+  REQUIRE(r->ok);
+  return field(*r, "item", "id");
+}
+
+std::vector<std::string> actions(Desk& desk, const std::string& id) {
+  std::vector<std::string> out;
+  auto r = desk.trail(id);
+  if (r && r->ok)
+    for (const auto& e : events_of(*r)) out.push_back(e.action);
+  return out;
+}
+
+// Polls until the ledger's stage for id is `stage`.
+bool eventually_stage(Desk& desk, const std::string& id, const std::string& stage) {
+  for (int i = 0; i < 200; ++i) {
+    auto r = desk.show(id);
+    if (r && r->ok && field(*r, "item", "stage") == stage) return true;
+    std::this_thread::sleep_for(25ms);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("kill -9 of every process right after an ack loses nothing", "[crash][durable]") {
+  Running s;
+  Desk office(*s.client, "人大办");
+  std::string id = id_of(office.submit("河道垃圾清理", "紫港河段漂浮垃圾较多"));
+  REQUIRE(office.assign(id, "zjj")->ok);
+  s.cluster.kill_all9();  // at once, right after the ack
+  s.cluster.start_all();
+  REQUIRE(s.cluster.wait_ready());
+  auto fresh = s.cluster.client(5000);
+  Desk again(*fresh, "人大办");
+  CHECK(field(*again.show(id), "item", "stage") == "assigned");
+  CHECK(again.handle(id, "zjj", "已清理")->ok);  // handle holds it: the handoff was durable
+  CHECK(actions(again, id) == std::vector<std::string>{"submit", "assign", "handle"});
+}
+
+TEST_CASE("kill -9 before the batch: nothing changed, and the command can be sent again",
+          "[crash][handoff]") {
+  Running s;
+  Desk office(*s.client, "人大办");
+  std::string id = id_of(office.submit("农贸市场排水不畅", "雨天积水"));
+  s.cluster.kill9("dispatch");
+  auto short_client = s.cluster.client(300);
+  Desk hurried(*short_client, "人大办");
+  auto lost = hurried.assign(id, "zjj");
+  REQUIRE_FALSE(lost.ok());  // unknown outcome: no worker took it
+  CHECK(lost.error().code == errc::kTimeout);
+  s.cluster.start("dispatch");
+  REQUIRE(s.cluster.wait_ready());
+  REQUIRE(office.assign(id, "zjj")->ok);
+  CHECK(actions(office, id) == std::vector<std::string>{"submit", "assign"});
+}
+
+TEST_CASE("kill -9 after the batch, before sending: the outbox is sent on restart",
+          "[crash][handoff]") {
+  Running s;
+  Desk office(*s.client, "人大办");
+  std::string id = id_of(office.submit("小区电梯故障", "3号楼电梯停运一周"));
+  s.cluster.kill9("handle");  // dispatch's handoff cannot be delivered
+  auto short_client = s.cluster.client(500);
+  Desk hurried(*short_client, "人大办");
+  auto pending = hurried.assign(id, "zjj");
+  CHECK_FALSE(pending.ok());  // committed, but the reply waits for handle: unknown to the client
+  REQUIRE(eventually_stage(office, id, "assigned"));  // the ledger copy went through
+  s.cluster.kill9("dispatch");  // the handoff to handle exists only in dispatch's outbox on disk
+  s.cluster.start("handle");
+  s.cluster.start("dispatch");
+  REQUIRE(s.cluster.wait_ready());
+  REQUIRE(office.handle(id, "zjj", "已维修")->ok);  // handle got it from the recovered outbox
+  CHECK(actions(office, id) == std::vector<std::string>{"submit", "assign", "handle"});
+}
+
+TEST_CASE("a receiver down for a while: handoffs wait on disk and move on when it is back",
+          "[crash][handoff]") {
+  Running s;
+  Desk office(*s.client, "人大办");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(id_of(office.submit("路面破损" + std::to_string(i), "")));
+  s.cluster.kill9("handle");
+  auto short_client = s.cluster.client(200);
+  Desk hurried(*short_client, "人大办");
+  for (const auto& id : ids) (void)hurried.assign(id, "jtj");
+  std::this_thread::sleep_for(2s);  // several resend rounds against a missing receiver
+  s.cluster.start("handle");
+  REQUIRE(s.cluster.wait_ready());
+  for (const auto& id : ids) {
+    REQUIRE(office.handle(id, "jtj", "已修补")->ok);
+    CHECK(actions(office, id) == std::vector<std::string>{"submit", "assign", "handle"});
+  }
+}
+
+TEST_CASE("a duplicate handoff is applied once and acknowledged again", "[crash][handoff]") {
+  Running s;
+  Desk office(*s.client, "人大办");
+  // A fake sender on the broker's backend, replaying one handoff as a crashed sender would.
+  zmq::context_t ctx;
+  zmq::socket_t fake(ctx, zmq::socket_type::dealer);
+  std::string backend = s.cluster.endpoint();
+  backend = backend.substr(0, backend.rfind(':') + 1) +
+            std::to_string(std::stoi(backend.substr(backend.rfind(':') + 1)) + 1);
+  fake.connect(backend);
+  fake.send(zmq::str_buffer("ready"), zmq::send_flags::sndmore);
+  fake.send(zmq::str_buffer("replayer"), zmq::send_flags::none);
+
+  Command submit{.verb = "submit", .actor = "人大办"};
+  submit.title = "重复投递测试";
+  Step created = create_item(submit, "2026-900001", now_iso8601());
+  Config config;
+  config.departments = {{"zjj", "县住建局"}};
+  Command assign{.verb = "assign", .item_id = "2026-900001", .actor = "人大办"};
+  assign.department = "zjj";
+  auto assigned = decide(created.item, assign, config, now_iso8601());
+  REQUIRE(assigned.ok());
+  std::string entry = wire::MapBuilder()
+                          .add("hid", uint64_t{77})
+                          .add_raw("entry", wire::MapBuilder()
+                                                .add_raw("item", encode(assigned->item))
+                                                .add_raw("event", encode(assigned->event))
+                                                .finish())
+                          .finish();
+  std::string entries = "\x91" + entry;  // a one-element array
+  std::string body = wire::MapBuilder().add("from", "dispatch").add_raw("entries", entries).finish();
+  auto deliver = [&](uint64_t id) {
+    std::string payload = wire::encode_request("handoff", id, "dispatch", body);
+    std::array<zmq::const_buffer, 3> frames{zmq::str_buffer("req"), zmq::str_buffer("handle"),
+                                            zmq::buffer(payload)};
+    REQUIRE(zmq::send_multipart(fake, frames));
+    for (;;) {
+      std::vector<zmq::message_t> reply;
+      fake.set(zmq::sockopt::rcvtimeo, 5000);
+      REQUIRE(zmq::recv_multipart(fake, std::back_inserter(reply)));
+      if (backend::text(reply[0]) != backend::kReply) continue;  // heartbeats
+      auto decoded = wire::decode_reply(reply[1].data(), reply[1].size());
+      REQUIRE(decoded.ok());
+      CHECK(decoded->id == id);
+      CHECK(decoded->ok);
+      return;
+    }
+  };
+  deliver(1);
+  deliver(2);  // the duplicate: acknowledged again
+  REQUIRE(office.handle("2026-900001", "zjj", "已处理")->ok);
+  deliver(3);  // a late duplicate must not bring the item back to handle
+  auto second = office.handle("2026-900001", "zjj", "再次处理");
+  REQUIRE(second.ok());
+  CHECK(second->error.code == errc::kRefused);
+}
+
+TEST_CASE("a restarted broker: workers re-register and traffic resumes", "[crash][broker]") {
+  Running s;
+  Desk office(*s.client, "人大办");
+  std::string id = id_of(office.submit("公交站台缺少遮雨棚", ""));
+  s.cluster.kill9("broker");
+  s.cluster.start("broker");
+  REQUIRE(s.cluster.wait_ready());
+  REQUIRE(office.assign(id, "jtj")->ok);
+  CHECK(actions(office, id) == std::vector<std::string>{"submit", "assign"});
+}
