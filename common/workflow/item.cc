@@ -28,9 +28,9 @@ void pack(wire::Packer& pk, const Item& item) {
 
 namespace {
 
-// The canonical form hashed into the chain: everything but hash and prev_hash.
-void pack_canonical(wire::Packer& pk, const Event& e) {
-  pk.pack_map(8);
+// The event's fields; without the hashes this is the canonical form hashed into the chain.
+void pack_event(wire::Packer& pk, const Event& e, bool with_hashes) {
+  pk.pack_map(with_hashes ? 10 : 8);
   pk.pack("item"), pk.pack(e.item);
   pk.pack("seq"), pk.pack(e.seq);
   pk.pack("stage"), pk.pack(to_string(e.stage));
@@ -39,6 +39,9 @@ void pack_canonical(wire::Packer& pk, const Event& e) {
   pk.pack("department"), pk.pack(e.department);
   pk.pack("at"), pk.pack(e.at);
   pk.pack("payload"), pk.pack(e.payload);  // std::map: sorted keys
+  if (!with_hashes) return;
+  pk.pack("prev_hash"), pk.pack(e.prev_hash);
+  pk.pack("hash"), pk.pack(e.hash);
 }
 
 template <typename T>
@@ -58,19 +61,7 @@ Result<Stage> stage_field(wire::Fields& f) {
 
 }  // namespace
 
-void pack(wire::Packer& pk, const Event& e) {
-  pk.pack_map(10);
-  pk.pack("item"), pk.pack(e.item);
-  pk.pack("seq"), pk.pack(e.seq);
-  pk.pack("stage"), pk.pack(to_string(e.stage));
-  pk.pack("action"), pk.pack(e.action);
-  pk.pack("actor"), pk.pack(e.actor);
-  pk.pack("department"), pk.pack(e.department);
-  pk.pack("at"), pk.pack(e.at);
-  pk.pack("payload"), pk.pack(e.payload);
-  pk.pack("prev_hash"), pk.pack(e.prev_hash);
-  pk.pack("hash"), pk.pack(e.hash);
-}
+void pack(wire::Packer& pk, const Event& e) { pack_event(pk, e, true); }
 
 std::string encode(const Item& item) { return encode_with_pack(item); }
 std::string encode(const Event& event) { return encode_with_pack(event); }
@@ -142,7 +133,7 @@ std::string event_hash(const Event& event) {
   if (!from_hex(event.prev_hash, &prev) || prev.size() != 32) prev.assign(32, '\xff');
   wire::Buffer buf;
   wire::Packer pk(buf);
-  pack_canonical(pk, event);
+  pack_event(pk, event, false);
   std::string input = prev;
   input.append(buf.data(), buf.size());
   unsigned char digest[EVP_MAX_MD_SIZE];

@@ -2,12 +2,9 @@
 // When a newly submitted item's category has a [[route]] in the config, dispatch
 // assigns it itself, as actor "router", in the same commit that receives it. An item
 // a department returned is never routed again: a person decides where it goes next.
-#include <csignal>
-
 #include "base/text.h"
-#include "daemon/daemon.h"
-#include "daemon/signals.h"
 #include "stage/stage_service.h"
+#include "worker/worker_main.h"
 
 namespace closeloop {
 namespace {
@@ -34,9 +31,6 @@ class Dispatch : public StageService {
 }  // namespace closeloop
 
 int main(int argc, char** argv) {
-  closeloop::SignalFd signals({SIGINT, SIGTERM});  // before any thread starts
-  closeloop::Config config = closeloop::daemon_start(argc, argv, "dispatch");
   closeloop::Dispatch service;
-  closeloop::Worker worker(config, "dispatch", service);
-  return worker.run(signals.fd());
+  return closeloop::worker_main(argc, argv, "dispatch", service);
 }

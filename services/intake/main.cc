@@ -1,13 +1,10 @@
 // The intake worker: creates items. It owns no stage; each new item is handed to
 // dispatch (which owns `submitted`) and to the ledger. An idempotency key maps to the
 // item it created, so a retried submit returns that item instead of a second one.
-#include <csignal>
-
 #include "base/text.h"
-#include "daemon/daemon.h"
-#include "daemon/signals.h"
 #include "stage/stage_service.h"
 #include "store/keys.h"
+#include "worker/worker_main.h"
 
 namespace closeloop {
 namespace {
@@ -55,9 +52,6 @@ class Intake : public StageService {
 }  // namespace closeloop
 
 int main(int argc, char** argv) {
-  closeloop::SignalFd signals({SIGINT, SIGTERM});  // before any thread starts
-  closeloop::Config config = closeloop::daemon_start(argc, argv, "intake");
   closeloop::Intake service;
-  closeloop::Worker worker(config, "intake", service);
-  return worker.run(signals.fd());
+  return closeloop::worker_main(argc, argv, "intake", service);
 }

@@ -4,14 +4,11 @@
 // indexed by stage and by lead department. It answers show, trail and list, after
 // the commit of the turn they arrived in, so that an answer reflects every
 // acknowledged command.
-#include <csignal>
-
 #include <spdlog/spdlog.h>
 
-#include "daemon/daemon.h"
-#include "daemon/signals.h"
 #include "store/keys.h"
 #include "worker/worker.h"
+#include "worker/worker_main.h"
 #include "workflow/item.h"
 
 namespace closeloop {
@@ -147,9 +144,6 @@ class Ledger : public Service {
 }  // namespace closeloop
 
 int main(int argc, char** argv) {
-  closeloop::SignalFd signals({SIGINT, SIGTERM});  // before any thread starts
-  closeloop::Config config = closeloop::daemon_start(argc, argv, "ledger");
   closeloop::Ledger service;
-  closeloop::Worker worker(config, "ledger", service);
-  return worker.run(signals.fd());
+  return closeloop::worker_main(argc, argv, "ledger", service);
 }

@@ -1,0 +1,17 @@
+#include "worker/worker_main.h"
+
+#include <csignal>
+
+#include "daemon/daemon.h"
+#include "daemon/signals.h"
+
+namespace closeloop {
+
+int worker_main(int argc, char** argv, const std::string& name, Service& service) {
+  SignalFd signals({SIGINT, SIGTERM});
+  Config config = daemon_start(argc, argv, name);
+  Worker worker(config, name, service);
+  return worker.run(signals.fd());
+}
+
+}  // namespace closeloop
