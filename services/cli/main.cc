@@ -20,15 +20,17 @@
 //   service's to check, so its refusal is what the user sees.
 // - Output: with --json one line of JSON on stdout: the item (submit .. close, show),
 //   the events array (trail), the items array (list) or the reply body (ping). Without
-//   it, a human-readable form. trail --verify checks the hash chain and reports on
-//   stdout (on stderr with --json, so stdout stays the events array).
+//   it, a human-readable form. trail --verify reads the item (show) first, then checks
+//   the trail's hash chain and that it reaches the item's chain head (seq, head), so a
+//   trail cut short fails too; it reports on stdout (on stderr with --json, so stdout
+//   stays the events array) and a failure on stderr.
 // Exit codes:
 //   0  done (also --help)
 //   1  unexpected: an unreadable reply, an internal error
 //   2  usage error (CLI11's message), a config file that cannot be loaded, a bad endpoint
 //   3  refused by the service: `closeloop: <code>: <message>` on stderr
 //   4  no answer within the timeout: the outcome of a command is unknown
-//   5  trail --verify: the hash chain does not verify
+//   5  trail --verify: the hash chain does not verify, or ends before the item's head
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -226,7 +228,18 @@ int fail(int code, const std::string& message) {
   return code;
 }
 
-int verify_trail(const std::string& id, const msgpack::object& events, bool json) {
+// Where the item says its chain ends: the seq and hash of its last event.
+struct ChainHead {
+  uint64_t seq = 0;
+  std::string hash;
+};
+
+// Checks the trail's hash chain, then that it reaches the head the item carries: a
+// trail cut short verifies as a chain but ends before the item's seq. The item is read
+// before the trail, so a command acknowledged in between only makes the trail longer;
+// the item's head must then be one of its events.
+int verify_trail(const std::string& id, const msgpack::object& events, const ChainHead& head,
+                 bool json) {
   std::vector<Event> trail;
   for (uint32_t i = 0; i < events.via.array.size; ++i) {
     auto event = decode_event(events.via.array.ptr[i]);
@@ -240,12 +253,28 @@ int verify_trail(const std::string& id, const msgpack::object& events, bool json
                  static_cast<unsigned long long>(bad));
     return kExitBadTrail;
   }
+  if (head.seq == 0 || head.seq > trail.size()) {
+    std::fprintf(stderr,
+                 "trail of %s FAILS verification: the trail ends at seq %zu but the item is at "
+                 "seq %llu\n",
+                 id.c_str(), trail.size(), static_cast<unsigned long long>(head.seq));
+    return kExitBadTrail;
+  }
+  if (const Event& at = trail[head.seq - 1]; at.hash != head.hash) {
+    std::fprintf(stderr,
+                 "trail of %s FAILS verification at seq %llu: the item's head is %s but the "
+                 "trail's event %llu has hash %s\n",
+                 id.c_str(), static_cast<unsigned long long>(head.seq), head.hash.c_str(),
+                 static_cast<unsigned long long>(head.seq), at.hash.c_str());
+    return kExitBadTrail;
+  }
   std::fprintf(json ? stderr : stdout, "trail of %s verifies: %zu events, head %s\n", id.c_str(),
                trail.size(), trail.back().hash.c_str());
   return kExitOk;
 }
 
-int print_reply(const Request& request, const wire::Reply& reply, const Invocation& in) {
+int print_reply(const Request& request, const wire::Reply& reply, const Invocation& in,
+                const ChainHead& head) {
   wire::Fields f(reply.body, "reply body");
   const msgpack::object* value = &reply.body;
   if (request.shape == Shape::kItem) value = &f.map("item");
@@ -274,8 +303,40 @@ int print_reply(const Request& request, const wire::Reply& reply, const Invocati
   }
   std::fflush(stdout);
   if (request.shape == Shape::kTrail && in.verify)
-    return verify_trail(in.command.item_id, *value, in.json);
+    return verify_trail(in.command.item_id, *value, head, in.json);
   return kExitOk;
+}
+
+// One request and its answer; on a failure, the exit code (its message already written).
+struct Answer {
+  std::optional<wire::Reply> reply;
+  int exit_code = kExitOk;
+};
+
+Answer call(Client& client, const Target& target, const std::string& actor, const std::string& type,
+            const std::string& body) {
+  auto reply = client.call(type, actor, body);
+  if (!reply && reply.error().code == errc::kTimeout) {
+    // A broker that kept answering "unavailable" or "in_transit" says so in the message.
+    const std::string& why = reply.error().message;
+    return {std::nullopt,
+            fail(kExitNoAnswer, "no answer from " + target.endpoint + " within " +
+                                    std::to_string(target.timeout_ms) + " ms" +
+                                    (why.starts_with("gave up") ? " (" + why + ")" : ""))};
+  }
+  if (!reply)
+    return {std::nullopt, fail(kExitInternal, "unreadable reply: " + reply.error().message)};
+  if (!reply->ok)
+    return {std::nullopt, fail(kExitRefused, reply->error.code + ": " + reply->error.message)};
+  return {std::move(*reply), kExitOk};
+}
+
+// The item of a show reply.
+Result<Item> item_of(const wire::Reply& reply) {
+  wire::Fields f(reply.body, "reply body");
+  const msgpack::object& map = f.map("item");
+  if (!f.ok()) return f.error();
+  return decode_item(map);
 }
 
 int run(const std::string& verb, Invocation& in) {
@@ -289,17 +350,17 @@ int run(const std::string& verb, Invocation& in) {
   } catch (const zmq::error_t& e) {
     return fail(kExitUsage, "bad endpoint '" + target->endpoint + "': " + e.what());
   }
-  auto reply = client->call(request.type, in.actor, request.body);
-  if (!reply && reply.error().code == errc::kTimeout) {
-    // A broker that kept answering "unavailable" or "in_transit" says so in the message.
-    const std::string& why = reply.error().message;
-    return fail(kExitNoAnswer, "no answer from " + target->endpoint + " within " +
-                                   std::to_string(target->timeout_ms) + " ms" +
-                                   (why.starts_with("gave up") ? " (" + why + ")" : ""));
+  ChainHead head;
+  if (request.shape == Shape::kTrail && in.verify) {  // the item first: see verify_trail
+    Answer shown = call(*client, *target, in.actor, "show", request.body);
+    if (!shown.reply) return shown.exit_code;
+    auto item = item_of(*shown.reply);
+    if (!item) return fail(kExitInternal, "unreadable reply: " + item.error().message);
+    head = {item->seq, item->head};
   }
-  if (!reply) return fail(kExitInternal, "unreadable reply: " + reply.error().message);
-  if (!reply->ok) return fail(kExitRefused, reply->error.code + ": " + reply->error.message);
-  return print_reply(request, *reply, in);
+  Answer answer = call(*client, *target, in.actor, request.type, request.body);
+  if (!answer.reply) return answer.exit_code;
+  return print_reply(request, *answer.reply, in, head);
 }
 
 }  // namespace
