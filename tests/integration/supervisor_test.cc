@@ -1,0 +1,100 @@
+// closeloopd: starts every worker, restarts one that dies, stops all on SIGTERM;
+// and two whole instances side by side on one machine.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+
+using namespace closeloop;
+using namespace closeloop::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+pid_t spawn_closeloopd(const Cluster& cluster) {
+  std::string binary = std::string(CLOSELOOP_BIN_DIR) + "/closeloopd";
+  std::string log = cluster.dir() + "/closeloopd.log";
+  std::string config = cluster.config_path();
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!freopen(log.c_str(), "a", stderr)) _exit(126);
+    execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), nullptr);
+    _exit(127);
+  }
+  return pid;
+}
+
+// The pid of closeloop-<name> started with this cluster's config, or 0 ([c]: so that
+// the pattern does not match the shell running pgrep).
+pid_t child_pid(const Cluster& cluster, const std::string& name) {
+  std::string out;
+  shell("pgrep -f '[c]loseloop-" + name + " --config " + cluster.config_path() + "'", &out);
+  return out.empty() ? 0 : std::stoi(out);
+}
+
+bool eventually(const std::function<bool()>& condition) {
+  for (int i = 0; i < 200; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("closeloopd starts every worker, restarts one killed -9, and stops all on SIGTERM",
+          "[supervisor]") {
+  Cluster cluster;  // used for its config and directory; closeloopd starts the processes
+  pid_t daemon = spawn_closeloopd(cluster);
+  REQUIRE(cluster.wait_ready());
+  pid_t handle = child_pid(cluster, "handle");
+  REQUIRE(handle > 0);
+  kill(handle, SIGKILL);
+  REQUIRE(eventually([&] {
+    pid_t now = child_pid(cluster, "handle");
+    return now > 0 && now != handle;
+  }));
+  REQUIRE(cluster.wait_ready());
+  CHECK(read_file(cluster.dir() + "/closeloopd.log").find("closeloop-handle") != std::string::npos);
+  auto client = cluster.client();
+  Desk office(*client, "人大办");
+  auto submitted = office.submit("重启后仍可受理", "");
+  REQUIRE(submitted.ok());
+  CHECK(submitted->ok);
+
+  kill(daemon, SIGTERM);
+  int status = 0;
+  REQUIRE(waitpid(daemon, &status, 0) == daemon);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  for (const auto& name : kProcesses) CHECK(child_pid(cluster, name) == 0);
+}
+
+TEST_CASE("two instances with their own endpoint and data_dir run side by side", "[supervisor]") {
+  Cluster a, b;
+  a.start_all();
+  b.start_all();
+  REQUIRE(a.wait_ready());
+  REQUIRE(b.wait_ready());
+  auto ca = a.client(), cb = b.client();
+  Desk in_a(*ca, "甲"), in_b(*cb, "乙");
+  auto item = in_a.submit("只在甲实例", "");
+  REQUIRE(item.ok());
+  REQUIRE(item->ok);
+  CHECK(ids_of(*in_a.list()).size() == 1);
+  CHECK(ids_of(*in_b.list()).empty());
+}
