@@ -53,6 +53,10 @@ struct Config {
   int shards = 1;                      // shards per stage (only 1 is supported today)
   std::string log_level = "info";
 
+  // Worker <-> broker sockets carry more than one client request: a handoff entry holds a
+  // command's text twice (the item and the event), and a batch several entries.
+  int64_t internal_message_bytes() const { return 4 * max_message_bytes + (1 << 20); }
+
   const Department* find_department(std::string_view code) const;
   const Route* find_route(std::string_view category) const;
   bool known_category(std::string_view code) const;

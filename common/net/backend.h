@@ -28,10 +28,11 @@ inline std::string_view text(const zmq::message_t& m) {
   return {static_cast<const char*>(m.data()), m.size()};
 }
 
-// Applies the options every closeloop socket carries: bounded message size, no linger
-// (crash-only: the outbox, not ZeroMQ's queues, holds what must not be lost).
-inline void harden(zmq::socket_t& s, const Config& config) {
-  s.set(zmq::sockopt::maxmsgsize, config.max_message_bytes);
+// Applies the options every closeloop socket carries: bounded message size (a larger
+// message drops the connection), no linger (crash-only: the outbox, not ZeroMQ's
+// queues, holds what must not be lost).
+inline void harden(zmq::socket_t& s, int64_t max_message_bytes) {
+  s.set(zmq::sockopt::maxmsgsize, max_message_bytes);
   s.set(zmq::sockopt::linger, 0);
 }
 

@@ -59,4 +59,50 @@ Result<wire::Reply> Client::call(std::string_view type, std::string_view actor,
   }
 }
 
+namespace {
+
+// An encoded map with `key` set to an encoded value.
+std::string with_field(std::string_view map, std::string_view key, std::string_view value) {
+  auto decoded = wire::decode(map.data(), map.size());
+  wire::MapBuilder out;
+  const msgpack::object& m = decoded->get();
+  for (uint32_t i = 0; i < m.via.map.size; ++i) {
+    const msgpack::object& k = m.via.map.ptr[i].key;
+    std::string name(k.via.str.ptr, k.via.str.size);
+    if (name != key) out.add_raw(name, wire::encoded_field(m, name));
+  }
+  return out.add_raw(key, value).finish();
+}
+
+}  // namespace
+
+Result<wire::Reply> Client::call_pages(std::string_view type, std::string_view actor,
+                                       std::string_view body, const std::string& key,
+                                       const std::string& cursor, uint64_t limit) {
+  wire::Buffer entries;
+  uint32_t count = 0;
+  std::string after;  // the cursor of the last entry, encoded
+  for (bool more = true; more && count < limit;) {
+    auto page = call(type, actor, after.empty() ? std::string(body) : with_field(body, "after", after));
+    if (!page || !page->ok) return page;
+    wire::Fields f(page->body, "reply");
+    const msgpack::object& array = f.array(key);
+    if (!f.ok()) return f.error();
+    more = f.opt_bool("more").value_or(false) && array.via.array.size > 0;
+    for (uint32_t i = 0; i < array.via.array.size && count < limit; ++i, ++count) {
+      msgpack::pack(entries, array.via.array.ptr[i]);
+      after = wire::encoded_field(array.via.array.ptr[i], cursor);
+    }
+  }
+  wire::Buffer joined;
+  wire::Packer(joined).pack_array(count);
+  wire::pack_raw(joined, wire::view(entries));
+  std::string whole =
+      wire::encode_reply(0, wire::MapBuilder().add_raw(key, wire::view(joined)).finish());
+  wire::Limits limits;
+  limits.max_array = 1 << 24;
+  limits.max_str = 1 << 26;
+  return wire::decode_reply(whole.data(), whole.size(), limits);
+}
+
 }  // namespace closeloop

@@ -25,6 +25,14 @@ class Client {
 
   Result<wire::Reply> call(std::string_view type, std::string_view actor, std::string_view body);
 
+  // For replies that come in pages (trail, list): `more: true` means "ask again with
+  // `after` set to the `cursor` field of the last entry". Calls until the array under
+  // `key` is complete or holds `limit` entries, and returns one reply {key: [...]}.
+  // An error reply or a timeout on any page is returned as it is.
+  Result<wire::Reply> call_pages(std::string_view type, std::string_view actor,
+                                 std::string_view body, const std::string& key,
+                                 const std::string& cursor, uint64_t limit = UINT64_MAX);
+
   // The asynchronous halves, for callers that keep many requests in flight.
   // send() returns the request id; receive() waits up to timeout_ms for any reply.
   uint64_t send(std::string_view type, std::string_view actor, std::string_view body);

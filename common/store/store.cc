@@ -23,9 +23,11 @@ std::optional<std::string> Store::get(const std::string& key) const {
 }
 
 void Store::scan(std::string_view prefix,
-                 const std::function<bool(std::string_view, std::string_view)>& fn) const {
+                 const std::function<bool(std::string_view, std::string_view)>& fn,
+                 std::string_view from) const {
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-  for (it->Seek(leveldb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+  std::string_view start = from > prefix ? from : prefix;
+  for (it->Seek(leveldb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
     if (key.substr(0, prefix.size()) != prefix) break;
     if (!fn(key, std::string_view(it->value().data(), it->value().size()))) break;

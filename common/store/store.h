@@ -27,9 +27,11 @@ class Store {
   static Result<std::unique_ptr<Store>> open(const std::string& path);
 
   std::optional<std::string> get(const std::string& key) const;
-  // Calls fn(key, value) for each key starting with prefix, in order, while it returns true.
+  // Calls fn(key, value) for each key starting with prefix, in order, while it returns
+  // true; starting at `from` if that is past the prefix.
   void scan(std::string_view prefix,
-            const std::function<bool(std::string_view, std::string_view)>& fn) const;
+            const std::function<bool(std::string_view, std::string_view)>& fn,
+            std::string_view from = {}) const;
   Status write(leveldb::WriteBatch* batch, bool sync);
 
  private:

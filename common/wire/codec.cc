@@ -161,4 +161,16 @@ const msgpack::object& Fields::array(std::string_view key) {
   return *o;
 }
 
+std::string encoded_field(const msgpack::object& map, std::string_view key) {
+  for (uint32_t i = 0; map.type == msgpack::type::MAP && i < map.via.map.size; ++i) {
+    const msgpack::object& k = map.via.map.ptr[i].key;
+    if (k.type != msgpack::type::STR || std::string_view(k.via.str.ptr, k.via.str.size) != key)
+      continue;
+    Buffer value;
+    msgpack::pack(value, map.via.map.ptr[i].val);
+    return std::string(view(value));
+  }
+  return "";
+}
+
 }  // namespace closeloop::wire

@@ -67,6 +67,9 @@ class Fields {
   std::optional<Error> error_;
 };
 
+// The encoded value of `key` in a map, or empty if absent (or `map` is not a map).
+std::string encoded_field(const msgpack::object& map, std::string_view key);
+
 // Writing side: a packer into a growable buffer, plus a helper for key/value pairs.
 using Buffer = msgpack::sbuffer;
 using Packer = msgpack::packer<msgpack::sbuffer>;

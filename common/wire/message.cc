@@ -13,9 +13,10 @@ namespace {
 // Reads {v, type, id}; the caller reads the rest.
 bool read_header(Fields& f, std::string* type, uint64_t* id) {
   auto v = f.opt_uint("v");
-  if (f.ok() && v != kVersion)
+  if (f.ok() && v && *v != kVersion)
     f.fail(errc::kBadRequest, "unsupported protocol version (this service speaks v=1)");
-  *type = f.str("type", 32);
+  *type = f.str("type");
+  if (f.ok() && type->size() > 32) f.fail(errc::kBadRequest, "unknown message type");
   *id = f.uint("id");
   return f.ok();
 }

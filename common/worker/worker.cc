@@ -115,7 +115,7 @@ Status Worker::open() {
 
 void Worker::connect() {
   broker_ = std::make_unique<zmq::socket_t>(zmq_, zmq::socket_type::dealer);
-  backend::harden(*broker_, config_);
+  backend::harden(*broker_, config_.internal_message_bytes());
   // Messages queue until the connection is up (so `ready` goes out at once), within a
   // bound: what is lost beyond it is resent from the outbox or retried by clients.
   broker_->set(zmq::sockopt::sndhwm, 10000);

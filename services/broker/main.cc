@@ -31,8 +31,8 @@ class Broker {
         zmq_(1),
         frontend_(zmq_, zmq::socket_type::router),
         backend_(zmq_, zmq::socket_type::router) {
-    backend::harden(frontend_, config);
-    backend::harden(backend_, config);
+    backend::harden(frontend_, config.max_message_bytes);
+    backend::harden(backend_, config.internal_message_bytes());
     backend_.set(zmq::sockopt::router_mandatory, 1);  // a send to a dead worker fails loudly
     frontend_.bind(config.endpoint);
     backend_.bind(config.backend);

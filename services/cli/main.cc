@@ -313,9 +313,7 @@ struct Answer {
   int exit_code = kExitOk;
 };
 
-Answer call(Client& client, const Target& target, const std::string& actor, const std::string& type,
-            const std::string& body) {
-  auto reply = client.call(type, actor, body);
+Answer answer_of(Result<wire::Reply>& reply, const Target& target) {
   if (!reply && reply.error().code == errc::kTimeout) {
     // A broker that kept answering "unavailable" or "in_transit" says so in the message.
     const std::string& why = reply.error().message;
@@ -329,6 +327,19 @@ Answer call(Client& client, const Target& target, const std::string& actor, cons
   if (!reply->ok)
     return {std::nullopt, fail(kExitRefused, reply->error.code + ": " + reply->error.message)};
   return {std::move(*reply), kExitOk};
+}
+
+Answer call(Client& client, const Target& target, const std::string& actor, const std::string& type,
+            const std::string& body) {
+  auto reply = client.call(type, actor, body);
+  return answer_of(reply, target);
+}
+
+// A trail or a list, all of it (or `limit` entries), through Client::call_pages.
+Answer call_paged(Client& client, const Target& target, const std::string& actor,
+                  const Request& request, const char* key, const char* cursor, uint64_t limit) {
+  auto reply = client.call_pages(request.type, actor, request.body, key, cursor, limit);
+  return answer_of(reply, target);
 }
 
 // The item of a show reply.
@@ -358,7 +369,15 @@ int run(const std::string& verb, Invocation& in) {
     if (!item) return fail(kExitInternal, "unreadable reply: " + item.error().message);
     head = {item->seq, item->head};
   }
-  Answer answer = call(*client, *target, in.actor, request.type, request.body);
+  Answer answer;
+  if (request.shape == Shape::kTrail) {
+    answer = call_paged(*client, *target, in.actor, request, "events", "seq", UINT64_MAX);
+  } else if (request.shape == Shape::kList) {
+    uint64_t limit = in.limit->count() > 0 ? in.limit_value : UINT64_MAX;
+    answer = call_paged(*client, *target, in.actor, request, "items", "id", limit);
+  } else {
+    answer = call(*client, *target, in.actor, request.type, request.body);
+  }
   if (!answer.reply) return answer.exit_code;
   return print_reply(request, *answer.reply, in, head);
 }

@@ -16,8 +16,8 @@ namespace {
 
 constexpr uint64_t kDefaultListLimit = 1000;
 constexpr uint64_t kMaxListLimit = 100000;
-// A list reply stops short of the message size limit, saying `truncated: true`.
-constexpr double kListBytesShare = 0.9;
+// A list or trail reply stops short of the client's message size limit.
+constexpr double kReplyBytesShare = 0.9;
 
 class Ledger : public Service {
  public:
@@ -46,19 +46,21 @@ class Ledger : public Service {
     wire::Fields f(request.body, "body");
     if (type == "show" || type == "trail") {
       std::string id = f.str("item", 64);
+      uint64_t after = f.opt_uint("after").value_or(0);
       if (!f.ok()) return ctx.fail(f.error());
-      return ctx.after_commit([id, type](Context& ctx) {
-        type == "show" ? show(ctx, id) : trail(ctx, id);
+      return ctx.after_commit([id, type, after](Context& ctx) {
+        type == "show" ? show(ctx, id) : trail(ctx, id, after);
       });
     }
     if (type == "list") {
       auto stage = f.opt_str("stage", 16);
       auto department = f.opt_str("department", 32);
+      std::string after = f.opt_str("after", 64).value_or("");
       uint64_t limit = std::min(f.opt_uint("limit").value_or(kDefaultListLimit), kMaxListLimit);
       if (f.ok() && stage && !parse_stage(*stage))
         f.fail(errc::kInvalid, "unknown stage '" + *stage + "'");
       if (!f.ok()) return ctx.fail(f.error());
-      return ctx.after_commit([=](Context& ctx) { list(ctx, stage, department, limit); });
+      return ctx.after_commit([=](Context& ctx) { list(ctx, stage, department, after, limit); });
     }
     ctx.fail({errc::kBadRequest, "the ledger does not answer " + type});
   }
@@ -80,62 +82,78 @@ class Ledger : public Service {
     ctx.reply(wire::MapBuilder().add_raw("item", *stored).finish());
   }
 
-  static void trail(Context& ctx, const std::string& id) {
-    wire::Buffer events;
-    wire::Packer pk(events);
-    std::vector<std::string> raw;
-    ctx.txn().store().scan(keys::event_prefix(id), [&](std::string_view, std::string_view v) {
-      raw.emplace_back(v);
-      return true;
-    });
-    if (raw.empty()) return ctx.fail({errc::kNotFound, "unknown item " + id});
-    pk.pack_array(raw.size());
-    for (const auto& e : raw) wire::pack_raw(events, e);
-    ctx.reply(wire::MapBuilder().add_raw("events", wire::view(events)).finish());
+  static size_t reply_bytes(const Context& ctx) {
+    return static_cast<size_t>(ctx.config().max_message_bytes * kReplyBytesShare);
   }
 
+  // The events after seq `after`, as many as fit one reply (at least one); `more: true`
+  // says the client should ask again after the last one it got.
+  static void trail(Context& ctx, const std::string& id, uint64_t after) {
+    const size_t max_bytes = reply_bytes(ctx);
+    std::vector<std::string> raw;
+    size_t bytes = 0;
+    bool more = false;
+    auto take = [&](std::string_view, std::string_view v) {
+      if (!raw.empty() && bytes + v.size() > max_bytes) return !(more = true);
+      bytes += v.size();
+      raw.emplace_back(v);
+      return true;
+    };
+    ctx.txn().store().scan(keys::event_prefix(id), take, keys::event(id, after + 1));
+    if (raw.empty() && after == 0) return ctx.fail({errc::kNotFound, "unknown item " + id});
+    wire::Buffer events;
+    wire::Packer(events).pack_array(raw.size());
+    for (const auto& e : raw) wire::pack_raw(events, e);
+    wire::MapBuilder reply;
+    reply.add_raw("events", wire::view(events));
+    if (more) reply.add("more", true);
+    ctx.reply(reply.finish());
+  }
+
+  // Items in id order after `after`, as many as `limit` and one reply allow (at least
+  // one); `more: true` says the client should ask again after the last id it got.
   static void list(Context& ctx, const std::optional<std::string>& stage,
-                   const std::optional<std::string>& department, uint64_t limit) {
+                   const std::optional<std::string>& department, const std::string& after,
+                   uint64_t limit) {
     const Store& store = ctx.txn().store();
-    const size_t max_bytes = static_cast<size_t>(ctx.config().max_message_bytes * kListBytesShare);
+    const size_t max_bytes = reply_bytes(ctx);
     std::vector<std::string> items;
     size_t bytes = 0;
-    bool truncated = false;
+    bool more = false;
     // Adds one item if it passes the filters; false once the reply is full.
     auto take = [&](std::string value) {
       if (stage && department) {  // both filters: scan the department, check the stage
         auto item = decode_item(value);
         if (!item || to_string(item->stage) != *stage) return true;
       }
-      if (items.size() >= limit || bytes + value.size() > max_bytes) {
-        truncated = items.size() < limit;
-        return false;
-      }
+      if (items.size() >= limit || (!items.empty() && bytes + value.size() > max_bytes))
+        return !(more = true);
       bytes += value.size();
       items.push_back(std::move(value));
       return true;
     };
+    const std::string past = after.empty() ? "" : after + '\0';  // the first key after `after`
     auto by_index = [&](std::string_view name, const std::string& value) {
       std::string prefix = keys::index_prefix(name, value);
       store.scan(prefix, [&](std::string_view key, std::string_view) {
         auto stored = store.get(keys::item(key.substr(prefix.size())));
         return !stored || take(std::move(*stored));
-      });
+      }, past.empty() ? "" : prefix + past);
     };
     if (department) {
       by_index("department", *department);
     } else if (stage) {
       by_index("stage", *stage);
     } else {
-      store.scan("item/", [&](std::string_view, std::string_view v) { return take(std::string(v)); });
+      store.scan("item/", [&](std::string_view, std::string_view v) { return take(std::string(v)); },
+                 past.empty() ? "" : keys::item(past));
     }
     wire::Buffer out;
-    wire::Packer pk(out);
-    pk.pack_array(items.size());
+    wire::Packer(out).pack_array(items.size());
     for (const auto& i : items) wire::pack_raw(out, i);
     wire::MapBuilder reply;
     reply.add_raw("items", wire::view(out));
-    if (truncated) reply.add("truncated", true);
+    if (more) reply.add("more", true);
     ctx.reply(reply.finish());
   }
 };

@@ -212,13 +212,14 @@ Result<wire::Reply> Desk::show(const std::string& id) {
 }
 
 Result<wire::Reply> Desk::trail(const std::string& id) {
-  return client_.call("trail", actor_, wire::MapBuilder().add("item", id).finish());
+  return client_.call_pages("trail", actor_, wire::MapBuilder().add("item", id).finish(), "events",
+                            "seq");
 }
 
 Result<wire::Reply> Desk::list(const std::string& stage, const std::string& department) {
   wire::MapBuilder m;
   m.add_nonempty("stage", stage).add_nonempty("department", department);
-  return client_.call("list", actor_, m.finish());
+  return client_.call_pages("list", actor_, m.finish(), "items", "id");
 }
 
 std::vector<Event> events_of(const wire::Reply& reply) {
