@@ -155,7 +155,7 @@ TEST_CASE("backend defaults to endpoint port + 1 on the same host", "[config]") 
   CHECK(backend_of("tcp://[::1]:7400") == "tcp://[::1]:7401");
 }
 
-TEST_CASE("explicit backend is kept; ipc endpoint needs one", "[config]") {
+TEST_CASE("an explicit backend is kept, and an ipc endpoint needs one", "[config]") {
   std::string ipc = minimal_replacing("tcp://127.0.0.1:7400", "ipc:///run/closeloop/front");
   CHECK_THAT(error_of(ipc), Contains("backend") && Contains("required"));
 

@@ -425,7 +425,7 @@ TEST_CASE("CLOSELOOP_ENDPOINT is used when --endpoint is absent", "[cli][env]") 
   CHECK(unused.code == 4);
 }
 
-TEST_CASE("--actor is recorded as the actor of each event", "[cli][actor]") {
+TEST_CASE("the actor option is recorded as the actor of each event", "[cli][actor]") {
   Running s;
   std::string id = s.ok({"submit", "--title", "路灯", "--body", "不亮"}, "王芳")["id"];
   s.ok({"assign", id, "--department", "zjj"}, "李明");

@@ -76,7 +76,7 @@ TEST_CASE("an item goes submitted, assigned, handled, verified, closed", "[lifec
                                                         "close"});
 }
 
-TEST_CASE("a department returns an item that is not its own; it waits for a new assignment",
+TEST_CASE("a department returns an item that is not its own, and it waits for a new assignment",
           "[lifecycle][return]") {
   Running s;
   Desk office(*s.client, "人大办");
