@@ -373,9 +373,8 @@ void Worker::expire_asks() {
     Context ctx(*this, a.target);
     Result<wire::Reply> timeout(Error{errc::kUnavailable, "no answer in time"});
     a.fn(ctx, timeout);
-    settle(ctx);
+    settle(ctx);  // sent after the next turn's commit, like every reply
   }
-  if (!expired.empty()) commit();
 }
 
 // Heartbeats the Paranoid Pirate way: any traffic counts; after `liveness` silent
