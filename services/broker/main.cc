@@ -90,7 +90,7 @@ class Broker {
                                                                   request->type + "'"}));
     }
     if (service == "broker") return to_route(route, wire::encode_reply(request->id, ping()));
-    forward(std::string(service), route, payload, request->id);
+    forward(std::string(service), route, payload);
   }
 
   void from_worker(std::vector<zmq::message_t>& frames) {
@@ -105,9 +105,7 @@ class Broker {
     }
     peer->second.last_heard_ms = monotonic_ms();
     if (kind == backend::kRequest && frames.size() == 4) {
-      auto id = wire::decode_request(frames[3].data(), frames[3].size());
-      forward(std::string(backend::text(frames[2])), "B" + identity, frames[3],
-              id ? id->id : 0);
+      forward(std::string(backend::text(frames[2])), "B" + identity, frames[3]);
     } else if (kind == backend::kReply && frames.size() == 4) {
       to_route(std::string(backend::text(frames[2])), backend::text(frames[3]));
     }
@@ -122,15 +120,17 @@ class Broker {
     spdlog::info("broker: {} worker ready", service);
   }
 
-  // Sends a request to the worker serving `service`, or answers unavailable.
+  // Sends a request to the worker serving `service`, or answers unavailable (decoding
+  // the request only then, for its id: carried messages are never decoded).
   void forward(const std::string& service, const std::string& route,
-               const zmq::message_t& payload, uint64_t request_id) {
+               const zmq::message_t& payload) {
     auto worker = by_service_.find(service);
     if (worker != by_service_.end() &&
         send_backend(worker->second, {backend::kRequest, route, backend::text(payload)}))
       return;
-    to_route(route, wire::encode_error(request_id, {errc::kUnavailable,
-                                                    "no " + service + " worker is running"}));
+    auto request = wire::decode_request(payload.data(), payload.size());
+    to_route(route, wire::encode_error(request ? request->id : 0,
+                                       {errc::kUnavailable, "no " + service + " worker is running"}));
   }
 
   void to_route(const std::string& route, std::string_view payload) {
