@@ -370,7 +370,7 @@ done
   done
   echo
   if [[ -n $best_peer ]]; then
-    echo "**closeloop W=64 / peer best (${best_peer_name#bullmq.aof_always.}): $(ratio "${MED[closeloop.w64.lifecycles_per_s]:-}" "$best_peer") lifecycles/s** (target: > 1×)"
+    echo "**closeloop W=64 / peer best (${best_peer_name#bullmq.aof_always.}): $(ratio "${MED[closeloop.w64.lifecycles_per_s]:-}" "$best_peer") lifecycles/s** (target: ≥ 10×)"
   else
     echo "**closeloop W=64 / peer best: — (the peer: $peer_status)**"
   fi
