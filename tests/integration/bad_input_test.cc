@@ -64,14 +64,10 @@ size_t count(const std::string& text, const std::string& what) {
 
 // ---- a cluster per test ----
 
-struct Running {
-  Cluster cluster;
-  std::unique_ptr<Client> client;
+// A running cluster that remembers its processes, to prove later that none restarted.
+struct Watched : test::Running {
   std::map<std::string, int> pids;
-  explicit Running(const std::string& extra_toml = "") : cluster(extra_toml) {
-    cluster.start_all();
-    REQUIRE(cluster.wait_ready());
-    client = cluster.client();
+  explicit Watched(const std::string& extra_toml = "") : test::Running(extra_toml) {
     pids = live_pids(cluster);
     REQUIRE(pids.size() == kProcesses.size());
   }
@@ -188,7 +184,7 @@ std::string submit_body(const std::string& title, const std::string& body = "正
 // A new item goes through every worker (intake, dispatch, handle, verify, close, and
 // the ledger for list and trail); the list then holds exactly `earlier` and the new
 // item; and every process is the one that started, with nothing alarming in its log.
-void check_unharmed(Running& s, std::vector<std::string> earlier = {}) {
+void check_unharmed(Watched& s, std::vector<std::string> earlier = {}) {
   auto client = s.cluster.client();
   auto ping = client->call("ping", "", wire::empty_map());
   require_ok(ping);
@@ -253,7 +249,7 @@ void tcp_write(int fd, std::string_view bytes) {
 }  // namespace
 
 TEST_CASE("malformed MessagePack is refused as bad_request", "[bad-input]") {
-  Running s;
+  Watched s;
   Raw raw(s.cluster.endpoint());
   check_error(raw.call("\xc1"), errc::kBadRequest, "malformed");  // 0xc1: never used
   check_error(raw.call(std::string("\xc1\x80\x00\x01", 4)), errc::kBadRequest, "malformed");
@@ -271,7 +267,7 @@ TEST_CASE("malformed MessagePack is refused as bad_request", "[bad-input]") {
 }
 
 TEST_CASE("a truncated message is refused as bad_request", "[bad-input]") {
-  Running s;
+  Watched s;
   Raw raw(s.cluster.endpoint());
   std::string whole = request("submit", 11, submit_body("半截消息"));
   for (size_t keep : {size_t{1}, size_t{5}, whole.size() / 2, whole.size() - 1})
@@ -282,7 +278,7 @@ TEST_CASE("a truncated message is refused as bad_request", "[bad-input]") {
 
 TEST_CASE("trailing bytes after a valid request are refused, the request is not run",
           "[bad-input]") {
-  Running s;
+  Watched s;
   Raw raw(s.cluster.endpoint());
   std::string whole = request("submit", 12, submit_body("多余的字节"));
   check_error(raw.call(whole + "x"), errc::kBadRequest, "trailing bytes");
@@ -292,7 +288,7 @@ TEST_CASE("trailing bytes after a valid request are refused, the request is not 
 }
 
 TEST_CASE("an unknown message type is refused as bad_request, naming it", "[bad-input]") {
-  Running s;
+  Watched s;
   Raw raw(s.cluster.endpoint());
   check_error(raw.call(request("frobnicate", 21, wire::empty_map())), errc::kBadRequest,
               "unknown message type 'frobnicate'", 21);
@@ -323,7 +319,7 @@ TEST_CASE("an unknown message type is refused as bad_request, naming it", "[bad-
 
 TEST_CASE("wrong field types in the envelope or the body are refused as bad_request",
           "[bad-input]") {
-  Running s;
+  Watched s;
   Raw raw(s.cluster.endpoint());
   Desk desk(*s.client, kActor);
   auto made = desk.submit("字段类型", "用于错误类型的测试");
@@ -472,7 +468,7 @@ TEST_CASE("wrong field types in the envelope or the body are refused as bad_requ
 
 TEST_CASE("a 5-byte header claiming a huge array, map, str or bin is refused without allocating",
           "[bad-input]") {
-  Running s;
+  Watched s;
   Raw raw(s.cluster.endpoint());
   check_error(raw.call(std::string("\xdd\xff\xff\xff\xff", 5)), errc::kBadRequest, "limits");
   check_error(raw.call(std::string("\xdf\xff\xff\xff\xff", 5)), errc::kBadRequest, "limits");
@@ -497,7 +493,7 @@ TEST_CASE("a 5-byte header claiming a huge array, map, str or bin is refused wit
 }
 
 TEST_CASE("deep nesting is refused as bad_request", "[bad-input]") {
-  Running s;
+  Watched s;
   Raw raw(s.cluster.endpoint());
   std::string arrays = std::string(100, '\x91') + "\xc0";  // [[[...[nil]...]]], 100 deep
   check_error(raw.call(arrays), errc::kBadRequest, "nesting");
@@ -513,7 +509,7 @@ TEST_CASE("deep nesting is refused as bad_request", "[bad-input]") {
 }
 
 TEST_CASE("a title that is not valid UTF-8 is refused as bad_request", "[bad-input]") {
-  Running s;
+  Watched s;
   Raw raw(s.cluster.endpoint());
   std::string good = "路灯";
   const std::vector<std::string> invalid{
@@ -544,7 +540,7 @@ TEST_CASE("a title that is not valid UTF-8 is refused as bad_request", "[bad-inp
 }
 
 TEST_CASE("an empty or blank title, or no actor, is refused as invalid", "[bad-input]") {
-  Running s;
+  Watched s;
   Raw raw(s.cluster.endpoint());
   check_error(raw.call(request("submit", 101, submit_body(""))), errc::kInvalid,
               "title must not be empty", 101);
@@ -565,7 +561,7 @@ TEST_CASE("an empty or blank title, or no actor, is refused as invalid", "[bad-i
 
 TEST_CASE("a request without v is taken as version 1, as docs/protocol.md says",
           "[bad-input][version]") {
-  Running s;
+  Watched s;
   Raw raw(s.cluster.endpoint());
   // "v — protocol version; absent means 1; any other value is refused."
   auto ping = raw.call(wire::MapBuilder()
@@ -605,7 +601,7 @@ TEST_CASE("a request without v is taken as version 1, as docs/protocol.md says",
 
 TEST_CASE("a type longer than any known type is refused as bad_request, like any unknown type",
           "[bad-input]") {
-  Running s;
+  Watched s;
   Raw raw(s.cluster.endpoint());
   // docs/protocol.md: an unknown type is bad_request ("fix the client"); the length of
   // the unknown name must not turn it into invalid.
@@ -615,7 +611,7 @@ TEST_CASE("a type longer than any known type is refused as bad_request, like any
 }
 
 TEST_CASE("a multi-frame message is refused as bad_request", "[bad-input]") {
-  Running s;
+  Watched s;
   Raw raw(s.cluster.endpoint());
   std::string ping = request("ping", 111, wire::empty_map(), "");
   std::string submit = request("submit", 112, submit_body("多帧"));
@@ -642,7 +638,7 @@ TEST_CASE("a multi-frame message is refused as bad_request", "[bad-input]") {
 
 TEST_CASE("a frame over max_message_bytes drops only that connection, others are still served",
           "[bad-input]") {
-  Running s("max_message_bytes = 65536\n");
+  Watched s("max_message_bytes = 65536\n");
   {
     Raw big(s.cluster.endpoint());
     std::string huge_body = submit_body("超大消息", std::string(100 * 1024, 'x'));
@@ -667,7 +663,7 @@ TEST_CASE("a submit that fits max_message_bytes does not break the handoffs it c
   // 20000 characters is the longest body a submit may carry; in 3-byte UTF-8 that is a
   // 60 KB request, under the 64 KiB frame limit. The item and its event each carry the
   // body, so what intake hands on is twice as large as what it accepted.
-  Running s("max_message_bytes = 65536\n");
+  Watched s("max_message_bytes = 65536\n");
   Raw raw(s.cluster.endpoint());
   std::string body;
   for (int i = 0; i < 20000; ++i) body += "灯";
@@ -691,7 +687,7 @@ TEST_CASE("a trail longer than max_message_bytes is answered, not dropped with t
   // Default limits (1 MiB frames). Every command is valid and far under the limit, but
   // each handle reply and verify comment (20000 characters, 4 bytes each in UTF-8) is
   // recorded in the trail, so after 7 rounds of rework the trail passes 1 MiB.
-  Running s;
+  Watched s;
   Desk desk(*s.client, kActor);
   auto made = desk.submit("很长的处理记录", "正文");
   require_ok(made);
@@ -714,7 +710,7 @@ TEST_CASE("a trail longer than max_message_bytes is answered, not dropped with t
 }
 
 TEST_CASE("raw non-ZeroMQ bytes on the TCP port do not disturb the broker", "[bad-input]") {
-  Running s;
+  Watched s;
   int port = port_of(s.cluster.endpoint());
   // A connection that says nothing and stays open, and one that stops mid-greeting.
   int silent = tcp_connect(port);
@@ -764,7 +760,7 @@ TEST_CASE("raw non-ZeroMQ bytes on the TCP port do not disturb the broker", "[ba
 
 TEST_CASE("an independent Python client speaks the wire format and gets clear errors",
           "[bad-input][python]") {
-  Running s;
+  Watched s;
   const char* script = R"PY(
 import sys, zmq, msgpack
 ctx = zmq.Context()
@@ -812,7 +808,7 @@ print("show", r["id"], r["ok"], r["body"]["item"]["title"])
 
 TEST_CASE("bad command bodies that reach the stage workers get the right code, change nothing",
           "[bad-input][stage]") {
-  Running s;
+  Watched s;
   Raw raw(s.cluster.endpoint());
   Desk desk(*s.client, kActor);
   auto made = desk.submit("阶段工作者的坏输入", "正文");

@@ -23,12 +23,6 @@ using nlohmann::json;
 
 namespace {
 
-const char* kRoutes = R"(
-[[route]]
-category = "transport"
-department = "jtj"
-)";
-
 // One argument for /bin/sh: single-quoted, a ' inside written as '\''.
 std::string quote(const std::string& arg) {
   std::string out = "'";
@@ -67,12 +61,8 @@ Run run_raw(const std::string& dir, const std::vector<std::string>& args,
 }
 
 // Starts a cluster and waits for it; the CLI talks to it with --endpoint.
-struct Running {
-  Cluster cluster{kRoutes};
-  Running() {
-    cluster.start_all();
-    REQUIRE(cluster.wait_ready());
-  }
+struct WithCli : test::Running {
+  WithCli() : test::Running(kTransportRoute) {}
 
   // closeloop --endpoint <cluster> --actor 人大办 <args...>
   Run cli(std::vector<std::string> args, const std::string& actor = "人大办") {
@@ -129,7 +119,7 @@ std::vector<std::string> actions(const json& events) {
 
 // Rewrites the ledger's store while the ledger is stopped, then restarts it.
 template <typename Edit>
-void with_ledger_stopped(Running& s, Edit edit) {
+void with_ledger_stopped(WithCli& s, Edit edit) {
   s.cluster.stop("ledger");
   {
     auto store = Store::open(s.cluster.dir() + "/data/ledger");
@@ -146,7 +136,7 @@ void with_ledger_stopped(Running& s, Edit edit) {
 
 TEST_CASE("the CLI takes an item through its whole lifecycle, each process seeing the last",
           "[cli]") {
-  Running s;
+  WithCli s;
   const std::string title = "村道路灯损坏";
   const std::string body = "青山村主干道12盏路灯不亮，夜间出行不便。";
   json item = s.ok({"submit", "--title", title, "--body", body, "--source", "center", "--submitter",
@@ -233,7 +223,7 @@ TEST_CASE("the CLI takes an item through its whole lifecycle, each process seein
 }
 
 TEST_CASE("the CLI lists items as an array, filtered by stage and by department", "[cli][list]") {
-  Running s;
+  WithCli s;
   std::string a = s.submit(), b = s.submit(), c = s.submit();
   s.ok({"assign", b, "--department", "zjj"});
   s.ok({"assign", c, "--department", "jyj"});
@@ -283,7 +273,7 @@ TEST_CASE("the CLI exits 2 for usage errors, without reaching the service", "[cl
 }
 
 TEST_CASE("the CLI exits 3 with the service's reason for refusals", "[cli][refusal]") {
-  Running s;
+  WithCli s;
   std::string id = s.submit();
 
   Run early = s.cli({"close", id});
@@ -347,7 +337,7 @@ TEST_CASE("the CLI exits 4 when nothing answers within the timeout", "[cli][time
 
 TEST_CASE("trail --verify exits 0, and 5 naming the seq once a stored event is altered",
           "[cli][trail]") {
-  Running s;
+  WithCli s;
   std::string id = s.submit();
   s.ok({"assign", id, "--department", "zjj"});
   s.ok({"handle", id, "--department", "zjj", "--reply", "已修复", "--outcome", "solved"});
@@ -381,7 +371,7 @@ TEST_CASE("trail --verify exits 0, and 5 naming the seq once a stored event is a
 }
 
 TEST_CASE("trail --verify exits 5 when the trail's last events are missing", "[cli][trail]") {
-  Running s;
+  WithCli s;
   std::string id = s.submit();
   s.ok({"assign", id, "--department", "zjj"});
   s.ok({"handle", id, "--department", "zjj", "--reply", "已修复", "--outcome", "solved"});
@@ -408,7 +398,7 @@ TEST_CASE("trail --verify exits 5 when the trail's last events are missing", "[c
 }
 
 TEST_CASE("CLOSELOOP_ENDPOINT is used when --endpoint is absent", "[cli][env]") {
-  Running s;
+  WithCli s;
   const std::string env = "CLOSELOOP_ENDPOINT=" + quote(s.cluster.endpoint()) + " ";
   Run r =
       run_raw(s.cluster.dir(),
@@ -426,7 +416,7 @@ TEST_CASE("CLOSELOOP_ENDPOINT is used when --endpoint is absent", "[cli][env]") 
 }
 
 TEST_CASE("the actor option is recorded as the actor of each event", "[cli][actor]") {
-  Running s;
+  WithCli s;
   std::string id = s.ok({"submit", "--title", "路灯", "--body", "不亮"}, "王芳")["id"];
   s.ok({"assign", id, "--department", "zjj"}, "李明");
   // After the verb too, like every global option.
@@ -451,7 +441,7 @@ TEST_CASE("the actor option is recorded as the actor of each event", "[cli][acto
 }
 
 TEST_CASE("submit with the same --key twice returns the same id", "[cli][idempotency]") {
-  Running s;
+  WithCli s;
   const std::vector<std::string> args{
       "submit",         "--title", "学校门口交通拥堵",      "--body",
       "上下学高峰拥堵", "--key",   "station-7-2026-11-20-3"};
@@ -466,7 +456,7 @@ TEST_CASE("submit with the same --key twice returns the same id", "[cli][idempot
 }
 
 TEST_CASE("arguments with quotes, spaces and newlines reach the service intact", "[cli][quote]") {
-  Running s;
+  WithCli s;
   const std::string title = "it's \"quoted\" $HOME `x` ; 标题";
   const std::string body = "第一行\n第二行 'single' \\ back";
   std::string id = s.submit(title, body);

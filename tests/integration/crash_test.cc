@@ -17,26 +17,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Short timings so that recovery is quick in tests.
-const char* kFastTiming = R"(
-[timing]
-heartbeat_ms = 100
-liveness = 3
-reconnect_min_ms = 100
-reconnect_max_ms = 1000
-resend_min_ms = 100
-resend_max_ms = 1000
-request_timeout_ms = 1000
-)";
-
-struct Running {
-  Cluster cluster{kFastTiming};
-  std::unique_ptr<Client> client;
-  Running() {
-    cluster.start_all();
-    REQUIRE(cluster.wait_ready());
-    client = cluster.client(5000);
-  }
+// Every test here starts its own cluster with short timings.
+struct Fast : test::Running {
+  Fast() : test::Running(kFastTiming) {}
 };
 
 std::string id_of(const Result<wire::Reply>& r) {
@@ -67,7 +50,7 @@ bool eventually_stage(Desk& desk, const std::string& id, const std::string& stag
 }  // namespace
 
 TEST_CASE("kill -9 of every process right after an ack loses nothing", "[crash][durable]") {
-  Running s;
+  Fast s;
   Desk office(*s.client, "人大办");
   std::string id = id_of(office.submit("河道垃圾清理", "紫港河段漂浮垃圾较多"));
   REQUIRE(office.assign(id, "zjj")->ok);
@@ -83,7 +66,7 @@ TEST_CASE("kill -9 of every process right after an ack loses nothing", "[crash][
 
 TEST_CASE("kill -9 before the batch: nothing changed, and the command can be sent again",
           "[crash][handoff]") {
-  Running s;
+  Fast s;
   Desk office(*s.client, "人大办");
   std::string id = id_of(office.submit("农贸市场排水不畅", "雨天积水"));
   s.cluster.kill9("dispatch");
@@ -100,7 +83,7 @@ TEST_CASE("kill -9 before the batch: nothing changed, and the command can be sen
 
 TEST_CASE("kill -9 after the batch, before sending: the outbox is sent on restart",
           "[crash][handoff]") {
-  Running s;
+  Fast s;
   Desk office(*s.client, "人大办");
   std::string id = id_of(office.submit("小区电梯故障", "3号楼电梯停运一周"));
   s.cluster.kill9("handle");  // dispatch's handoff cannot be delivered
@@ -119,7 +102,7 @@ TEST_CASE("kill -9 after the batch, before sending: the outbox is sent on restar
 
 TEST_CASE("a receiver down for a while: handoffs wait on disk and move on when it is back",
           "[crash][handoff]") {
-  Running s;
+  Fast s;
   Desk office(*s.client, "人大办");
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(id_of(office.submit("路面破损" + std::to_string(i), "")));
@@ -137,7 +120,7 @@ TEST_CASE("a receiver down for a while: handoffs wait on disk and move on when i
 }
 
 TEST_CASE("a duplicate handoff is applied once and acknowledged again", "[crash][handoff]") {
-  Running s;
+  Fast s;
   Desk office(*s.client, "人大办");
   // A fake sender on the broker's backend, replaying one handoff as a crashed sender would.
   zmq::context_t ctx;
@@ -194,7 +177,7 @@ TEST_CASE("a duplicate handoff is applied once and acknowledged again", "[crash]
 }
 
 TEST_CASE("a restarted broker: workers re-register and traffic resumes", "[crash][broker]") {
-  Running s;
+  Fast s;
   Desk office(*s.client, "人大办");
   std::string id = id_of(office.submit("公交站台缺少遮雨棚", ""));
   s.cluster.kill9("broker");

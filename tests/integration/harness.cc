@@ -1,5 +1,7 @@
 #include "harness.h"
 
+#include <catch2/catch.hpp>
+
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -67,6 +69,12 @@ Cluster::Cluster(const std::string& extra_toml) {
                                << "log_level = \"info\"\n"
                                << extra_toml << "\n"
                                << test_departments_toml();
+}
+
+Running::Running(const std::string& extra_toml) : cluster(extra_toml) {
+  cluster.start_all();
+  REQUIRE(cluster.wait_ready());
+  client = cluster.client();
 }
 
 Cluster::~Cluster() {

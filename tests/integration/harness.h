@@ -48,6 +48,31 @@ class Cluster {
 // Config text with the county's departments for tests (a subset is enough).
 std::string test_departments_toml();
 
+// Config snippets: a route that makes dispatch assign transport items to jtj itself, and
+// short timings so that recovery after a kill is quick.
+inline constexpr const char* kTransportRoute = R"(
+[[route]]
+category = "transport"
+department = "jtj"
+)";
+inline constexpr const char* kFastTiming = R"(
+[timing]
+heartbeat_ms = 100
+liveness = 3
+reconnect_min_ms = 100
+reconnect_max_ms = 1000
+resend_min_ms = 100
+resend_max_ms = 1000
+request_timeout_ms = 1000
+)";
+
+// A cluster started for one test, ready, with a client (5 s timeout). Tests share nothing.
+struct Running {
+  Cluster cluster;
+  std::unique_ptr<Client> client;
+  explicit Running(const std::string& extra_toml = "");
+};
+
 // Convenience over Client::call with a Command; returns the reply or the error.
 Result<wire::Reply> run(Client& client, const std::string& verb, const std::string& actor,
                         const std::string& body);

@@ -10,21 +10,9 @@ using namespace closeloop::test;
 
 namespace {
 
-const char* kRoutes = R"(
-[[route]]
-category = "transport"
-department = "jtj"
-)";
-
-// Starts a cluster and waits for it; tests share nothing.
-struct Running {
-  Cluster cluster{kRoutes};
-  std::unique_ptr<Client> client;
-  Running() {
-    cluster.start_all();
-    REQUIRE(cluster.wait_ready());
-    client = cluster.client();
-  }
+// Every test here starts its own cluster with the transport route.
+struct Routed : Running {
+  Routed() : Running(kTransportRoute) {}
 };
 
 std::string stage_of(const Result<wire::Reply>& r) { return field(*r, "item", "stage"); }
@@ -52,7 +40,7 @@ std::vector<std::string> actions(Desk& desk, const std::string& id) {
 }  // namespace
 
 TEST_CASE("an item goes submitted, assigned, handled, verified, closed", "[lifecycle]") {
-  Running s;
+  Routed s;
   Desk office(*s.client, "人大办");
   std::string id = submit_one(office);
   CHECK(stage_of(office.show(id)) == "submitted");
@@ -78,7 +66,7 @@ TEST_CASE("an item goes submitted, assigned, handled, verified, closed", "[lifec
 
 TEST_CASE("a department returns an item that is not its own, and it waits for a new assignment",
           "[lifecycle][return]") {
-  Running s;
+  Routed s;
   Desk office(*s.client, "人大办");
   std::string id = submit_one(office);
   require_ok(office.assign(id, "jyj"));
@@ -94,7 +82,7 @@ TEST_CASE("a department returns an item that is not its own, and it waits for a 
 
 TEST_CASE("an unsatisfied verification sends the item back for rework and counts it",
           "[lifecycle][rework]") {
-  Running s;
+  Routed s;
   Desk office(*s.client, "人大办");
   std::string id = submit_one(office);
   require_ok(office.assign(id, "zjj"));
@@ -111,7 +99,7 @@ TEST_CASE("an unsatisfied verification sends the item back for rework and counts
 }
 
 TEST_CASE("a matching route assigns a new item by itself, as router", "[lifecycle][route]") {
-  Running s;
+  Routed s;
   Desk office(*s.client, "人大办");
   std::string id = submit_one(office, "transport");
   auto shown = office.show(id);  // the submit's ack waited for the routing to be done
@@ -126,7 +114,7 @@ TEST_CASE("a matching route assigns a new item by itself, as router", "[lifecycl
 
 TEST_CASE("a command the stage does not allow is refused, naming the stage, changing nothing",
           "[lifecycle][refusal]") {
-  Running s;
+  Routed s;
   Desk office(*s.client, "人大办");
   std::string id = submit_one(office);
 
@@ -152,7 +140,7 @@ TEST_CASE("a command the stage does not allow is refused, naming the stage, chan
 
 TEST_CASE("unknown ids, departments and bad fields are refused and change nothing",
           "[lifecycle][refusal]") {
-  Running s;
+  Routed s;
   Desk office(*s.client, "人大办");
   CHECK(office.assign("2026-999999", "zjj")->error.code == errc::kNotFound);
   CHECK(office.show("2026-999999")->error.code == errc::kNotFound);
@@ -170,7 +158,7 @@ TEST_CASE("unknown ids, departments and bad fields are refused and change nothin
 }
 
 TEST_CASE("only the lead department may handle or return its item", "[lifecycle][refusal]") {
-  Running s;
+  Routed s;
   Desk office(*s.client, "人大办");
   std::string id = submit_one(office);
   require_ok(office.assign(id, "zjj", {"jtj"}));
@@ -182,7 +170,7 @@ TEST_CASE("only the lead department may handle or return its item", "[lifecycle]
 
 TEST_CASE("the same idempotency key twice returns the same item, never a second one",
           "[lifecycle][idempotency]") {
-  Running s;
+  Routed s;
   Desk office(*s.client, "人大办");
   auto first = office.submit("学校门口交通拥堵", "上下学高峰拥堵", "", "station-7-2026-11-20-3");
   auto second = office.submit("学校门口交通拥堵", "上下学高峰拥堵", "", "station-7-2026-11-20-3");
@@ -193,7 +181,7 @@ TEST_CASE("the same idempotency key twice returns the same item, never a second 
 }
 
 TEST_CASE("list filters by stage and by department", "[lifecycle][list]") {
-  Running s;
+  Routed s;
   Desk office(*s.client, "人大办");
   std::string a = submit_one(office), b = submit_one(office), c = submit_one(office);
   require_ok(office.assign(b, "zjj"));
@@ -207,7 +195,7 @@ TEST_CASE("list filters by stage and by department", "[lifecycle][list]") {
 
 TEST_CASE("the trail verifies, and altering a stored event names the first bad seq",
           "[lifecycle][trail]") {
-  Running s;
+  Routed s;
   Desk office(*s.client, "人大办");
   std::string id = submit_one(office);
   require_ok(office.assign(id, "zjj"));
