@@ -186,3 +186,16 @@ TEST_CASE("a restarted broker: workers re-register and traffic resumes", "[crash
   REQUIRE(office.assign(id, "jtj")->ok);
   CHECK(actions(office, id) == std::vector<std::string>{"submit", "assign"});
 }
+
+TEST_CASE("workers started before the broker find it when it comes", "[crash][broker]") {
+  Cluster cluster(kFastTiming);
+  for (const auto& name : kProcesses)
+    if (name != "broker") cluster.start(name);
+  std::this_thread::sleep_for(1s);  // the workers are up, with nobody to talk to
+  cluster.start("broker");
+  REQUIRE(cluster.wait_ready());
+  auto client = cluster.client();
+  Desk office(*client, "人大办");
+  std::string id = id_of(office.submit("先启动工作进程", ""));
+  REQUIRE(office.assign(id, "jtj")->ok);
+}
