@@ -48,7 +48,7 @@ struct Config {
   std::vector<Route> routes;
   Timing timing;
   bool sync = true;                    // fsync before every ack; false only for benchmarks
-  int64_t max_message_bytes = 1 << 20;  // ZMQ_MAXMSGSIZE on every socket
+  int64_t max_message_bytes = 1 << 20;  // ZMQ_MAXMSGSIZE of client sockets
   int batch_max = 512;                 // most commands folded into one group commit
   int shards = 1;                      // shards per stage (only 1 is supported today)
   std::string log_level = "info";
