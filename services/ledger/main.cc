@@ -19,6 +19,41 @@ constexpr uint64_t kMaxListLimit = 100000;
 // A list or trail reply stops short of the client's message size limit.
 constexpr double kReplyBytesShare = 0.9;
 
+// One reply's worth of stored records: at most `limit`, within `max_bytes` unless a
+// single record is larger (a page always holds at least one). `more` says the scan
+// stopped early; reply() encodes {<key>: [...], more?: true}.
+class Page {
+ public:
+  Page(size_t max_bytes, uint64_t limit) : max_bytes_(max_bytes), limit_(limit) {}
+
+  // Adds a record; false once the page is full (the scan should stop).
+  bool add(std::string_view record) {
+    if (records_.size() >= limit_ || (!records_.empty() && bytes_ + record.size() > max_bytes_))
+      return !(more_ = true);
+    bytes_ += record.size();
+    records_.emplace_back(record);
+    return true;
+  }
+  bool empty() const { return records_.empty(); }
+
+  std::string reply(std::string_view key) const {
+    wire::Buffer array;
+    wire::Packer(array).pack_array(records_.size());
+    for (const auto& r : records_) wire::pack_raw(array, r);
+    wire::MapBuilder m;
+    m.add_raw(key, wire::view(array));
+    if (more_) m.add("more", true);
+    return m.finish();
+  }
+
+ private:
+  size_t max_bytes_;
+  uint64_t limit_;
+  size_t bytes_ = 0;
+  bool more_ = false;
+  std::vector<std::string> records_;
+};
+
 class Ledger : public Service {
  public:
   void on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) override {
@@ -89,25 +124,12 @@ class Ledger : public Service {
   // The events after seq `after`, as many as fit one reply (at least one); `more: true`
   // says the client should ask again after the last one it got.
   static void trail(Context& ctx, const std::string& id, uint64_t after) {
-    const size_t max_bytes = reply_bytes(ctx);
-    std::vector<std::string> raw;
-    size_t bytes = 0;
-    bool more = false;
-    auto take = [&](std::string_view, std::string_view v) {
-      if (!raw.empty() && bytes + v.size() > max_bytes) return !(more = true);
-      bytes += v.size();
-      raw.emplace_back(v);
-      return true;
-    };
-    ctx.txn().store().scan(keys::event_prefix(id), take, keys::event(id, after + 1));
-    if (raw.empty() && after == 0) return ctx.fail({errc::kNotFound, "unknown item " + id});
-    wire::Buffer events;
-    wire::Packer(events).pack_array(raw.size());
-    for (const auto& e : raw) wire::pack_raw(events, e);
-    wire::MapBuilder reply;
-    reply.add_raw("events", wire::view(events));
-    if (more) reply.add("more", true);
-    ctx.reply(reply.finish());
+    Page page(reply_bytes(ctx), UINT64_MAX);
+    ctx.txn().store().scan(
+        keys::event_prefix(id), [&](std::string_view, std::string_view v) { return page.add(v); },
+        keys::event(id, after + 1));
+    if (page.empty() && after == 0) return ctx.fail({errc::kNotFound, "unknown item " + id});
+    ctx.reply(page.reply("events"));
   }
 
   // Items in id order after `after`, as many as `limit` and one reply allow (at least
@@ -116,28 +138,21 @@ class Ledger : public Service {
                    const std::optional<std::string>& department, const std::string& after,
                    uint64_t limit) {
     const Store& store = ctx.txn().store();
-    const size_t max_bytes = reply_bytes(ctx);
-    std::vector<std::string> items;
-    size_t bytes = 0;
-    bool more = false;
-    // Adds one item if it passes the filters; false once the reply is full.
-    auto take = [&](std::string value) {
+    Page page(reply_bytes(ctx), limit);
+    // Adds one item if it passes the filters; false once the page is full.
+    auto take = [&](std::string_view value) {
       if (stage && department) {  // both filters: scan the department, check the stage
         auto item = decode_item(value);
         if (!item || to_string(item->stage) != *stage) return true;
       }
-      if (items.size() >= limit || (!items.empty() && bytes + value.size() > max_bytes))
-        return !(more = true);
-      bytes += value.size();
-      items.push_back(std::move(value));
-      return true;
+      return page.add(value);
     };
     const std::string past = after.empty() ? "" : after + '\0';  // the first key after `after`
     auto by_index = [&](std::string_view name, const std::string& value) {
       std::string prefix = keys::index_prefix(name, value);
       store.scan(prefix, [&](std::string_view key, std::string_view) {
         auto stored = store.get(keys::item(key.substr(prefix.size())));
-        return !stored || take(std::move(*stored));
+        return !stored || take(*stored);
       }, past.empty() ? "" : prefix + past);
     };
     if (department) {
@@ -145,16 +160,10 @@ class Ledger : public Service {
     } else if (stage) {
       by_index("stage", *stage);
     } else {
-      store.scan("item/", [&](std::string_view, std::string_view v) { return take(std::string(v)); },
+      store.scan("item/", [&](std::string_view, std::string_view v) { return take(v); },
                  past.empty() ? "" : keys::item(past));
     }
-    wire::Buffer out;
-    wire::Packer(out).pack_array(items.size());
-    for (const auto& i : items) wire::pack_raw(out, i);
-    wire::MapBuilder reply;
-    reply.add_raw("items", wire::view(out));
-    if (more) reply.add("more", true);
-    ctx.reply(reply.finish());
+    ctx.reply(page.reply("items"));
   }
 };
 
