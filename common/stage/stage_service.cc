@@ -42,15 +42,15 @@ void StageService::on_submit(Context& ctx, const Command& command) {
 
 void StageService::commit_step(Context& ctx, const Step& step) {
   ctx.txn().put(keys::event(step.item.id, step.event.seq), encode(step.event));
-  std::string entry = handoff_entry(step);
+  std::vector<std::string> to{"ledger"};
   std::string_view owner = owner_of(step.item.stage);
   if (owner == name_) {
     ctx.txn().put(keys::item(step.item.id), encode(step.item));
   } else {
     ctx.txn().del(keys::item(step.item.id));
-    ctx.hand_off(owner, entry);
+    to.emplace_back(owner);
   }
-  ctx.hand_off("ledger", std::move(entry));
+  ctx.hand_off(std::move(to), handoff_entry(step));
 }
 
 void StageService::on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) {

@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <leveldb/filter_policy.h>
+
 #include <filesystem>
 
 namespace closeloop {
@@ -8,12 +10,16 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec) return Error{errc::kInternal, "cannot create " + path + ": " + ec.message()};
+  auto filter = std::unique_ptr<const leveldb::FilterPolicy>(leveldb::NewBloomFilterPolicy(10));
   leveldb::Options options;
   options.create_if_missing = true;
+  options.write_buffer_size = 32 << 20;
+  options.compression = leveldb::kNoCompression;
+  options.filter_policy = filter.get();
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, path, &raw);
   if (!s.ok()) return Error{errc::kInternal, "cannot open " + path + ": " + s.ToString()};
-  return std::unique_ptr<Store>(new Store(std::unique_ptr<leveldb::DB>(raw)));
+  return std::unique_ptr<Store>(new Store(std::unique_ptr<leveldb::DB>(raw), std::move(filter)));
 }
 
 std::optional<std::string> Store::get(const std::string& key) const {

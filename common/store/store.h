@@ -10,6 +10,7 @@
 #pragma once
 
 #include <leveldb/db.h>
+#include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
 
 #include <functional>
@@ -35,7 +36,9 @@ class Store {
   Status write(leveldb::WriteBatch* batch, bool sync);
 
  private:
-  explicit Store(std::unique_ptr<leveldb::DB> db) : db_(std::move(db)) {}
+  Store(std::unique_ptr<leveldb::DB> db, std::unique_ptr<const leveldb::FilterPolicy> filter)
+      : filter_(std::move(filter)), db_(std::move(db)) {}
+  std::unique_ptr<const leveldb::FilterPolicy> filter_;  // outlives db_, which uses it
   std::unique_ptr<leveldb::DB> db_;
 };
 

@@ -25,7 +25,7 @@ int64_t monotonic_ms() {
 }
 
 struct Worker::Lane {
-  std::set<uint64_t> unacked;
+  std::map<uint64_t, int64_t> unacked;  // position -> when last sent (0: not yet)
   std::vector<uint64_t> fresh;  // committed this turn, not sent yet
   int backoff_ms = 0;
   int64_t next_check_ms = 0;
@@ -37,15 +37,11 @@ Txn& Context::txn() { return *worker_.txn_; }
 const Config& Context::config() const { return worker_.config_; }
 const std::string& Context::name() const { return worker_.name_; }
 
-void Context::hand_off(std::string_view to, std::string entry) {
+void Context::hand_off(std::vector<std::string> to, std::string entry) {
   uint64_t pos = worker_.next_pos_++;
-  std::string record = wire::MapBuilder().add("to", to).add_raw("entry", entry).finish();
-  txn().put(keys::outbox(pos), record);
-  std::string next;
-  keys::append_be64(next, worker_.next_pos_);
-  txn().put(keys::meta("next_pos"), next);
-  worker_.add_to_outbox(pos, std::string(to), std::move(entry));
-  worker_.lane(std::string(to)).fresh.push_back(pos);
+  txn().put(keys::outbox(pos), wire::MapBuilder().add("to", to).add_raw("entry", entry).finish());
+  for (const auto& destination : to) worker_.lane(destination).fresh.push_back(pos);
+  worker_.add_to_outbox(pos, std::move(to), std::move(entry));
   handed_off_.push_back(pos);
 }
 
@@ -81,9 +77,9 @@ Worker::Lane& Worker::lane(const std::string& to) {
   return *l;
 }
 
-void Worker::add_to_outbox(uint64_t pos, std::string to, std::string entry) {
-  lane(to).unacked.insert(pos);
-  outbox_[pos] = {std::move(to), std::move(entry), 0};
+void Worker::add_to_outbox(uint64_t pos, std::vector<std::string> to, std::string entry) {
+  for (const auto& destination : to) lane(destination).unacked[pos] = 0;
+  outbox_[pos] = {std::move(to), std::move(entry)};
 }
 
 Status Worker::open() {
@@ -93,18 +89,21 @@ Status Worker::open() {
   store_ = std::move(*store);
   txn_ = std::make_unique<Txn>(*store_, config_.sync);
   if (auto next = store_->get(keys::meta("next_pos"))) next_pos_ = keys::read_be64(*next);
+  saved_next_pos_ = next_pos_;
   // Start-up is recovery: every unacknowledged handoff is sent again.
   store_->scan(keys::kOutboxPrefix, [&](std::string_view key, std::string_view value) {
     auto decoded = wire::decode(value.data(), value.size());
     if (!decoded) return true;
     wire::Fields f(decoded->get(), "outbox entry");
-    std::string to = f.str("to", 32);
+    std::vector<std::string> to = f.opt_str_list("to", 8, 32).value_or(std::vector<std::string>{});
     wire::Buffer entry;
     msgpack::pack(entry, f.map("entry"));
-    if (!f.ok()) return true;
+    if (!f.ok() || to.empty()) return true;
+    // Every destination again, acknowledged or not: which acks came was not
+    // recorded, and a receiver that has the entry acknowledges it again.
     uint64_t pos = keys::outbox_pos(key);
-    lane(to).fresh.push_back(pos);
-    add_to_outbox(pos, to, std::string(wire::view(entry)));
+    for (const auto& destination : to) lane(destination).fresh.push_back(pos);
+    add_to_outbox(pos, std::move(to), std::string(wire::view(entry)));
     next_pos_ = std::max(next_pos_, pos + 1);
     return true;
   });
@@ -170,6 +169,12 @@ bool Worker::turn(int signal_fd) {
 }
 
 bool Worker::commit() {
+  if (next_pos_ != saved_next_pos_) {  // once per batch, however many handoffs it holds
+    std::string next;
+    keys::append_be64(next, next_pos_);
+    txn_->put(keys::meta("next_pos"), next);
+    saved_next_pos_ = next_pos_;
+  }
   if (Status s = txn_->commit(); !s) {
     // LevelDB refuses every write after a failed one: crash-only, the supervisor restarts us.
     spdlog::critical("{}: {}; exiting", name_, s.error().message);
@@ -254,7 +259,7 @@ void Worker::take_reply(const zmq::message_t& payload) {
   if (!reply) return spdlog::warn("{}: undecodable reply: {}", name_, reply.error().message);
   if (auto it = in_flight_.find(reply->id); it != in_flight_.end()) {
     if (reply->ok) {
-      for (uint64_t pos : it->second.positions) acknowledged(pos);
+      for (uint64_t pos : it->second.positions) acknowledged(pos, it->second.to);
     } else if (reply->error.code != errc::kUnavailable) {
       spdlog::warn("{}: handoff refused: {}", name_, reply->error.message);
     }
@@ -269,12 +274,18 @@ void Worker::take_reply(const zmq::message_t& payload) {
   }
 }
 
-void Worker::acknowledged(uint64_t pos) {
+// An entry leaves the outbox when its last destination has acknowledged it.
+void Worker::acknowledged(uint64_t pos, const std::string& by) {
   auto it = outbox_.find(pos);
   if (it == outbox_.end()) return;
-  Lane& l = lane(it->second.to);
+  std::vector<std::string>& to = it->second.to;
+  auto destination = std::find(to.begin(), to.end(), by);
+  if (destination == to.end()) return;
+  to.erase(destination);
+  Lane& l = lane(by);
   l.unacked.erase(pos);
   l.backoff_ms = config_.timing.resend_min_ms;
+  if (!to.empty()) return;
   outbox_.erase(it);
   txn_->del_lazily(keys::outbox(pos));
   auto w = waiters_.find(pos);
@@ -327,9 +338,9 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
   int64_t now = monotonic_ms();
   std::vector<uint64_t> chosen;
   if (resend) {
-    for (uint64_t pos : l.unacked) {
+    for (auto [pos, sent_ms] : l.unacked) {
       if (chosen.size() >= kResendWindow) break;
-      if (now - outbox_[pos].sent_ms >= l.backoff_ms) chosen.push_back(pos);
+      if (now - sent_ms >= l.backoff_ms) chosen.push_back(pos);
     }
     if (chosen.empty()) return;
     spdlog::debug("{}: resending {} handoffs to {}", name_, chosen.size(), to);
@@ -344,9 +355,8 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
     size_t bytes = 0;
     for (; i < chosen.size() && batch.size() < kMaxEntriesPerMessage && bytes < kMaxBytesPerMessage;
          ++i) {
-      Unacked& u = outbox_[chosen[i]];
-      u.sent_ms = now;
-      bytes += u.entry.size();
+      l.unacked[chosen[i]] = now;
+      bytes += outbox_[chosen[i]].entry.size();
       batch.push_back(chosen[i]);
     }
     pk.pack_array(batch.size());
@@ -356,7 +366,7 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
     std::string body =
         wire::MapBuilder().add("from", name_).add_raw("entries", wire::view(entries)).finish();
     uint64_t id = next_request_id();
-    in_flight_[id] = {std::move(batch), now + config_.timing.resend_max_ms};
+    in_flight_[id] = {to, std::move(batch), now + config_.timing.resend_max_ms};
     send({backend::kRequest, to, wire::encode_request("handoff", id, name_, body)});
   }
 }

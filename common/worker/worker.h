@@ -54,8 +54,9 @@ class Context {
   const Config& config() const;
   const std::string& name() const;  // this worker's service name
 
-  // Queues `entry` (an encoded map) for service `to`, durably with this commit.
-  void hand_off(std::string_view to, std::string entry);
+  // Queues `entry` (an encoded map) for each service in `to`, durably with this
+  // commit: one outbox record, however many destinations.
+  void hand_off(std::vector<std::string> to, std::string entry);
   // Answers the request; sent once committed and once every hand_off() is acknowledged.
   void reply(std::string body);
   void fail(Error error);
@@ -114,7 +115,7 @@ class Worker {
   void apply_entry(Context& ctx, const std::string& from, const msgpack::object& entry);
   void take_reply(const zmq::message_t& payload);
   void settle(Context& ctx);
-  void acknowledged(uint64_t pos);
+  void acknowledged(uint64_t pos, const std::string& by);
   bool commit();
   void flush();
   void send_lane(const std::string& to, Lane& lane, bool resend);
@@ -131,18 +132,20 @@ class Worker {
   zmq::context_t zmq_;
   std::unique_ptr<zmq::socket_t> broker_;
 
-  uint64_t next_pos_ = 1;      // next outbox position (persisted in meta/next_pos)
+  uint64_t next_pos_ = 1;        // next outbox position (persisted in meta/next_pos)
+  uint64_t saved_next_pos_ = 1;  // the value meta/next_pos holds
   uint64_t request_ids_ = 0;
   struct Unacked {
-    std::string to, entry;
-    int64_t sent_ms = 0;
+    std::vector<std::string> to;  // destinations that have not acknowledged it yet
+    std::string entry;
   };
   struct InFlight {
+    std::string to;
     std::vector<uint64_t> positions;
     int64_t deadline_ms = 0;
   };
   Lane& lane(const std::string& to);
-  void add_to_outbox(uint64_t pos, std::string to, std::string entry);
+  void add_to_outbox(uint64_t pos, std::vector<std::string> to, std::string entry);
 
   std::map<uint64_t, Unacked> outbox_;  // by position
   std::map<std::string, std::unique_ptr<Lane>> lanes_;
