@@ -69,12 +69,23 @@ void Txn::del_lazily(const std::string& key) {
   pending_[key] = std::nullopt;
 }
 
-Status Txn::commit() {
+Status Txn::commit(bool defer_sync) {
   if (pending_.empty()) return ok_status();
-  Status s = store_.write(&batch_, sync_ && durable_);
+  bool sync = sync_ && durable_ && !defer_sync;
+  Status s = store_.write(&batch_, sync);
+  if (sync) unsynced_ = false;
+  if (sync_ && durable_ && defer_sync) unsynced_ = true;
   batch_.Clear();
   pending_.clear();
   durable_ = false;
+  return s;
+}
+
+Status Txn::sync() {
+  if (!unsynced_) return ok_status();
+  leveldb::WriteBatch empty;  // LevelDB syncs its log, and so every earlier write
+  Status s = store_.write(&empty, true);
+  if (s) unsynced_ = false;
   return s;
 }
 

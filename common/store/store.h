@@ -57,13 +57,21 @@ class Txn {
   bool empty() const { return pending_.empty(); }
   // The committed state, for scans (they do not see pending changes).
   const Store& store() const { return store_; }
-  // Writes every pending change in one batch; the Txn is empty afterwards.
-  Status commit();
+  // Writes every pending change in one batch; the Txn is empty afterwards. With
+  // defer_sync the batch is written (so it survives a kill -9, in the OS's page
+  // cache) but not fsynced: it becomes durable with the next synced commit or sync().
+  Status commit(bool defer_sync = false);
+  // Whether committed writes are waiting for an fsync (never, when the config says
+  // sync = false: then nothing is ever synced, by choice).
+  bool has_unsynced() const { return unsynced_; }
+  // Makes every committed write durable.
+  Status sync();
 
  private:
   Store& store_;
   bool sync_;
-  bool durable_ = false;  // holds a change that must be synced
+  bool durable_ = false;   // holds a change that must be synced
+  bool unsynced_ = false;  // committed changes wait for an fsync
   leveldb::WriteBatch batch_;
   std::unordered_map<std::string, std::optional<std::string>> pending_;
 };

@@ -17,6 +17,15 @@ constexpr size_t kMaxEntriesPerMessage = 256;
 constexpr size_t kMaxBytesPerMessage = 256 * 1024;
 constexpr size_t kResendWindow = 1024;  // most entries resent to one destination at a time
 constexpr int kPollMs = 50;
+// How long a receipt may wait for its fsync. Receipts are applied and acknowledged at
+// once (enough for read-your-writes) and made durable within this bound, together
+// with whatever else the worker commits meanwhile (one fsync for many), after which
+// they are acknowledged again as durable and the sender may forget them.
+constexpr int64_t kReceiptSyncMs = 20;
+
+std::string ack_body(uint64_t count, bool durable) {
+  return wire::MapBuilder().add("count", count).add("durable", durable).finish();
+}
 }  // namespace
 
 int64_t monotonic_ms() {
@@ -39,6 +48,7 @@ const std::string& Context::name() const { return worker_.name_; }
 
 void Context::hand_off(std::vector<std::string> to, std::string entry) {
   uint64_t pos = worker_.next_pos_++;
+  worker_.must_sync_ = true;  // what leaves the process rests on synced state
   txn().put(keys::outbox(pos), wire::MapBuilder().add("to", to).add_raw("entry", entry).finish());
   for (const auto& destination : to) worker_.lane(destination).fresh.push_back(pos);
   worker_.add_to_outbox(pos, std::move(to), std::move(entry));
@@ -79,7 +89,8 @@ Worker::Lane& Worker::lane(const std::string& to) {
 
 void Worker::add_to_outbox(uint64_t pos, std::vector<std::string> to, std::string entry) {
   for (const auto& destination : to) lane(destination).unacked[pos] = 0;
-  outbox_[pos] = {std::move(to), std::move(entry)};
+  std::vector<std::string> unapplied = to;
+  outbox_[pos] = {std::move(to), std::move(unapplied), std::move(entry)};
 }
 
 Status Worker::open() {
@@ -140,7 +151,7 @@ int Worker::run(int signal_fd) {
 bool Worker::turn(int signal_fd) {
   zmq::pollitem_t items[] = {{static_cast<void*>(*broker_), 0, ZMQ_POLLIN, 0},
                              {nullptr, signal_fd, ZMQ_POLLIN, 0}};
-  zmq::poll(items, 2, std::chrono::milliseconds(kPollMs));
+  zmq::poll(items, 2, std::chrono::milliseconds(poll_timeout_ms()));
   if (items[1].revents & ZMQ_POLLIN) {
     spdlog::info("{}: stopping on signal", name_);
     return false;
@@ -164,7 +175,28 @@ bool Worker::turn(int signal_fd) {
     settle(ctx);
   }
   if (!commit()) return false;
+  if (!sync_receipts_when_due()) return false;
   flush();
+  return true;
+}
+
+int64_t Worker::poll_timeout_ms() const {
+  if (unsynced_receipts_.empty()) return kPollMs;
+  int64_t due = unsynced_receipts_.front().since_ms + kReceiptSyncMs;
+  return std::clamp<int64_t>(due - monotonic_ms(), 0, kPollMs);
+}
+
+// A turn that only received handoffs is written without fsync (its acks say so); the
+// fsync comes with the next command's commit, or here once the oldest such receipt
+// has waited kReceiptSyncMs.
+bool Worker::sync_receipts_when_due() {
+  if (unsynced_receipts_.empty() || !txn_->has_unsynced()) return true;
+  if (monotonic_ms() - unsynced_receipts_.front().since_ms < kReceiptSyncMs) return true;
+  if (Status s = txn_->sync(); !s) {
+    spdlog::critical("{}: {}; exiting", name_, s.error().message);
+    txn_.reset();
+    return false;
+  }
   return true;
 }
 
@@ -175,7 +207,9 @@ bool Worker::commit() {
     txn_->put(keys::meta("next_pos"), next);
     saved_next_pos_ = next_pos_;
   }
-  if (Status s = txn_->commit(); !s) {
+  bool defer_sync = !must_sync_;
+  must_sync_ = false;
+  if (Status s = txn_->commit(defer_sync); !s) {
     // LevelDB refuses every write after a failed one: crash-only, the supervisor restarts us.
     spdlog::critical("{}: {}; exiting", name_, s.error().message);
     txn_.reset();
@@ -207,6 +241,7 @@ void Worker::serve(const std::string& route, const zmq::message_t& payload) {
   }
   ReplyTarget target{route, request->id};
   if (request->type == "handoff") return accept_handoff(std::move(target), *request);
+  must_sync_ = true;  // a client's command: its reply promises durability
   Context ctx(*this, std::move(target));
   service_.on_request(ctx, *request);
   settle(ctx);
@@ -221,11 +256,17 @@ void Worker::accept_handoff(ReplyTarget target, const wire::Request& request) {
     f.fail(errc::kBadRequest, "handoff.from must be a worker name");
   if (!f.ok()) {
     ctx.fail(f.error());
-  } else {
-    for (uint32_t i = 0; i < entries.via.array.size; ++i)
-      apply_entry(ctx, from, entries.via.array.ptr[i]);
-    ctx.reply(wire::MapBuilder().add("count", entries.via.array.size).finish());
+    return settle(ctx);
   }
+  uint32_t count = entries.via.array.size;
+  for (uint32_t i = 0; i < count; ++i) apply_entry(ctx, from, entries.via.array.ptr[i]);
+  if (ctx.handed_off_.empty()) {
+    receipts_.push_back({ctx.target_, count, 0});  // acknowledged in flush()
+    return;
+  }
+  // The entries caused handoffs: the batch that wrote them is synced (hand_off), so
+  // the receipt is durable too; the ack waits until those handoffs are applied.
+  ctx.reply(ack_body(count, true));
   settle(ctx);
 }
 
@@ -259,7 +300,10 @@ void Worker::take_reply(const zmq::message_t& payload) {
   if (!reply) return spdlog::warn("{}: undecodable reply: {}", name_, reply.error().message);
   if (auto it = in_flight_.find(reply->id); it != in_flight_.end()) {
     if (reply->ok) {
-      for (uint64_t pos : it->second.positions) acknowledged(pos, it->second.to);
+      bool durable = ack_is_durable(*reply);
+      for (uint64_t pos : it->second.positions)
+        durable ? acknowledged(pos, it->second.to) : applied(pos, it->second.to);
+      if (!durable) return;  // the durable ack follows on the same request id
     } else if (reply->error.code != errc::kUnavailable) {
       spdlog::warn("{}: handoff refused: {}", name_, reply->error.message);
     }
@@ -274,20 +318,41 @@ void Worker::take_reply(const zmq::message_t& payload) {
   }
 }
 
-// An entry leaves the outbox when its last destination has acknowledged it.
+bool Worker::ack_is_durable(const wire::Reply& reply) {
+  wire::Fields f(reply.body, "handoff ack");
+  return f.opt_bool("durable").value_or(true);
+}
+
+// `by` holds the entry (not necessarily durably yet): replies waiting for it may go.
+void Worker::applied(uint64_t pos, const std::string& by) {
+  auto it = outbox_.find(pos);
+  if (it == outbox_.end()) return;
+  std::vector<std::string>& unapplied = it->second.unapplied;
+  auto destination = std::find(unapplied.begin(), unapplied.end(), by);
+  if (destination == unapplied.end()) return;
+  unapplied.erase(destination);
+  Lane& l = lane(by);
+  if (auto u = l.unacked.find(pos); u != l.unacked.end()) u->second = monotonic_ms();
+  l.backoff_ms = config_.timing.resend_min_ms;
+  if (unapplied.empty()) release_waiters(pos);
+}
+
+// `by` holds the entry durably. It leaves the outbox when every destination does.
 void Worker::acknowledged(uint64_t pos, const std::string& by) {
+  applied(pos, by);
   auto it = outbox_.find(pos);
   if (it == outbox_.end()) return;
   std::vector<std::string>& to = it->second.to;
   auto destination = std::find(to.begin(), to.end(), by);
   if (destination == to.end()) return;
   to.erase(destination);
-  Lane& l = lane(by);
-  l.unacked.erase(pos);
-  l.backoff_ms = config_.timing.resend_min_ms;
+  lane(by).unacked.erase(pos);
   if (!to.empty()) return;
   outbox_.erase(it);
   txn_->del_lazily(keys::outbox(pos));
+}
+
+void Worker::release_waiters(uint64_t pos) {
   auto w = waiters_.find(pos);
   if (w == waiters_.end()) return;
   for (uint64_t id : w->second) {
@@ -305,7 +370,8 @@ void Worker::settle(Context& ctx) {
   if (!ctx.reply_) return;
   std::vector<uint64_t> pending;
   for (uint64_t pos : ctx.handed_off_)
-    if (outbox_.count(pos)) pending.push_back(pos);
+    if (auto it = outbox_.find(pos); it != outbox_.end() && !it->second.unapplied.empty())
+      pending.push_back(pos);
   if (pending.empty()) {
     ready_.emplace_back(ctx.target_, std::move(*ctx.reply_));
     return;
@@ -320,6 +386,7 @@ void Worker::settle(Context& ctx) {
 void Worker::flush() {
   for (auto& [target, payload] : ready_) send({backend::kReply, target.route, payload});
   ready_.clear();
+  acknowledge_receipts();
   int64_t now = monotonic_ms();
   for (auto& [to, l] : lanes_) {
     if (!l->fresh.empty()) send_lane(to, *l, false);
@@ -369,6 +436,23 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
     in_flight_[id] = {to, std::move(batch), now + config_.timing.resend_max_ms};
     send({backend::kRequest, to, wire::encode_request("handoff", id, name_, body)});
   }
+}
+
+// Acks this turn's receipts, durable or not yet; and, once synced, the earlier ones again.
+void Worker::acknowledge_receipts() {
+  bool durable = !txn_->has_unsynced();
+  int64_t now = monotonic_ms();
+  auto ack = [&](const Receipt& r) {
+    send({backend::kReply, r.target.route, wire::encode_reply(r.target.id, ack_body(r.count, durable))});
+  };
+  for (Receipt& r : receipts_) {
+    ack(r);
+    if (!durable) unsynced_receipts_.push_back({r.target, r.count, now});
+  }
+  receipts_.clear();
+  if (!durable) return;
+  for (const Receipt& r : unsynced_receipts_) ack(r);
+  unsynced_receipts_.clear();
 }
 
 void Worker::expire_asks() {

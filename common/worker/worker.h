@@ -1,18 +1,26 @@
 // The engine every worker runs: one thread, one LevelDB, one DEALER to the broker.
 //
 // Each loop turn: poll; take every message already waiting (up to batch_max) and
-// hand it to the Service, which writes into one Txn; commit that Txn in one synced
-// WriteBatch (group commit); only then send replies and handoffs. So an ack always
-// means "on disk", and concurrent commands share one fsync.
+// hand it to the Service, which writes into one Txn; commit that Txn in one
+// WriteBatch (group commit); only then send replies and handoffs. A batch holding a
+// client's command or a new handoff is fsynced before anything leaves, so a reply
+// means "on disk" and concurrent commands share one fsync.
 //
 // Handoffs use a transactional outbox: Context::hand_off() writes outbox/<pos> in the
 // same batch as the state change. After the commit the relay sends it to the
-// destination service (through the broker) and resends, with backoff, until the
-// receiver acknowledges; then the entry is deleted. A receiver applies each entry at
-// most once (seen/<from>/<pos>) and acknowledges duplicates again.
+// destination services (through the broker) and resends, with backoff, until each
+// receiver acknowledges it as durable; then the entry is deleted. A receiver applies
+// each entry at most once (seen/<from>/<pos>) and acknowledges duplicates again.
 //
-// A reply waits until every handoff its command produced has been acknowledged, so
-// a client that got an ack finds the item at the next stage and in the ledger
+// Acks come in two degrees. A batch of receipts only is written without fsync and
+// acknowledged at once as *applied*: the receiver holds the entry (it survives a
+// kill -9) but not yet a power cut. It is fsynced with the receiver's next command, or
+// within kReceiptSyncMs, and acknowledged again as *durable*; only that lets the
+// sender forget it. So the ledger, which takes no commands, fsyncs a few dozen times
+// a second however busy it is, and a stage's receipts ride on its commands' fsyncs.
+//
+// A reply waits until every handoff its command produced has been applied, so a
+// client that got an ack finds the item at the next stage and in the ledger
 // (read-your-writes, docs/architecture.md). The same holds for handoff acks: a
 // receiver that hands an item on (dispatch's routing) acks only when that is done.
 #pragma once
@@ -100,6 +108,11 @@ class Worker {
     std::string payload;
     size_t pending = 0;
   };
+  struct Receipt {  // a handoff request received here, to acknowledge
+    ReplyTarget target;
+    uint64_t count = 0;
+    int64_t since_ms = 0;
+  };
   struct Ask {
     Context::AskFn fn;
     ReplyTarget target;
@@ -115,7 +128,13 @@ class Worker {
   void apply_entry(Context& ctx, const std::string& from, const msgpack::object& entry);
   void take_reply(const zmq::message_t& payload);
   void settle(Context& ctx);
+  void applied(uint64_t pos, const std::string& by);
   void acknowledged(uint64_t pos, const std::string& by);
+  void release_waiters(uint64_t pos);
+  static bool ack_is_durable(const wire::Reply& reply);
+  void acknowledge_receipts();
+  bool sync_receipts_when_due();
+  int64_t poll_timeout_ms() const;
   bool commit();
   void flush();
   void send_lane(const std::string& to, Lane& lane, bool resend);
@@ -134,9 +153,13 @@ class Worker {
 
   uint64_t next_pos_ = 1;        // next outbox position (persisted in meta/next_pos)
   uint64_t saved_next_pos_ = 1;  // the value meta/next_pos holds
+  bool must_sync_ = false;       // this turn's batch must be fsynced (else it may wait)
+  std::vector<Receipt> receipts_;           // this turn's, acknowledged after its commit
+  std::vector<Receipt> unsynced_receipts_;  // acknowledged as applied, not yet as durable
   uint64_t request_ids_ = 0;
   struct Unacked {
-    std::vector<std::string> to;  // destinations that have not acknowledged it yet
+    std::vector<std::string> to;         // destinations that do not hold it durably yet
+    std::vector<std::string> unapplied;  // destinations that have not applied it yet
     std::string entry;
   };
   struct InFlight {
