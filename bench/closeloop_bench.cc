@@ -25,6 +25,11 @@
 // threads) of those processes over the measured interval is reported per lifecycle;
 // the bench's own CPU likewise, and each process's share (named by its executable).
 //
+// --reads-only replaces the five commands by five `show`s of an item that does not exist
+// (answered not_found by the ledger after a turn that writes nothing): the same clients,
+// broker and hops without the durable work, i.e. the request path's own cost and
+// ceiling, to read the full lifecycle's numbers against.
+//
 // Output: lines `METRIC <tag>.w<W>.<name> <value> <unit>` (the format of
 // shared/bench, so summarize.sh aggregates runs), or with --json one JSON object.
 // Exit status: 0 all measured lifecycles closed; 1 some failed; 2 usage error.
@@ -81,7 +86,10 @@ struct Options {
   std::string pids;
   std::string tag = "closeloop";
   bool json = false;
+  bool reads_only = false;
 };
+
+constexpr const char* kMissingItem = "0000-000000";  // never issued: ids start at 2026
 
 // ---- CPU time of processes, from /proc ----
 
@@ -304,7 +312,10 @@ class Driver {
   void send(int s) {
     Slot& slot = slots_[s];
     slot.t_sent = now_ns();
-    slot.request = client_.send(kVerbs[slot.step], kActor, body(slot));
+    slot.request = run_.o_.reads_only
+                       ? client_.send("show", kActor,
+                                      wire::MapBuilder().add("item", kMissingItem).finish())
+                       : client_.send(kVerbs[slot.step], kActor, body(slot));
     by_request_[slot.request] = s;
   }
 
@@ -316,6 +327,10 @@ class Driver {
     Slot& slot = slots_[s];
     slot.request = 0;
     uint64_t now = now_ns();
+    if (run_.o_.reads_only && !reply.ok && reply.error.code == errc::kNotFound) {
+      reply.ok = true;  // the expected answer
+      slot.item = kMissingItem;
+    }
     if (!reply.ok) {
       if (reply.error.code == errc::kInTransit || reply.error.code == errc::kUnavailable) {
         ++stats.retries[slot.step];
@@ -324,7 +339,7 @@ class Driver {
       }
       return fail(s, reply.error.code + ": " + reply.error.message);
     }
-    if (slot.step == 0) {
+    if (slot.step == 0 && !run_.o_.reads_only) {
       wire::Fields f(reply.body, "reply");
       const msgpack::object* item = f.opt_map("item");
       std::optional<std::string> id;
@@ -540,6 +555,8 @@ int main(int argc, char** argv) {
   app.add_option("--pids", o.pids, "comma-separated pids whose CPU time to report");
   app.add_option("--tag", o.tag, "metric name prefix");
   app.add_flag("--json", o.json, "one JSON object instead of METRIC lines");
+  app.add_flag("--reads-only", o.reads_only,
+               "five shows of a missing item per lifecycle instead of the five commands");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -23,6 +23,7 @@
 #   ITEMS_W1=1200 ITEMS_W64=12000 ITEMS_W512=25000   measured lifecycles per run
 #                       (ITEMS_W<n> for any other W; default 20*W, at least 1000)
 #   BENCH_THREADS       client threads of closeloop-bench (default: its own, min(W, 2))
+#   READS=0             leave out the request-path run (--reads-only at W=64, ITEMS_READS=20000)
 #   SKIP_LIMITS=1 SKIP_PEER=1   leave a part out
 #   LIMIT_SECTIONS="ldb zmq"    sections of run-limits.sh ("ldb zmq pipe" adds the bare
 #                       five-process pipeline, several minutes more)
@@ -54,7 +55,7 @@ QUICK=${BENCH_QUICK:-0}
 [[ $QUICK == 0 ]] && QUICK=""
 if [[ -n $QUICK ]]; then
   RUNS=${RUNS:-1}
-  : "${ITEMS_W1:=200}" "${ITEMS_W64:=2000}" "${ITEMS_W512:=4000}"
+  : "${ITEMS_W1:=200}" "${ITEMS_W64:=2000}" "${ITEMS_W512:=4000}" "${ITEMS_READS:=4000}"
   : "${SKIP_PEER:=1}" "${LIMIT_SECTIONS:=ldb}"
 fi
 RUNS=${RUNS:-3}
@@ -63,6 +64,9 @@ PEER_RUNS=${PEER_RUNS:-$RUNS}
 WINDOWS=${WINDOWS:-"1 64 512"}
 : "${ITEMS_W1:=1200}" "${ITEMS_W64:=12000}" "${ITEMS_W512:=25000}"
 LIMIT_SECTIONS=${LIMIT_SECTIONS:-"ldb zmq"}
+READS=${READS:-1}
+[[ $READS == 0 ]] && READS=""
+: "${ITEMS_READS:=20000}"
 SKIP_LIMITS=${SKIP_LIMITS:-}
 SKIP_PEER=${SKIP_PEER:-}
 [[ $SKIP_LIMITS == 0 ]] && SKIP_LIMITS=""
@@ -207,41 +211,49 @@ items_for() {
 }
 
 closeloop_ok=0 closeloop_failed=0
+# One bench run on a fresh service: closeloop_run <round> <W> <N> <label> [closeloop-bench args...]
+closeloop_run() {
+  local r=$1 w=$2 n=$3 label=$4 rc=0 dir pids now_pids
+  shift 4
+  dir=$tmp/run-$r-$label
+  if ! start_service "$dir"; then
+    closeloop_failed=$((closeloop_failed + 1))
+    log_problems "$dir/closeloopd.log" "round $r $label start" >>"$PROBLEMS"
+    stop_service; rm -rf "$dir"; return
+  fi
+  pids=$(pgrep -P "$DAEMON_PID" | paste -sd, - || true)
+  say "round $r/$RUNS $label N=$n on $ENDPOINT (pids $pids)"
+  args=(--endpoint "$ENDPOINT" --items "$n" --window "$w" --pids "$pids" --max-seconds 40 "$@")
+  [[ -n ${BENCH_THREADS:-} ]] && args+=(--threads "$BENCH_THREADS")
+  echo "## round $r $label N=$n" >>"$RAW"
+  run_step "$RAW" "$dir/bench.err" timeout 150 "$bin/closeloop-bench" "${args[@]}" || rc=$?
+  if [[ $rc -eq 0 ]]; then
+    closeloop_ok=$((closeloop_ok + 1))
+  else
+    closeloop_failed=$((closeloop_failed + 1))
+    echo "FAILED: round $r $label (exit $rc)" >>"$RAW"
+    echo "[round $r $label] closeloop-bench exited $rc" >>"$PROBLEMS"
+    say "round $r $label: closeloop-bench failed (exit $rc):"
+  fi
+  sed 's/^/    /' "$dir/bench.err" >&2
+  # a child that died and was restarted during the run shows as a new pid
+  now_pids=$(pgrep -P "$DAEMON_PID" | paste -sd, - || true)
+  [[ $now_pids == "$pids" ]] || echo "[round $r $label] service processes changed during the run: $pids -> $now_pids" >>"$PROBLEMS"
+  stop_service
+  log_problems "$dir/closeloopd.log" "round $r $label" >>"$PROBLEMS"
+  grep -E 'error:|went away|time bound' "$dir/bench.err" | sed "s|^|[round $r $label] |" >>"$PROBLEMS" || true
+  rm -rf "$dir"
+}
+
 : >"$PROBLEMS"
-say "closeloop: $RUNS round(s) of W in {$WINDOWS}, sync = true (raw: ${RAW#$root/})"
+say "closeloop: $RUNS round(s) of W in {$WINDOWS}${READS:+ and the request path alone}, sync = true (raw: ${RAW#$root/})"
 for r in $(seq 1 "$RUNS"); do
   for w in $WINDOWS; do
-    n=$(items_for "$w")
-    dir=$tmp/run-$r-w$w
-    if ! start_service "$dir"; then
-      closeloop_failed=$((closeloop_failed + 1))
-      log_problems "$dir/closeloopd.log" "round $r W=$w start" >>"$PROBLEMS"
-      stop_service; rm -rf "$dir"; continue
-    fi
-    pids=$(pgrep -P "$DAEMON_PID" | paste -sd, - || true)
-    say "round $r/$RUNS W=$w N=$n on $ENDPOINT (pids $pids)"
-    args=(--endpoint "$ENDPOINT" --items "$n" --window "$w" --pids "$pids" --max-seconds 40)
-    [[ -n ${BENCH_THREADS:-} ]] && args+=(--threads "$BENCH_THREADS")
-    echo "## round $r W=$w N=$n" >>"$RAW"
-    rc=0
-    run_step "$RAW" "$dir/bench.err" timeout 150 "$bin/closeloop-bench" "${args[@]}" || rc=$?
-    if [[ $rc -eq 0 ]]; then
-      closeloop_ok=$((closeloop_ok + 1))
-    else
-      closeloop_failed=$((closeloop_failed + 1))
-      echo "FAILED: round $r W=$w (exit $rc)" >>"$RAW"
-      echo "[round $r W=$w] closeloop-bench exited $rc" >>"$PROBLEMS"
-      say "round $r W=$w: closeloop-bench failed (exit $rc):"
-    fi
-    sed 's/^/    /' "$dir/bench.err" >&2
-    # a child that died and was restarted during the run shows as a new pid
-    now_pids=$(pgrep -P "$DAEMON_PID" | paste -sd, - || true)
-    [[ $now_pids == "$pids" ]] || echo "[round $r W=$w] service processes changed during the run: $pids -> $now_pids" >>"$PROBLEMS"
-    stop_service
-    log_problems "$dir/closeloopd.log" "round $r W=$w" >>"$PROBLEMS"
-    grep -E 'error:|went away|time bound' "$dir/bench.err" | sed "s|^|[round $r W=$w] |" >>"$PROBLEMS" || true
-    rm -rf "$dir"
+    closeloop_run "$r" "$w" "$(items_for "$w")" "W=$w"
   done
+  # The request path alone: the same clients, broker and hops, five shows of a missing
+  # item per "lifecycle", nothing written: what the durable work is read against.
+  [[ -n $READS ]] && closeloop_run "$r" 64 "$ITEMS_READS" "reads-only W=64" --reads-only --tag closeloop_reads
 done
 
 # ---- 2. the machine's limits ----
@@ -363,6 +375,9 @@ done
     k=closeloop.w$w
     echo "| closeloop | $w | $(v $k.lifecycles_per_s) | $(range $k.lifecycles_per_s) | $(ms $k.lat_p50) | $(ms $k.lat_p99) | $(v $k.service_cpu_us_per_lifecycle) |"
   done
+  k=closeloop_reads.w64
+  [[ -n ${MED[$k.lifecycles_per_s]:-} ]] &&
+    echo "| closeloop request path alone (5 shows of a missing item, nothing written) | 64 | $(v $k.lifecycles_per_s) | $(range $k.lifecycles_per_s) | $(ms $k.lat_p50) | $(ms $k.lat_p99) | $(v $k.service_cpu_us_per_lifecycle) |"
   for p in $peer_c1 $peer_c8; do
     label="BullMQ+Redis fsync always, 1 job/worker (p5.w64)"
     [[ $p == "$peer_c8" ]] && label="BullMQ+Redis fsync always, 8 jobs/worker (p5.w64.c8)"
