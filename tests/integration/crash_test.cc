@@ -5,6 +5,8 @@
 
 #include <signal.h>
 
+#include <future>
+#include <optional>
 #include <thread>
 
 #include "base/text.h"
@@ -36,6 +38,73 @@ std::vector<std::string> actions(Desk& desk, const std::string& id) {
     for (const auto& e : events_of(*r)) out.push_back(e.action);
   return out;
 }
+
+// The broker's backend endpoint: the client endpoint's port + 1.
+std::string backend_of(const std::string& endpoint) {
+  size_t colon = endpoint.rfind(':');
+  return endpoint.substr(0, colon + 1) + std::to_string(std::stoi(endpoint.substr(colon + 1)) + 1);
+}
+
+// A stand-in worker on the broker's backend that registers as `service`, keeps itself
+// alive with heartbeats, and lets the test decide how to acknowledge each handoff.
+class FakeReceiver {
+ public:
+  struct Handoff {
+    std::string route;
+    uint64_t id = 0;
+    std::vector<uint64_t> hids;
+  };
+
+  FakeReceiver(const std::string& backend, std::string service)
+      : socket_(ctx_, zmq::socket_type::dealer), service_(std::move(service)) {
+    socket_.connect(backend);
+    announce();
+  }
+
+  // The next handoff from `from` within timeout_ms (heartbeating meanwhile), if any.
+  std::optional<Handoff> next_handoff(const std::string& from, int timeout_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      socket_.send(zmq::str_buffer("hb"), zmq::send_flags::none);
+      std::vector<zmq::message_t> frames;
+      socket_.set(zmq::sockopt::rcvtimeo, 50);
+      if (!zmq::recv_multipart(socket_, std::back_inserter(frames))) continue;
+      std::string_view kind = backend::text(frames[0]);
+      if (kind == backend::kReregister) announce();
+      if (kind != backend::kRequest || frames.size() != 3) continue;
+      auto request = wire::decode_request(frames[2].data(), frames[2].size());
+      REQUIRE(request.ok());
+      if (request->type != "handoff" || request->actor != from) continue;
+      Handoff h{std::string(backend::text(frames[1])), request->id, {}};
+      wire::Fields f(request->body, "handoff");
+      const msgpack::object& entries = f.array("entries");
+      REQUIRE(f.ok());
+      for (uint32_t i = 0; i < entries.via.array.size; ++i)
+        h.hids.push_back(wire::Fields(entries.via.array.ptr[i], "entry").uint("hid"));
+      return h;
+    }
+    return std::nullopt;
+  }
+
+  void ack(const Handoff& h, bool durable) {
+    std::string body =
+        wire::MapBuilder().add("count", uint64_t{h.hids.size()}).add("durable", durable).finish();
+    std::string payload = wire::encode_reply(h.id, body);
+    std::array<zmq::const_buffer, 3> frames{zmq::str_buffer("rep"), zmq::buffer(h.route),
+                                            zmq::buffer(payload)};
+    REQUIRE(zmq::send_multipart(socket_, frames));
+  }
+
+ private:
+  void announce() {
+    std::array<zmq::const_buffer, 2> frames{zmq::str_buffer("ready"), zmq::buffer(service_)};
+    REQUIRE(zmq::send_multipart(socket_, frames));
+  }
+
+  zmq::context_t ctx_;
+  zmq::socket_t socket_;
+  std::string service_;
+};
 
 // Polls until the ledger's stage for id is `stage`.
 bool eventually_stage(Desk& desk, const std::string& id, const std::string& stage) {
@@ -125,10 +194,7 @@ TEST_CASE("a duplicate handoff is applied once and acknowledged again", "[crash]
   // A fake sender on the broker's backend, replaying one handoff as a crashed sender would.
   zmq::context_t ctx;
   zmq::socket_t fake(ctx, zmq::socket_type::dealer);
-  std::string backend = s.cluster.endpoint();
-  backend = backend.substr(0, backend.rfind(':') + 1) +
-            std::to_string(std::stoi(backend.substr(backend.rfind(':') + 1)) + 1);
-  fake.connect(backend);
+  fake.connect(backend_of(s.cluster.endpoint()));
   fake.send(zmq::str_buffer("ready"), zmq::send_flags::sndmore);
   fake.send(zmq::str_buffer("replayer"), zmq::send_flags::none);
 
@@ -178,6 +244,34 @@ TEST_CASE("a duplicate handoff is applied once and acknowledged again", "[crash]
   auto second = office.handle("2026-900001", "zjj", "再次处理");
   REQUIRE(second.ok());
   CHECK(second->error.code == errc::kRefused);
+}
+
+TEST_CASE("an entry acknowledged only as applied stays in the outbox until acknowledged as durable",
+          "[crash][handoff][durable]") {
+  Fast s;
+  s.cluster.kill9("ledger");
+  FakeReceiver ledger(backend_of(s.cluster.endpoint()), "ledger");
+  Desk office(*s.client, "人大办");
+  // intake hands the new item to dispatch and to the (fake) ledger; the reply needs both
+  auto submitted = std::async(std::launch::async, [&] { return office.submit("路灯不亮", "三处"); });
+  auto first = ledger.next_handoff("intake", 5000);
+  REQUIRE(first);
+  ledger.ack(*first, false);  // applied, not yet durable
+  auto reply = submitted.get();
+  REQUIRE(reply.ok());
+  CHECK(reply->ok);  // applied is enough to answer the client
+
+  s.cluster.kill9("intake");  // a power cut would now lose the ledger's copy: intake must still hold it
+  s.cluster.start("intake");
+  auto again = ledger.next_handoff("intake", 5000);
+  REQUIRE(again);
+  CHECK(again->hids == first->hids);  // sent again from intake's outbox
+  ledger.ack(*again, true);
+
+  std::this_thread::sleep_for(500ms);  // intake deletes the record on the durable ack
+  s.cluster.kill9("intake");
+  s.cluster.start("intake");
+  CHECK_FALSE(ledger.next_handoff("intake", 1500));  // forgotten: never sent again
 }
 
 TEST_CASE("a restarted broker: workers re-register and traffic resumes", "[crash][broker]") {
