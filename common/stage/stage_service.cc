@@ -9,11 +9,8 @@ namespace closeloop {
 
 namespace {
 
-std::string handoff_entry(const Step& step) {
-  return wire::MapBuilder()
-      .add_raw("item", encode(step.item))
-      .add_raw("event", encode(step.event))
-      .finish();
+std::string handoff_entry(std::string_view item, std::string_view event) {
+  return wire::MapBuilder().add_raw("item", item).add_raw("event", event).finish();
 }
 
 }  // namespace
@@ -41,16 +38,17 @@ void StageService::on_submit(Context& ctx, const Command& command) {
 }
 
 void StageService::commit_step(Context& ctx, const Step& step) {
-  ctx.txn().put(keys::event(step.item.id, step.event.seq), encode(step.event));
+  std::string item = encode(step.item), event = encode(step.event);
+  ctx.txn().put(keys::event(step.item.id, step.event.seq), event);
   std::vector<std::string> to{"ledger"};
   std::string_view owner = owner_of(step.item.stage);
   if (owner == name_) {
-    ctx.txn().put(keys::item(step.item.id), encode(step.item));
+    ctx.txn().put(keys::item(step.item.id), item);
   } else {
     ctx.txn().del(keys::item(step.item.id));
     to.emplace_back(owner);
   }
-  ctx.hand_off(std::move(to), handoff_entry(step));
+  ctx.hand_off(std::move(to), handoff_entry(item, event));
 }
 
 void StageService::on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) {

@@ -136,9 +136,11 @@ std::string event_hash(const Event& event) {
   pack_event(pk, event, false);
   std::string input = prev;
   input.append(buf.data(), buf.size());
+  // Fetched once: OpenSSL 3 would otherwise look the algorithm up on every call.
+  static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha256(), nullptr);
+  EVP_Digest(input.data(), input.size(), digest, &len, sha256, nullptr);
   return to_hex(std::string_view(reinterpret_cast<char*>(digest), len));
 }
 

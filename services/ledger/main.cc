@@ -71,8 +71,7 @@ class Ledger : public Service {
       if (auto decoded = decode_item(*stored)) current = std::move(*decoded);
     }
     if (current && current->seq >= item->seq) return;  // events may arrive out of order
-    if (current) unindex(ctx.txn(), *current);
-    index(ctx.txn(), *item);
+    reindex(ctx.txn(), current ? &*current : nullptr, *item);
     ctx.txn().put(keys::item(item->id), encode(*item));
   }
 
@@ -101,14 +100,16 @@ class Ledger : public Service {
   }
 
  private:
-  static void index(Txn& txn, const Item& item) {
-    txn.put(keys::index("stage", to_string(item.stage), item.id), "");
-    if (!item.department.empty()) txn.put(keys::index("department", item.department, item.id), "");
-  }
-
-  static void unindex(Txn& txn, const Item& item) {
-    txn.del(keys::index("stage", to_string(item.stage), item.id));
-    if (!item.department.empty()) txn.del(keys::index("department", item.department, item.id));
+  // Moves the item's index entries from what `current` (null: none yet) says to what
+  // `item` says, touching only those that change.
+  static void reindex(Txn& txn, const Item* current, const Item& item) {
+    auto move = [&](std::string_view index, std::string_view was, std::string_view now) {
+      if (current && was == now) return;
+      if (!was.empty()) txn.del(keys::index(index, was, item.id));
+      if (!now.empty()) txn.put(keys::index(index, now, item.id), "");
+    };
+    move("stage", current ? to_string(current->stage) : "", to_string(item.stage));
+    move("department", current ? current->department : "", item.department);
   }
 
   static void show(Context& ctx, const std::string& id) {
