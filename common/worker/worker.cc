@@ -26,6 +26,14 @@ constexpr int64_t kReceiptSyncMs = 20;
 std::string ack_body(uint64_t count, bool durable) {
   return wire::MapBuilder().add("count", count).add("durable", durable).finish();
 }
+
+// Removes `name` from `names`; false if it was not there.
+bool remove_name(std::vector<std::string>& names, const std::string& name) {
+  auto it = std::find(names.begin(), names.end(), name);
+  if (it == names.end()) return false;
+  names.erase(it);
+  return true;
+}
 }  // namespace
 
 int64_t monotonic_ms() {
@@ -192,12 +200,7 @@ int64_t Worker::poll_timeout_ms() const {
 bool Worker::sync_receipts_when_due() {
   if (unsynced_receipts_.empty() || !txn_->has_unsynced()) return true;
   if (monotonic_ms() - unsynced_receipts_.front().since_ms < kReceiptSyncMs) return true;
-  if (Status s = txn_->sync(); !s) {
-    spdlog::critical("{}: {}; exiting", name_, s.error().message);
-    txn_.reset();
-    return false;
-  }
-  return true;
+  return storage_ok(txn_->sync());
 }
 
 bool Worker::commit() {
@@ -209,13 +212,15 @@ bool Worker::commit() {
   }
   bool defer_sync = !must_sync_;
   must_sync_ = false;
-  if (Status s = txn_->commit(defer_sync); !s) {
-    // LevelDB refuses every write after a failed one: crash-only, the supervisor restarts us.
-    spdlog::critical("{}: {}; exiting", name_, s.error().message);
-    txn_.reset();
-    return false;
-  }
-  return true;
+  return storage_ok(txn_->commit(defer_sync));
+}
+
+// LevelDB refuses every write after a failed one: crash-only, the supervisor restarts us.
+bool Worker::storage_ok(const Status& s) {
+  if (s) return true;
+  spdlog::critical("{}: {}; exiting", name_, s.error().message);
+  txn_.reset();
+  return false;
 }
 
 void Worker::receive(std::vector<zmq::message_t>& frames) {
@@ -327,14 +332,11 @@ bool Worker::ack_is_durable(const wire::Reply& reply) {
 void Worker::applied(uint64_t pos, const std::string& by) {
   auto it = outbox_.find(pos);
   if (it == outbox_.end()) return;
-  std::vector<std::string>& unapplied = it->second.unapplied;
-  auto destination = std::find(unapplied.begin(), unapplied.end(), by);
-  if (destination == unapplied.end()) return;
-  unapplied.erase(destination);
+  if (!remove_name(it->second.unapplied, by)) return;
   Lane& l = lane(by);
   if (auto u = l.unacked.find(pos); u != l.unacked.end()) u->second = monotonic_ms();
   l.backoff_ms = config_.timing.resend_min_ms;
-  if (unapplied.empty()) release_waiters(pos);
+  if (it->second.unapplied.empty()) release_waiters(pos);
 }
 
 // `by` holds the entry durably. It leaves the outbox when every destination does.
@@ -342,12 +344,9 @@ void Worker::acknowledged(uint64_t pos, const std::string& by) {
   applied(pos, by);
   auto it = outbox_.find(pos);
   if (it == outbox_.end()) return;
-  std::vector<std::string>& to = it->second.to;
-  auto destination = std::find(to.begin(), to.end(), by);
-  if (destination == to.end()) return;
-  to.erase(destination);
+  if (!remove_name(it->second.to, by)) return;
   lane(by).unacked.erase(pos);
-  if (!to.empty()) return;
+  if (!it->second.to.empty()) return;
   outbox_.erase(it);
   txn_->del_lazily(keys::outbox(pos));
 }

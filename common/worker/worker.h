@@ -135,6 +135,7 @@ class Worker {
   bool sync_receipts_when_due();
   int64_t poll_timeout_ms() const;
   bool commit();
+  bool storage_ok(const Status& s);
   void flush();
   void send_lane(const std::string& to, Lane& lane, bool resend);
   void expire_asks();
