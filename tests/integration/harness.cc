@@ -102,18 +102,14 @@ void Cluster::start_all() {
 
 bool Cluster::running(const std::string& name) { return pids_.count(name) > 0; }
 
-void Cluster::kill9(const std::string& name) {
-  auto it = pids_.find(name);
-  if (it == pids_.end()) return;
-  kill(it->second, SIGKILL);
-  waitpid(it->second, nullptr, 0);
-  pids_.erase(it);
-}
+void Cluster::kill9(const std::string& name) { end(name, SIGKILL); }
 
-void Cluster::stop(const std::string& name) {
+void Cluster::stop(const std::string& name) { end(name, SIGTERM); }
+
+void Cluster::end(const std::string& name, int signal) {
   auto it = pids_.find(name);
   if (it == pids_.end()) return;
-  kill(it->second, SIGTERM);
+  kill(it->second, signal);
   waitpid(it->second, nullptr, 0);
   pids_.erase(it);
 }

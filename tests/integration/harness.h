@@ -41,6 +41,7 @@ class Cluster {
   std::unique_ptr<Client> client(int timeout_ms = 5000) const;
 
  private:
+  void end(const std::string& name, int signal);  // signals it, waits for it to exit
   std::string dir_, endpoint_;
   std::map<std::string, pid_t> pids_;
 };
