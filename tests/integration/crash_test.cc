@@ -45,9 +45,10 @@ std::string backend_of(const std::string& endpoint) {
   return endpoint.substr(0, colon + 1) + std::to_string(std::stoi(endpoint.substr(colon + 1)) + 1);
 }
 
-// A stand-in worker on the broker's backend that registers as `service`, keeps itself
-// alive with heartbeats, and lets the test decide how to acknowledge each handoff.
-class FakeReceiver {
+// A stand-in worker on the broker's backend that registers as `service` and keeps
+// itself alive with heartbeats: it can send handoffs as a crashed sender would, and
+// receive them and acknowledge each as the test decides.
+class FakeWorker {
  public:
   struct Handoff {
     std::string route;
@@ -55,27 +56,34 @@ class FakeReceiver {
     std::vector<uint64_t> hids;
   };
 
-  FakeReceiver(const std::string& backend, std::string service)
+  FakeWorker(const std::string& backend, std::string service)
       : socket_(ctx_, zmq::socket_type::dealer), service_(std::move(service)) {
     socket_.connect(backend);
     announce();
   }
 
-  // The next handoff from `from` within timeout_ms (heartbeating meanwhile), if any.
+  // Sends a request to the worker serving `service`.
+  void request(const std::string& service, const std::string& payload) {
+    std::array<zmq::const_buffer, 3> frames{zmq::str_buffer("req"), zmq::buffer(service),
+                                            zmq::buffer(payload)};
+    REQUIRE(zmq::send_multipart(socket_, frames));
+  }
+
+  // The payload of the next reply to one of our requests within timeout_ms, if any.
+  std::optional<std::string> next_reply(int timeout_ms) {
+    auto frames = next(backend::kReply, 2, timeout_ms);
+    if (!frames) return std::nullopt;
+    return std::string(backend::text((*frames)[1]));
+  }
+
+  // The next handoff from `from` within timeout_ms, if any.
   std::optional<Handoff> next_handoff(const std::string& from, int timeout_ms) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-      socket_.send(zmq::str_buffer("hb"), zmq::send_flags::none);
-      std::vector<zmq::message_t> frames;
-      socket_.set(zmq::sockopt::rcvtimeo, 50);
-      if (!zmq::recv_multipart(socket_, std::back_inserter(frames))) continue;
-      std::string_view kind = backend::text(frames[0]);
-      if (kind == backend::kReregister) announce();
-      if (kind != backend::kRequest || frames.size() != 3) continue;
-      auto request = wire::decode_request(frames[2].data(), frames[2].size());
+    while (auto frames = next(backend::kRequest, 3, remaining_ms(deadline))) {
+      auto request = wire::decode_request((*frames)[2].data(), (*frames)[2].size());
       REQUIRE(request.ok());
       if (request->type != "handoff" || request->actor != from) continue;
-      Handoff h{std::string(backend::text(frames[1])), request->id, {}};
+      Handoff h{std::string(backend::text((*frames)[1])), request->id, {}};
       wire::Fields f(request->body, "handoff");
       const msgpack::object& entries = f.array("entries");
       REQUIRE(f.ok());
@@ -96,6 +104,29 @@ class FakeReceiver {
   }
 
  private:
+  static int remaining_ms(std::chrono::steady_clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    return static_cast<int>(std::max<int64_t>(left.count(), 0));
+  }
+
+  // The next message of `kind` with `size` frames within timeout_ms, heartbeating
+  // meanwhile and registering again when the broker asks.
+  std::optional<std::vector<zmq::message_t>> next(std::string_view kind, size_t size,
+                                                  int timeout_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      socket_.send(zmq::str_buffer("hb"), zmq::send_flags::none);
+      std::vector<zmq::message_t> frames;
+      socket_.set(zmq::sockopt::rcvtimeo, 50);
+      if (!zmq::recv_multipart(socket_, std::back_inserter(frames))) continue;
+      std::string_view got = backend::text(frames[0]);
+      if (got == backend::kReregister) announce();
+      if (got == kind && frames.size() == size) return frames;
+    }
+    return std::nullopt;
+  }
+
   void announce() {
     std::array<zmq::const_buffer, 2> frames{zmq::str_buffer("ready"), zmq::buffer(service_)};
     REQUIRE(zmq::send_multipart(socket_, frames));
@@ -192,11 +223,7 @@ TEST_CASE("a duplicate handoff is applied once and acknowledged again", "[crash]
   Fast s;
   Desk office(*s.client, "人大办");
   // A fake sender on the broker's backend, replaying one handoff as a crashed sender would.
-  zmq::context_t ctx;
-  zmq::socket_t fake(ctx, zmq::socket_type::dealer);
-  fake.connect(backend_of(s.cluster.endpoint()));
-  fake.send(zmq::str_buffer("ready"), zmq::send_flags::sndmore);
-  fake.send(zmq::str_buffer("replayer"), zmq::send_flags::none);
+  FakeWorker fake(backend_of(s.cluster.endpoint()), "replayer");
 
   Command submit{.verb = "submit", .actor = "人大办"};
   submit.title = "重复投递测试";
@@ -219,16 +246,11 @@ TEST_CASE("a duplicate handoff is applied once and acknowledged again", "[crash]
   // Sends the handoff and reads its acks until one says durable (an `applied` ack may
   // come first: the receiver fsyncs receipts a little later).
   auto deliver = [&](uint64_t id) {
-    std::string payload = wire::encode_request("handoff", id, "dispatch", body);
-    std::array<zmq::const_buffer, 3> frames{zmq::str_buffer("req"), zmq::str_buffer("handle"),
-                                            zmq::buffer(payload)};
-    REQUIRE(zmq::send_multipart(fake, frames));
+    fake.request("handle", wire::encode_request("handoff", id, "dispatch", body));
     for (;;) {
-      std::vector<zmq::message_t> reply;
-      fake.set(zmq::sockopt::rcvtimeo, 5000);
-      REQUIRE(zmq::recv_multipart(fake, std::back_inserter(reply)));
-      if (backend::text(reply[0]) != backend::kReply) continue;  // heartbeats
-      auto decoded = wire::decode_reply(reply[1].data(), reply[1].size());
+      auto reply = fake.next_reply(5000);
+      REQUIRE(reply);
+      auto decoded = wire::decode_reply(reply->data(), reply->size());
       REQUIRE(decoded.ok());
       CHECK(decoded->id == id);
       REQUIRE(decoded->ok);
@@ -250,7 +272,7 @@ TEST_CASE("an entry acknowledged only as applied stays in the outbox until ackno
           "[crash][handoff][durable]") {
   Fast s;
   s.cluster.kill9("ledger");
-  FakeReceiver ledger(backend_of(s.cluster.endpoint()), "ledger");
+  FakeWorker ledger(backend_of(s.cluster.endpoint()), "ledger");
   Desk office(*s.client, "人大办");
   // intake hands the new item to dispatch and to the (fake) ledger; the reply needs both
   auto submitted = std::async(std::launch::async, [&] { return office.submit("路灯不亮", "三处"); });
