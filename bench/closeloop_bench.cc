@@ -227,6 +227,7 @@ class Driver {
         "week; residents ask for repair and for a check of the other lights on the same "
         "circuit. ";
     body_text_ = kText;
+    show_missing_ = wire::MapBuilder().add("item", kMissingItem).finish();
   }
 
   void operator()() {
@@ -312,10 +313,8 @@ class Driver {
   void send(int s) {
     Slot& slot = slots_[s];
     slot.t_sent = now_ns();
-    slot.request = run_.o_.reads_only
-                       ? client_.send("show", kActor,
-                                      wire::MapBuilder().add("item", kMissingItem).finish())
-                       : client_.send(kVerbs[slot.step], kActor, body(slot));
+    slot.request = run_.o_.reads_only ? client_.send("show", kActor, show_missing_)
+                                      : client_.send(kVerbs[slot.step], kActor, body(slot));
     by_request_[slot.request] = s;
   }
 
@@ -399,6 +398,7 @@ class Driver {
   const int share_;
   Client client_;
   std::string body_text_;
+  std::string show_missing_;  // the body of --reads-only's show
   std::vector<Slot> slots_;
   std::unordered_map<uint64_t, int> by_request_;
   std::deque<std::pair<uint64_t, int>> retry_;  // (due, slot); due times only grow
