@@ -22,10 +22,12 @@ using Keys = std::initializer_list<std::string_view>;
 
 const Keys kTopKeys = {
     "endpoint", "backend", "data_dir", "department", "category",          "route",
-    "timing",   "sync",    "shards",   "batch_max",  "max_message_bytes", "log_level"};
+    "timing",   "sync",    "shards",   "batch_max",  "max_message_bytes", "log_level",
+    "cpu_scheduling"};
 const Keys kTimingKeys = {"heartbeat_ms",  "liveness",      "reconnect_min_ms",  "reconnect_max_ms",
                           "resend_min_ms", "resend_max_ms", "request_timeout_ms"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
+const Keys kCpuSchedulings = {"batch", "normal"};
 constexpr int64_t kMaxMs = 3'600'000;  // one hour: any timing above is surely a typo
 
 const char* type_name(toml::node_type t) {
@@ -169,6 +171,9 @@ Problem read_scalars(const toml::table& root, Config* c) {
   if (auto p = read_string(root, "log_level", "log_level", &c->log_level)) return p;
   if (!contains(kLogLevels, c->log_level))
     return "log_level: expected trace, debug, info, warn or error, got '" + c->log_level + "'";
+  if (auto p = read_string(root, "cpu_scheduling", "cpu_scheduling", &c->cpu_scheduling)) return p;
+  if (!contains(kCpuSchedulings, c->cpu_scheduling))
+    return "cpu_scheduling: expected batch or normal, got '" + c->cpu_scheduling + "'";
   return {};
 }
 

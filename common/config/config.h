@@ -52,6 +52,7 @@ struct Config {
   int batch_max = 512;                 // most commands folded into one group commit
   int shards = 1;                      // shards per stage (only 1 is supported today)
   std::string log_level = "info";
+  std::string cpu_scheduling = "batch";  // every process's CPU policy: batch or normal
 
   // Worker <-> broker sockets carry more than one client request: a handoff entry holds a
   // command's text twice (the item and the event), and a batch several entries.

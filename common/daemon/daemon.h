@@ -1,6 +1,7 @@
 // Start-up shared by every daemon: `<program> --config FILE [--log-level LEVEL]`.
-// Loads and validates the config and points logging at stderr (journald keeps it
-// under systemd). On a usage or config error it prints why and exits with 2.
+// Loads and validates the config, points logging at stderr (journald keeps it under
+// systemd) and applies `cpu_scheduling` (call it before any thread starts). On a
+// usage or config error it prints why and exits with 2.
 #pragma once
 
 #include <string>

@@ -107,6 +107,7 @@ TEST_CASE("minimal config with endpoint, data_dir, department and route gets def
   CHECK(c.batch_max == defaults.batch_max);
   CHECK(c.shards == 1);
   CHECK(c.log_level == "info");
+  CHECK(c.cpu_scheduling == "batch");
   CHECK(c.timing.heartbeat_ms == defaults.timing.heartbeat_ms);
   CHECK(c.timing.request_timeout_ms == defaults.timing.request_timeout_ms);
   CHECK(c.categories.empty());
@@ -124,6 +125,7 @@ max_message_bytes = 4096
 batch_max = 64
 shards = 1
 log_level = "debug"
+cpu_scheduling = "normal"
 )") + R"(
 [timing]
 heartbeat_ms = 250
@@ -137,6 +139,7 @@ reconnect_max_ms = 10
   CHECK(r->max_message_bytes == 4096);
   CHECK(r->batch_max == 64);
   CHECK(r->log_level == "debug");
+  CHECK(r->cpu_scheduling == "normal");
   CHECK(r->timing.heartbeat_ms == 250);
   CHECK(r->timing.liveness == 5);
   CHECK(r->timing.reconnect_max_ms == 10);
@@ -225,7 +228,7 @@ TEST_CASE("wrong value types are named", "[config]") {
              Contains("timing.liveness: expected an integer"));
 }
 
-TEST_CASE("numeric ranges, shards and log_level are checked", "[config]") {
+TEST_CASE("numeric ranges, shards, log_level and cpu_scheduling are checked", "[config]") {
   CHECK_THAT(error_of(minimal_with("max_message_bytes = 1023")), Contains("max_message_bytes"));
   CHECK_THAT(error_of(minimal_with("max_message_bytes = 67108865")), Contains("max_message_bytes"));
   CHECK(parse_config(minimal_with("max_message_bytes = 67108864")).ok());
@@ -235,6 +238,10 @@ TEST_CASE("numeric ranges, shards and log_level are checked", "[config]") {
   CHECK_THAT(error_of(minimal_with("shards = 2")), Contains("shards") && Contains("only 1"));
   CHECK_THAT(error_of(minimal_with("log_level = \"verbose\"")),
              Contains("log_level") && Contains("verbose"));
+  CHECK_THAT(error_of(minimal_with("cpu_scheduling = \"fifo\"")),
+             Contains("cpu_scheduling") && Contains("fifo"));
+  CHECK_THAT(error_of(minimal_with("cpu_scheduling = 1")),
+             Contains("cpu_scheduling: expected a string"));
 }
 
 TEST_CASE("department codes must be well-formed and unique", "[config]") {

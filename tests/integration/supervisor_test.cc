@@ -1,11 +1,14 @@
 // closeloopd: starts every worker, restarts one that dies, stops all on SIGTERM;
-// and two whole instances side by side on one machine.
+// two whole instances side by side on one machine; the CPU policy they run with.
 #include <catch2/catch.hpp>
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -97,4 +100,35 @@ TEST_CASE("two instances with their own endpoint and data_dir run side by side",
   REQUIRE(item->ok);
   CHECK(ids_of(*in_a.list()).size() == 1);
   CHECK(ids_of(*in_b.list()).empty());
+}
+
+namespace {
+
+// The scheduling policy of every thread of the process (ZeroMQ's and LevelDB's too).
+std::vector<int> thread_policies(pid_t pid) {
+  std::vector<int> policies;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task"))
+    policies.push_back(sched_getscheduler(std::stoi(task.path().filename().string())));
+  return policies;
+}
+
+}  // namespace
+
+TEST_CASE("every process and its threads run with the configured cpu_scheduling", "[supervisor]") {
+  auto policy = GENERATE(std::make_pair(std::string("batch"), SCHED_BATCH),
+                         std::make_pair(std::string("normal"), SCHED_OTHER));
+  Cluster cluster("cpu_scheduling = \"" + policy.first + "\"\n");
+  pid_t daemon = spawn_closeloopd(cluster);
+  REQUIRE(cluster.wait_ready());
+  for (const auto& name : kProcesses) {
+    pid_t pid = child_pid(cluster, name);
+    REQUIRE(pid > 0);
+    std::vector<int> policies = thread_policies(pid);
+    INFO(name << " with cpu_scheduling = " << policy.first);
+    CHECK(policies.size() >= 2);  // the loop and ZeroMQ's I/O thread at least
+    CHECK(std::count(policies.begin(), policies.end(), policy.second) == std::ssize(policies));
+  }
+  kill(daemon, SIGTERM);
+  int status = 0;
+  REQUIRE(waitpid(daemon, &status, 0) == daemon);
 }
