@@ -67,7 +67,7 @@ std::optional<std::string> Fields::as_str(const msgpack::object& o, std::string_
     fail(errc::kBadRequest, what_ + "." + std::string(key) + " is not valid UTF-8");
     return std::nullopt;
   }
-  if (utf8_length(s) > max_chars) {
+  if (s.size() > max_chars && utf8_length(s) > max_chars) {  // never more characters than bytes
     fail(errc::kInvalid, std::string(key) + " is longer than " + std::to_string(max_chars) +
                              " characters");
     return std::nullopt;
