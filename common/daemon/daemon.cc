@@ -23,8 +23,8 @@ void setup_logging(const std::string& name, const std::string& level) {
 
 // SCHED_BATCH: a woken process does not preempt a running one, so each one runs
 // longer and takes more messages per wake-up. On two cores that halves the context
-// switches per lifecycle (docs/performance.md); an idle core still runs a woken
-// process at once, so unloaded latency is unchanged. Threads started later inherit it.
+// switches per lifecycle (docs/performance.md); it changes only preemption, so a woken
+// process still gets an idle core at once. Threads started later inherit it.
 void apply_cpu_scheduling(const Config& config) {
   sched_param param{};
   int policy = config.cpu_scheduling == "batch" ? SCHED_BATCH : SCHED_OTHER;
