@@ -287,22 +287,18 @@ class Driver {
     Command c{.verb = kVerbs[slot.step], .item_id = slot.item};
     switch (slot.step) {
       case 0:
-        c.title = "bench item " + std::to_string(slot.index);
-        c.body = body_text_;
-        c.category = run_.o_.category;
-        c.source = "center";
-        c.submitter = "bench";
+        c.set("title", "bench item " + std::to_string(slot.index)).set("body", body_text_);
+        c.set("category", run_.o_.category).set("source", "center").set("submitter", "bench");
         break;
       case 1:
-        c.department = kDepartment;
+        c.set("department", kDepartment);
         break;
       case 2:
-        c.department = kDepartment;
-        c.reply = "repaired the light and checked the circuit";
-        c.outcome = "solved";
+        c.set("department", kDepartment).set("reply", "repaired the light and checked the circuit");
+        c.set("outcome", "solved");
         break;
       case 3:
-        c.rating = "satisfied";
+        c.set("rating", "satisfied");
         break;
       default:
         break;

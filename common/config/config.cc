@@ -3,6 +3,7 @@
 #include "config/config.h"
 
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -13,6 +14,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "workflow/kinds.h"
+
 namespace closeloop {
 namespace {
 
@@ -21,9 +24,10 @@ using Problem = std::optional<std::string>;
 using Keys = std::initializer_list<std::string_view>;
 
 const Keys kTopKeys = {
-    "endpoint", "backend", "data_dir", "department", "category",          "route",
-    "timing",   "sync",    "shards",   "batch_max",  "max_message_bytes", "log_level",
-    "cpu_scheduling"};
+    "endpoint",       "backend",  "data_dir", "department",   "category",
+    "route",          "timing",   "sync",     "shards",       "batch_max",
+    "max_message_bytes", "log_level", "cpu_scheduling", "timezone", "default_kind",
+    "calendar",       "timer",    "rules",    "testing"};
 const Keys kTimingKeys = {"heartbeat_ms",  "liveness",      "reconnect_min_ms",  "reconnect_max_ms",
                           "resend_min_ms", "resend_max_ms", "request_timeout_ms"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
@@ -60,6 +64,14 @@ Problem wrong_type(const std::string& name, const toml::node& n, const std::stri
 
 bool contains(Keys keys, std::string_view key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+// A zone the C library can load: UTC, or a file of the tz database (package tzdata).
+bool known_timezone(const std::string& zone) {
+  if (zone == "UTC") return true;
+  if (zone.empty() || zone.front() == '/' || zone.find("..") != std::string::npos) return false;
+  std::string path = "/usr/share/zoneinfo/" + zone;
+  return ::access(path.c_str(), R_OK) == 0;
 }
 
 // Typo protection: a misspelt key would otherwise be silently ignored.
@@ -174,6 +186,77 @@ Problem read_scalars(const toml::table& root, Config* c) {
   if (auto p = read_string(root, "cpu_scheduling", "cpu_scheduling", &c->cpu_scheduling)) return p;
   if (!contains(kCpuSchedulings, c->cpu_scheduling))
     return "cpu_scheduling: expected batch or normal, got '" + c->cpu_scheduling + "'";
+  if (auto p = read_string(root, "timezone", "timezone", &c->timezone)) return p;
+  if (!known_timezone(c->timezone))
+    return "timezone: '" + c->timezone + "' is not a time zone of this system's tz database "
+           "(e.g. Asia/Shanghai; see /usr/share/zoneinfo)";
+  if (auto p = read_string(root, "default_kind", "default_kind", &c->default_kind)) return p;
+  if (!find_kind(c->default_kind) || find_kind(c->default_kind)->code != c->default_kind)
+    return "default_kind: expected suggestion, station, audit, project or legislative, got '" +
+           c->default_kind + "'";
+  return {};
+}
+
+// A table key holding a sub-table with only `keys`; nullptr (and no problem) if absent.
+Problem sub_table(const toml::table& root, const std::string& key, Keys keys,
+                  const toml::table** out) {
+  *out = nullptr;
+  const toml::node* n = root.get(key);
+  if (!n) return {};
+  *out = n->as_table();
+  if (!*out) return wrong_type(key, *n, "a table [" + key + "]");
+  return check_keys(**out, key + ".", keys);
+}
+
+Problem read_sections(const toml::table& root, Config* c) {
+  const toml::table* t = nullptr;
+  if (auto p = sub_table(root, "calendar", {"dir"}, &t)) return p;
+  if (t) {
+    if (auto p = read_string(*t, "dir", "calendar.dir", &c->calendar_dir)) return p;
+  }
+  if (auto p = sub_table(root, "timer", {"scan_ms"}, &t)) return p;
+  if (t) {
+    if (auto p = read_int(*t, "scan_ms", "timer.scan_ms", 10, kMaxMs, &c->timer_scan_ms)) return p;
+  }
+  if (auto p = sub_table(root, "testing", {"clock_file"}, &t)) return p;
+  if (t) {
+    if (auto p = read_string(*t, "clock_file", "testing.clock_file", &c->clock_file)) return p;
+  }
+  return {};
+}
+
+Problem read_rules(const toml::table& root, Rules* r) {
+  struct Field {
+    const char* key;
+    int* value;
+    int64_t min, max;
+  };
+  const Field fields[] = {{"suggestion_months", &r->suggestion_months, 1, 24},
+                          {"suggestion_complex_months", &r->suggestion_complex_months, 1, 24},
+                          {"station_working_days", &r->station_working_days, 1, 250},
+                          {"assign_working_days", &r->assign_working_days, 1, 250},
+                          {"return_working_days", &r->return_working_days, 1, 250},
+                          {"sign_working_days", &r->sign_working_days, 1, 250},
+                          {"opinion_months", &r->opinion_months, 1, 24},
+                          {"rework_months", &r->rework_months, 1, 24},
+                          {"reopen_months", &r->reopen_months, 1, 24},
+                          {"extension_max_months", &r->extension_max_months, 0, 24},
+                          {"max_returns", &r->max_returns, 0, 100},
+                          {"remind_working_days", &r->remind_working_days, 0, 250},
+                          {"escalate_working_days", &r->escalate_working_days, 1, 250}};
+  const toml::node* n = root.get("rules");
+  if (!n) return {};
+  const toml::table* t = n->as_table();
+  if (!t) return wrong_type("rules", *n, "a table [rules]");
+  for (auto&& [key, node] : *t) {
+    std::string_view name = key.str();
+    auto known = [name](const Field& f) { return name == f.key; };
+    if (std::none_of(std::begin(fields), std::end(fields), known))
+      return "unknown key 'rules." + std::string(name) + "'" + line_of(node);
+  }
+  for (const Field& f : fields) {
+    if (auto p = read_int(*t, f.key, std::string("rules.") + f.key, f.min, f.max, f.value)) return p;
+  }
   return {};
 }
 
@@ -295,6 +378,8 @@ Problem read_all(const toml::table& root, Config* c) {
   if (auto p = check_keys(root, "", kTopKeys)) return p;
   if (auto p = read_scalars(root, c)) return p;
   if (auto p = read_timing(root, &c->timing)) return p;
+  if (auto p = read_sections(root, c)) return p;
+  if (auto p = read_rules(root, &c->rules)) return p;
   return read_lists(root, c);
 }
 

@@ -39,6 +39,24 @@ struct Timing {
   int request_timeout_ms = 5000;  // default client timeout (CLI --timeout overrides)
 };
 
+// The deadlines the office works under (docs/supervision.md). Working days follow the
+// calendar in [calendar] dir; months follow the Civil Code (workflow/deadline.h).
+struct Rules {
+  int suggestion_months = 3;          // a deputy's suggestion: reply due after assignment
+  int suggestion_complex_months = 6;  // ... when assigned as complex
+  int station_working_days = 15;      // a liaison station's problem
+  int assign_working_days = 7;        // the office assigns within this after submission
+  int return_working_days = 7;        // a department may return within this, later only by ruling
+  int sign_working_days = 2;          // a department signs for an item within this
+  int opinion_months = 1;             // a co-department gives its opinion within this
+  int rework_months = 1;              // rework after an unsatisfied evaluation is due after this
+  int reopen_months = 1;              // a reopened item is due after this
+  int extension_max_months = 3;       // extensions of a suggestion, in total, at most this
+  int max_returns = 2;                // after this many returns, assign needs a ruling
+  int remind_working_days = 3;        // the timer reminds this long before a due date
+  int escalate_working_days = 5;      // ... and escalates an item this long overdue
+};
+
 struct Config {
   std::string endpoint = "tcp://127.0.0.1:7400";  // broker frontend: where clients connect
   std::string backend;                            // broker backend; default: endpoint port + 1
@@ -53,6 +71,14 @@ struct Config {
   int shards = 1;                      // shards per stage (only 1 is supported today)
   std::string log_level = "info";
   std::string cpu_scheduling = "batch";  // every process's CPU policy: batch or normal
+  std::string timezone = "Asia/Shanghai";  // the office's: "today" and dates count in it
+  std::string default_kind = "station";    // an item's kind when submit names none
+  std::string calendar_dir = "config/calendar";  // [calendar] dir: cn-YYYY.csv files
+  int timer_scan_ms = 60000;                     // [timer] scan_ms: how often the timer looks
+  Rules rules;
+  // [testing] clock_file: a file holding an ISO 8601 UTC time that the clock reads as
+  // "now" from the moment the file was written. Tests only; absent = the real clock.
+  std::string clock_file;
 
   // Worker <-> broker sockets carry more than one client request: a handoff entry holds a
   // command's text twice (the item and the event), and a batch several entries.
@@ -65,7 +91,8 @@ struct Config {
 
 // Parses and validates a TOML file. `path` is also used in error messages.
 Result<Config> load_config(const std::string& path);
-// Same, from text (tests).
+// Same, from text (tests). Relative paths stay as written: they resolve against the
+// working directory of the process (calendar_dir, data_dir).
 Result<Config> parse_config(std::string_view toml_text, const std::string& origin = "<text>");
 
 }  // namespace closeloop

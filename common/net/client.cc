@@ -76,24 +76,34 @@ std::string with_field(std::string_view map, std::string_view key, std::string_v
 
 }  // namespace
 
-Result<wire::Reply> Client::call_pages(std::string_view type, std::string_view actor,
-                                       std::string_view body, const std::string& key,
-                                       const std::string& cursor, uint64_t limit) {
-  wire::Buffer entries;
-  uint32_t count = 0;
+Result<wire::Reply> Client::for_each_page(std::string_view type, std::string_view actor,
+                                          std::string_view body, const std::string& key,
+                                          const std::string& cursor, const PageFn& fn) {
   std::string after;  // the cursor of the last entry, encoded
-  for (bool more = true; more && count < limit;) {
+  for (;;) {
     auto page = call(type, actor, after.empty() ? std::string(body) : with_field(body, "after", after));
     if (!page || !page->ok) return page;
     wire::Fields f(page->body, "reply");
     const msgpack::object& array = f.array(key);
     if (!f.ok()) return f.error();
-    more = f.opt_bool("more").value_or(false) && array.via.array.size > 0;
-    for (uint32_t i = 0; i < array.via.array.size && count < limit; ++i, ++count) {
-      msgpack::pack(entries, array.via.array.ptr[i]);
-      after = wire::encoded_field(array.via.array.ptr[i], cursor);
-    }
+    bool more = f.opt_bool("more").value_or(false) && array.via.array.size > 0;
+    if (!fn(array) || !more) return page;
+    after = wire::encoded_field(array.via.array.ptr[array.via.array.size - 1], cursor);
   }
+}
+
+Result<wire::Reply> Client::call_pages(std::string_view type, std::string_view actor,
+                                       std::string_view body, const std::string& key,
+                                       const std::string& cursor, uint64_t limit) {
+  wire::Buffer entries;
+  uint32_t count = 0;
+  auto gather = [&](const msgpack::object& array) {
+    for (uint32_t i = 0; i < array.via.array.size && count < limit; ++i, ++count)
+      msgpack::pack(entries, array.via.array.ptr[i]);
+    return count < limit;
+  };
+  auto last = for_each_page(type, actor, body, key, cursor, gather);
+  if (!last || !last->ok) return last;
   wire::Buffer joined;
   wire::Packer(joined).pack_array(count);
   wire::pack_raw(joined, wire::view(entries));

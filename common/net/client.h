@@ -11,6 +11,7 @@
 
 #include <zmq.hpp>
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -26,9 +27,15 @@ class Client {
   Result<wire::Reply> call(std::string_view type, std::string_view actor, std::string_view body);
 
   // For replies that come in pages (trail, list): `more: true` means "ask again with
-  // `after` set to the `cursor` field of the last entry". Calls until the array under
-  // `key` is complete or holds `limit` entries, and returns one reply {key: [...]}.
-  // An error reply or a timeout on any page is returned as it is.
+  // `after` set to the `cursor` field of the last entry". Calls fn with each page's
+  // array under `key` while fn returns true and pages say there are more. An error
+  // reply or a timeout on any page is returned as it is (earlier pages went to fn).
+  using PageFn = std::function<bool(const msgpack::object& entries)>;
+  Result<wire::Reply> for_each_page(std::string_view type, std::string_view actor,
+                                    std::string_view body, const std::string& key,
+                                    const std::string& cursor, const PageFn& fn);
+  // The same gathered into one reply {key: [...]} of at most `limit` entries (for
+  // callers that want it all in memory: tests, small trails).
   Result<wire::Reply> call_pages(std::string_view type, std::string_view actor,
                                  std::string_view body, const std::string& key,
                                  const std::string& cursor, uint64_t limit = UINT64_MAX);

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "base/text.h"
 #include "store/keys.h"
 
 namespace closeloop {
@@ -13,31 +12,53 @@ std::string handoff_entry(std::string_view item, std::string_view event) {
   return wire::MapBuilder().add_raw("item", item).add_raw("event", event).finish();
 }
 
+// The event's record version, read without decoding the whole event.
+uint64_t event_version(const msgpack::object& entry) {
+  wire::Fields f(entry, "entry");
+  const msgpack::object* event = f.opt_map("event");
+  if (!event) return 0;
+  wire::Fields e(*event, "event");
+  return e.opt_uint("v").value_or(1);
+}
+
 }  // namespace
 
-std::string item_reply(const Item& item) {
-  return wire::MapBuilder().add_raw("item", encode(item)).finish();
+std::string item_reply(std::string_view encoded_item) {
+  return wire::MapBuilder().add_raw("item", encoded_item).finish();
+}
+
+std::string item_reply(const Item& item) { return item_reply(encode(item)); }
+
+void StageService::on_start(Store&) {}
+
+Setting StageService::setting(Context& ctx) {
+  if (!calendar_) calendar_.emplace(ctx.config().calendar_dir);
+  if (Status s = calendar_->check(); !s) spdlog::error("{}: calendar: {}", name_, s.error().message);
+  return Setting{ctx.config(), calendar_->calendar(), ctx.clock().now_iso(), ctx.clock().today(),
+                 ""};
 }
 
 void StageService::on_request(Context& ctx, const wire::Request& request) {
   auto command = decode_command(request);
   if (!command) return ctx.fail(command.error());
-  if (command->verb == "submit") return on_submit(ctx, *command);
+  if (command->spec().creates()) return on_create(ctx, *command);
   auto stored = ctx.txn().get(keys::item(command->item_id));
-  if (!stored) return answer_from_ledger(ctx, *command);
+  if (!stored) return locate(ctx, request, *command);
   auto item = decode_item(*stored);
   if (!item) return ctx.fail({errc::kInternal, "stored item unreadable: " + item.error().message});
-  auto step = decide(*item, *command, ctx.config(), now_iso8601());
+  Setting now = setting(ctx);
+  if (command->verb == "timer.redue") (void)calendar_->reload();  // the timer saw it change
+  auto step = decide(*item, *command, now);
   if (!step) return ctx.fail(step.error());
   commit_step(ctx, *step);
   ctx.reply(item_reply(step->item));
 }
 
-void StageService::on_submit(Context& ctx, const Command& command) {
-  ctx.fail({errc::kBadRequest, name_ + " does not take submit"});
+void StageService::on_create(Context& ctx, const Command& command) {
+  ctx.fail({errc::kBadRequest, name_ + " does not take " + command.verb});
 }
 
-void StageService::commit_step(Context& ctx, const Step& step) {
+uint64_t StageService::commit_step(Context& ctx, const Step& step) {
   std::string item = encode(step.item), event = encode(step.event);
   ctx.txn().put(keys::event(step.item.id, step.event.seq), event);
   std::vector<std::string> to{"ledger"};
@@ -48,48 +69,55 @@ void StageService::commit_step(Context& ctx, const Step& step) {
     ctx.txn().del(keys::item(step.item.id));
     to.emplace_back(owner);
   }
-  ctx.hand_off(std::move(to), handoff_entry(item, event));
+  return ctx.hand_off(std::move(to), handoff_entry(item, event));
 }
 
-void StageService::on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) {
+Status StageService::on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) {
   wire::Fields f(entry, "handoff entry");
   auto item = decode_item(f.map("item"));
-  if (!f.ok() || !item) {
-    spdlog::error("{}: unreadable handoff from {}", name_, from);
-    return;
-  }
-  if (owner_of(item->stage) != name_) {
-    // Never dropped silently: kept for ops, and the sender still gets its ack.
-    spdlog::error("{}: refused item {} from {}: it is {}, which {} does not own", name_, item->id,
-                  from, to_string(item->stage), name_);
-    ctx.txn().put(keys::incident(item->id, item->seq), encode(*item));
-    return;
-  }
+  if (!f.ok()) return f.error();
+  if (!item) return item.error();
+  if (!known_action(item->last_action))
+    return Error{errc::kBadRequest, "unknown action '" + item->last_action + "'"};
+  if (uint64_t v = event_version(entry); v == 0 || v > kEventVersion)
+    return Error{errc::kBadRequest, "event version " + std::to_string(v) + " is unknown here"};
+  if (owner_of(item->stage) != name_)
+    return Error{errc::kRefused, "item " + item->id + " is " + std::string(to_string(item->stage)) +
+                                     ", which " + name_ + " does not own"};
   if (auto held = ctx.txn().get(keys::item(item->id))) {
     auto current = decode_item(*held);
-    if (current && current->seq >= item->seq) return;  // an older copy: already past it
+    if (current && current->seq >= item->seq) return ok_status();  // an older copy: past it
   }
   ctx.txn().put(keys::item(item->id), encode(*item));
   on_arrival(ctx, *item);
+  return ok_status();
 }
 
-void StageService::answer_from_ledger(Context& ctx, const Command& command) {
-  std::string body = wire::MapBuilder().add("item", command.item_id).finish();
-  ctx.ask("ledger", "show", body, [this, command](Context& ctx, Result<wire::Reply>& reply) {
+// The item is not here: ask the ledger where it is, then forward, wait or refuse.
+void StageService::locate(Context& ctx, const wire::Request& request, const Command& command) {
+  wire::Buffer body;
+  msgpack::pack(body, request.body);
+  auto again = [command, forwarded = request.forwarded, body = std::string(wire::view(body)),
+                this](Context& ctx, Result<wire::Reply>& reply) {
     const std::string& id = command.item_id;
-    if (!reply) {
-      return ctx.fail({errc::kUnavailable, "cannot tell where item " + id +
-                                               " is: the ledger did not answer in time"});
-    }
+    if (!reply)
+      return ctx.fail({errc::kUnavailable,
+                       "cannot tell where item " + id + " is: the ledger did not answer in time"});
     if (!reply->ok) return ctx.fail(reply->error);
     wire::Fields f(reply->body, "show reply");
     auto item = decode_item(f.map("item"));
     if (!item) return ctx.fail({errc::kInternal, "ledger reply unreadable"});
-    if (owner_of(item->stage) == name_) {
+    std::string_view owner = owner_of(item->stage);
+    if (owner == name_)
       return ctx.fail({errc::kInTransit, "item " + id + " is on its way to " + name_ + "; retry"});
-    }
-    ctx.fail({errc::kRefused, refusal(id, item->stage, command.verb)});
-  });
+    if (!command.spec().move(item->stage))
+      return ctx.fail({errc::kRefused, refusal(id, item->stage, command.verb)});
+    // Once only: a forwarded command that misses the item again is in transit.
+    if (forwarded)
+      return ctx.fail({errc::kInTransit, "item " + id + " is moving to " + std::string(owner)});
+    ctx.forward(owner, command.verb, command.actor, body);
+  };
+  ctx.ask("ledger", "show", wire::MapBuilder().add("item", command.item_id).finish(), again);
 }
 
 }  // namespace closeloop

@@ -1,18 +1,22 @@
 // What a stage worker (intake, dispatch, handle, verify, close) does with what
-// arrives. A command for an item this stage holds is checked by decide() (the
-// lifecycle table) and, if allowed, committed as one step: the event, the new item
-// record (kept here if this stage owns the next stage, else handed to its owner) and
-// a copy for the ledger, all in the current group commit.
+// arrives. A command for an item this stage holds is checked by decide() (the verb's
+// rule) and, if allowed, committed as one step: the event, the new item record (kept
+// here if this stage owns the item's next stage, else handed to its owner) and a copy
+// for the ledger, all in the current group commit.
 //
 // A command for an item this stage does not hold is answered from the ledger's view:
 // `not_found` for an unknown id, `in_transit` if the item is on its way here (the
-// client retries), otherwise a refusal naming the item's stage and what it allows.
+// client retries); if the verb applies where the item is (urge, extend, reopen... may
+// arrive at any stage), the command is forwarded once to the worker holding it;
+// otherwise a refusal names the item's stage and what it allows.
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "calendar/calendar.h"
 #include "worker/worker.h"
-#include "workflow/command.h"
+#include "workflow/decide.h"
 
 namespace closeloop {
 
@@ -20,24 +24,33 @@ class StageService : public Service {
  public:
   explicit StageService(std::string name) : name_(std::move(name)) {}
 
+  void on_start(Store& store) override;
   void on_request(Context& ctx, const wire::Request& request) override;
-  void on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) override;
+  Status on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) override;
 
  protected:
-  // Intake creates items; other stages refuse submit (the broker never sends it to them).
-  virtual void on_submit(Context& ctx, const Command& command);
+  // Intake creates items; other stages refuse (the broker never sends them such verbs).
+  virtual void on_create(Context& ctx, const Command& command);
   // Runs when an item arrives from another stage (dispatch routes here).
   virtual void on_arrival(Context& ctx, const Item& item) {}
-  // Commits `step` and hands the item on; see the header comment.
-  void commit_step(Context& ctx, const Step& step);
+  // Commits `step` and hands the item on; see the header comment. Returns the outbox
+  // position of the handoff.
+  uint64_t commit_step(Context& ctx, const Step& step);
+  // What a rule may consult now: the config, the calendar (reloaded when its files
+  // changed), the time.
+  Setting setting(Context& ctx);
 
   const std::string name_;
 
  private:
-  void answer_from_ledger(Context& ctx, const Command& command);
+  std::optional<CalendarWatch> calendar_;  // made at the first setting(): needs the config
+
+
+  void locate(Context& ctx, const wire::Request& request, const Command& command);
 };
 
 // The encoded reply body {item: ...}.
 std::string item_reply(const Item& item);
+std::string item_reply(std::string_view encoded_item);
 
 }  // namespace closeloop

@@ -7,7 +7,7 @@
 //   seen/<from>/<hid: 8 bytes BE>   handoffs already applied here (deduplication)
 //   idem/<key>                      submit idempotency keys (intake)
 //   index/<name>/<value>/<id>       secondary indexes (ledger)
-//   incident/<id>/<seq: 8 bytes BE> handoffs refused on arrival, kept for ops to inspect
+//   incident/<from>/<hid: 8 bytes BE> handoff entries not applied, with sender and reason
 //   meta/<name>                     counters and the schema version
 //
 // Numbers in keys are fixed-width big-endian so that byte order is numeric order.
@@ -70,13 +70,15 @@ inline std::string idempotency(std::string_view key) { return join("idem", key);
 inline std::string index_prefix(std::string_view name, std::string_view value) {
   return join(join("index", name), value) + "/";
 }
+// Every entry of one index, whatever the value: index/<name>/
+inline std::string index_all(std::string_view name) { return join("index", name) + "/"; }
 inline std::string index(std::string_view name, std::string_view value, std::string_view id) {
   return index_prefix(name, value).append(id);
 }
 
-inline std::string incident(std::string_view id, uint64_t seq) {
-  std::string k = join("incident", id) + "/";
-  append_be64(k, seq);
+inline std::string incident(std::string_view from, uint64_t hid) {
+  std::string k = join("incident", from) + "/";
+  append_be64(k, hid);
   return k;
 }
 

@@ -22,22 +22,55 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   return std::unique_ptr<Store>(new Store(std::unique_ptr<leveldb::DB>(raw), std::move(filter)));
 }
 
-std::optional<std::string> Store::get(const std::string& key) const {
+namespace {
+
+std::optional<std::string> get_at(leveldb::DB* db, const leveldb::ReadOptions& options,
+                                  const std::string& key) {
   std::string value;
-  if (db_->Get(leveldb::ReadOptions(), key, &value).ok()) return value;
+  if (db->Get(options, key, &value).ok()) return value;
   return std::nullopt;
 }
 
-void Store::scan(std::string_view prefix,
-                 const std::function<bool(std::string_view, std::string_view)>& fn,
-                 std::string_view from) const {
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+void scan_at(leveldb::DB* db, const leveldb::ReadOptions& options, std::string_view prefix,
+             const Reader::ScanFn& fn, std::string_view from) {
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(options));
   std::string_view start = from > prefix ? from : prefix;
   for (it->Seek(leveldb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
     if (key.substr(0, prefix.size()) != prefix) break;
     if (!fn(key, std::string_view(it->value().data(), it->value().size()))) break;
   }
+}
+
+leveldb::ReadOptions at_snapshot(const leveldb::Snapshot* snapshot) {
+  leveldb::ReadOptions options;
+  options.snapshot = snapshot;
+  options.fill_cache = false;  // a long scan should not evict what the commands use
+  return options;
+}
+
+}  // namespace
+
+std::optional<std::string> Store::get(const std::string& key) const {
+  return get_at(db_.get(), leveldb::ReadOptions(), key);
+}
+
+void Store::scan(std::string_view prefix, const ScanFn& fn, std::string_view from) const {
+  scan_at(db_.get(), leveldb::ReadOptions(), prefix, fn, from);
+}
+
+std::unique_ptr<Snapshot> Store::snapshot() const {
+  return std::unique_ptr<Snapshot>(new Snapshot(db_.get()));
+}
+
+Snapshot::~Snapshot() { db_->ReleaseSnapshot(snapshot_); }
+
+std::optional<std::string> Snapshot::get(const std::string& key) const {
+  return get_at(db_, at_snapshot(snapshot_), key);
+}
+
+void Snapshot::scan(std::string_view prefix, const ScanFn& fn, std::string_view from) const {
+  scan_at(db_, at_snapshot(snapshot_), prefix, fn, from);
 }
 
 Status Store::write(leveldb::WriteBatch* batch, bool sync) {

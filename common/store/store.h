@@ -23,17 +23,41 @@
 
 namespace closeloop {
 
-class Store {
+// Reads: point lookups and ordered prefix scans, of the live database or a snapshot.
+class Reader {
+ public:
+  using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+  virtual ~Reader() = default;
+  virtual std::optional<std::string> get(const std::string& key) const = 0;
+  // Calls fn(key, value) for each key starting with prefix, in order, while it returns
+  // true; starting at `from` if that is past the prefix.
+  virtual void scan(std::string_view prefix, const ScanFn& fn, std::string_view from = {}) const = 0;
+};
+
+// The database as it was when snapshot() was called, for reads on another thread while
+// the worker goes on writing (LevelDB reads are thread-safe). REQUIRES: destroyed before
+// the Store.
+class Snapshot : public Reader {
+ public:
+  ~Snapshot() override;
+  std::optional<std::string> get(const std::string& key) const override;
+  void scan(std::string_view prefix, const ScanFn& fn, std::string_view from = {}) const override;
+
+ private:
+  friend class Store;
+  Snapshot(leveldb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
+  leveldb::DB* db_;
+  const leveldb::Snapshot* snapshot_;
+};
+
+class Store : public Reader {
  public:
   static Result<std::unique_ptr<Store>> open(const std::string& path);
 
-  std::optional<std::string> get(const std::string& key) const;
-  // Calls fn(key, value) for each key starting with prefix, in order, while it returns
-  // true; starting at `from` if that is past the prefix.
-  void scan(std::string_view prefix,
-            const std::function<bool(std::string_view, std::string_view)>& fn,
-            std::string_view from = {}) const;
+  std::optional<std::string> get(const std::string& key) const override;
+  void scan(std::string_view prefix, const ScanFn& fn, std::string_view from = {}) const override;
   Status write(leveldb::WriteBatch* batch, bool sync);
+  std::unique_ptr<Snapshot> snapshot() const;
 
  private:
   Store(std::unique_ptr<leveldb::DB> db, std::unique_ptr<const leveldb::FilterPolicy> filter)

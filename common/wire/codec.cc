@@ -139,6 +139,16 @@ const msgpack::object* Fields::opt_map(std::string_view key) {
   return o;
 }
 
+const msgpack::object* Fields::opt_array(std::string_view key, size_t max_items) {
+  const msgpack::object* o = find(key);
+  if (o && (o->type != msgpack::type::ARRAY || o->via.array.size > max_items)) {
+    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be an array of at most " +
+                                std::to_string(max_items) + " entries");
+    return nullptr;
+  }
+  return o;
+}
+
 namespace {
 const msgpack::object& empty_object() {
   static const msgpack::object nil;

@@ -51,6 +51,7 @@ class Fields {
   std::optional<std::vector<std::string>> opt_str_list(std::string_view key, size_t max_items,
                                                        size_t max_chars);
   const msgpack::object* opt_map(std::string_view key);
+  const msgpack::object* opt_array(std::string_view key, size_t max_items);
 
   bool ok() const { return !error_; }
   const Error& error() const { return *error_; }

@@ -2,12 +2,6 @@
 
 namespace closeloop::wire {
 
-std::string_view service_for(std::string_view type) {
-  for (const Route& r : kRoutes)
-    if (r.type == type) return r.service;
-  return {};
-}
-
 namespace {
 
 // Reads {v, type, id}; the caller reads the rest.
@@ -31,6 +25,7 @@ Result<Request> decode_request(const void* data, size_t size, const Limits& limi
   Fields f(req.handle.get(), "message");
   read_header(f, &req.type, &req.id);
   req.actor = f.opt_str("actor", 64).value_or("");
+  req.forwarded = f.opt_bool("forwarded").value_or(false);
   req.body = f.map("body");
   if (!f.ok()) return f.error();
   return req;
@@ -60,10 +55,11 @@ Result<Reply> decode_reply(const void* data, size_t size, const Limits& limits) 
 }
 
 std::string encode_request(std::string_view type, uint64_t id, std::string_view actor,
-                           std::string_view body) {
+                           std::string_view body, bool forwarded) {
   MapBuilder m;
   m.add("v", kVersion).add("type", type).add("id", id);
   if (!actor.empty()) m.add("actor", actor);
+  if (forwarded) m.add("forwarded", true);
   return m.add_raw("body", body).finish();
 }
 

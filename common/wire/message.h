@@ -5,11 +5,10 @@
 //            {v: 1, type: "reply", id: <same u64>, ok: false, error: {code, message}}
 //
 // `actor` is who acts, kept apart from the body so that it can later come from an
-// authenticated key instead. kRoutes is the one table of message types and the
-// service that answers each; nothing else decides where a message goes.
+// authenticated key instead. Where each type goes is declared with its verb
+// (workflow/verbs.h, service_for()).
 #pragma once
 
-#include <array>
 #include <string>
 #include <string_view>
 
@@ -19,32 +18,11 @@ namespace closeloop::wire {
 
 inline constexpr uint64_t kVersion = 1;
 
-struct Route {
-  std::string_view type;
-  std::string_view service;
-};
-
-// Client-facing message types. Internal ones ("handoff") are addressed explicitly.
-inline constexpr std::array<Route, 10> kRoutes{{
-    {"submit", "intake"},
-    {"assign", "dispatch"},
-    {"return", "handle"},
-    {"handle", "handle"},
-    {"verify", "verify"},
-    {"close", "close"},
-    {"show", "ledger"},
-    {"trail", "ledger"},
-    {"list", "ledger"},
-    {"ping", "broker"},
-}};
-
-// The service answering `type`, or empty for an unknown type.
-std::string_view service_for(std::string_view type);
-
 struct Request {
   std::string type;
   uint64_t id = 0;
   std::string actor;
+  bool forwarded = false;  // sent on by a worker that does not hold the item (once at most)
   msgpack::object body;  // a map; points into `handle`
   msgpack::object_handle handle;
 };
@@ -63,7 +41,7 @@ Result<Reply> decode_reply(const void* data, size_t size, const Limits& limits =
 
 // `body` is an encoded MessagePack map (see MapBuilder).
 std::string encode_request(std::string_view type, uint64_t id, std::string_view actor,
-                           std::string_view body);
+                           std::string_view body, bool forwarded = false);
 std::string encode_reply(uint64_t id, std::string_view body);
 std::string encode_error(uint64_t id, const Error& error);
 

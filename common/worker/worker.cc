@@ -1,11 +1,17 @@
 #include "worker/worker.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <zmq_addon.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "net/backend.h"
 #include "store/keys.h"
@@ -17,6 +23,10 @@ constexpr size_t kMaxEntriesPerMessage = 256;
 constexpr size_t kMaxBytesPerMessage = 256 * 1024;
 constexpr size_t kResendWindow = 1024;  // most entries resent to one destination at a time
 constexpr int kPollMs = 50;
+// A handoff nests deeper than a client's request: envelope, body, entries, entry,
+// {item, event}, then the records' own lists of maps (an event's payload holding a
+// project's milestones is 4 deeper still).
+constexpr size_t kMaxHandoffDepth = 16;
 // How long a receipt may wait for its fsync. Receipts are applied and acknowledged at
 // once (enough for read-your-writes) and made durable within this bound, together
 // with whatever else the worker commits meanwhile (one fsync for many), after which
@@ -41,6 +51,87 @@ int64_t monotonic_ms() {
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
+// The reader thread: runs reads against snapshots, one at a time, and hands the
+// replies back to the loop, which polls wake_fd().
+class Worker::ReaderThread {
+ public:
+  struct Job {
+    ReplyTarget target;
+    std::shared_ptr<const Snapshot> snapshot;
+    Context::ReadFn read;
+  };
+
+  ReaderThread() : wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)), thread_([this] { run(); }) {}
+  ~ReaderThread() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    ready_.notify_one();
+    thread_.join();
+    ::close(wake_);
+  }
+
+  int wake_fd() const { return wake_; }
+
+  void submit(Job job) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    ready_.notify_one();
+  }
+
+  // The replies finished since the last call.
+  std::vector<std::pair<ReplyTarget, std::string>> take() {
+    uint64_t count;
+    (void)!::read(wake_, &count, sizeof count);
+    std::lock_guard lock(mutex_);
+    return std::exchange(done_, {});
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (stopping_) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      std::string reply = answer(job);
+      job.snapshot.reset();  // released here, not by the loop
+      {
+        std::lock_guard lock(mutex_);
+        done_.emplace_back(job.target, std::move(reply));
+      }
+      uint64_t one = 1;
+      (void)!::write(wake_, &one, sizeof one);
+    }
+  }
+
+  static std::string answer(const Job& job) {
+    try {
+      auto body = job.read(*job.snapshot);
+      return body ? wire::encode_reply(job.target.id, *body)
+                  : wire::encode_error(job.target.id, body.error());
+    } catch (const std::exception& e) {  // never across the thread's boundary
+      spdlog::error("a read failed: {}", e.what());
+      return wire::encode_error(job.target.id, {errc::kInternal, "the read failed; logged"});
+    }
+  }
+
+  int wake_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Job> jobs_;
+  std::vector<std::pair<ReplyTarget, std::string>> done_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 struct Worker::Lane {
   std::map<uint64_t, int64_t> unacked;  // position -> when last sent (0: not yet)
   std::vector<uint64_t> fresh;  // committed this turn, not sent yet
@@ -52,15 +143,17 @@ struct Worker::Lane {
 
 Txn& Context::txn() { return *worker_.txn_; }
 const Config& Context::config() const { return worker_.config_; }
+const Clock& Context::clock() const { return worker_.clock_; }
 const std::string& Context::name() const { return worker_.name_; }
 
-void Context::hand_off(std::vector<std::string> to, std::string entry) {
+uint64_t Context::hand_off(std::vector<std::string> to, std::string entry) {
   uint64_t pos = worker_.next_pos_++;
   worker_.must_sync_ = true;  // what leaves the process rests on synced state
   txn().put(keys::outbox(pos), wire::MapBuilder().add("to", to).add_raw("entry", entry).finish());
   for (const auto& destination : to) worker_.lane(destination).fresh.push_back(pos);
   worker_.add_to_outbox(pos, std::move(to), std::move(entry));
   handed_off_.push_back(pos);
+  return pos;
 }
 
 void Context::reply(std::string body) { reply_ = wire::encode_reply(target_.id, body); }
@@ -76,13 +169,39 @@ void Context::ask(std::string_view service, std::string_view type, std::string b
   std::string payload = wire::encode_request(type, id, worker_.name_, body);
   worker_.asks_[id] = {std::move(fn), target_,
                        monotonic_ms() + worker_.config_.timing.request_timeout_ms};
-  worker_.send({backend::kRequest, service, payload});
+  worker_.outgoing_asks_.push_back(std::string(service));
+  worker_.outgoing_asks_.push_back(std::move(payload));
 }
+
+void Context::forward(std::string_view service, std::string_view type, std::string_view actor,
+                      std::string_view body) {
+  uint64_t id = worker_.next_request_id();
+  std::string payload = wire::encode_request(type, id, actor, body, /*forwarded=*/true);
+  AskFn relay = [](Context& ctx, Result<wire::Reply>& reply) {
+    if (!reply) return ctx.fail(reply.error());
+    if (!reply->ok) return ctx.fail(reply->error);
+    wire::Buffer answer;
+    msgpack::pack(answer, reply->body);
+    ctx.reply(std::string(wire::view(answer)));
+  };
+  worker_.asks_[id] = {std::move(relay), target_,
+                       monotonic_ms() + worker_.config_.timing.request_timeout_ms};
+  worker_.outgoing_asks_.push_back(std::string(service));
+  worker_.outgoing_asks_.push_back(std::move(payload));
+}
+
+void Context::await_handoff(uint64_t pos) { handed_off_.push_back(pos); }
+
+void Context::read_later(ReadFn read) { worker_.reads_.emplace_back(target_, std::move(read)); }
 
 // ---- Worker: start-up ----
 
 Worker::Worker(const Config& config, std::string name, Service& service)
-    : config_(config), name_(std::move(name)), service_(service), zmq_(1) {}
+    : config_(config),
+      clock_(config.timezone, config.clock_file),
+      name_(std::move(name)),
+      service_(service),
+      zmq_(1) {}
 
 Worker::~Worker() = default;
 
@@ -158,12 +277,14 @@ int Worker::run(int signal_fd) {
 
 bool Worker::turn(int signal_fd) {
   zmq::pollitem_t items[] = {{static_cast<void*>(*broker_), 0, ZMQ_POLLIN, 0},
-                             {nullptr, signal_fd, ZMQ_POLLIN, 0}};
-  zmq::poll(items, 2, std::chrono::milliseconds(poll_timeout_ms()));
+                             {nullptr, signal_fd, ZMQ_POLLIN, 0},
+                             {nullptr, reader_ ? reader_->wake_fd() : -1, ZMQ_POLLIN, 0}};
+  zmq::poll(items, reader_ ? 3 : 2, std::chrono::milliseconds(poll_timeout_ms()));
   if (items[1].revents & ZMQ_POLLIN) {
     spdlog::info("{}: stopping on signal", name_);
     return false;
   }
+  if (reader_ && (items[2].revents & ZMQ_POLLIN)) take_reads();
   std::vector<zmq::message_t> frames;
   for (int n = 0; n < config_.batch_max; ++n) {
     frames.clear();
@@ -173,6 +294,8 @@ bool Worker::turn(int signal_fd) {
     reconnect_delay_ms_ = 0;
     receive(frames);
   }
+  Context own(*this, ReplyTarget{});
+  service_.on_turn(own);
   if (!commit()) return false;
   // Reads that must see this turn's writes, then whatever they wrote (nothing, normally).
   auto deferred = std::move(after_commit_);
@@ -184,8 +307,22 @@ bool Worker::turn(int signal_fd) {
   }
   if (!commit()) return false;
   if (!sync_receipts_when_due()) return false;
+  start_reads();
   flush();
   return true;
+}
+
+// Reads queued this turn start now, against one snapshot taken after the commit.
+void Worker::start_reads() {
+  if (reads_.empty()) return;
+  if (!reader_) reader_ = std::make_unique<ReaderThread>();
+  std::shared_ptr<const Snapshot> snapshot = store_->snapshot();
+  for (auto& [target, read] : reads_) reader_->submit({target, snapshot, std::move(read)});
+  reads_.clear();
+}
+
+void Worker::take_reads() {
+  for (auto& done : reader_->take()) ready_.push_back(std::move(done));
 }
 
 int64_t Worker::poll_timeout_ms() const {
@@ -239,8 +376,10 @@ void Worker::receive(std::vector<zmq::message_t>& frames) {
 void Worker::serve(const std::string& route, const zmq::message_t& payload) {
   wire::Limits limits;
   limits.max_array = kResendWindow * 4;
+  limits.max_depth = kMaxHandoffDepth;
   auto request = wire::decode_request(payload.data(), payload.size(), limits);
   if (!request) {
+    spdlog::warn("{}: refused an undecodable request: {}", name_, request.error().message);
     ready_.emplace_back(ReplyTarget{route, 0}, wire::encode_error(0, request.error()));
     return;
   }
@@ -269,8 +408,10 @@ void Worker::accept_handoff(ReplyTarget target, const wire::Request& request) {
     receipts_.push_back({ctx.target_, count, 0});  // acknowledged in flush()
     return;
   }
-  // The entries caused handoffs: the batch that wrote them is synced (hand_off), so
-  // the receipt is durable too; the ack waits until those handoffs are applied.
+  // The entries caused handoffs: the ack waits until those are applied, and says
+  // durable, so this turn's batch is synced (hand_off() asks for that, but a duplicate
+  // entry's earlier handoffs do not, while a new entry beside it may be unsynced).
+  must_sync_ = true;
   ctx.reply(ack_body(count, true));
   settle(ctx);
 }
@@ -293,11 +434,28 @@ void Worker::apply_entry(Context& ctx, const std::string& from, const msgpack::o
     return;
   }
   size_t before = ctx.handed_off_.size();
-  service_.on_handoff(ctx, from, data);
+  if (Status applied = service_.on_handoff(ctx, from, data); !applied)
+    keep_incident(from, hid, applied.error().message, data);
   std::string caused;
   for (size_t i = before; i < ctx.handed_off_.size(); ++i)
     keys::append_be64(caused, ctx.handed_off_[i]);
   txn_->put(seen_key, caused);
+}
+
+// Never dropped silently: kept for ops with who sent it and why it was not applied,
+// and acknowledged like any entry, so the lane behind it keeps moving.
+void Worker::keep_incident(const std::string& from, uint64_t hid, const std::string& reason,
+                           const msgpack::object& entry) {
+  spdlog::error("{}: kept handoff {} from {} as an incident: {}", name_, hid, from, reason);
+  wire::Buffer raw;
+  msgpack::pack(raw, entry);
+  txn_->put(keys::incident(from, hid), wire::MapBuilder()
+                                           .add("from", from)
+                                           .add("hid", hid)
+                                           .add("reason", reason)
+                                           .add("at", clock_.now_iso())
+                                           .add_raw("entry", wire::view(raw))
+                                           .finish());
 }
 
 void Worker::take_reply(const zmq::message_t& payload) {
@@ -385,6 +543,9 @@ void Worker::settle(Context& ctx) {
 void Worker::flush() {
   for (auto& [target, payload] : ready_) send({backend::kReply, target.route, payload});
   ready_.clear();
+  for (size_t i = 0; i + 1 < outgoing_asks_.size(); i += 2)
+    send({backend::kRequest, outgoing_asks_[i], outgoing_asks_[i + 1]});
+  outgoing_asks_.clear();
   acknowledge_receipts();
   int64_t now = monotonic_ms();
   for (auto& [to, l] : lanes_) {

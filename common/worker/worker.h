@@ -23,6 +23,14 @@
 // client that got an ack finds the item at the next stage and in the ledger
 // (read-your-writes, docs/architecture.md). The same holds for handoff acks: a
 // receiver that hands an item on (dispatch's routing) acks only when that is done.
+//
+// A handoff entry the service cannot apply (an action, stage or record version this
+// version does not know, an item not its own) is kept under incident/<from>/<hid> with
+// its reason and acknowledged, so the lane keeps moving; it is never dropped silently.
+//
+// Heavy reads (text search, scoreboards, exports) run on one reader thread against a
+// snapshot taken after the commit of the turn they arrived in: they see every
+// acknowledged write, and the loop goes on committing commands meanwhile.
 #pragma once
 
 #include <zmq.hpp>
@@ -35,6 +43,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "calendar/clock.h"
 #include "config/config.h"
 #include "store/store.h"
 #include "wire/message.h"
@@ -54,25 +63,37 @@ struct ReplyTarget {
 class Context {
  public:
   using AskFn = std::function<void(Context&, Result<wire::Reply>&)>;
+  // A read on the reader thread: the reply body, or why not.
+  using ReadFn = std::function<Result<std::string>(const Reader& snapshot)>;
 
   Context(Worker& worker, ReplyTarget target) : worker_(worker), target_(std::move(target)) {}
 
   Txn& txn();
   const Config& config() const;
+  const Clock& clock() const;
   const std::string& name() const;  // this worker's service name
 
   // Queues `entry` (an encoded map) for each service in `to`, durably with this
-  // commit: one outbox record, however many destinations.
-  void hand_off(std::vector<std::string> to, std::string entry);
+  // commit: one outbox record, however many destinations. Returns its position.
+  uint64_t hand_off(std::vector<std::string> to, std::string entry);
   // Answers the request; sent once committed and once every hand_off() is acknowledged.
   void reply(std::string body);
   void fail(Error error);
   // Runs fn after this turn's commit, with a context replying to the same target
   // (for reads that must see everything this turn wrote). fn must not write.
   void after_commit(std::function<void(Context&)> fn);
-  // Sends a request to another service; fn runs with its reply, or an error if none
-  // comes within the request timeout.
+  // Sends a request to another service after this turn's commit; fn runs with its
+  // reply, or an error if none comes within the request timeout.
   void ask(std::string_view service, std::string_view type, std::string body, AskFn fn);
+  // Sends a client's request (its type, actor and encoded body) on to the worker of
+  // `service`, marked as forwarded, and answers with whatever that worker answers.
+  void forward(std::string_view service, std::string_view type, std::string_view actor,
+               std::string_view body);
+  // The reply waits, like one to a command, until the handoff at outbox position `pos`
+  // (made by an earlier command) has been applied by its receivers.
+  void await_handoff(uint64_t pos);
+  // Answers with `read`'s result, run on the reader thread after this turn's commit.
+  void read_later(ReadFn read);
 
  private:
   friend class Worker;
@@ -88,8 +109,14 @@ class Service {
   virtual ~Service() = default;
   virtual void on_start(Store& store) {}
   virtual void on_request(Context& ctx, const wire::Request& request) = 0;
-  // One entry of a handoff from `from`. Each entry reaches this at most once.
-  virtual void on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) = 0;
+  // One entry of a handoff from `from`. Each entry reaches this at most once. An error
+  // keeps the entry as an incident (with the error's message as its reason) instead.
+  virtual Status on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) {
+    return Error{errc::kBadRequest, "this worker takes no handoffs"};
+  }
+  // Once per loop turn (at least every 50 ms), before the commit: for work of its own
+  // (the timer's scans).
+  virtual void on_turn(Context& ctx) {}
 };
 
 class Worker {
@@ -117,6 +144,7 @@ class Worker {
     ReplyTarget target;
     int64_t deadline_ms = 0;
   };
+  class ReaderThread;
 
   Status open();
   void connect();
@@ -125,6 +153,10 @@ class Worker {
   void serve(const std::string& route, const zmq::message_t& payload);
   void accept_handoff(ReplyTarget target, const wire::Request& request);
   void apply_entry(Context& ctx, const std::string& from, const msgpack::object& entry);
+  void keep_incident(const std::string& from, uint64_t hid, const std::string& reason,
+                     const msgpack::object& entry);
+  void take_reads();
+  void start_reads();
   void take_reply(const zmq::message_t& payload);
   void settle(Context& ctx);
   void applied(uint64_t pos, const std::string& by);
@@ -144,6 +176,7 @@ class Worker {
   uint64_t next_request_id() { return ++request_ids_; }
 
   Config config_;
+  Clock clock_;
   std::string name_;
   Service& service_;
   std::unique_ptr<Store> store_;
@@ -179,6 +212,9 @@ class Worker {
   std::vector<std::pair<ReplyTarget, std::string>> ready_;  // replies to send after commit
   std::vector<std::pair<ReplyTarget, std::function<void(Context&)>>> after_commit_;
   std::unordered_map<uint64_t, Ask> asks_;
+  std::vector<std::string> outgoing_asks_;  // requests to send after the commit
+  std::vector<std::pair<ReplyTarget, Context::ReadFn>> reads_;  // to start after the commit
+  std::unique_ptr<ReaderThread> reader_;  // started by the first read_later(); before store_ dies
 
   int64_t last_heard_ms_ = 0, last_sent_ms_ = 0, reconnect_delay_ms_ = 0;
 };

@@ -1,7 +1,6 @@
 #include "workflow/command.h"
 
 #include <algorithm>
-#include <set>
 
 #include "base/text.h"
 
@@ -9,198 +8,159 @@ namespace closeloop {
 
 namespace {
 
-const std::set<std::string, std::less<>> kOutcomes{"solved", "in-progress", "planned",
-                                                   "not-feasible"};
-const std::set<std::string, std::less<>> kRatings{"satisfied", "basically-satisfied",
-                                                  "unsatisfied"};
+constexpr size_t kMaxListEntries = 32;
 
-bool blank(const std::string& s) {
+bool blank(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
 }
 
-std::string join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+std::string choices_of(const Field& field) {
+  std::string list;
+  for (auto c : field.choices) list += (list.empty() ? "" : " | ") + std::string(c);
+  return list;
+}
+
+// [{date, text}]: real dates, texts not blank.
+wire::Json read_milestones(wire::Fields& f, const Field& field) {
+  const msgpack::object* list = f.opt_array(field.name, kMaxListEntries);
+  if (!list) return nullptr;
+  wire::Json out = wire::Json::array();
+  for (uint32_t i = 0; i < list->via.array.size && f.ok(); ++i) {
+    wire::Fields m(list->via.array.ptr[i], std::string(field.name) + "[" + std::to_string(i) + "]");
+    std::string date = m.str("date", 10), text = m.str("text", kMaxTitleChars);
+    if (m.ok() && !valid_date(date))
+      m.fail(errc::kInvalid, "a milestone's date must be YYYY-MM-DD, not '" + date + "'");
+    if (m.ok() && blank(text)) m.fail(errc::kInvalid, "a milestone's text must not be empty");
+    if (!m.ok()) f.fail(m.error().code, m.error().message);
+    out.push_back({{"date", date}, {"text", text}});
+  }
   return out;
 }
 
-void require_text(wire::Fields& f, const std::string& value, const char* name) {
-  if (f.ok() && blank(value)) f.fail(errc::kInvalid, std::string(name) + " must not be empty");
+wire::Json read_text(wire::Fields& f, const Field& field) {
+  auto s = f.opt_str(field.name, field.max_chars);
+  if (!s || !f.ok()) return nullptr;
+  const std::string name(field.name);
+  if (field.type == FieldType::kDate && !valid_date(*s))
+    f.fail(errc::kInvalid, name + " must be a date YYYY-MM-DD, not '" + *s + "'");
+  if (field.type == FieldType::kChoice &&
+      std::find(field.choices.begin(), field.choices.end(), *s) == field.choices.end())
+    f.fail(errc::kInvalid, name + " must be one of " + choices_of(field) + ", not '" + *s + "'");
+  return *s;
 }
 
-void require_one_of(wire::Fields& f, const std::string& value, const char* name,
-                    const std::set<std::string, std::less<>>& allowed) {
-  if (!f.ok() || allowed.count(value)) return;
-  std::string list;
-  for (const auto& a : allowed) list += (list.empty() ? "" : " | ") + a;
-  f.fail(errc::kInvalid, std::string(name) + " must be one of " + list + ", not '" + value + "'");
+// One field of its declared type, or null when absent; the first problem goes to `f`.
+wire::Json read_field(wire::Fields& f, const Field& field) {
+  switch (field.type) {
+    case FieldType::kText:
+    case FieldType::kCode:
+    case FieldType::kDate:
+    case FieldType::kChoice:
+      return read_text(f, field);
+    case FieldType::kCodes: {
+      auto list = f.opt_str_list(field.name, kMaxListEntries, field.max_chars);
+      return list ? wire::Json(*list) : wire::Json(nullptr);
+    }
+    case FieldType::kFlag: {
+      auto b = f.opt_bool(field.name);
+      return b && *b ? wire::Json(true) : wire::Json(nullptr);
+    }
+    case FieldType::kNumber: {
+      auto n = f.opt_uint(field.name);
+      return n ? wire::Json(*n) : wire::Json(nullptr);
+    }
+    case FieldType::kMilestones:
+      return read_milestones(f, field);
+  }
+  return nullptr;
 }
 
-void read_verb_fields(wire::Fields& f, Command& c) {
-  if (c.verb == "submit") {
-    c.title = f.str("title", kMaxTitleChars);
-    c.body = f.opt_str("body", kMaxTextChars).value_or("");
-    c.category = f.opt_str("category", 64).value_or("");
-    c.source = f.opt_str("source", 64).value_or("");
-    c.submitter = f.opt_str("submitter", 64).value_or("");
-    c.key = f.opt_str("key", 128).value_or("");
-    require_text(f, c.title, "title");
-    return;
-  }
-  c.item_id = f.str("item", 64);
-  if (c.verb == "assign") {
-    c.department = f.str("department", 32);
-    c.co_departments = f.opt_str_list("co", 32, 32).value_or(std::vector<std::string>{});
-    c.due = f.opt_str("due", 10).value_or("");
-    c.note = f.opt_str("note", kMaxTextChars).value_or("");
-    if (f.ok() && !c.due.empty() && !valid_date(c.due))
-      f.fail(errc::kInvalid, "due must be a date YYYY-MM-DD, not '" + c.due + "'");
-  } else if (c.verb == "return") {
-    c.department = f.str("department", 32);
-    c.reason = f.str("reason", kMaxTextChars);
-    require_text(f, c.reason, "reason");
-  } else if (c.verb == "handle") {
-    c.department = f.str("department", 32);
-    c.reply = f.str("reply", kMaxTextChars);
-    c.outcome = f.str("outcome", 16);
-    require_text(f, c.reply, "reply");
-    require_one_of(f, c.outcome, "outcome", kOutcomes);
-  } else if (c.verb == "verify") {
-    c.rating = f.str("rating", 32);
-    c.comment = f.opt_str("comment", kMaxTextChars).value_or("");
-    require_one_of(f, c.rating, "rating", kRatings);
-  } else if (c.verb == "close") {
-    c.note = f.opt_str("note", kMaxTextChars).value_or("");
-  }
+bool empty_value(const wire::Json& v) {
+  return v.is_null() || (v.is_string() && blank(v.get_ref<const std::string&>())) ||
+         (v.is_array() && v.empty());
 }
 
 }  // namespace
 
+const Verb& Command::spec() const { return *find_verb(verb); }
+
+bool Command::has(std::string_view name) const { return fields.contains(name); }
+
+std::string Command::text(std::string_view name) const {
+  auto it = fields.find(name);
+  return it != fields.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+bool Command::flag(std::string_view name) const {
+  auto it = fields.find(name);
+  return it != fields.end() && it->is_boolean() && it->get<bool>();
+}
+
+uint64_t Command::number(std::string_view name) const {
+  auto it = fields.find(name);
+  if (it == fields.end() || !it->is_number_integer() || it->get<int64_t>() < 0) return 0;
+  return it->get<uint64_t>();
+}
+
+std::vector<std::string> Command::codes(std::string_view name) const {
+  auto it = fields.find(name);
+  if (it == fields.end() || !it->is_array()) return {};
+  std::vector<std::string> out;
+  for (const auto& v : *it)
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+Command& Command::set(std::string_view name, wire::Json value) {
+  fields[std::string(name)] = std::move(value);
+  return *this;
+}
+
+Result<wire::Json> decode_fields(const Verb& verb, const msgpack::object& body) {
+  wire::Fields f(body, "body");
+  wire::Json out = wire::Json::object();
+  for (const Field& field : verb.fields) {
+    if (field.client_only) continue;
+    wire::Json value = read_field(f, field);
+    if (!f.ok()) return f.error();
+    if (empty_value(value)) {
+      if (field.required && value.is_null())
+        return Error{errc::kBadRequest, "body lacks " + std::string(field.name)};
+      if (field.required) return Error{errc::kInvalid, std::string(field.name) + " must not be empty"};
+      continue;
+    }
+    out[std::string(field.name)] = std::move(value);
+  }
+  return out;
+}
+
 Result<Command> decode_command(const wire::Request& request) {
-  static const std::set<std::string, std::less<>> kVerbs{"submit", "assign", "return",
-                                                         "handle", "verify", "close"};
-  if (!kVerbs.count(request.type))
+  const Verb* verb = find_verb(request.type);
+  if (!verb || verb->kind != VerbKind::kCommand)
     return Error{errc::kBadRequest, "not a command: " + request.type};
   Command c;
   c.verb = request.type;
   c.actor = request.actor;
   if (blank(c.actor)) return Error{errc::kInvalid, "actor must not be empty: say who acts"};
-  wire::Fields f(request.body, "body");
-  read_verb_fields(f, c);
-  if (!f.ok()) return f.error();
+  if (verb->takes_id) {
+    wire::Fields f(request.body, "body");
+    c.item_id = f.str("item", kMaxNameChars);
+    if (!f.ok()) return f.error();
+  }
+  auto fields = decode_fields(*verb, request.body);
+  if (!fields) return fields.error();
+  c.fields = std::move(*fields);
+  if (verb->check) {
+    if (Status s = verb->check(c); !s) return s.error();
+  }
   return c;
 }
 
 std::string encode_command_body(const Command& c) {
   wire::MapBuilder m;
-  if (c.verb == "submit") {
-    m.add("title", c.title).add("body", c.body);
-    m.add_nonempty("category", c.category).add_nonempty("source", c.source);
-    m.add_nonempty("submitter", c.submitter).add_nonempty("key", c.key);
-    return m.finish();
-  }
-  m.add("item", c.item_id);
-  m.add_nonempty("department", c.department);
-  if (!c.co_departments.empty()) m.add("co", c.co_departments);
-  m.add_nonempty("due", c.due).add_nonempty("note", c.note).add_nonempty("reason", c.reason);
-  m.add_nonempty("reply", c.reply).add_nonempty("outcome", c.outcome);
-  m.add_nonempty("rating", c.rating).add_nonempty("comment", c.comment);
+  if (!c.item_id.empty()) m.add("item", c.item_id);
+  for (const auto& [name, value] : c.fields.items()) m.add_raw(name, wire::encode_json(value));
   return m.finish();
-}
-
-namespace {
-
-// The payload recorded in the event: the command's own fields, empty ones left out.
-std::map<std::string, std::string> payload_of(const Command& c) {
-  std::map<std::string, std::string> p{
-      {"title", c.title},   {"body", c.body},         {"category", c.category},
-      {"source", c.source}, {"submitter", c.submitter}, {"department", c.department},
-      {"co", join(c.co_departments)}, {"due", c.due},  {"note", c.note},
-      {"reason", c.reason}, {"reply", c.reply},         {"outcome", c.outcome},
-      {"rating", c.rating}, {"comment", c.comment}};
-  std::erase_if(p, [](const auto& kv) { return kv.second.empty(); });
-  return p;
-}
-
-Step chain(Item item, const Command& c, Stage to, const std::string& department,
-           const std::string& now) {
-  Event e;
-  e.item = item.id;
-  e.seq = item.seq + 1;
-  e.stage = to;
-  e.action = c.verb;
-  e.actor = c.actor;
-  e.department = department;
-  e.at = now;
-  e.payload = payload_of(c);
-  e.prev_hash = item.seq == 0 ? kGenesisHash : item.head;
-  e.hash = event_hash(e);
-  item.stage = to;
-  item.seq = e.seq;
-  item.head = e.hash;
-  item.last_action = c.verb;
-  item.updated_at = now;
-  return {std::move(item), std::move(e)};
-}
-
-Status check_departments(const Command& c, const Config& config) {
-  if (!config.find_department(c.department))
-    return Error{errc::kInvalid, "unknown department '" + c.department + "'"};
-  std::set<std::string> seen{c.department};
-  for (const auto& co : c.co_departments) {
-    if (!config.find_department(co)) return Error{errc::kInvalid, "unknown department '" + co + "'"};
-    if (!seen.insert(co).second)
-      return Error{errc::kInvalid, "department '" + co + "' is named twice"};
-  }
-  return ok_status();
-}
-
-Status check_lead(const Item& item, const Command& c, const Config& config) {
-  if (!config.find_department(c.department))
-    return Error{errc::kInvalid, "unknown department '" + c.department + "'"};
-  if (c.department != item.department)
-    return Error{errc::kForbidden, "department " + c.department + " is not the lead department of item " +
-                                       item.id + " (" + item.department + " is)"};
-  return ok_status();
-}
-
-}  // namespace
-
-Step create_item(const Command& submit, const std::string& id, const std::string& now) {
-  Item item;
-  item.id = id;
-  item.title = submit.title;
-  item.body = submit.body;
-  item.category = submit.category;
-  item.source = submit.source;
-  item.submitter = submit.submitter;
-  item.created_at = now;
-  return chain(std::move(item), submit, Stage::kSubmitted, "", now);
-}
-
-Result<Step> decide(const Item& item, const Command& c, const Config& config,
-                    const std::string& now) {
-  bool rework = c.verb == "verify" && c.rating == "unsatisfied";
-  auto t = find_transition(item.stage, c.verb, rework);
-  if (!t) return Error{errc::kRefused, refusal(item.id, item.stage, c.verb)};
-  Item next = item;
-  std::string department = item.department;
-  if (c.verb == "assign") {
-    if (Status s = check_departments(c, config); !s) return s.error();
-    next.department = department = c.department;
-    next.co_departments = c.co_departments;
-    next.due = c.due;
-  } else if (c.verb == "return" || c.verb == "handle") {
-    if (Status s = check_lead(item, c, config); !s) return s.error();
-    if (c.verb == "return") {
-      next.department.clear();
-      next.co_departments.clear();
-      next.due.clear();
-    }
-  } else if (rework) {
-    next.rework_count++;
-  }
-  return chain(std::move(next), c, t->to, department, now);
 }
 
 }  // namespace closeloop

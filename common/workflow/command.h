@@ -1,54 +1,45 @@
-// Commands that change an item, and the one function that applies the lifecycle to
-// them. decode_command() checks what needs no state (types, required fields, enums,
-// lengths); decide() checks what needs the item and the config (the lifecycle table,
-// departments, who may act) and computes the next item and its chained event.
-// Pure functions: no I/O, so the whole lifecycle is unit-tested without processes.
+// A command (a verb that changes one item) as it arrives: the verb, the item, who acts,
+// and the verb's fields, read and checked against the verb's declaration (verbs.h).
+// decode_command() checks everything that needs no state (types, required fields,
+// choices, dates, lengths, the verb's own cross-field check); decide() (decide.h) checks
+// the rest against the item.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
-#include "config/config.h"
+#include "wire/json.h"
 #include "wire/message.h"
-#include "workflow/item.h"
+#include "workflow/verbs.h"
 
 namespace closeloop {
 
-inline constexpr size_t kMaxTitleChars = 200;
-inline constexpr size_t kMaxTextChars = 20000;
-
 struct Command {
-  std::string verb;  // submit, assign, return, handle, verify, close
-  std::string item_id;
+  std::string verb;
+  std::string item_id;  // empty for submit
   std::string actor;
-  // submit
-  std::string title, body, category, source, submitter, key;
-  // assign (department also for return and handle)
-  std::string department;
-  std::vector<std::string> co_departments;
-  std::string due, note;
-  std::string reason;            // return
-  std::string reply, outcome;    // handle
-  std::string rating, comment;   // verify
+  wire::Json fields = wire::Json::object();  // by field name, typed as declared; absent if not given
+
+  const Verb& spec() const;  // REQUIRES a verb of kVerbs
+  bool has(std::string_view name) const;
+  std::string text(std::string_view name) const;  // "" when absent
+  bool flag(std::string_view name) const;
+  uint64_t number(std::string_view name) const;
+  std::vector<std::string> codes(std::string_view name) const;
+  // Sets a field (tests, workers building commands); a value of the declared type.
+  Command& set(std::string_view name, wire::Json value);
 };
+
+// Reads a verb's declared fields from a request body: each checked for its type, limit
+// and choices; required ones present and not blank. Keys the verb does not declare are
+// ignored (newer clients may send more).
+Result<wire::Json> decode_fields(const Verb& verb, const msgpack::object& body);
 
 Result<Command> decode_command(const wire::Request& request);
 
-// The encoded request body of a command (the inverse of decode_command).
+// The request body of a command (the inverse of decode_command): `item`, then its fields.
 std::string encode_command_body(const Command& command);
-
-// The item after a command and the event that records it.
-struct Step {
-  Item item;
-  Event event;
-};
-
-// A new item from a submit command (intake allocates the id).
-Step create_item(const Command& submit, const std::string& id, const std::string& now);
-
-// Applies `command` to `item` as the lifecycle table allows, or says why not.
-Result<Step> decide(const Item& item, const Command& command, const Config& config,
-                    const std::string& now);
 
 }  // namespace closeloop

@@ -1,41 +1,28 @@
-// The lifecycle of an item: one table, in one place.
+// The stages of an item and the worker that owns each.
 //
-//            submit                assign               handle              verify (satisfied,
-//   (new) ─────────▶ submitted ─────────▶ assigned ─────────▶ handled ────── basically-satisfied)
-//                        ▲                 │   ▲                │                    │
-//                        └──── return ─────┘   └── verify ──────┘                    ▼
-//                                                 (unsatisfied: rework)   verified ──close──▶ closed
+//            submit                assign               handle              verify (result
+//   (new) ─────────▶ submitted ─────────▶ assigned ─────────▶ handled ────── satisfied or
+//                        ▲                 │ ▲  ▲               │          basically)
+//                        └──── return ─────┘ │  └── verify ─────┘                │
+//                                            │   (result unsatisfied: rework)    ▼
+//                                            └────────── reopen ─── closed ◀─close── verified
 //
-// Each stage is owned by exactly one worker, the one that must act next; a command
-// is sent to the owner of the stage it starts from (wire::kRoutes agrees, a unit
-// test checks it). Anything not in the table is refused, naming the current stage
-// and what it allows. `closed` allows nothing (yet).
+// Each stage is owned by exactly one worker: the one that must act next. Which verb
+// moves an item from which stage to which (and the verbs that leave it where it is:
+// sign, extend, opinion, urge, the timer's reminders...) is declared with each verb in
+// workflow/verbs.h; this header only names the stages.
 #pragma once
 
-#include <array>
 #include <optional>
-#include <string>
 #include <string_view>
+
+#include "wire/record.h"
 
 namespace closeloop {
 
 enum class Stage { kSubmitted, kAssigned, kHandled, kVerified, kClosed };
-
-struct Transition {
-  Stage from;
-  std::string_view verb;
-  Stage to;
-  std::string_view when;  // the condition, for people; empty if always
-};
-
-inline constexpr std::array<Transition, 6> kLifecycle{{
-    {Stage::kSubmitted, "assign", Stage::kAssigned, ""},
-    {Stage::kAssigned, "return", Stage::kSubmitted, "by the lead department, with a reason"},
-    {Stage::kAssigned, "handle", Stage::kHandled, "by the lead department"},
-    {Stage::kHandled, "verify", Stage::kVerified, "rating satisfied or basically-satisfied"},
-    {Stage::kHandled, "verify", Stage::kAssigned, "rating unsatisfied: rework"},
-    {Stage::kVerified, "close", Stage::kClosed, ""},
-}};
+inline constexpr Stage kStages[] = {Stage::kSubmitted, Stage::kAssigned, Stage::kHandled,
+                                    Stage::kVerified, Stage::kClosed};
 
 // The worker that owns each stage, and the one that creates items.
 inline constexpr std::string_view kIntake = "intake";
@@ -44,13 +31,8 @@ std::string_view owner_of(Stage stage);
 std::string_view to_string(Stage stage);
 std::optional<Stage> parse_stage(std::string_view name);
 
-// The transition for (stage, verb); for verify, `rework` picks the unsatisfied row.
-std::optional<Transition> find_transition(Stage from, std::string_view verb, bool rework = false);
-
-// "assign" or "handle, return" or "nothing": the verbs `stage` allows.
-std::string allowed_verbs(Stage stage);
-
-// The refusal message for a verb the stage does not allow.
-std::string refusal(std::string_view item_id, Stage stage, std::string_view verb);
+// A stage in records is its name (wire/record.h finds these by ADL).
+void pack_value(wire::Packer& pk, Stage stage);
+bool read_value(const msgpack::object& o, Stage& stage, wire::ReadContext& cx);
 
 }  // namespace closeloop

@@ -1,5 +1,5 @@
-// The broker: routes each client command to the worker that owns its verb
-// (wire::kRoutes), carries handoffs and queries between workers, and keeps worker
+// The broker: routes each client command to the worker its verb names
+// (service_for(), from workflow/verbs.h), carries handoffs and queries between workers, and keeps worker
 // liveness by heartbeats. It holds no durable state: a restarted broker learns the
 // workers again as they re-register, and whatever was in flight through it is
 // resent by the outboxes or retried by clients. It never queues for a missing
@@ -20,6 +20,7 @@
 #include "net/backend.h"
 #include "wire/message.h"
 #include "worker/worker.h"
+#include "workflow/verbs.h"
 
 namespace closeloop {
 namespace {
@@ -83,7 +84,7 @@ class Broker {
     const zmq::message_t& payload = frames.back();
     auto request = wire::decode_request(payload.data(), payload.size());
     if (!request) return to_route(route, wire::encode_error(0, request.error()));
-    std::string_view service = wire::service_for(request->type);
+    std::string_view service = service_for(request->type);
     if (service.empty()) {
       return to_route(route, wire::encode_error(request->id, {errc::kBadRequest,
                                                               "unknown message type '" +

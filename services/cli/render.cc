@@ -3,65 +3,19 @@
 #include <algorithm>
 #include <cstdio>
 #include <string_view>
-#include <vector>
-
-#include "base/text.h"
 
 namespace closeloop::cli {
 
-using nlohmann::json;
-
-json to_json(const msgpack::object& o) {
-  switch (o.type) {
-    case msgpack::type::NIL:
-      return nullptr;
-    case msgpack::type::BOOLEAN:
-      return o.via.boolean;
-    case msgpack::type::POSITIVE_INTEGER:
-      return o.via.u64;
-    case msgpack::type::NEGATIVE_INTEGER:
-      return o.via.i64;
-    case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64:
-      return o.via.f64;
-    case msgpack::type::STR:
-      return std::string(o.via.str.ptr, o.via.str.size);
-    case msgpack::type::BIN:
-      return to_hex({o.via.bin.ptr, o.via.bin.size});
-    case msgpack::type::EXT:
-      return to_hex({o.via.ext.ptr, o.via.ext.size});
-    case msgpack::type::ARRAY: {
-      json out = json::array();
-      for (uint32_t i = 0; i < o.via.array.size; ++i) out.push_back(to_json(o.via.array.ptr[i]));
-      return out;
-    }
-    case msgpack::type::MAP: {
-      json out = json::object();
-      for (uint32_t i = 0; i < o.via.map.size; ++i) {
-        const msgpack::object_kv& kv = o.via.map.ptr[i];
-        std::string key = kv.key.type == msgpack::type::STR
-                              ? std::string(kv.key.via.str.ptr, kv.key.via.str.size)
-                              : dump(to_json(kv.key));
-        out[key] = to_json(kv.val);
-      }
-      return out;
-    }
-  }
-  return nullptr;
-}
-
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace);
-}
+using wire::Json;
 
 namespace {
 
 // A field as text: strings as they are, other values as JSON, absent or null as "".
-std::string text(const json& object, const char* key) {
+std::string text(const Json& object, const char* key) {
   if (!object.is_object()) return "";
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : dump(*it);
+  return it->is_string() ? it->get<std::string>() : wire::dump(*it);
 }
 
 // Terminal columns taken by UTF-8 text: 2 for East Asian wide characters, else 1.
@@ -101,27 +55,52 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
 
 std::string or_dash(std::string s) { return s.empty() ? "-" : s; }
 
+std::string joined(const Json& list) {
+  std::string out;
+  for (const auto& v : list) out += (out.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : wire::dump(v));
+  return out;
+}
+
 }  // namespace
 
-void print_item(const json& item) {
+void print_item(const Json& item) {
   std::string department = or_dash(text(item, "department"));
-  if (auto co = item.find("co_departments"); co != item.end() && co->is_array() && !co->empty()) {
-    std::string list;
-    for (const auto& c : *co)
-      list += (list.empty() ? "" : ", ") + (c.is_string() ? c.get<std::string>() : dump(c));
-    department += " (+ " + list + ")";
+  if (auto co = item.find("co_departments"); co != item.end() && co->is_array() && !co->empty())
+    department += " (+ " + joined(*co) + ")";
+  std::string due = or_dash(text(item, "due"));
+  if (auto basis = item.find("due_basis"); basis != item.end() && !text(*basis, "rule").empty()) {
+    due += "  (" + text(*basis, "rule") + ", from " + text(*basis, "from");
+    if (basis->value("provisional", false)) due += ", PROVISIONAL: no calendar data";
+    due += ")";
   }
-  print_table({{"id", text(item, "id")},
-               {"stage", text(item, "stage")},
-               {"title", text(item, "title")},
-               {"department", department},
-               {"due", or_dash(text(item, "due"))},
-               {"rework_count", text(item, "rework_count")},
-               {"updated_at", text(item, "updated_at")}});
+  std::vector<std::vector<std::string>> rows{{"id", text(item, "id")},
+                                             {"stage", text(item, "stage")},
+                                             {"kind", or_dash(text(item, "kind"))},
+                                             {"title", text(item, "title")},
+                                             {"department", department},
+                                             {"due", due}};
+  if (item.value("overdue", false)) rows.push_back({"overdue", item.value("escalated", false) ? "yes, escalated" : "yes"});
+  if (!text(item, "todo").empty()) rows.push_back({"todo", text(item, "todo") + " by " + text(item, "todo_due")});
+  for (const char* key : {"ref", "signed_at", "replied_at", "outcome"})
+    if (!text(item, key).empty()) rows.push_back({key, text(item, key)});
+  if (auto e = item.find("evaluation"); e != item.end() && !text(*e, "result").empty())
+    rows.push_back({"evaluation", "attitude " + text(*e, "attitude") + ", result " + text(*e, "result")});
+  if (auto p = item.find("promise"); p != item.end() && !text(*p, "date").empty())
+    rows.push_back({"promise", text(*p, "date") + (text(*p, "kept_at").empty() ? " (open)" : " (kept " + text(*p, "kept_at") + ")")});
+  for (const auto& o : item.value("opinions", Json::array()))
+    rows.push_back({"opinion", text(o, "department") + ": " + (o.value("waived", false) ? "waived (" + text(o, "reason") + ")" : text(o, "text"))});
+  for (const auto& e : item.value("extensions", Json::array()))
+    rows.push_back({"extension", "until " + text(e, "until") + ", " + text(e, "state") + ": " + text(e, "reason")});
+  int n = 0;
+  for (const auto& m : item.value("milestones", Json::array()))
+    rows.push_back({"milestone " + std::to_string(++n), text(m, "date") + " " + text(m, "text") + (text(m, "reached_at").empty() ? "" : " (reached)")});
+  rows.push_back({"returns/rework/reopen", text(item, "returns") + "/" + text(item, "rework_count") + "/" + text(item, "reopen_count")});
+  rows.push_back({"updated_at", text(item, "updated_at")});
+  print_table(rows);
   if (std::string body = text(item, "body"); !body.empty()) std::printf("\n%s\n", body.c_str());
 }
 
-void print_trail(const json& events) {
+void print_trail(const Json& events) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : events)
     rows.push_back({text(e, "seq"), text(e, "at"), text(e, "stage"), text(e, "action"),
@@ -129,23 +108,64 @@ void print_trail(const json& events) {
   print_table(rows);
 }
 
-void print_list(const json& items) {
-  if (items.empty()) std::printf("(no items)\n");
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& i : items)
-    rows.push_back(
-        {text(i, "id"), text(i, "stage"), or_dash(text(i, "department")), text(i, "title")});
+void ListPrinter::add(const Json& item) {
+  if (json_) {
+    std::printf("%s%s", count_ == 0 ? "[" : ",", wire::dump(item).c_str());
+  } else if (type_ == "inbox") {
+    rows_.push_back({text(item, "todo"), text(item, "todo_due"), text(item, "id"),
+                     text(item, "stage"), text(item, "title")});
+  } else {
+    rows_.push_back({text(item, "id"), text(item, "stage"), or_dash(text(item, "department")),
+                     or_dash(text(item, "due")), text(item, "title")});
+  }
+  ++count_;
+}
+
+void ListPrinter::flush() {
+  if (!json_) print_table(rows_);
+  rows_.clear();
+  std::fflush(stdout);
+}
+
+void ListPrinter::finish() {
+  flush();
+  if (json_) std::printf("%s\n", count_ == 0 ? "[]" : "]");
+  else if (count_ == 0) std::printf("(no items)\n");
+}
+
+void print_scoreboard(const Json& board) {
+  std::printf("assignments %s .. %s, as of %s\n", text(board, "from").c_str(),
+              text(board, "to").c_str(), text(board, "as_of").c_str());
+  std::vector<std::vector<std::string>> rows{{"department", "received", "signed", "replied",
+                                              "on time", "returned", "reworked", "evaluated",
+                                              "satisfied", "basically", "unsatisfied", "rate",
+                                              "promises", "overdue"}};
+  for (const auto& d : board.value("departments", Json::array())) {
+    if (d.value("received", 0) == 0) continue;
+    rows.push_back({text(d, "department"), text(d, "received"), text(d, "signed_on_time"),
+                    text(d, "replied"), text(d, "replied_on_time"), text(d, "returned"),
+                    text(d, "reworked"), text(d, "evaluated"), text(d, "satisfied"),
+                    text(d, "basically_satisfied"), text(d, "unsatisfied"),
+                    or_dash(text(d, "satisfaction_rate")), text(d, "open_promises"),
+                    text(d, "overdue_now")});
+  }
   print_table(rows);
 }
 
-void print_ping(const json& body) {
+void print_ping(const Json& body) {
   auto services = body.find("services");
   if (services == body.end() || !services->is_array() || services->empty()) {
     std::printf("no live workers\n");
     return;
   }
   for (const auto& s : *services)
-    std::printf("%s\n", s.is_string() ? s.get<std::string>().c_str() : dump(s).c_str());
+    std::printf("%s\n", s.is_string() ? s.get<std::string>().c_str() : wire::dump(s).c_str());
+}
+
+void print_due(const Json& due) {
+  std::printf("%s  (%s, from %s; %s%s)\n", text(due, "due").c_str(), text(due, "rule").c_str(),
+              text(due, "from").c_str(), text(due, "calendar").c_str(),
+              due.value("provisional", false) ? "; PROVISIONAL: no calendar data for a year it spans" : "");
 }
 
 }  // namespace closeloop::cli

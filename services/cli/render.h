@@ -1,24 +1,34 @@
-// How the CLI shows replies: MessagePack turned into JSON generically, and the
-// human-readable forms of an item, a trail, a list and a ping.
+// How the CLI shows replies to people (with --json it prints the JSON instead).
 #pragma once
 
-#include <msgpack.hpp>
-#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
+
+#include "wire/json.h"
 
 namespace closeloop::cli {
 
-// map → object (non-string keys become their JSON text), array → array, str → string,
-// int → number, bool, nil → null, float → number, bin and ext → lower-case hex string.
-nlohmann::json to_json(const msgpack::object& o);
+void print_item(const wire::Json& item);
+void print_trail(const wire::Json& events);  // one line per event
+void print_scoreboard(const wire::Json& board);
+void print_ping(const wire::Json& body);     // one line per live service
+void print_due(const wire::Json& due);
 
-// One line of JSON, UTF-8 written as is; invalid UTF-8 is replaced, never thrown.
-std::string dump(const nlohmann::json& j);
+// A list of items printed as it arrives, page by page: a JSON array written element by
+// element, or a table (columns sized per page). `type` picks the columns (an inbox
+// shows what to do and by when).
+class ListPrinter {
+ public:
+  ListPrinter(bool json, std::string type) : json_(json), type_(std::move(type)) {}
+  void add(const wire::Json& item);
+  void flush();   // prints what add() gathered
+  void finish();  // after the last page
 
-// Human-readable forms, written to stdout.
-void print_item(const nlohmann::json& item);
-void print_trail(const nlohmann::json& events);  // one line per event
-void print_list(const nlohmann::json& items);    // one line per item
-void print_ping(const nlohmann::json& body);     // one line per live service
+ private:
+  bool json_;
+  std::string type_;
+  size_t count_ = 0;
+  std::vector<std::vector<std::string>> rows_;
+};
 
 }  // namespace closeloop::cli

@@ -47,9 +47,9 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 // Start order: the broker first, then the ledger, then the stages in flow order.
-constexpr std::array<const char*, 7> kChildren = {
+constexpr std::array<const char*, 8> kChildren = {
     "closeloop-broker", "closeloop-ledger", "closeloop-intake", "closeloop-dispatch",
-    "closeloop-handle", "closeloop-verify", "closeloop-close"};
+    "closeloop-handle", "closeloop-verify", "closeloop-close", "closeloop-timer"};
 
 constexpr milliseconds kBackoffMin{100};
 constexpr milliseconds kBackoffMax{5000};

@@ -1,8 +1,11 @@
 // The dispatch worker: owns items in stage `submitted`, waiting to be assigned.
 // When a newly submitted item's category has a [[route]] in the config, dispatch
-// assigns it itself, as actor "router", in the same commit that receives it. An item
-// a department returned is never routed again: a person decides where it goes next.
-#include "base/text.h"
+// assigns it itself, as actor "router", in the same commit that receives it, when the
+// item's kind lets a due date be computed (an audit finding, a legislative item or a
+// project needs the office's --due or milestones, so it waits for a person). An item a
+// department returned is never routed again: a person decides where it goes next.
+#include <spdlog/spdlog.h>
+
 #include "stage/stage_service.h"
 #include "worker/worker_main.h"
 
@@ -17,13 +20,14 @@ class Dispatch : public StageService {
   void on_arrival(Context& ctx, const Item& item) override {
     const Route* route = ctx.config().find_route(item.category);
     if (item.last_action != "submit" || !route) return;
-    Command assign;
-    assign.verb = "assign";
-    assign.item_id = item.id;
-    assign.actor = "router";
-    assign.department = route->department;
-    auto step = decide(item, assign, ctx.config(), now_iso8601());
-    if (step) commit_step(ctx, *step);
+    Command assign{.verb = "assign", .item_id = item.id, .actor = "router"};
+    assign.set("department", route->department);
+    auto step = decide(item, assign, setting(ctx));
+    if (!step) {
+      spdlog::info("dispatch: {} waits for the office: {}", item.id, step.error().message);
+      return;
+    }
+    commit_step(ctx, *step);
   }
 };
 

@@ -1,10 +1,18 @@
 // The intake worker: creates items. It owns no stage; each new item is handed to
-// dispatch (which owns `submitted`) and to the ledger. An idempotency key maps to the
-// item it created, so a retried submit returns that item instead of a second one.
-#include "base/text.h"
+// dispatch (which owns `submitted`) and to the ledger, or, for a row of an imported
+// list that names its department, straight to handle as assigned.
+//
+// Idempotency: a submit's key maps to the reply it gave and the handoff it made; a
+// retried submit gets that reply once the handoff has been applied (as the first
+// attempt's reply would have), so a `show` right after it finds the item. An imported
+// row's key (its `key` column, else a digest of the row) maps to its item, so importing
+// the same list twice imports nothing twice.
+#include <spdlog/spdlog.h>
+
 #include "stage/stage_service.h"
 #include "store/keys.h"
 #include "worker/worker_main.h"
+#include "workflow/import.h"
 
 namespace closeloop {
 namespace {
@@ -17,23 +25,43 @@ class Intake : public StageService {
     if (auto next = store.get(keys::meta("next_id"))) next_id_ = keys::read_be64(*next);
   }
 
+  void on_request(Context& ctx, const wire::Request& request) override {
+    if (request.type == "import") return import_rows(ctx, request);
+    StageService::on_request(ctx, request);
+  }
+
  protected:
-  void on_submit(Context& ctx, const Command& c) override {
-    std::string idem = c.key.empty() ? "" : keys::idempotency(c.key);
+  void on_create(Context& ctx, const Command& c) override {
+    std::string idem = c.text("key").empty() ? "" : keys::idempotency(c.text("key"));
     if (!idem.empty()) {
-      if (auto earlier = ctx.txn().get(idem)) return ctx.reply(*earlier);
+      if (auto earlier = ctx.txn().get(idem)) return replay(ctx, *earlier);
     }
-    if (!c.category.empty() && !ctx.config().known_category(c.category))
-      return ctx.fail({errc::kInvalid, "unknown category '" + c.category + "'"});
-    std::string now = now_iso8601();
-    Step step = create_item(c, allocate_id(ctx, now), now);
-    commit_step(ctx, step);
-    std::string reply = item_reply(step.item);
-    if (!idem.empty()) ctx.txn().put(idem, reply);
+    Setting now = setting(ctx);
+    auto step = create_item(c, allocate_id(ctx, now.now), now);
+    if (!step) return ctx.fail(step.error());
+    uint64_t pos = commit_step(ctx, *step);
+    std::string reply = item_reply(step->item);
+    if (!idem.empty())
+      ctx.txn().put(idem, wire::MapBuilder().add_raw("reply", reply).add("pos", pos).finish());
     ctx.reply(std::move(reply));
   }
 
  private:
+  // The first attempt's reply, once its handoff is applied (records of issue 2 hold
+  // the reply alone).
+  static void replay(Context& ctx, const std::string& stored) {
+    auto decoded = wire::decode(stored.data(), stored.size());
+    if (!decoded) return ctx.fail({errc::kInternal, "stored idempotency record unreadable"});
+    wire::Fields f(decoded->get(), "idempotency record");
+    if (const msgpack::object* reply = f.opt_map("reply")) {
+      if (auto pos = f.opt_uint("pos")) ctx.await_handoff(*pos);
+      wire::Buffer raw;
+      msgpack::pack(raw, *reply);
+      return ctx.reply(std::string(wire::view(raw)));
+    }
+    ctx.reply(stored);
+  }
+
   // Ids read <year>-<serial>, e.g. 2026-000042; the serial never repeats.
   std::string allocate_id(Context& ctx, const std::string& now) {
     uint64_t serial = next_id_++;
@@ -43,6 +71,93 @@ class Intake : public StageService {
     char digits[24];
     std::snprintf(digits, sizeof digits, "%06llu", static_cast<unsigned long long>(serial));
     return now.substr(0, 4) + "-" + digits;
+  }
+
+  // import: {rows: [{line, key, <column>: text...}]} → {results: [{line, result, id?, reason?}]}
+  void import_rows(Context& ctx, const wire::Request& request) {
+    wire::Fields f(request.body, "import");
+    const msgpack::object* rows = f.opt_array("rows", kMaxImportRows);
+    if (!f.ok() || !rows) return ctx.fail(f.ok() ? Error{errc::kBadRequest, "import lacks rows"} : f.error());
+    if (request.actor.empty()) return ctx.fail({errc::kInvalid, "actor must not be empty: say who acts"});
+    Setting now = setting(ctx);
+    wire::Json results = wire::Json::array();
+    for (uint32_t i = 0; i < rows->via.array.size; ++i)
+      results.push_back(import_row(ctx, request.actor, rows->via.array.ptr[i], now));
+    ctx.reply(wire::MapBuilder().add_raw("results", wire::encode_json(results)).finish());
+  }
+
+  wire::Json import_row(Context& ctx, const std::string& actor, const msgpack::object& row,
+                        const Setting& now) {
+    auto plan = plan_import(row, actor, now);
+    wire::Json result = {{"line", plan.line}};
+    if (!plan.ok()) {
+      result["result"] = "refused";
+      result["reason"] = plan.reason;
+      return result;
+    }
+    std::string idem = keys::idempotency("import:" + plan.key);
+    if (auto earlier = ctx.txn().get(idem)) {
+      result["result"] = "duplicate";
+      result["id"] = *earlier;
+      return result;
+    }
+    auto steps = make_steps(ctx, plan, now);
+    if (!steps) {
+      result["result"] = "refused";
+      result["reason"] = steps.error().message;
+      return result;
+    }
+    commit_import(ctx, *steps);
+    ctx.txn().put(idem, steps->back().item.id);
+    result["result"] = "imported";
+    result["id"] = steps->back().item.id;
+    return result;
+  }
+
+  // The row's submit and, when it names a department, its assignment, each on the day
+  // it happened. Nothing is written unless both are allowed.
+  Result<std::vector<Step>> make_steps(Context& ctx, const ImportPlan& plan, const Setting& now) {
+    Setting submitted = at_day(now, plan.submitted_on);
+    auto created = create_item(plan.submit, peek_id(now.now), submitted);
+    if (!created) return created.error();
+    std::vector<Step> steps{*created};
+    if (!plan.assign) return steps;
+    Command assign = *plan.assign;
+    assign.item_id = created->item.id;
+    auto assigned = decide(created->item, assign, at_day(now, plan.assigned_on));
+    if (!assigned) return assigned.error();
+    steps.push_back(*assigned);
+    return steps;
+  }
+
+  static Setting at_day(const Setting& now, const std::string& day) {
+    Setting s = now;
+    if (!day.empty()) {
+      s.today = *Date::parse(day);
+      s.occurred_on = day;
+    }
+    return s;
+  }
+
+  // The id the next item will get, allocated for real in commit_import().
+  std::string peek_id(const std::string& now) {
+    char digits[24];
+    std::snprintf(digits, sizeof digits, "%06llu", static_cast<unsigned long long>(next_id_));
+    return now.substr(0, 4) + "-" + digits;
+  }
+
+  void commit_import(Context& ctx, const std::vector<Step>& steps) {
+    (void)allocate_id(ctx, steps.front().item.created_at);
+    if (steps.size() == 2) {  // the submit event goes to the ledger alone
+      const Step& first = steps.front();
+      std::string event = encode(first.event);
+      ctx.txn().put(keys::event(first.item.id, first.event.seq), event);
+      ctx.hand_off({"ledger"}, wire::MapBuilder()
+                                   .add_raw("item", encode(first.item))
+                                   .add_raw("event", event)
+                                   .finish());
+    }
+    commit_step(ctx, steps.back());
   }
 
   uint64_t next_id_ = 1;

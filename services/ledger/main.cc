@@ -1,78 +1,65 @@
-// The ledger: the supervisors' read model. Every stage hands it a copy of every
-// event (with the item as it is after the event) through the same outbox as the
-// stage-to-stage handoffs, so it holds each item's whole trail and its latest state,
-// indexed by stage and by lead department. It answers show, trail and list, after
-// the commit of the turn they arrived in, so that an answer reflects every
-// acknowledged command.
+// The ledger: the supervisors' read model. Every stage hands it a copy of every event
+// (with the item as it is after the event) through the same outbox as the stage-to-
+// stage handoffs, so it holds each item's whole trail and its latest state, indexed
+// (ledger/indexes.h). show and trail are answered on the loop after the commit of the
+// turn they arrived in; the other reads (list, inbox, overdue, attention, scoreboard,
+// the timer's scans) run on the reader thread against a snapshot taken then: both see
+// every acknowledged command, and a long read stalls no command's reply.
 #include <spdlog/spdlog.h>
 
+#include <memory>
+
+#include "indexes.h"
+#include "queries.h"
 #include "store/keys.h"
 #include "worker/worker.h"
 #include "worker/worker_main.h"
+#include "workflow/command.h"
 #include "workflow/item.h"
 
 namespace closeloop {
 namespace {
 
-constexpr uint64_t kDefaultListLimit = 1000;
-constexpr uint64_t kMaxListLimit = 100000;
 // A list or trail reply stops short of the client's message size limit.
 constexpr double kReplyBytesShare = 0.9;
 
-// One reply's worth of stored records: at most `limit`, within `max_bytes` unless a
-// single record is larger (a page always holds at least one). `more` says the scan
-// stopped early; reply() encodes {<key>: [...], more?: true}.
-class Page {
- public:
-  Page(size_t max_bytes, uint64_t limit) : max_bytes_(max_bytes), limit_(limit) {}
+using Query = Result<std::string> (*)(const Reader&, const ledger::QueryEnv&, const wire::Json&);
 
-  // Adds a record; false once the page is full (the scan should stop).
-  bool add(std::string_view record) {
-    if (records_.size() >= limit_ || (!records_.empty() && bytes_ + record.size() > max_bytes_))
-      return !(more_ = true);
-    bytes_ += record.size();
-    records_.emplace_back(record);
-    return true;
-  }
-  bool empty() const { return records_.empty(); }
-
-  std::string reply(std::string_view key) const {
-    wire::Buffer array;
-    wire::Packer(array).pack_array(records_.size());
-    for (const auto& r : records_) wire::pack_raw(array, r);
-    wire::MapBuilder m;
-    m.add_raw(key, wire::view(array));
-    if (more_) m.add("more", true);
-    return m.finish();
-  }
-
- private:
-  size_t max_bytes_;
-  uint64_t limit_;
-  size_t bytes_ = 0;
-  bool more_ = false;
-  std::vector<std::string> records_;
-};
+Query query_for(std::string_view type) {
+  if (type == "list") return ledger::list;
+  if (type == "inbox") return ledger::inbox;
+  if (type == "overdue") return ledger::overdue;
+  if (type == "attention") return ledger::attention;
+  if (type == "scoreboard") return ledger::scoreboard;
+  if (type == "timer.scan") return ledger::due_scan;
+  if (type == "timer.provisional") return ledger::provisional;
+  return nullptr;
+}
 
 class Ledger : public Service {
  public:
-  void on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) override {
+  Status on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) override {
     wire::Fields f(entry, "ledger entry");
-    auto item = decode_item(f.map("item"));
-    auto event = decode_event(f.map("event"));
-    if (!f.ok() || !item || !event) {
-      spdlog::error("ledger: unreadable entry from {}", from);
-      return;
-    }
+    const msgpack::object& item_map = f.map("item");
+    const msgpack::object& event_map = f.map("event");
+    if (!f.ok()) return f.error();
+    auto item = decode_item(item_map);
+    if (!item) return item.error();
+    auto event = decode_event(event_map);
+    if (!event) return event.error();
+    if (!known_action(event->action))
+      return Error{errc::kBadRequest, "unknown action '" + event->action + "'"};
     ctx.txn().put(keys::event(event->item, event->seq), encode(*event));
+    ledger::index_event(ctx.txn(), *event, day_of(ctx, *event));
     auto stored = ctx.txn().get(keys::item(item->id));
     std::optional<Item> current;
     if (stored) {
       if (auto decoded = decode_item(*stored)) current = std::move(*decoded);
     }
-    if (current && current->seq >= item->seq) return;  // events may arrive out of order
-    reindex(ctx.txn(), current ? &*current : nullptr, *item);
+    if (current && current->seq >= item->seq) return ok_status();  // events may arrive out of order
+    ledger::reindex(ctx.txn(), current ? &*current : nullptr, *item);
     ctx.txn().put(keys::item(item->id), encode(*item));
+    return ok_status();
   }
 
   void on_request(Context& ctx, const wire::Request& request) override {
@@ -86,30 +73,36 @@ class Ledger : public Service {
         type == "show" ? show(ctx, id) : trail(ctx, id, after);
       });
     }
-    if (type == "list") {
-      auto stage = f.opt_str("stage", 16);
-      auto department = f.opt_str("department", 32);
-      std::string after = f.opt_str("after", 64).value_or("");
-      uint64_t limit = std::min(f.opt_uint("limit").value_or(kDefaultListLimit), kMaxListLimit);
-      if (f.ok() && stage && !parse_stage(*stage))
-        f.fail(errc::kInvalid, "unknown stage '" + *stage + "'");
-      if (!f.ok()) return ctx.fail(f.error());
-      return ctx.after_commit([=](Context& ctx) { list(ctx, stage, department, after, limit); });
-    }
-    ctx.fail({errc::kBadRequest, "the ledger does not answer " + type});
+    Query query = query_for(type);
+    if (!query) return ctx.fail({errc::kBadRequest, "the ledger does not answer " + type});
+    const Verb* verb = find_verb(type);
+    auto fields = verb ? decode_fields(*verb, request.body) : Result<wire::Json>(wire::Json::object());
+    if (!fields) return ctx.fail(fields.error());
+    ledger::QueryEnv env{ctx.config(), ctx.clock(), calendar(ctx), reply_bytes(ctx)};
+    ctx.read_later([query, env, fields = std::move(*fields)](const Reader& db) {
+      return query(db, env, fields);
+    });
   }
 
  private:
-  // Moves the item's index entries from what `current` (null: none yet) says to what
-  // `item` says, touching only those that change.
-  static void reindex(Txn& txn, const Item* current, const Item& item) {
-    auto move = [&](std::string_view index, std::string_view was, std::string_view now) {
-      if (current && was == now) return;
-      if (!was.empty()) txn.del(keys::index(index, was, item.id));
-      if (!now.empty()) txn.put(keys::index(index, now, item.id), "");
-    };
-    move("stage", current ? to_string(current->stage) : "", to_string(item.stage));
-    move("department", current ? current->department : "", item.department);
+  static std::string day_of(Context& ctx, const Event& e) {
+    auto it = e.payload.find("occurred_on");
+    if (it != e.payload.end() && it->is_string()) return it->get<std::string>();
+    return ctx.clock().local_date(e.at).str();
+  }
+
+  // The calendar as the reads should see it: shared with the reader thread, replaced
+  // (never changed) when its files change.
+  std::shared_ptr<const Calendar> calendar(Context& ctx) {
+    if (!watch_) watch_.emplace(ctx.config().calendar_dir);
+    if (Status s = watch_->check(); !s) spdlog::error("ledger: calendar: {}", s.error().message);
+    if (!shared_ || shared_->fingerprint() != watch_->calendar().fingerprint())
+      shared_ = std::make_shared<const Calendar>(watch_->calendar());
+    return shared_;
+  }
+
+  static size_t reply_bytes(const Context& ctx) {
+    return static_cast<size_t>(ctx.config().max_message_bytes * kReplyBytesShare);
   }
 
   static void show(Context& ctx, const std::string& id) {
@@ -118,54 +111,33 @@ class Ledger : public Service {
     ctx.reply(wire::MapBuilder().add_raw("item", *stored).finish());
   }
 
-  static size_t reply_bytes(const Context& ctx) {
-    return static_cast<size_t>(ctx.config().max_message_bytes * kReplyBytesShare);
-  }
-
   // The events after seq `after`, as many as fit one reply (at least one); `more: true`
   // says the client should ask again after the last one it got.
   static void trail(Context& ctx, const std::string& id, uint64_t after) {
-    Page page(reply_bytes(ctx), UINT64_MAX);
+    size_t budget = reply_bytes(ctx), bytes = 0;
+    std::vector<std::string> events;
+    bool more = false;
     ctx.txn().store().scan(
-        keys::event_prefix(id), [&](std::string_view, std::string_view v) { return page.add(v); },
+        keys::event_prefix(id),
+        [&](std::string_view, std::string_view v) {
+          if (!events.empty() && bytes + v.size() > budget) return !(more = true);
+          bytes += v.size();
+          events.emplace_back(v);
+          return true;
+        },
         keys::event(id, after + 1));
-    if (page.empty() && after == 0) return ctx.fail({errc::kNotFound, "unknown item " + id});
-    ctx.reply(page.reply("events"));
+    if (events.empty() && after == 0) return ctx.fail({errc::kNotFound, "unknown item " + id});
+    wire::Buffer array;
+    wire::Packer(array).pack_array(static_cast<uint32_t>(events.size()));
+    for (const auto& e : events) wire::pack_raw(array, e);
+    wire::MapBuilder m;
+    m.add_raw("events", wire::view(array));
+    if (more) m.add("more", true);
+    ctx.reply(m.finish());
   }
 
-  // Items in id order after `after`, as many as `limit` and one reply allow (at least
-  // one); `more: true` says the client should ask again after the last id it got.
-  static void list(Context& ctx, const std::optional<std::string>& stage,
-                   const std::optional<std::string>& department, const std::string& after,
-                   uint64_t limit) {
-    const Store& store = ctx.txn().store();
-    Page page(reply_bytes(ctx), limit);
-    // Adds one item if it passes the filters; false once the page is full.
-    auto take = [&](std::string_view value) {
-      if (stage && department) {  // both filters: scan the department, check the stage
-        auto item = decode_item(value);
-        if (!item || to_string(item->stage) != *stage) return true;
-      }
-      return page.add(value);
-    };
-    const std::string past = after.empty() ? "" : after + '\0';  // the first key after `after`
-    auto by_index = [&](std::string_view name, const std::string& value) {
-      std::string prefix = keys::index_prefix(name, value);
-      store.scan(prefix, [&](std::string_view key, std::string_view) {
-        auto stored = store.get(keys::item(key.substr(prefix.size())));
-        return !stored || take(*stored);
-      }, past.empty() ? "" : prefix + past);
-    };
-    if (department) {
-      by_index("department", *department);
-    } else if (stage) {
-      by_index("stage", *stage);
-    } else {
-      store.scan("item/", [&](std::string_view, std::string_view v) { return take(v); },
-                 past.empty() ? "" : keys::item(past));
-    }
-    ctx.reply(page.reply("items"));
-  }
+  std::optional<CalendarWatch> watch_;
+  std::shared_ptr<const Calendar> shared_;
 };
 
 }  // namespace

@@ -23,42 +23,7 @@ using nlohmann::json;
 
 namespace {
 
-// One argument for /bin/sh: single-quoted, a ' inside written as '\''.
-std::string quote(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// What one run of the CLI did.
-struct Run {
-  int code = -1;
-  std::string out, err;
-  json parsed() const {
-    INFO("stdout: " << out << "\nstderr: " << err);
-    json j = json::parse(out, nullptr, /*allow_exceptions=*/false);
-    REQUIRE(!j.is_discarded());
-    return j;
-  }
-};
-
-// Runs the CLI binary with `args` (each quoted) after `prefix` (shell text such as an
-// environment assignment); stderr is captured through a file.
-Run run_raw(const std::string& dir, const std::vector<std::string>& args,
-            const std::string& prefix = "") {
-  static int counter = 0;
-  std::string err_path =
-      dir + "/cli-stderr-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-  std::string command = prefix + quote(std::string(CLOSELOOP_BIN_DIR) + "/closeloop");
-  for (const auto& a : args) command += " " + quote(a);
-  command += " 2>" + quote(err_path) + " </dev/null";
-  Run r;
-  r.code = shell(command, &r.out);
-  std::ifstream in(err_path);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  std::filesystem::remove(err_path);
-  return r;
-}
+using Run = CliRun;
 
 // Starts a cluster and waits for it; the CLI talks to it with --endpoint.
 struct WithCli : test::Running {
@@ -68,7 +33,7 @@ struct WithCli : test::Running {
   Run cli(std::vector<std::string> args, const std::string& actor = "人大办") {
     std::vector<std::string> all{"--endpoint", cluster.endpoint(), "--actor", actor};
     all.insert(all.end(), args.begin(), args.end());
-    return run_raw(cluster.dir(), all);
+    return run_cli(cluster.dir(), all);
   }
 
   // A command that must succeed with --json; returns its output.
@@ -91,9 +56,13 @@ struct WithCli : test::Running {
   }
 };
 
+// Issue 2's fields, then issue 3's.
 const std::vector<std::string> kItemFields{
-    "id",         "stage",          "title", "body",         "category",   "source",    "submitter",
-    "department", "co_departments", "due",   "rework_count", "created_at", "updated_at"};
+    "id",           "stage",        "title",       "body",         "category",   "source",
+    "submitter",    "department",   "co_departments", "due",       "rework_count", "created_at",
+    "updated_at",   "kind",         "complex",     "ref",          "due_basis",  "assigned_at",
+    "signed_at",    "replied_at",   "overdue",     "escalated",    "returns",    "reopen_count",
+    "opinions",     "extensions",   "evaluation",  "promise",      "milestones"};
 
 void check_item_shape(const json& item) {
   REQUIRE(item.is_object());
@@ -103,6 +72,9 @@ void check_item_shape(const json& item) {
   }
   CHECK(item["co_departments"].is_array());
   CHECK(item["rework_count"].is_number_unsigned());
+  for (const char* key : {"rule", "from", "calendar", "provisional"}) CHECK(item["due_basis"].contains(key));
+  for (const char* key : {"attitude", "result", "comment"}) CHECK(item["evaluation"].contains(key));
+  for (const char* key : {"date", "kept_at"}) CHECK(item["promise"].contains(key));
 }
 
 std::vector<std::string> ids(const json& items) {
@@ -156,21 +128,26 @@ TEST_CASE("the CLI takes an item through its whole lifecycle, each process seein
   CHECK(shown["title"] == title);
   CHECK(shown["body"] == body);
 
-  item = s.ok({"assign", id, "--department", "zjj", "--co", "jtj,jyj", "--due", "2026-12-31",
+  item = s.ok({"assign", id, "--department", "zjj", "--co", "jtj,jyj", "--due", "2099-12-31",
                "--note", "请尽快处理"});
   check_item_shape(item);
   CHECK(item["stage"] == "assigned");
   CHECK(item["department"] == "zjj");
   CHECK(item["co_departments"] == json::array({"jtj", "jyj"}));
-  CHECK(item["due"] == "2026-12-31");
+  CHECK(item["due"] == "2099-12-31");
   shown = s.show(id);
   CHECK(shown["stage"] == "assigned");
   CHECK(shown["department"] == "zjj");
   CHECK(shown["co_departments"] == json::array({"jtj", "jyj"}));
-  CHECK(shown["due"] == "2026-12-31");
+  CHECK(shown["due"] == "2099-12-31");
 
+  // issue 3: the lead replies once every co-department has given its opinion (or the
+  // office has waived it)
+  s.ok({"opinion", id, "--department", "jtj", "--text", "配合"});
+  s.ok({"waive", id, "--department", "jyj", "--reason", "与教育局无关"});
   item = s.ok(
       {"handle", id, "--department", "zjj", "--reply", "已更换全部路灯", "--outcome", "solved"});
+  CHECK(item["opinions"].size() == 2);
   check_item_shape(item);
   CHECK(item["stage"] == "handled");
   CHECK(s.show(id)["stage"] == "handled");
@@ -194,9 +171,11 @@ TEST_CASE("the CLI takes an item through its whole lifecycle, each process seein
 
   json trail = s.ok({"trail", id});
   REQUIRE(trail.is_array());
-  CHECK(actions(trail) ==
-        std::vector<std::string>{"submit", "assign", "handle", "verify", "close"});
-  const std::vector<std::string> stages{"submitted", "assigned", "handled", "verified", "closed"};
+  CHECK(actions(trail) == std::vector<std::string>{"submit", "assign", "opinion", "waive", "handle",
+                                                   "verify", "close"});
+  const std::vector<std::string> stages{"submitted", "assigned", "assigned", "assigned",
+                                        "handled",   "verified", "closed"};
+  REQUIRE(trail.size() == stages.size());
   std::string prev(64, '0');
   for (size_t i = 0; i < trail.size(); ++i) {
     const json& e = trail[i];
@@ -252,7 +231,7 @@ TEST_CASE("the CLI exits 2 for usage errors, without reaching the service", "[cl
   auto with = [&](std::vector<std::string> args) {
     std::vector<std::string> all = base;
     all.insert(all.end(), args.begin(), args.end());
-    return run_raw(dir, all);
+    return run_cli(dir, all);
   };
   Run r = with({"frobnicate"});
   CHECK(r.code == 2);
@@ -323,7 +302,7 @@ TEST_CASE("the CLI exits 4 when nothing answers within the timeout", "[cli][time
   // A free port that nobody listens on (the harness picks free pairs the same way).
   Cluster unused;  // only for a free endpoint and a temp dir; nothing is started
   auto start = std::chrono::steady_clock::now();
-  Run r = run_raw(unused.dir(), {"--endpoint", unused.endpoint(), "--timeout", "300", "--json",
+  Run r = run_cli(unused.dir(), {"--endpoint", unused.endpoint(), "--timeout", "300", "--json",
                                  "submit", "--title", "标题", "--body", "正文"});
   auto elapsed = std::chrono::steady_clock::now() - start;
   CHECK(r.code == 4);
@@ -331,7 +310,7 @@ TEST_CASE("the CLI exits 4 when nothing answers within the timeout", "[cli][time
   CHECK(r.err.find("no answer") != std::string::npos);
   CHECK(r.err.find(unused.endpoint()) != std::string::npos);
   CHECK(elapsed < std::chrono::seconds(5));
-  r = run_raw(unused.dir(), {"--endpoint", unused.endpoint(), "--timeout", "300", "ping"});
+  r = run_cli(unused.dir(), {"--endpoint", unused.endpoint(), "--timeout", "300", "ping"});
   CHECK(r.code == 4);
 }
 
@@ -399,18 +378,18 @@ TEST_CASE("trail --verify exits 5 when the trail's last events are missing", "[c
 
 TEST_CASE("CLOSELOOP_ENDPOINT is used when --endpoint is absent", "[cli][env]") {
   WithCli s;
-  const std::string env = "CLOSELOOP_ENDPOINT=" + quote(s.cluster.endpoint()) + " ";
+  const std::string env = "CLOSELOOP_ENDPOINT=" + shell_quote(s.cluster.endpoint()) + " ";
   Run r =
-      run_raw(s.cluster.dir(),
+      run_cli(s.cluster.dir(),
               {"--json", "submit", "--title", "学校门口交通拥堵", "--body", "上下学高峰拥堵"}, env);
   INFO("stderr: " << r.err);
   REQUIRE(r.code == 0);
   std::string id = r.parsed()["id"];
-  r = run_raw(s.cluster.dir(), {"show", id, "--json"}, env);
+  r = run_cli(s.cluster.dir(), {"show", id, "--json"}, env);
   REQUIRE(r.code == 0);
   CHECK(r.parsed()["title"] == "学校门口交通拥堵");
   // --endpoint wins over the environment.
-  Run unused = run_raw(s.cluster.dir(),
+  Run unused = run_cli(s.cluster.dir(),
                        {"--endpoint", "tcp://127.0.0.1:1", "--timeout", "300", "show", id}, env);
   CHECK(unused.code == 4);
 }
@@ -420,7 +399,7 @@ TEST_CASE("the actor option is recorded as the actor of each event", "[cli][acto
   std::string id = s.ok({"submit", "--title", "路灯", "--body", "不亮"}, "王芳")["id"];
   s.ok({"assign", id, "--department", "zjj"}, "李明");
   // After the verb too, like every global option.
-  Run r = run_raw(s.cluster.dir(),
+  Run r = run_cli(s.cluster.dir(),
                   {"--endpoint", s.cluster.endpoint(), "handle", id, "--department", "zjj",
                    "--reply", "已修复", "--outcome", "solved", "--actor", "住建局赵科长"});
   INFO("stderr: " << r.err);
@@ -433,9 +412,9 @@ TEST_CASE("the actor option is recorded as the actor of each event", "[cli][acto
   CHECK(trail[2]["department"] == "zjj");
 
   // Without --actor, $CLOSELOOP_ACTOR.
-  r = run_raw(s.cluster.dir(),
+  r = run_cli(s.cluster.dir(),
               {"--endpoint", s.cluster.endpoint(), "verify", id, "--rating", "satisfied"},
-              "CLOSELOOP_ACTOR=" + quote("张三") + " ");
+              "CLOSELOOP_ACTOR=" + shell_quote("张三") + " ");
   REQUIRE(r.code == 0);
   CHECK(s.ok({"trail", id})[3]["actor"] == "张三");
 }

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "calendar/clock.h"
 #include "wire/codec.h"
 
 namespace closeloop::test {
@@ -57,21 +58,37 @@ name = "县教育局"
 [[department]]
 code = "wjj"
 name = "县卫生健康局"
+[[department]]
+code = "gaj"
+name = "县公安局"
+[[department]]
+code = "zgjd"
+name = "紫港街道办事处"
 )";
 }
 
-Cluster::Cluster(const std::string& extra_toml) {
+Cluster::Cluster(const std::string& extra_toml, bool test_clock) {
   char tmpl[] = "/tmp/closeloop-test-XXXXXX";
   dir_ = mkdtemp(tmpl);
   endpoint_ = "tcp://127.0.0.1:" + std::to_string(free_port_pair());
-  std::ofstream(config_path()) << "endpoint = \"" << endpoint_ << "\"\n"
-                               << "data_dir = \"" << dir_ << "/data\"\n"
-                               << "log_level = \"info\"\n"
-                               << extra_toml << "\n"
-                               << test_departments_toml();
+  std::filesystem::copy(CLOSELOOP_SOURCE_DIR "/config/calendar", calendar_dir());
+  std::ofstream config(config_path());
+  config << "endpoint = \"" << endpoint_ << "\"\n"
+         << "data_dir = \"" << dir_ << "/data\"\n"
+         << "log_level = \"info\"\n"
+         << extra_toml << "\n"
+         << test_departments_toml() << "\n"
+         << "[calendar]\ndir = \"" << calendar_dir() << "\"\n";
+  if (test_clock) config << "[testing]\nclock_file = \"" << dir_ << "/clock\"\n";
 }
 
-Running::Running(const std::string& extra_toml) : cluster(extra_toml) {
+void Cluster::set_clock(const std::string& iso) {
+  std::string temp = dir_ + "/clock.new";
+  std::ofstream(temp) << iso << "\n";
+  std::filesystem::rename(temp, dir_ + "/clock");  // whole, never half-written
+}
+
+Running::Running(const std::string& extra_toml, bool test_clock) : cluster(extra_toml, test_clock) {
   cluster.start_all();
   REQUIRE(cluster.wait_ready());
   client = cluster.client();
@@ -86,14 +103,20 @@ void Cluster::start(const std::string& name) {
   std::string binary = std::string(CLOSELOOP_BIN_DIR) + "/closeloop-" + name;
   std::string log = dir_ + "/" + name + ".log";
   std::string config = config_path();
+  const auto& env = env_[name];
   pid_t pid = fork();
   if (pid == 0) {
     FILE* f = freopen(log.c_str(), "a", stderr);
     (void)f;
+    for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
     execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), nullptr);
     _exit(127);
   }
   pids_[name] = pid;
+}
+
+void Cluster::set_env(const std::string& name, const std::string& key, const std::string& value) {
+  env_[name][key] = value;
 }
 
 void Cluster::start_all() {
@@ -164,6 +187,35 @@ int shell(const std::string& command, std::string* out) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::string shell_quote(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+wire::Json CliRun::parsed() const {
+  INFO("stdout: " << out << "\nstderr: " << err);
+  wire::Json j = wire::Json::parse(out, nullptr, /*allow_exceptions=*/false);
+  REQUIRE(!j.is_discarded());
+  return j;
+}
+
+CliRun run_cli(const std::string& dir, const std::vector<std::string>& args,
+               const std::string& prefix, const std::string& binary) {
+  static int counter = 0;
+  std::string err_path =
+      dir + "/cli-stderr-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  std::string command = prefix + shell_quote(std::string(CLOSELOOP_BIN_DIR) + "/" + binary);
+  for (const auto& a : args) command += " " + shell_quote(a);
+  command += " 2>" + shell_quote(err_path) + " </dev/null";
+  CliRun r;
+  r.code = shell(command, &r.out);
+  std::ifstream in(err_path);
+  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::filesystem::remove(err_path);
+  return r;
+}
+
 }  // namespace closeloop::test
 
 namespace closeloop::test {
@@ -172,44 +224,48 @@ Result<wire::Reply> Desk::command(const Command& c) {
   return client_.call(c.verb, actor_, encode_command_body(c));
 }
 
+Result<wire::Reply> Desk::command(const std::string& verb, const std::string& id,
+                                  wire::Json fields) {
+  return command(Command{.verb = verb, .item_id = id, .actor = actor_, .fields = std::move(fields)});
+}
+
 Result<wire::Reply> Desk::submit(const std::string& title, const std::string& body,
                                  const std::string& category, const std::string& key) {
-  Command c{.verb = "submit"};
-  c.title = title, c.body = body, c.category = category, c.key = key;
-  c.source = "center", c.submitter = "张三";
-  return command(c);
+  wire::Json f = {{"title", title}, {"body", body}, {"source", "center"}, {"submitter", "张三"}};
+  if (!category.empty()) f["category"] = category;
+  if (!key.empty()) f["key"] = key;
+  return command("submit", "", std::move(f));
 }
 
 Result<wire::Reply> Desk::assign(const std::string& id, const std::string& department,
                                  std::vector<std::string> co, const std::string& due) {
-  Command c{.verb = "assign", .item_id = id};
-  c.department = department, c.co_departments = std::move(co), c.due = due;
-  return command(c);
+  wire::Json f = {{"department", department}};
+  if (!co.empty()) f["co"] = co;
+  if (!due.empty()) f["due"] = due;
+  return command("assign", id, std::move(f));
 }
 
 Result<wire::Reply> Desk::give_back(const std::string& id, const std::string& department,
                                     const std::string& reason) {
-  Command c{.verb = "return", .item_id = id};
-  c.department = department, c.reason = reason;
-  return command(c);
+  return command("return", id, {{"department", department}, {"reason", reason}});
 }
 
 Result<wire::Reply> Desk::handle(const std::string& id, const std::string& department,
                                  const std::string& reply, const std::string& outcome) {
-  Command c{.verb = "handle", .item_id = id};
-  c.department = department, c.reply = reply, c.outcome = outcome;
-  return command(c);
+  wire::Json f = {{"department", department}, {"reply", reply}, {"outcome", outcome}};
+  if (outcome == "in-progress" || outcome == "planned") f["promise"] = "2099-12-31";
+  return command("handle", id, std::move(f));
 }
 
-Result<wire::Reply> Desk::verify(const std::string& id, const std::string& rating) {
-  Command c{.verb = "verify", .item_id = id};
-  c.rating = rating;
-  return command(c);
+Result<wire::Reply> Desk::verify(const std::string& id, const std::string& rating,
+                                 const std::string& comment) {
+  wire::Json f = {{"rating", rating}};
+  if (!comment.empty() || rating == "unsatisfied")
+    f["comment"] = comment.empty() ? std::string("未解决") : comment;
+  return command("verify", id, std::move(f));
 }
 
-Result<wire::Reply> Desk::close(const std::string& id) {
-  return command(Command{.verb = "close", .item_id = id});
-}
+Result<wire::Reply> Desk::close(const std::string& id) { return command("close", id, wire::Json::object()); }
 
 Result<wire::Reply> Desk::show(const std::string& id) {
   return client_.call("show", actor_, wire::MapBuilder().add("item", id).finish());
@@ -224,6 +280,52 @@ Result<wire::Reply> Desk::list(const std::string& stage, const std::string& depa
   wire::MapBuilder m;
   m.add_nonempty("stage", stage).add_nonempty("department", department);
   return client_.call_pages("list", actor_, m.finish(), "items", "id");
+}
+
+namespace {
+const Config& step_config() {
+  static const Config config = [] {
+    Config c;
+    c.departments = {{"zjj", "县住建局"}, {"jtj", "县交通运输局"}};
+    return c;
+  }();
+  return config;
+}
+}  // namespace
+
+Result<Step> submitted_step(const std::string& id, const std::string& category) {
+  static const Calendar weekends;
+  Clock clock(step_config().timezone);
+  Setting now{step_config(), weekends, clock.now_iso(), clock.today(), ""};
+  Command submit{.verb = "submit", .actor = "人大办"};
+  submit.set("title", "重复投递测试").set("body", "正文");
+  if (!category.empty()) submit.set("category", category);
+  return create_item(submit, id, now);
+}
+
+Result<Step> assigned_step(const std::string& id, const std::string& department) {
+  auto created = submitted_step(id);
+  if (!created) return created.error();
+  static const Calendar weekends;
+  Clock clock(step_config().timezone);
+  Setting now{step_config(), weekends, clock.now_iso(), clock.today(), ""};
+  Command assign{.verb = "assign", .item_id = id, .actor = "人大办"};
+  assign.set("department", department);
+  return decide(created->item, assign, now);
+}
+
+std::string entry_of(const Step& step) {
+  return wire::MapBuilder().add_raw("item", encode(step.item)).add_raw("event", encode(step.event)).finish();
+}
+
+std::string handoff_request(uint64_t id, const std::string& from,
+                            const std::vector<std::pair<uint64_t, std::string>>& entries) {
+  wire::Buffer array;
+  wire::Packer(array).pack_array(static_cast<uint32_t>(entries.size()));
+  for (const auto& [hid, entry] : entries)
+    wire::pack_raw(array, wire::MapBuilder().add("hid", hid).add_raw("entry", entry).finish());
+  std::string body = wire::MapBuilder().add("from", from).add_raw("entries", wire::view(array)).finish();
+  return wire::encode_request("handoff", id, from, body);
 }
 
 std::vector<Event> events_of(const wire::Reply& reply) {

@@ -11,23 +11,31 @@
 #include <vector>
 
 #include "net/client.h"
+#include "wire/json.h"
 #include "wire/message.h"
 #include "workflow/command.h"
+#include "workflow/decide.h"
+#include "workflow/event.h"
 #include "workflow/item.h"
 
 namespace closeloop::test {
 
 inline const std::vector<std::string> kProcesses{"broker", "ledger", "intake", "dispatch",
-                                                 "handle", "verify", "close"};
+                                                 "handle", "verify", "close",  "timer"};
 
+// The config's calendar dir is <dir>/calendar, a copy of config/calendar (so a test may
+// add a year's file). With `test_clock`, the config names <dir>/clock as [testing]
+// clock_file and set_clock() moves every process's clock.
 class Cluster {
  public:
   // `extra_toml` is appended to the generated config (routes, timing...).
-  explicit Cluster(const std::string& extra_toml = "");
+  explicit Cluster(const std::string& extra_toml = "", bool test_clock = false);
   ~Cluster();
 
   void start_all();
   void start(const std::string& name);
+  // An environment variable for process `name` from its next start on.
+  void set_env(const std::string& name, const std::string& key, const std::string& value);
   void kill9(const std::string& name);
   void stop(const std::string& name);  // SIGTERM, then wait
   void kill_all9();
@@ -38,12 +46,16 @@ class Cluster {
   std::string endpoint() const { return endpoint_; }
   std::string dir() const { return dir_; }
   std::string config_path() const { return dir_ + "/closeloop.toml"; }
+  std::string calendar_dir() const { return dir_ + "/calendar"; }
+  // Every process's "now" becomes `iso` (ISO 8601 UTC), and runs on from there.
+  void set_clock(const std::string& iso);
   std::unique_ptr<Client> client(int timeout_ms = 5000) const;
 
  private:
   void end(const std::string& name, int signal);  // signals it, waits for it to exit
   std::string dir_, endpoint_;
   std::map<std::string, pid_t> pids_;
+  std::map<std::string, std::map<std::string, std::string>> env_;  // by process
 };
 
 // Config text with the county's departments for tests (a subset is enough).
@@ -71,7 +83,7 @@ request_timeout_ms = 1000
 struct Running {
   Cluster cluster;
   std::unique_ptr<Client> client;
-  explicit Running(const std::string& extra_toml = "");
+  explicit Running(const std::string& extra_toml = "", bool test_clock = false);
 };
 
 // Convenience over Client::call with a Command; returns the reply or the error.
@@ -83,6 +95,22 @@ std::string field(const wire::Reply& reply, const std::string& outer, const std:
 
 // Runs a shell command, returns its exit status; stdout into *out if given.
 int shell(const std::string& command, std::string* out = nullptr);
+
+// One argument for /bin/sh: single-quoted, a ' inside written as '\''.
+std::string shell_quote(const std::string& arg);
+
+// What one run of a CLI binary did.
+struct CliRun {
+  int code = -1;
+  std::string out, err;
+  wire::Json parsed() const;  // stdout as JSON (fails the test if it is not)
+};
+
+// Runs build/bin/<binary> (default: the CLI) with `args`, each quoted, after `prefix`
+// (shell text such as an environment assignment); stderr is captured through a file in
+// `dir`.
+CliRun run_cli(const std::string& dir, const std::vector<std::string>& args,
+               const std::string& prefix = "", const std::string& binary = "closeloop");
 
 }  // namespace closeloop::test
 
@@ -101,17 +129,30 @@ class Desk {
                                 const std::string& reason);
   Result<wire::Reply> handle(const std::string& id, const std::string& department,
                              const std::string& reply, const std::string& outcome = "solved");
-  Result<wire::Reply> verify(const std::string& id, const std::string& rating);
+  Result<wire::Reply> verify(const std::string& id, const std::string& rating,
+                             const std::string& comment = "");
   Result<wire::Reply> close(const std::string& id);
   Result<wire::Reply> show(const std::string& id);
   Result<wire::Reply> trail(const std::string& id);
   Result<wire::Reply> list(const std::string& stage = "", const std::string& department = "");
+  // Any command: `verb` on `id` with `fields` (e.g. {{"department", "zjj"}}).
+  Result<wire::Reply> command(const std::string& verb, const std::string& id, wire::Json fields);
+  Result<wire::Reply> command(const Command& c);
 
  private:
-  Result<wire::Reply> command(const Command& c);
   Client& client_;
   std::string actor_;
 };
+
+// An item made (in `category`) and assigned to `department` the way the workers would
+// (a station item, today), for tests that play a worker themselves.
+Result<Step> submitted_step(const std::string& id, const std::string& category = "");
+Result<Step> assigned_step(const std::string& id, const std::string& department);
+// A handoff request from `from` carrying `entries` ({hid, entry} each, entry = {item,
+// event}), as a sender's relay writes it.
+std::string handoff_request(uint64_t id, const std::string& from,
+                            const std::vector<std::pair<uint64_t, std::string>>& entries);
+std::string entry_of(const Step& step);
 
 // The events of a trail reply, decoded.
 std::vector<Event> events_of(const wire::Reply& trail_reply);

@@ -45,12 +45,17 @@ TEST_CASE("an item goes submitted, assigned, handled, verified, closed", "[lifec
   std::string id = submit_one(office);
   CHECK(stage_of(office.show(id)) == "submitted");
 
-  auto assigned = office.assign(id, "zjj", {"jtj"}, "2026-12-31");
+  auto assigned = office.assign(id, "zjj", {"jtj"}, "2099-12-31");
   require_ok(assigned);
   CHECK(stage_of(assigned) == "assigned");
   CHECK(field(*assigned, "item", "department") == "zjj");
-  CHECK(field(*assigned, "item", "due") == "2026-12-31");
+  CHECK(field(*assigned, "item", "due") == "2099-12-31");
 
+  // issue 3: the lead replies once every co-department has given its opinion
+  auto early = office.handle(id, "zjj", "已更换全部路灯", "solved");
+  CHECK(early->error.code == errc::kRefused);
+  CHECK(early->error.message.find("opinion of co-department jtj") != std::string::npos);
+  require_ok(office.command("opinion", id, {{"department", "jtj"}, {"text", "配合施工"}}));
   require_ok(office.handle(id, "zjj", "已更换全部路灯", "solved"));
   require_ok(office.verify(id, "satisfied"));
   auto closed = office.close(id);
@@ -60,8 +65,8 @@ TEST_CASE("an item goes submitted, assigned, handled, verified, closed", "[lifec
   auto shown = office.show(id);  // read-your-writes: the ledger already has the close
   CHECK(stage_of(shown) == "closed");
   CHECK(field(*shown, "item", "title") == "村道路灯损坏");
-  CHECK(actions(office, id) == std::vector<std::string>{"submit", "assign", "handle", "verify",
-                                                        "close"});
+  CHECK(actions(office, id) == std::vector<std::string>{"submit", "assign", "opinion", "handle",
+                                                        "verify", "close"});
 }
 
 TEST_CASE("a department returns an item that is not its own, and it waits for a new assignment",
@@ -134,7 +139,7 @@ TEST_CASE("a command the stage does not allow is refused, naming the stage, chan
   require_ok(office.close(id));
   auto after = office.verify(id, "satisfied");
   CHECK(after->error.code == errc::kRefused);
-  CHECK(after->error.message.find("closed, which allows nothing") != std::string::npos);
+  CHECK(after->error.message.find("closed, which allows urge, reopen") != std::string::npos);
   CHECK(actions(office, id).size() == 5);
 }
 

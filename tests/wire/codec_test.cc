@@ -102,9 +102,3 @@ TEST_CASE("an envelope of another version or without a map body is refused", "[w
   std::string not_map = "\x93\x01\x02\x03";
   CHECK_FALSE(decode_request(not_map.data(), not_map.size()).ok());
 }
-
-TEST_CASE("every client message type has one service", "[wire]") {
-  CHECK(service_for("submit") == "intake");
-  CHECK(service_for("show") == "ledger");
-  CHECK(service_for("nonsense").empty());
-}

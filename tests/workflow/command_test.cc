@@ -1,3 +1,4 @@
+// decode_command(): a verb's declared fields, read and checked without any state.
 #include <catch2/catch.hpp>
 
 #include "workflow/command.h"
@@ -6,24 +7,8 @@ using namespace closeloop;
 
 namespace {
 
-Config county() {
-  Config c;
-  c.departments = {{"zjj", "县住房和城乡建设局"}, {"jtj", "县交通运输局"}};
-  return c;
-}
-
 Command make(std::string verb, std::string actor = "王芳") {
-  Command c;
-  c.verb = std::move(verb);
-  c.actor = std::move(actor);
-  c.item_id = "2026-000001";
-  return c;
-}
-
-Item submitted() {
-  Command s = make("submit");
-  s.title = "路灯不亮";
-  return create_item(s, "2026-000001", "2026-11-27T00:00:00.000Z").item;
+  return Command{.verb = std::move(verb), .item_id = "2026-000001", .actor = std::move(actor)};
 }
 
 Result<Command> round_trip(const Command& c) {
@@ -33,87 +18,89 @@ Result<Command> round_trip(const Command& c) {
   return decode_command(*request);
 }
 
+std::string error_of(const Command& c) {
+  auto r = round_trip(c);
+  REQUIRE_FALSE(r.ok());
+  return r.error().code + ": " + r.error().message;
+}
+
 }  // namespace
 
-TEST_CASE("a command survives encode and decode", "[workflow][command]") {
+TEST_CASE("a command survives encode and decode with its typed fields", "[workflow][command]") {
   Command c = make("assign");
-  c.department = "zjj";
-  c.co_departments = {"jtj"};
-  c.due = "2026-12-31";
+  c.set("department", "zjj").set("co", {"jtj"}).set("due", "2099-12-31");
+  c.set("milestone", {{{"date", "2026-12-01"}, {"text", "开工"}}});
   auto back = round_trip(c);
   REQUIRE(back.ok());
-  CHECK(back->department == "zjj");
-  CHECK(back->co_departments == std::vector<std::string>{"jtj"});
-  CHECK(back->due == "2026-12-31");
+  CHECK(back->text("department") == "zjj");
+  CHECK(back->codes("co") == std::vector<std::string>{"jtj"});
+  CHECK(back->text("due") == "2099-12-31");
+  CHECK(back->fields["milestone"][0]["text"] == "开工");
+  Command flags = make("decide-extension");
+  flags.set("approve", true);
+  CHECK(round_trip(flags)->flag("approve"));
 }
 
-TEST_CASE("decode_command checks what needs no state", "[workflow][command]") {
+TEST_CASE("decode_command checks types, limits, choices and dates from the declaration",
+          "[workflow][command]") {
   Command empty_title = make("submit");
-  empty_title.title = "   ";
-  CHECK(round_trip(empty_title).error().code == errc::kInvalid);
+  empty_title.set("title", "   ").set("body", "正文");
+  CHECK(error_of(empty_title) == "invalid: title must not be empty");
   Command long_title = make("submit");
-  for (int i = 0; i < 201; ++i) long_title.title += "字";
-  CHECK(round_trip(long_title).error().code == errc::kInvalid);
-  Command ok_title = make("submit");
-  for (int i = 0; i < 200; ++i) ok_title.title += "字";
-  CHECK(round_trip(ok_title).ok());
+  std::string title;
+  for (int i = 0; i < 201; ++i) title += "字";
+  long_title.set("title", title).set("body", "正文");
+  CHECK(error_of(long_title).starts_with("invalid: title is longer than 200"));
+  title.resize(200 * 3);
+  long_title.set("title", title);
+  CHECK(round_trip(long_title).ok());
   Command outcome = make("handle");
-  outcome.department = "zjj", outcome.reply = "r", outcome.outcome = "done";
-  CHECK(round_trip(outcome).error().message.find("outcome must be one of") == 0);
-  Command rating = make("verify");
-  rating.rating = "great";
-  CHECK(round_trip(rating).error().code == errc::kInvalid);
+  outcome.set("department", "zjj").set("reply", "r").set("outcome", "done");
+  CHECK(error_of(outcome).starts_with("invalid: outcome must be one of solved | in-progress"));
+  Command kind = make("submit");
+  kind.set("title", "t").set("body", "b").set("kind", "petition");
+  CHECK(error_of(kind).starts_with("invalid: kind must be one of suggestion"));
   Command no_actor = make("close", "");
-  CHECK(round_trip(no_actor).error().code == errc::kInvalid);
+  CHECK(error_of(no_actor).starts_with("invalid: actor"));
   Command bad_due = make("assign");
-  bad_due.department = "zjj", bad_due.due = "2026-02-30";
-  CHECK(round_trip(bad_due).error().code == errc::kInvalid);
+  bad_due.set("department", "zjj").set("due", "2026-02-30");
+  CHECK(error_of(bad_due) == "invalid: due must be a date YYYY-MM-DD, not '2026-02-30'");
+  Command bad_milestone = make("assign");
+  bad_milestone.set("department", "zjj").set("milestone", {{{"date", "12/01"}, {"text", "x"}}});
+  CHECK(error_of(bad_milestone).find("milestone's date") != std::string::npos);
+  Command missing = make("return");
+  missing.set("department", "zjj");
+  CHECK(error_of(missing) == "bad_request: body lacks reason");
+  Command wrong_type = make("milestone");
+  wrong_type.set("department", "zjj").set("index", "one");
+  CHECK(error_of(wrong_type).starts_with("bad_request:"));
 }
 
-TEST_CASE("decide walks the whole lifecycle and chains every event", "[workflow][command]") {
-  Config config = county();
-  Item item = submitted();
-  CHECK(item.seq == 1);
-  Command assign = make("assign");
-  assign.department = "zjj";
-  auto a = decide(item, assign, config, "t2");
-  REQUIRE(a.ok());
-  CHECK(a->item.stage == Stage::kAssigned);
-  CHECK(a->event.prev_hash == item.head);
-  CHECK(a->event.department == "zjj");
-  Command handle = make("handle");
-  handle.department = "zjj", handle.reply = "已修复", handle.outcome = "solved";
-  auto h = decide(a->item, handle, config, "t3");
-  REQUIRE(h.ok());
+TEST_CASE("a verb's own check runs before any item is read", "[workflow][command]") {
+  Command planned = make("handle");
+  planned.set("department", "zjj").set("reply", "明年实施").set("outcome", "planned");
+  CHECK(error_of(planned).find("needs --promise") != std::string::npos);
+  planned.set("promise", "2027-06-30");
+  CHECK(round_trip(planned).ok());
+  Command both = make("verify");
+  both.set("rating", "satisfied").set("result", "satisfied");
+  CHECK(error_of(both).find("either --rating") != std::string::npos);
   Command unsatisfied = make("verify");
-  unsatisfied.rating = "unsatisfied";
-  auto rework = decide(h->item, unsatisfied, config, "t4");
-  REQUIRE(rework.ok());
-  CHECK(rework->item.stage == Stage::kAssigned);
-  CHECK(rework->item.rework_count == 1);
-  CHECK(rework->item.department == "zjj");
+  unsatisfied.set("rating", "unsatisfied");
+  CHECK(error_of(unsatisfied).find("needs a --comment") != std::string::npos);
+  Command neither = make("decide-extension");
+  CHECK(error_of(neither) == "invalid: give either --approve or --refuse");
 }
 
-TEST_CASE("decide refuses what the stage or the department does not allow", "[workflow][command]") {
-  Config config = county();
-  Item item = submitted();
-  CHECK(decide(item, make("close"), config, "t").error().code == errc::kRefused);
-  Command unknown = make("assign");
-  unknown.department = "nosuch";
-  CHECK(decide(item, unknown, config, "t").error().code == errc::kInvalid);
-  Command twice = make("assign");
-  twice.department = "zjj", twice.co_departments = {"zjj"};
-  CHECK(decide(item, twice, config, "t").error().code == errc::kInvalid);
-  Command assign = make("assign");
-  assign.department = "zjj";
-  Item assigned = decide(item, assign, config, "t")->item;
-  Command other = make("return");
-  other.department = "jtj", other.reason = "不是我们的";
-  CHECK(decide(assigned, other, config, "t").error().code == errc::kForbidden);
-  Command mine = make("return");
-  mine.department = "zjj", mine.reason = "职责不符";
-  auto back = decide(assigned, mine, config, "t");
-  REQUIRE(back.ok());
-  CHECK(back->item.stage == Stage::kSubmitted);
-  CHECK(back->item.department.empty());
+TEST_CASE("fields a verb does not declare are ignored, and queries are not commands",
+          "[workflow][command]") {
+  std::string body = wire::MapBuilder().add("item", "2026-000001").add("note", "n").add("x", 1).finish();
+  std::string bytes = wire::encode_request("close", 1, "王芳", body);
+  auto request = wire::decode_request(bytes.data(), bytes.size());
+  auto c = decode_command(*request);
+  REQUIRE(c.ok());
+  CHECK(c->fields == wire::Json{{"note", "n"}});
+  std::string show = wire::encode_request("show", 2, "王芳", body);
+  CHECK(decode_command(*wire::decode_request(show.data(), show.size())).error().code ==
+        errc::kBadRequest);
 }

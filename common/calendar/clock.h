@@ -1,0 +1,44 @@
+// The service's sense of time: "now" in UTC (every stored timestamp) and the calendar
+// day in the office's time zone (config `timezone`: "today", due dates, "overdue").
+//
+// Tests set the clock with config [testing] clock_file: the file holds an ISO 8601 UTC
+// time, which the clock reads as "now" at the moment the file was last written and
+// runs on from there; rewriting the file moves the clock. Without that key the clock
+// is the system's; the key is for tests only and every process logs a warning when it
+// is set.
+//
+// The time zone is the process's (TZ, set by the constructor): one office, one zone.
+// Not thread-safe to construct; reading is.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "calendar/date.h"
+
+namespace closeloop {
+
+class Clock {
+ public:
+  // REQUIRES `timezone` names a zone of the tz database (config validates it).
+  explicit Clock(const std::string& timezone, std::string clock_file = "");
+
+  std::chrono::system_clock::time_point now() const;
+  std::string now_iso() const;  // 2026-11-27T03:41:01.123Z
+  Date today() const;           // in the office's time zone
+  // The office-local day of an ISO 8601 UTC time (as stored in events); `fallback` if
+  // `iso` cannot be read.
+  Date local_date(std::string_view iso, Date fallback = Date()) const;
+  bool is_test_clock() const { return !clock_file_.empty(); }
+
+ private:
+  std::string clock_file_;
+};
+
+// ISO 8601 UTC with milliseconds.
+std::string format_iso(std::chrono::system_clock::time_point t);
+// Reads "YYYY-MM-DDTHH:MM:SS[.fff]Z"; false if it is not that.
+bool parse_iso(std::string_view s, std::chrono::system_clock::time_point* t);
+
+}  // namespace closeloop

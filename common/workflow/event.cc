@@ -1,0 +1,199 @@
+#include "workflow/event.h"
+
+#include <openssl/evp.h>
+
+#include "base/text.h"
+
+namespace closeloop {
+
+namespace {
+
+std::string sha256_hex(std::string_view prev_hash_hex, std::string_view canonical) {
+  std::string input;
+  if (!from_hex(prev_hash_hex, &input) || input.size() != 32) input.assign(32, '\xff');
+  input.append(canonical);
+  // Fetched once: OpenSSL 3 would otherwise look the algorithm up on every call.
+  static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(input.data(), input.size(), digest, &len, sha256, nullptr);
+  return to_hex(std::string_view(reinterpret_cast<char*>(digest), len));
+}
+
+// Version 1: the eight fields in their fixed order, payload values as strings.
+void pack_canonical_v1(wire::Packer& pk, const Event& e) {
+  pk.pack_map(8);
+  pk.pack("item"), pk.pack(e.item);
+  pk.pack("seq"), pk.pack(e.seq);
+  pk.pack("stage"), pk.pack(to_string(e.stage));
+  pk.pack("action"), pk.pack(e.action);
+  pk.pack("actor"), pk.pack(e.actor);
+  pk.pack("department"), pk.pack(e.department);
+  pk.pack("at"), pk.pack(e.at);
+  pk.pack("payload"), wire::pack_json(pk, e.payload);
+}
+
+// Version 2: every field but the hashes, sorted. Event::fields() lists them in key
+// order; fields this version does not know take the generic (slower) path.
+std::string canonical(const Event& e) {
+  wire::Buffer buf;
+  wire::Packer pk(buf);
+  if (e.v == 1) {
+    pack_canonical_v1(pk, e);
+  } else if (e.extras.fields.empty()) {
+    pk.pack_map(9);
+    Event::fields(e, [&](std::string_view key, const auto& value) {
+      if (key == "hash" || key == "prev_hash") return;
+      pk.pack(key);
+      using wire::pack_value;
+      pack_value(pk, value);  // unqualified: Stage's overload is found by ADL
+    });
+  } else {
+    std::string stored = encode(e);
+    wire::Json all = wire::to_json(wire::decode(stored.data(), stored.size())->get());
+    all.erase("hash");
+    all.erase("prev_hash");
+    wire::pack_json(pk, all);
+  }
+  return std::string(wire::view(buf));
+}
+
+const msgpack::object* find(const msgpack::object& map, std::string_view key) {
+  for (uint32_t i = 0; i < map.via.map.size; ++i) {
+    const msgpack::object& k = map.via.map.ptr[i].key;
+    if (k.type == msgpack::type::STR && std::string_view(k.via.str.ptr, k.via.str.size) == key)
+      return &map.via.map.ptr[i].val;
+  }
+  return nullptr;
+}
+
+std::string str_of(const msgpack::object* o) {
+  return o && o->type == msgpack::type::STR ? std::string(o->via.str.ptr, o->via.str.size) : "";
+}
+
+// The canonical bytes of an event as received; empty for a malformed one.
+Result<std::string> canonical(const msgpack::object& event) {
+  if (event.type != msgpack::type::MAP) return Error{errc::kBadRequest, "an event must be a map"};
+  const msgpack::object* v = find(event, "v");
+  wire::Buffer buf;
+  wire::Packer pk(buf);
+  if (!v) {
+    static constexpr std::string_view kV1Keys[] = {"item",  "seq",        "stage", "action",
+                                                   "actor", "department", "at",    "payload"};
+    pk.pack_map(8);
+    for (std::string_view key : kV1Keys) {
+      const msgpack::object* value = find(event, key);
+      if (!value) return Error{errc::kBadRequest, "event lacks " + std::string(key)};
+      pk.pack(key);
+      if (!wire::canonical_pack(pk, *value))
+        return Error{errc::kBadRequest, "event." + std::string(key) + " is outside the data model"};
+    }
+    return std::string(wire::view(buf));
+  }
+  if (v->type != msgpack::type::POSITIVE_INTEGER || v->via.u64 != kEventVersion)
+    return Error{errc::kBadRequest, "unknown event version"};
+  std::vector<msgpack::object_kv> kept;
+  for (uint32_t i = 0; i < event.via.map.size; ++i) {
+    std::string key = str_of(&event.via.map.ptr[i].key);
+    if (key != "hash" && key != "prev_hash") kept.push_back(event.via.map.ptr[i]);
+  }
+  msgpack::object without_hashes;
+  without_hashes.type = msgpack::type::MAP;
+  without_hashes.via.map.size = static_cast<uint32_t>(kept.size());
+  without_hashes.via.map.ptr = kept.data();
+  if (!wire::canonical_pack(pk, without_hashes))
+    return Error{errc::kBadRequest, "event holds a value outside the data model"};
+  return std::string(wire::view(buf));
+}
+
+}  // namespace
+
+void pack_value(wire::Packer& pk, Stage stage) { pk.pack(to_string(stage)); }
+
+bool read_value(const msgpack::object& o, Stage& stage, wire::ReadContext& cx) {
+  std::string name;
+  if (!wire::read_value(o, name, cx)) return false;
+  auto parsed = parse_stage(name);
+  if (!parsed) return cx.fail("is an unknown stage '" + name + "'");
+  stage = *parsed;
+  return true;
+}
+
+std::string encode(const Event& event) {
+  if (event.v != 1) return wire::encode_record(event);
+  // Version 1 events are stored as they were written: without `v`.
+  wire::Buffer buf;
+  wire::Packer pk(buf);
+  pk.pack_map(10);
+  pk.pack("item"), pk.pack(event.item);
+  pk.pack("seq"), pk.pack(event.seq);
+  pk.pack("stage"), pk.pack(to_string(event.stage));
+  pk.pack("action"), pk.pack(event.action);
+  pk.pack("actor"), pk.pack(event.actor);
+  pk.pack("department"), pk.pack(event.department);
+  pk.pack("at"), pk.pack(event.at);
+  pk.pack("payload"), wire::pack_json(pk, event.payload);
+  pk.pack("prev_hash"), pk.pack(event.prev_hash);
+  pk.pack("hash"), pk.pack(event.hash);
+  return std::string(wire::view(buf));
+}
+
+Result<Event> decode_event(const msgpack::object& o) {
+  Event e;
+  e.v = 1;  // a record without `v` is version 1
+  wire::ReadContext cx("event");
+  if (!wire::read_value(o, e, cx)) return Error{errc::kBadRequest, cx.error()};
+  if (e.v == 0 || e.v > kEventVersion)
+    return Error{errc::kBadRequest, "event version " + std::to_string(e.v) + " is unknown here"};
+  if (e.item.empty() || e.seq == 0) return Error{errc::kBadRequest, "event lacks item or seq"};
+  if (!e.payload.is_object()) return Error{errc::kBadRequest, "event.payload must be a map"};
+  return e;
+}
+
+Result<Event> decode_event(std::string_view bytes) {
+  auto h = wire::decode(bytes.data(), bytes.size());
+  if (!h) return h.error();
+  return decode_event(h->get());
+}
+
+std::string event_hash(const Event& event) { return sha256_hex(event.prev_hash, canonical(event)); }
+
+Result<std::string> event_hash(const msgpack::object& event) {
+  auto bytes = canonical(event);
+  if (!bytes) return bytes.error();
+  return sha256_hex(str_of(find(event, "prev_hash")), *bytes);
+}
+
+uint64_t first_bad_seq(const std::vector<Event>& trail) {
+  std::string prev = kGenesisHash;
+  for (size_t i = 0; i < trail.size(); ++i) {
+    const Event& e = trail[i];
+    if (e.seq != i + 1 || e.prev_hash != prev || event_hash(e) != e.hash) return i + 1;
+    prev = e.hash;
+  }
+  return 0;
+}
+
+uint64_t first_bad_seq(const std::vector<const msgpack::object*>& trail) {
+  std::string prev = kGenesisHash;
+  for (size_t i = 0; i < trail.size(); ++i) {
+    const msgpack::object& e = *trail[i];
+    if (e.type != msgpack::type::MAP) return i + 1;
+    const msgpack::object* seq = find(e, "seq");
+    auto hash = event_hash(e);
+    std::string stated = str_of(find(e, "hash"));
+    if (!seq || seq->type != msgpack::type::POSITIVE_INTEGER || seq->via.u64 != i + 1 ||
+        str_of(find(e, "prev_hash")) != prev || !hash || *hash != stated)
+      return i + 1;
+    prev = stated;
+  }
+  return 0;
+}
+
+std::string effective_date(const Event& event, const std::string& local_date_of_at) {
+  auto it = event.payload.find("occurred_on");
+  if (it != event.payload.end() && it->is_string()) return it->get<std::string>();
+  return local_date_of_at;
+}
+
+}  // namespace closeloop

@@ -1,0 +1,70 @@
+// An audit event, and the hash chain that makes an item's trail tamper-evident.
+//
+// hash = SHA-256(prev_hash bytes ‖ canonical MessagePack of the event), hex; the first
+// event's prev_hash is 64 zeros. The chain head (seq, hash) travels in the item, so
+// one chain runs across every stage. The canonical form is versioned by the event's
+// `v` field (docs/protocol.md gives both precisely enough to verify with any
+// MessagePack library):
+//   v absent (1, issue 2): the map {item, seq, stage, action, actor, department, at,
+//     payload} in exactly that order, payload keys sorted, every payload value a string;
+//   v = 2: every field of the event except prev_hash and hash, any it does not know
+//     included, keys sorted bytewise at every depth, integers and string headers in
+//     their smallest form. So a verifier need not know a field to check it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "wire/json.h"
+#include "wire/record.h"
+#include "workflow/lifecycle.h"
+
+namespace closeloop {
+
+inline constexpr uint64_t kEventVersion = 2;
+
+struct Event {
+  uint64_t v = kEventVersion;
+  std::string item;
+  uint64_t seq = 0;
+  Stage stage = Stage::kSubmitted;  // the item's stage after this event
+  std::string action, actor, department, at;
+  wire::Json payload = wire::Json::object();  // the command's fields and what it decided
+  std::string prev_hash, hash;                // hex
+  wire::Extras extras;
+
+  // Declared in key order, so that the stored form is sorted like the canonical one.
+  template <class Self, class Visit>
+  static void fields(Self& s, Visit&& v) {
+    v("action", s.action), v("actor", s.actor), v("at", s.at), v("department", s.department);
+    v("hash", s.hash), v("item", s.item), v("payload", s.payload), v("prev_hash", s.prev_hash);
+    v("seq", s.seq), v("stage", s.stage), v("v", s.v);
+  }
+};
+
+inline const std::string kGenesisHash(64, '0');
+
+std::string encode(const Event& event);
+// Fails for anything but a readable event of a known version and stage.
+Result<Event> decode_event(const msgpack::object& o);
+Result<Event> decode_event(std::string_view bytes);
+
+// SHA-256 over prev_hash and the canonical form of `event`; hex.
+std::string event_hash(const Event& event);
+
+// The same from an event as it was received (MessagePack, or JSON converted to it):
+// what a verifier uses. Error for an unknown version or a malformed event.
+Result<std::string> event_hash(const msgpack::object& event);
+
+// Checks a whole trail in seq order starting at 1. Returns 0 if it verifies, else the
+// first seq whose hash, link or numbering is wrong.
+uint64_t first_bad_seq(const std::vector<Event>& trail);
+uint64_t first_bad_seq(const std::vector<const msgpack::object*>& trail);
+
+// The office-local date an event counts on: its payload's occurred_on (history imported
+// with its original dates), else `local_date` of its time.
+std::string effective_date(const Event& event, const std::string& local_date_of_at);
+
+}  // namespace closeloop

@@ -1,0 +1,301 @@
+// Running one verb: its request, its reply, its output.
+#include "cli.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+
+#include "base/text.h"
+#include "render.h"
+#include "workflow/command.h"
+#include "workflow/event.h"
+#include "workflow/item.h"
+
+namespace closeloop::cli {
+
+int fail(int code, const std::string& message) {
+  std::fprintf(stderr, "closeloop: %s\n", message.c_str());
+  return code;
+}
+
+const Value* Invocation::value(std::string_view field) const {
+  auto it = values.find(verb + "/" + std::string(field));
+  return it == values.end() || !it->second.given() ? nullptr : &it->second;
+}
+
+Result<wire::Json> fields_of(const Verb& verb, const Invocation& in) {
+  wire::Json fields = wire::Json::object();
+  for (const Field& field : verb.fields) {
+    const Value* v = in.value(field.name);
+    if (!v) continue;
+    std::string name(field.name);
+    switch (field.type) {
+      case FieldType::kFlag:
+        if (v->flag) fields[name] = true;
+        break;
+      case FieldType::kNumber:
+        fields[name] = v->number;
+        break;
+      case FieldType::kCodes:
+        fields[name] = v->list;
+        break;
+      case FieldType::kMilestones: {
+        wire::Json list = wire::Json::array();
+        for (const std::string& m : v->list) {
+          size_t eq = m.find('=');
+          if (eq == std::string::npos)
+            return Error{errc::kInvalid, "--" + name + " takes DATE=TEXT, not '" + m + "'"};
+          list.push_back({{"date", m.substr(0, eq)}, {"text", m.substr(eq + 1)}});
+        }
+        fields[name] = std::move(list);
+        break;
+      }
+      default:
+        fields[name] = v->text;
+    }
+  }
+  return fields;
+}
+
+namespace {
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+// The config file to read: named by the user, else found next to the build tree or in
+// the working directory; empty if there is none.
+std::string find_config(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (std::string named = env("CLOSELOOP_CONFIG"); !named.empty()) return named;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  std::vector<fs::path> candidates;
+  if (!ec) candidates.push_back(exe.parent_path() / "../../config/closeloop.toml");
+  candidates.push_back("config/closeloop.toml");
+  for (const fs::path& p : candidates)
+    if (::access(p.c_str(), R_OK) == 0) return p.lexically_normal().string();
+  return "";
+}
+
+}  // namespace
+
+Result<Target> resolve_target(const Invocation& in) {
+  Target t{in.endpoint.empty() ? env("CLOSELOOP_ENDPOINT") : in.endpoint, in.timeout_ms};
+  bool local = in.verb == "due";  // reads the calendar and rules from the config
+  if (!t.endpoint.empty() && t.timeout_ms > 0 && !local && in.config.empty()) return t;
+  if (std::string path = find_config(in.config); !path.empty()) {
+    auto loaded = load_config(path);
+    if (!loaded) return loaded.error();
+    t.config = std::move(*loaded);
+    t.max_message_bytes = t.config.max_message_bytes;
+  }
+  if (t.endpoint.empty()) t.endpoint = t.config.endpoint;
+  if (t.timeout_ms <= 0) t.timeout_ms = t.config.timing.request_timeout_ms;
+  return t;
+}
+
+Answer answer_of(Result<wire::Reply>& reply, const Target& target) {
+  if (!reply && reply.error().code == errc::kTimeout) {
+    // A broker that kept answering "unavailable" or "in_transit" says so in the message.
+    const std::string& why = reply.error().message;
+    return {std::nullopt,
+            fail(kExitNoAnswer, "no answer from " + target.endpoint + " within " +
+                                    std::to_string(target.timeout_ms) + " ms" +
+                                    (why.starts_with("gave up") ? " (" + why + ")" : ""))};
+  }
+  if (!reply)
+    return {std::nullopt, fail(kExitInternal, "unreadable reply: " + reply.error().message)};
+  if (!reply->ok)
+    return {std::nullopt, fail(kExitRefused, reply->error.code + ": " + reply->error.message)};
+  return {std::move(*reply), kExitOk};
+}
+
+namespace {
+
+// The request body of a command or query: `item` (when it takes one), then its fields.
+std::string body_of(const Verb& verb, const Invocation& in, const wire::Json& fields) {
+  wire::MapBuilder m;
+  if (verb.takes_id) m.add("item", in.id);
+  for (const auto& [name, value] : fields.items()) {
+    const Field* field = verb.field(name);
+    if (field && !field->client_only) m.add_raw(name, wire::encode_json(value));
+  }
+  return m.finish();
+}
+
+// Checks the trail's hash chain, then that it reaches the head the item carries: a
+// trail cut short verifies as a chain but ends before the item's seq. The item is read
+// before the trail, so a command acknowledged in between only makes the trail longer;
+// the item's head must then be one of its events.
+int verify_trail(const std::string& id, const msgpack::object& events, const Item& item,
+                 bool json) {
+  std::vector<const msgpack::object*> trail;
+  for (uint32_t i = 0; i < events.via.array.size; ++i) trail.push_back(&events.via.array.ptr[i]);
+  uint64_t bad = first_bad_seq(trail);
+  if (bad == 0 && trail.empty()) bad = 1;
+  if (bad != 0) {
+    std::fprintf(stderr, "trail of %s FAILS verification at seq %llu\n", id.c_str(),
+                 static_cast<unsigned long long>(bad));
+    return kExitBadTrail;
+  }
+  if (item.seq == 0 || item.seq > trail.size()) {
+    std::fprintf(stderr,
+                 "trail of %s FAILS verification: the trail ends at seq %zu but the item is at "
+                 "seq %llu\n",
+                 id.c_str(), trail.size(), static_cast<unsigned long long>(item.seq));
+    return kExitBadTrail;
+  }
+  auto at = decode_event(*trail[item.seq - 1]);
+  if (!at || at->hash != item.head) {
+    std::fprintf(stderr,
+                 "trail of %s FAILS verification at seq %llu: the item's head is %s but the "
+                 "trail's event %llu has hash %s\n",
+                 id.c_str(), static_cast<unsigned long long>(item.seq), item.head.c_str(),
+                 static_cast<unsigned long long>(item.seq), at ? at->hash.c_str() : "unreadable");
+    return kExitBadTrail;
+  }
+  auto last = decode_event(*trail.back());
+  std::fprintf(json ? stderr : stdout, "trail of %s verifies: %zu events, head %s\n", id.c_str(),
+               trail.size(), last ? last->hash.c_str() : "");
+  return kExitOk;
+}
+
+class Session {
+ public:
+  Session(Client& client, const Target& target, const Invocation& in)
+      : client_(client), target_(target), in_(in) {}
+
+  Answer call(std::string_view type, const std::string& body) {
+    auto reply = client_.call(type, in_.actor, body);
+    return answer_of(reply, target_);
+  }
+
+  // A command or show: the item.
+  int item(const std::string& type, const std::string& body) {
+    Answer a = call(type, body);
+    if (!a.reply) return a.exit_code;
+    wire::Fields f(a.reply->body, "reply body");
+    const msgpack::object& item = f.map("item");
+    if (!f.ok()) return fail(kExitInternal, "unreadable reply: " + f.error().message);
+    wire::Json json = wire::to_json(item);
+    if (in_.json) {
+      std::printf("%s\n", wire::dump(json).c_str());
+    } else {
+      print_item(json);
+    }
+    return kExitOk;
+  }
+
+  int trail(const std::string& body, bool verify) {
+    std::optional<Item> head;
+    if (verify) {  // the item first: see verify_trail
+      Answer shown = call("show", body);
+      if (!shown.reply) return shown.exit_code;
+      wire::Fields f(shown.reply->body, "reply body");
+      auto item = decode_item(f.map("item"));
+      if (!item) return fail(kExitInternal, "unreadable reply: " + item.error().message);
+      head = std::move(*item);
+    }
+    auto reply = client_.call_pages("trail", in_.actor, body, "events", "seq");
+    Answer a = answer_of(reply, target_);
+    if (!a.reply) return a.exit_code;
+    wire::Fields f(a.reply->body, "reply body");
+    const msgpack::object& events = f.array("events");
+    wire::Json json = wire::to_json(events);
+    if (in_.json) {
+      std::printf("%s\n", wire::dump(json).c_str());
+    } else {
+      print_trail(json);
+    }
+    std::fflush(stdout);
+    return head ? verify_trail(in_.id, events, *head, in_.json) : kExitOk;
+  }
+
+  // Lists, printed page by page as they come (memory stays flat however long they
+  // are). Only `list` pages; the others (one department's inbox, the late) come whole.
+  int items(const std::string& type, const std::string& body, uint64_t limit) {
+    uint64_t printed = 0;
+    ListPrinter printer(in_.json, type);
+    auto page = [&](const msgpack::object& array) {
+      for (uint32_t i = 0; i < array.via.array.size && printed < limit; ++i, ++printed)
+        printer.add(wire::to_json(array.via.array.ptr[i]));
+      printer.flush();
+      return type == "list" && printed < limit;
+    };
+    auto last = client_.for_each_page(type, in_.actor, body, "items", "id", page);
+    Answer a = answer_of(last, target_);
+    if (!a.reply) return a.exit_code;
+    printer.finish();
+    wire::Fields f(a.reply->body, "reply");
+    if (type != "list" && f.opt_bool("more").value_or(false))
+      std::fprintf(stderr, "closeloop: more items than one reply holds; narrow the question\n");
+    return kExitOk;
+  }
+
+  int scoreboard(const std::string& body) {
+    Answer a = call("scoreboard", body);
+    if (!a.reply) return a.exit_code;
+    wire::Json json = wire::to_json(a.reply->body);
+    if (in_.json) {
+      std::printf("%s\n", wire::dump(json).c_str());
+    } else {
+      print_scoreboard(json);
+    }
+    return kExitOk;
+  }
+
+  int ping() {
+    Answer a = call("ping", wire::empty_map());
+    if (!a.reply) return a.exit_code;
+    wire::Json json = wire::to_json(a.reply->body);
+    in_.json ? (void)std::printf("%s\n", wire::dump(json).c_str()) : print_ping(json);
+    return kExitOk;
+  }
+
+ private:
+  Client& client_;
+  const Target& target_;
+  const Invocation& in_;
+};
+
+}  // namespace
+
+int run(Invocation& in) {
+  if (in.verb == "verbs") {
+    std::printf("%s", verbs_markdown().c_str());
+    return kExitOk;
+  }
+  const Verb& verb = *find_verb(in.verb);
+  auto fields = fields_of(verb, in);
+  if (!fields) return fail(kExitUsage, fields.error().message);
+  auto target = resolve_target(in);
+  if (!target) return fail(kExitUsage, target.error().message);
+  if (in.verb == "due") return run_due(*target, in, *fields);
+
+  std::optional<Client> client;
+  try {
+    client.emplace(target->endpoint, target->timeout_ms, target->max_message_bytes);
+  } catch (const zmq::error_t& e) {
+    return fail(kExitUsage, "bad endpoint '" + target->endpoint + "': " + e.what());
+  }
+  if (in.verb == "import") return run_import(*client, *target, in);
+  if (in.verb == "export") return run_export(*client, *target, in, *fields);
+  if (in.verb == "bundle") return run_bundle(*client, *target, in, *fields);
+
+  Session session(*client, *target, in);
+  std::string body = body_of(verb, in, *fields);
+  if (verb.kind == VerbKind::kCommand || in.verb == "show") return session.item(in.verb, body);
+  if (in.verb == "trail") return session.trail(body, fields->contains("verify"));
+  if (in.verb == "scoreboard") return session.scoreboard(body);
+  if (in.verb == "ping") return session.ping();
+  uint64_t limit = fields->contains("limit") ? (*fields)["limit"].get<uint64_t>() : UINT64_MAX;
+  return session.items(in.verb, body, limit);
+}
+
+}  // namespace closeloop::cli

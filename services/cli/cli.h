@@ -1,0 +1,78 @@
+// The CLI's parts (main.cc parses, cli.cc runs a verb, files.cc reads and writes files:
+// import, export, bundle, due).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "config/config.h"
+#include "net/client.h"
+#include "wire/json.h"
+#include "workflow/verbs.h"
+
+namespace closeloop::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitInternal = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitRefused = 3;
+constexpr int kExitNoAnswer = 4;
+constexpr int kExitBadTrail = 5;
+
+// One option's value as CLI11 fills it.
+struct Value {
+  std::string text;
+  std::vector<std::string> list;
+  bool flag = false;
+  uint64_t number = 0;
+  CLI::Option* option = nullptr;
+  bool given() const { return option && option->count() > 0; }
+};
+
+// Everything the command line says.
+struct Invocation {
+  std::string endpoint, config, actor;
+  int timeout_ms = 0;  // 0: not given
+  bool json = false, markdown = false;
+  std::string verb, id, file;
+  std::vector<std::string> ids;           // bundle
+  std::map<std::string, Value> values;    // "<verb>/<field>" -> value
+  const Value* value(std::string_view field) const;
+};
+
+// Writes `closeloop: <message>` to stderr and returns `code`.
+int fail(int code, const std::string& message);
+
+int run(Invocation& in);
+
+// The verb's fields as given on the command line, typed as declared (client-only
+// fields included); a malformed --milestone is a usage error.
+Result<wire::Json> fields_of(const Verb& verb, const Invocation& in);
+
+// Where to connect, and the config file if one was found.
+struct Target {
+  std::string endpoint;
+  int timeout_ms = 0;
+  int64_t max_message_bytes = 1 << 20;
+  Config config;  // defaults if no file
+};
+Result<Target> resolve_target(const Invocation& in);
+
+// One answer from the service, or the exit code of why not (its message written).
+struct Answer {
+  std::optional<wire::Reply> reply;
+  int exit_code = kExitOk;
+};
+Answer answer_of(Result<wire::Reply>& reply, const Target& target);
+
+// The client-side verbs (files.cc).
+int run_import(Client& client, const Target& target, const Invocation& in);
+int run_export(Client& client, const Target& target, const Invocation& in, const wire::Json& fields);
+int run_bundle(Client& client, const Target& target, const Invocation& in, const wire::Json& fields);
+int run_due(const Target& target, const Invocation& in, const wire::Json& fields);
+
+}  // namespace closeloop::cli

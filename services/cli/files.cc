@@ -1,0 +1,292 @@
+// The verbs the CLI composes itself: import (a CSV list, sent in batches), export
+// (items, trails or the scoreboard as CSV or JSON), bundle (items and trails in one
+// evidence file) and due (the calendar's answer, computed here without the service).
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "calendar/calendar.h"
+#include "calendar/clock.h"
+#include "cli.h"
+#include "csv/csv.h"
+#include "render.h"
+#include "workflow/bundle.h"
+#include "workflow/deadline.h"
+#include "workflow/history.h"
+#include "workflow/import.h"
+#include "workflow/kinds.h"
+
+namespace closeloop::cli {
+
+namespace {
+
+constexpr size_t kImportBatchBytes = 256 * 1024;
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{errc::kInvalid, "cannot read " + path + ": " + std::strerror(errno)};
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Error{errc::kInvalid, "cannot read " + path};
+  return text.str();
+}
+
+std::string text(const wire::Json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : wire::dump(*it);
+}
+
+}  // namespace
+
+// ---- import ----
+
+int run_import(Client& client, const Target& target, const Invocation& in) {
+  auto bytes = read_file(in.file);
+  if (!bytes) return fail(kExitUsage, bytes.error().message);
+  auto table = csv::parse(*bytes);
+  if (!table) return fail(kExitUsage, in.file + ": " + table.error().message);
+  auto file = read_import(*table);
+  if (!file) return fail(kExitUsage, in.file + ": " + file.error().message);
+  wire::Json summary = {{"imported", 0}, {"duplicates", 0}, {"refused", wire::Json::array()},
+                        {"items", wire::Json::array()}};
+  if (!table->converted_from.empty()) summary["converted_from"] = table->converted_from;
+  for (const RefusedRow& r : file->refused)
+    summary["refused"].push_back({{"line", r.line}, {"reason", r.reason}});
+  auto send = [&](std::vector<const wire::Json*>& batch) -> int {
+    if (batch.empty()) return kExitOk;
+    wire::Json rows = wire::Json::array();
+    for (const wire::Json* row : batch) rows.push_back(*row);
+    batch.clear();
+    auto reply = client.call("import", in.actor,
+                             wire::MapBuilder().add_raw("rows", wire::encode_json(rows)).finish());
+    Answer a = answer_of(reply, target);
+    if (!a.reply) return a.exit_code;
+    wire::Json results = wire::to_json(a.reply->body).value("results", wire::Json::array());
+    for (const wire::Json& r : results) {
+      std::string result = text(r, "result");
+      if (result == "refused") {
+        summary["refused"].push_back({{"line", r["line"]}, {"reason", r["reason"]}});
+      } else {
+        summary[result == "imported" ? "imported" : "duplicates"] =
+            summary[result == "imported" ? "imported" : "duplicates"].get<int>() + 1;
+        summary["items"].push_back({{"line", r["line"]}, {"id", r["id"]}, {"result", result}});
+      }
+    }
+    return kExitOk;
+  };
+  std::vector<const wire::Json*> batch;
+  size_t batch_bytes = 0;
+  for (const wire::Json& row : file->rows) {
+    size_t size = wire::dump(row).size();
+    if (batch.size() == kMaxImportRows || batch_bytes + size > kImportBatchBytes) {
+      if (int code = send(batch); code != kExitOk) return code;
+      batch_bytes = 0;
+    }
+    batch.push_back(&row);
+    batch_bytes += size;
+  }
+  if (int code = send(batch); code != kExitOk) return code;
+  std::sort(summary["refused"].begin(), summary["refused"].end(),
+            [](const wire::Json& a, const wire::Json& b) { return a["line"] < b["line"]; });
+  if (in.json) {
+    std::printf("%s\n", wire::dump(summary).c_str());
+  } else {
+    std::printf("imported %d, duplicates %d, refused %zu\n", summary["imported"].get<int>(),
+                summary["duplicates"].get<int>(), summary["refused"].size());
+    for (const wire::Json& r : summary["refused"])
+      std::printf("  line %s: %s\n", text(r, "line").c_str(), text(r, "reason").c_str());
+  }
+  return summary["refused"].empty() ? kExitOk : kExitRefused;
+}
+
+// ---- export ----
+
+namespace {
+
+const std::vector<std::string> kItemColumns{
+    "id", "kind", "stage", "title", "department", "co_departments", "category", "source",
+    "submitter", "ref", "submitted_on", "assigned_on", "due", "signed_at", "replied_at",
+    "outcome", "attitude", "result", "overdue", "escalated", "returns", "rework_count",
+    "reopen_count", "promise", "promise_kept_at", "created_at", "updated_at", "body"};
+
+std::vector<std::string> item_row(const wire::Json& item) {
+  std::vector<std::string> row;
+  for (const std::string& c : kItemColumns) {
+    if (c == "co_departments") {
+      std::string list;
+      for (const auto& code : item.value("co_departments", wire::Json::array()))
+        list += (list.empty() ? "" : ",") + code.get<std::string>();
+      row.push_back(list);
+    } else if (c == "attitude" || c == "result") {
+      row.push_back(text(item.value("evaluation", wire::Json::object()), c.c_str()));
+    } else if (c == "promise" || c == "promise_kept_at") {
+      row.push_back(text(item.value("promise", wire::Json::object()), c == "promise" ? "date" : "kept_at"));
+    } else {
+      row.push_back(text(item, c.c_str()));
+    }
+  }
+  return row;
+}
+
+const std::vector<std::string> kEventColumns{"item", "seq", "at", "stage", "action", "actor",
+                                             "department", "payload", "prev_hash", "hash"};
+
+// Writes JSON arrays element by element, or CSV rows, to one stream.
+class Sink {
+ public:
+  Sink(std::ostream& out, bool csv, std::vector<std::string> header) : out_(out), csv_(csv) {
+    if (csv_) {
+      writer_.emplace(out_);
+      writer_->row(header);
+    }
+  }
+  void add(const wire::Json& value, const std::vector<std::string>& row) {
+    if (csv_) return writer_->row(row);
+    out_ << (count_++ == 0 ? "[" : ",") << wire::dump(value) << "\n";
+  }
+  void finish() {
+    if (!csv_) out_ << (count_ == 0 ? "[]" : "]") << "\n";
+    out_.flush();
+  }
+
+ private:
+  std::ostream& out_;
+  bool csv_;
+  std::optional<csv::Writer> writer_;
+  size_t count_ = 0;
+};
+
+}  // namespace
+
+int run_export(Client& client, const Target& target, const Invocation& in, const wire::Json& f) {
+  std::string what = text(f, "what");
+  bool csv = text(f, "format") == "csv";
+  std::ofstream file;
+  if (f.contains("out")) {
+    file.open(text(f, "out"), std::ios::binary | std::ios::trunc);
+    if (!file) return fail(kExitUsage, "cannot write " + text(f, "out") + ": " + std::strerror(errno));
+  }
+  std::ostream& out = f.contains("out") ? static_cast<std::ostream&>(file) : std::cout;
+  wire::MapBuilder period;
+  period.add("from", text(f, "from")).add("to", text(f, "to"));
+  if (what == "scoreboard") {
+    auto reply = client.call("scoreboard", in.actor, period.finish());
+    Answer a = answer_of(reply, target);
+    if (!a.reply) return a.exit_code;
+    wire::Json board = wire::to_json(a.reply->body);
+    if (!csv) {
+      out << wire::dump(board) << "\n";
+      return kExitOk;
+    }
+    std::vector<std::string> header{"department", "name"};
+    for (auto c : kScoreColumns) header.emplace_back(c);
+    header.push_back("satisfaction_rate");
+    Sink sink(out, true, header);
+    for (const wire::Json& d : board["departments"]) {
+      std::vector<std::string> row;
+      for (const std::string& c : header) row.push_back(text(d, c.c_str()));
+      sink.add(d, row);
+    }
+    sink.finish();
+    return kExitOk;
+  }
+  Sink sink(out, csv, what == "items" ? kItemColumns : kEventColumns);
+  int code = kExitOk;
+  auto page = [&](const msgpack::object& items) {
+    for (uint32_t i = 0; i < items.via.array.size && code == kExitOk; ++i) {
+      wire::Json item = wire::to_json(items.via.array.ptr[i]);
+      if (what == "items") {
+        sink.add(item, item_row(item));
+        continue;
+      }
+      std::string body = wire::MapBuilder().add("item", text(item, "id")).finish();
+      auto trail = client.call_pages("trail", in.actor, body, "events", "seq");
+      Answer a = answer_of(trail, target);
+      if (!a.reply) {
+        code = a.exit_code;
+        break;
+      }
+      wire::Json events = wire::to_json(a.reply->body)["events"];
+      for (const wire::Json& e : events) {
+        std::vector<std::string> row;
+        for (const std::string& c : kEventColumns) row.push_back(text(e, c.c_str()));
+        sink.add(e, row);
+      }
+    }
+    return code == kExitOk;
+  };
+  auto last = client.for_each_page("list", in.actor, period.finish(), "items", "id", page);
+  if (code != kExitOk) return code;
+  Answer a = answer_of(last, target);
+  if (!a.reply) return a.exit_code;
+  sink.finish();
+  return kExitOk;
+}
+
+// ---- bundle ----
+
+int run_bundle(Client& client, const Target& target, const Invocation& in, const wire::Json& f) {
+  Clock clock(target.config.timezone);
+  wire::Json bundle = {{"format", kBundleFormat}, {"version", kBundleVersion},
+                       {"created_at", clock.now_iso()}, {"items", wire::Json::array()},
+                       {"trails", wire::Json::object()}};
+  for (const std::string& id : in.ids) {
+    std::string body = wire::MapBuilder().add("item", id).finish();
+    auto shown = client.call("show", in.actor, body);
+    Answer item = answer_of(shown, target);
+    if (!item.reply) return item.exit_code;
+    auto trail = client.call_pages("trail", in.actor, body, "events", "seq");
+    Answer events = answer_of(trail, target);
+    if (!events.reply) return events.exit_code;
+    bundle["items"].push_back(wire::to_json(item.reply->body)["item"]);
+    bundle["trails"][id] = wire::to_json(events.reply->body)["events"];
+  }
+  std::string out = text(f, "out");
+  std::ofstream file(out, std::ios::binary | std::ios::trunc);
+  file << bundle.dump(2, ' ', false, wire::Json::error_handler_t::replace) << "\n";
+  if (!file) return fail(kExitUsage, "cannot write " + out + ": " + std::strerror(errno));
+  size_t events = 0;
+  for (const auto& [id, trail] : bundle["trails"].items()) events += trail.size();
+  std::fprintf(in.json ? stderr : stdout, "wrote %s: %zu items, %zu events\n", out.c_str(),
+               in.ids.size(), events);
+  return kExitOk;
+}
+
+// ---- due ----
+
+int run_due(const Target& target, const Invocation& in, const wire::Json& f) {
+  int periods = f.contains("kind") + f.contains("working-days") + f.contains("months");
+  if (periods != 1) return fail(kExitUsage, "give one of --kind, --working-days, --months");
+  auto from = Date::parse(text(f, "from"));
+  if (!from) return fail(kExitUsage, "--from must be a date YYYY-MM-DD, not '" + text(f, "from") + "'");
+  auto calendar = Calendar::load(target.config.calendar_dir);
+  if (!calendar) return fail(kExitUsage, calendar.error().message);
+  std::optional<Due> due;
+  if (f.contains("kind")) {
+    std::string kind = text(f, "kind");
+    if (!find_kind(kind)) return fail(kExitUsage, "unknown kind '" + kind + "'");
+    due = statutory_due(target.config.rules, *calendar, kind, f.contains("complex"), *from);
+    if (!due)
+      return fail(kExitUsage, "a" + std::string(kind == "audit" ? "n " : " ") + kind +
+                                  " item's due date is not a period: it is " +
+                                  std::string(find_kind(kind)->reply_rule));
+  } else {
+    Period p{f.value("working-days", uint64_t{0}), f.value("months", uint64_t{0})};
+    if (p.working_days + p.months == 0) return fail(kExitUsage, "the period must be at least 1");
+    due = due_after(*calendar, *from, p, describe(p) + " after " + from->str());
+  }
+  wire::Json answer = {{"due", due->date},
+                       {"rule", due->basis.rule},
+                       {"from", due->basis.from},
+                       {"calendar", due->basis.calendar},
+                       {"provisional", due->basis.provisional}};
+  if (in.json) {
+    std::printf("%s\n", wire::dump(answer).c_str());
+  } else {
+    print_due(answer);
+  }
+  return kExitOk;
+}
+
+}  // namespace closeloop::cli

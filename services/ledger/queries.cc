@@ -1,0 +1,333 @@
+#include "queries.h"
+
+#include <algorithm>
+#include <set>
+
+#include "base/text.h"
+#include "store/keys.h"
+#include "wire/message.h"
+#include "workflow/deadline.h"
+#include "workflow/history.h"
+#include "workflow/item.h"
+
+namespace closeloop::ledger {
+
+namespace {
+
+constexpr uint64_t kDefaultLimit = 1000;
+constexpr uint64_t kMaxLimit = 100000;
+constexpr size_t kMaxTimerActions = 5000;  // per scan; the next scan takes the rest
+
+std::string text(const wire::Json& fields, const char* name) {
+  return fields.value(name, std::string());
+}
+
+// One reply's worth of records: at most `limit`, within `max_bytes` unless a single
+// record is larger (a page always holds at least one). `more` says the scan stopped early.
+class Page {
+ public:
+  Page(size_t max_bytes, uint64_t limit) : max_bytes_(max_bytes), limit_(limit) {}
+
+  // Adds an encoded record; false once the page is full (the scan should stop).
+  bool add(std::string_view record) {
+    if (records_.size() >= limit_ || (!records_.empty() && bytes_ + record.size() > max_bytes_))
+      return !(more_ = true);
+    bytes_ += record.size();
+    records_.emplace_back(record);
+    return true;
+  }
+  bool more() const { return more_; }
+
+  std::string reply(std::string_view key, const std::string& next = "") const {
+    wire::Buffer array;
+    wire::Packer(array).pack_array(static_cast<uint32_t>(records_.size()));
+    for (const auto& r : records_) wire::pack_raw(array, r);
+    wire::MapBuilder m;
+    m.add_raw(key, wire::view(array));
+    if (more_) m.add("more", true);
+    if (more_ && !next.empty()) m.add("next", next);
+    return m.finish();
+  }
+
+ private:
+  size_t max_bytes_;
+  uint64_t limit_;
+  size_t bytes_ = 0;
+  bool more_ = false;
+  std::vector<std::string> records_;
+};
+
+DayOf day_of(const Clock& clock) {
+  return [&clock](const Event& e) {
+    auto it = e.payload.find("occurred_on");
+    if (it != e.payload.end() && it->is_string())
+      if (auto d = Date::parse(it->get<std::string>())) return *d;
+    return clock.local_date(e.at);
+  };
+}
+
+std::vector<Event> trail_of(const Reader& db, const std::string& id) {
+  std::vector<Event> trail;
+  db.scan(keys::event_prefix(id), [&](std::string_view, std::string_view v) {
+    if (auto e = decode_event(v)) trail.push_back(std::move(*e));
+    return true;
+  });
+  return trail;
+}
+
+// The ids under index/<name>/<value>/, in id order, from after `after`.
+void scan_index(const Reader& db, std::string_view name, std::string_view value,
+                const std::string& after, const std::function<bool(const std::string&)>& fn) {
+  std::string prefix = keys::index_prefix(name, value);
+  db.scan(prefix, [&](std::string_view key, std::string_view) {
+    return fn(std::string(key.substr(prefix.size())));
+  }, after.empty() ? "" : prefix + after + '\0');
+}
+
+bool contains_text(const Item& item, const std::string& needle) {
+  return item.title.find(needle) != std::string::npos || item.body.find(needle) != std::string::npos;
+}
+
+bool passes(const Item& item, const wire::Json& f, const std::string& today) {
+  auto is = [&](const char* name, const std::string& value) {
+    return !f.contains(name) || text(f, name) == value;
+  };
+  if (!is("stage", std::string(to_string(item.stage))) || !is("department", item.department) ||
+      !is("kind", item.kind) || !is("source", item.source) || !is("submitter", item.submitter) ||
+      !is("category", item.category))
+    return false;
+  if (f.contains("from") && item.submitted_on < text(f, "from")) return false;
+  if (f.contains("to") && (item.submitted_on.empty() || item.submitted_on > text(f, "to")))
+    return false;
+  if (f.contains("overdue") &&
+      !(item.stage == Stage::kAssigned && !item.due.empty() && item.due < today))
+    return false;
+  return !f.contains("text") || contains_text(item, text(f, "text"));
+}
+
+}  // namespace
+
+// Items in id order after `after`, through the narrowest index the filters allow.
+Result<std::string> list(const Reader& db, const QueryEnv& env, const wire::Json& f) {
+  uint64_t limit = std::min(f.value("limit", kDefaultLimit), kMaxLimit);
+  std::string after = text(f, "after");
+  std::string today = env.clock.today().str();
+  Page page(env.reply_bytes, limit);
+  auto take = [&](std::string_view record) {
+    auto item = decode_item(record);
+    return !item || !passes(*item, f, today) || page.add(record);
+  };
+  auto by_index = [&](std::string_view name, const std::string& value) {
+    scan_index(db, name, value, after, [&](const std::string& id) {
+      auto stored = db.get(keys::item(id));
+      return !stored || take(*stored);
+    });
+  };
+  if (f.contains("department")) {
+    by_index("department", text(f, "department"));
+  } else if (f.contains("kind")) {
+    by_index("kind", text(f, "kind"));
+  } else if (f.contains("stage")) {
+    by_index("stage", text(f, "stage"));
+  } else {
+    db.scan("item/", [&](std::string_view, std::string_view v) { return take(v); },
+            after.empty() ? "" : keys::item(after + '\0'));
+  }
+  return page.reply("items");
+}
+
+namespace {
+
+// A record with extra fields, e.g. an inbox entry: the item plus todo and todo_due.
+std::string item_with(const Item& item, const wire::Json& extra) {
+  wire::Json j = wire::record_json(item);
+  for (const auto& [k, v] : extra.items()) j[k] = v;
+  return wire::encode_json(j);
+}
+
+struct Todo {
+  std::string what, due;
+};
+
+// What `code` must do next about `item`, the most urgent first; none if nothing.
+std::optional<Todo> todo_of(const Item& item, const std::string& code, const QueryEnv& env) {
+  const Calendar& cal = *env.calendar;
+  const Rules& rules = env.config.rules;
+  Date assigned = Date::parse(item.assigned_on).value_or(Date());
+  std::vector<Todo> todos;
+  bool lead = item.department == code;
+  if (item.stage == Stage::kAssigned && lead) {
+    if (item.signed_at.empty())
+      todos.push_back({"sign", cal.add_working_days(assigned, rules.sign_working_days).date.str()});
+    todos.push_back({item.evaluation.result == "unsatisfied" ? "rework" : "answer", item.due});
+  }
+  if (item.stage == Stage::kAssigned && item.is_co(code) && !item.opinion_of(code))
+    todos.push_back({"opinion", cal.add_months(assigned, rules.opinion_months).date.str()});
+  if (lead && item.stage != Stage::kAssigned && item.promise.open())
+    todos.push_back({"promise", item.promise.date});
+  if (lead && item.stage != Stage::kSubmitted) {
+    for (const Milestone& m : item.milestones) {
+      if (!m.reached_at.empty()) continue;
+      todos.push_back({"milestone", m.date});
+      break;
+    }
+  }
+  if (todos.empty()) return std::nullopt;
+  return *std::min_element(todos.begin(), todos.end(),
+                           [](const Todo& a, const Todo& b) { return a.due < b.due; });
+}
+
+// Entries sorted by a date, then id, returned whole (lists of one department or of the
+// late: hundreds, not millions).
+struct Dated {
+  std::string date, id, record;
+};
+
+std::string dated_reply(std::vector<Dated> entries, size_t reply_bytes) {
+  std::sort(entries.begin(), entries.end(), [](const Dated& a, const Dated& b) {
+    return std::tie(a.date, a.id) < std::tie(b.date, b.id);
+  });
+  Page page(reply_bytes, kMaxLimit);
+  for (const Dated& e : entries)
+    if (!page.add(e.record)) break;
+  return page.reply("items");
+}
+
+}  // namespace
+
+Result<std::string> inbox(const Reader& db, const QueryEnv& env, const wire::Json& f) {
+  std::string code = text(f, "department");
+  if (!env.config.find_department(code))
+    return Error{errc::kInvalid, "unknown department '" + code + "'"};
+  std::set<std::string> ids;
+  for (const char* index : {"department", "co"})
+    scan_index(db, index, code, "", [&](const std::string& id) { return ids.insert(id), true; });
+  std::vector<Dated> entries;
+  for (const std::string& id : ids) {
+    auto stored = db.get(keys::item(id));
+    auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
+    if (!item) continue;
+    auto todo = todo_of(*item, code, env);
+    if (!todo) continue;
+    entries.push_back({todo->due, id, item_with(*item, {{"todo", todo->what}, {"todo_due", todo->due}})});
+  }
+  return dated_reply(std::move(entries), env.reply_bytes);
+}
+
+Result<std::string> overdue(const Reader& db, const QueryEnv& env, const wire::Json& f) {
+  Date today = env.clock.today();
+  Date as_of = f.contains("as-of") ? *Date::parse(text(f, "as-of")) : today;
+  std::string only = text(f, "department");
+  std::vector<Dated> entries;
+  if (as_of >= today) {  // today's records answer it
+    db.scan(keys::index_all("due"), [&](std::string_view key, std::string_view) {
+      std::string rest(key.substr(keys::index_all("due").size()));
+      std::string due = rest.substr(0, rest.find('/')), id = rest.substr(rest.find('/') + 1);
+      if (due >= as_of.str()) return false;
+      auto stored = db.get(keys::item(id));
+      auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
+      if (item && (only.empty() || item->department == only))
+        entries.push_back({due, id, item_with(*item, {{"overdue_on", as_of.str()}})});
+      return true;
+    });
+    return dated_reply(std::move(entries), env.reply_bytes);
+  }
+  // A past day: each trail as it stood then (later events do not count).
+  std::set<std::string> ids;
+  db.scan(keys::index_all("assigned"), [&](std::string_view key, std::string_view) {
+    std::string rest(key.substr(keys::index_all("assigned").size()));
+    if (rest.substr(0, 10) > as_of.str()) return false;
+    ids.insert(rest.substr(rest.find('/') + 1));
+    return true;
+  });
+  DayOf day = day_of(env.clock);
+  for (const std::string& id : ids) {
+    Standing s = standing_as_of(trail_of(db, id), as_of, day);
+    if (!overdue_on(s, as_of) || (!only.empty() && s.department != only)) continue;
+    auto stored = db.get(keys::item(id));
+    auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
+    if (!item) continue;
+    entries.push_back({s.due, id,
+                       item_with(*item, {{"overdue_on", as_of.str()},
+                                         {"then", {{"stage", to_string(s.stage)},
+                                                   {"department", s.department},
+                                                   {"due", s.due}}}})});
+  }
+  return dated_reply(std::move(entries), env.reply_bytes);
+}
+
+Result<std::string> attention(const Reader& db, const QueryEnv& env, const wire::Json&) {
+  std::vector<Dated> entries;
+  scan_index(db, "attention", "escalated", "", [&](const std::string& id) {
+    auto stored = db.get(keys::item(id));
+    auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
+    if (item) entries.push_back({item->due, id, *stored});
+    return true;
+  });
+  return dated_reply(std::move(entries), env.reply_bytes);
+}
+
+Result<std::string> scoreboard(const Reader& db, const QueryEnv& env, const wire::Json& f) {
+  ScorePeriod period{*Date::parse(text(f, "from")), *Date::parse(text(f, "to")),
+                     f.contains("as-of") ? *Date::parse(text(f, "as-of")) : env.clock.today()};
+  if (period.to < period.from) return Error{errc::kInvalid, "--to is before --from"};
+  std::string only = text(f, "department");
+  if (!only.empty() && !env.config.find_department(only))
+    return Error{errc::kInvalid, "unknown department '" + only + "'"};
+  std::set<std::string> ids;
+  std::string prefix = keys::index_all("assigned");
+  db.scan(prefix, [&](std::string_view key, std::string_view) {
+    std::string rest(key.substr(prefix.size()));
+    if (rest.substr(0, 10) > period.to.str()) return false;
+    ids.insert(rest.substr(rest.find('/') + 1));
+    return true;
+  }, prefix + period.from.str());
+  std::map<std::string, Score> scores;
+  DayOf day = day_of(env.clock);
+  for (const std::string& id : ids)
+    score_trail(trail_of(db, id), period, *env.calendar, env.config.rules, day, scores);
+  return wire::encode_json(scoreboard_json(scores, period, env.config, only, f.contains("items")));
+}
+
+Result<std::string> due_scan(const Reader& db, const QueryEnv& env, const wire::Json&) {
+  Date today = env.clock.today();
+  const Calendar& cal = *env.calendar;
+  const Rules& rules = env.config.rules;
+  wire::Json actions = wire::Json::array();
+  std::string prefix = keys::index_all("due");
+  db.scan(prefix, [&](std::string_view key, std::string_view) {
+    std::string rest(key.substr(prefix.size()));
+    std::string id = rest.substr(rest.find('/') + 1);
+    auto stored = db.get(keys::item(id));
+    auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
+    if (!item) return true;
+    Date due = Date::parse(item->due).value_or(today);
+    std::string action;
+    if (today > due) {
+      if (item->overdue_for != item->due) action = "overdue";
+      else if (item->escalated_for != item->due &&
+               cal.working_days_between(due, today) >= rules.escalate_working_days)
+        action = "escalate";
+    } else if (cal.working_days_between(today, due) > rules.remind_working_days) {
+      return false;  // due dates further on are further from every mark
+    } else if (item->reminded_for != item->due) {
+      action = "remind";
+    }
+    if (!action.empty())
+      actions.push_back({{"item", id}, {"stage", to_string(item->stage)}, {"action", action},
+                         {"due", item->due}});
+    return actions.size() < kMaxTimerActions;
+  });
+  return wire::encode_json({{"actions", std::move(actions)}});
+}
+
+Result<std::string> provisional(const Reader& db, const QueryEnv& env, const wire::Json&) {
+  wire::Json items = wire::Json::array();
+  scan_index(db, "provisional", "due", "", [&](const std::string& id) {
+    items.push_back({{"item", id}, {"stage", "assigned"}});
+    return items.size() < kMaxTimerActions;
+  });
+  return wire::encode_json({{"items", std::move(items)}});
+}
+
+}  // namespace closeloop::ledger

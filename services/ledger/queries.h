@@ -1,0 +1,36 @@
+// The ledger's reads that may be heavy: each runs on the worker's reader thread against
+// a snapshot (Context::read_later), so the loop that the commands' replies wait on goes
+// on meanwhile. Each takes the request's decoded fields and returns the reply body.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "calendar/calendar.h"
+#include "calendar/clock.h"
+#include "config/config.h"
+#include "store/store.h"
+#include "wire/json.h"
+
+namespace closeloop::ledger {
+
+// What every query may consult besides the snapshot.
+struct QueryEnv {
+  const Config& config;
+  const Clock& clock;
+  std::shared_ptr<const Calendar> calendar;
+  size_t reply_bytes;  // a reply's budget (it always holds at least one entry)
+};
+
+Result<std::string> list(const Reader& db, const QueryEnv& env, const wire::Json& filters);
+Result<std::string> inbox(const Reader& db, const QueryEnv& env, const wire::Json& fields);
+Result<std::string> overdue(const Reader& db, const QueryEnv& env, const wire::Json& fields);
+Result<std::string> attention(const Reader& db, const QueryEnv& env, const wire::Json& fields);
+Result<std::string> scoreboard(const Reader& db, const QueryEnv& env, const wire::Json& fields);
+// For the timer: the marks due today ({actions: [{item, stage, action, due}]}), and the
+// items whose due date is provisional ({items: [{item, stage}]}).
+Result<std::string> due_scan(const Reader& db, const QueryEnv& env, const wire::Json& fields);
+Result<std::string> provisional(const Reader& db, const QueryEnv& env, const wire::Json& fields);
+
+}  // namespace closeloop::ledger

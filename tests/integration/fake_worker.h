@@ -1,0 +1,117 @@
+// A stand-in worker on the broker's backend, for tests that play a sender or a receiver
+// of handoffs themselves (crash points, duplicates, entries a receiver must not apply).
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <zmq_addon.hpp>
+
+#include <array>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/backend.h"
+#include "wire/message.h"
+
+namespace closeloop::test {
+
+// The broker's backend endpoint: the client endpoint's port + 1.
+inline std::string backend_of(const std::string& endpoint) {
+  size_t colon = endpoint.rfind(':');
+  return endpoint.substr(0, colon + 1) + std::to_string(std::stoi(endpoint.substr(colon + 1)) + 1);
+}
+
+// A stand-in worker on the broker's backend that registers as `service` and keeps
+// itself alive with heartbeats: it can send handoffs as a crashed sender would, and
+// receive them and acknowledge each as the test decides.
+class FakeWorker {
+ public:
+  struct Handoff {
+    std::string route;
+    uint64_t id = 0;
+    std::vector<uint64_t> hids;
+  };
+
+  FakeWorker(const std::string& backend, std::string service)
+      : socket_(ctx_, zmq::socket_type::dealer), service_(std::move(service)) {
+    socket_.connect(backend);
+    announce();
+  }
+
+  // Sends a request to the worker serving `service`.
+  void request(const std::string& service, const std::string& payload) {
+    std::array<zmq::const_buffer, 3> frames{zmq::str_buffer("req"), zmq::buffer(service),
+                                            zmq::buffer(payload)};
+    REQUIRE(zmq::send_multipart(socket_, frames));
+  }
+
+  // The payload of the next reply to one of our requests within timeout_ms, if any.
+  std::optional<std::string> next_reply(int timeout_ms) {
+    auto frames = next(backend::kReply, 2, timeout_ms);
+    if (!frames) return std::nullopt;
+    return std::string(backend::text((*frames)[1]));
+  }
+
+  // The next handoff from `from` within timeout_ms, if any.
+  std::optional<Handoff> next_handoff(const std::string& from, int timeout_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (auto frames = next(backend::kRequest, 3, remaining_ms(deadline))) {
+      auto request = wire::decode_request((*frames)[2].data(), (*frames)[2].size());
+      REQUIRE(request.ok());
+      if (request->type != "handoff" || request->actor != from) continue;
+      Handoff h{std::string(backend::text((*frames)[1])), request->id, {}};
+      wire::Fields f(request->body, "handoff");
+      const msgpack::object& entries = f.array("entries");
+      REQUIRE(f.ok());
+      for (uint32_t i = 0; i < entries.via.array.size; ++i)
+        h.hids.push_back(wire::Fields(entries.via.array.ptr[i], "entry").uint("hid"));
+      return h;
+    }
+    return std::nullopt;
+  }
+
+  void ack(const Handoff& h, bool durable) {
+    std::string body =
+        wire::MapBuilder().add("count", uint64_t{h.hids.size()}).add("durable", durable).finish();
+    std::string payload = wire::encode_reply(h.id, body);
+    std::array<zmq::const_buffer, 3> frames{zmq::str_buffer("rep"), zmq::buffer(h.route),
+                                            zmq::buffer(payload)};
+    REQUIRE(zmq::send_multipart(socket_, frames));
+  }
+
+ private:
+  static int remaining_ms(std::chrono::steady_clock::time_point deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    return static_cast<int>(std::max<int64_t>(left.count(), 0));
+  }
+
+  // The next message of `kind` with `size` frames within timeout_ms, heartbeating
+  // meanwhile and registering again when the broker asks.
+  std::optional<std::vector<zmq::message_t>> next(std::string_view kind, size_t size,
+                                                  int timeout_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      socket_.send(zmq::str_buffer("hb"), zmq::send_flags::none);
+      std::vector<zmq::message_t> frames;
+      socket_.set(zmq::sockopt::rcvtimeo, 50);
+      if (!zmq::recv_multipart(socket_, std::back_inserter(frames))) continue;
+      std::string_view got = backend::text(frames[0]);
+      if (got == backend::kReregister) announce();
+      if (got == kind && frames.size() == size) return frames;
+    }
+    return std::nullopt;
+  }
+
+  void announce() {
+    std::array<zmq::const_buffer, 2> frames{zmq::str_buffer("ready"), zmq::buffer(service_)};
+    REQUIRE(zmq::send_multipart(socket_, frames));
+  }
+
+  zmq::context_t ctx_;
+  zmq::socket_t socket_;
+  std::string service_;
+};
+
+}  // namespace closeloop::test
