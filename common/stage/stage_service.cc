@@ -50,15 +50,14 @@ void StageService::on_request(Context& ctx, const wire::Request& request) {
   if (command->verb == "timer.redue") (void)calendar_->reload();  // the timer saw it change
   auto step = decide(*item, *command, now);
   if (!step) return ctx.fail(step.error());
-  commit_step(ctx, *step);
-  ctx.reply(item_reply(step->item));
+  ctx.reply(item_reply(commit_step(ctx, *step).item));
 }
 
 void StageService::on_create(Context& ctx, const Command& command) {
   ctx.fail({errc::kBadRequest, name_ + " does not take " + command.verb});
 }
 
-uint64_t StageService::commit_step(Context& ctx, const Step& step) {
+StageService::Committed StageService::commit_step(Context& ctx, const Step& step) {
   std::string item = encode(step.item), event = encode(step.event);
   ctx.txn().put(keys::event(step.item.id, step.event.seq), event);
   std::vector<std::string> to{"ledger"};
@@ -69,13 +68,15 @@ uint64_t StageService::commit_step(Context& ctx, const Step& step) {
     ctx.txn().del(keys::item(step.item.id));
     to.emplace_back(owner);
   }
-  return ctx.hand_off(std::move(to), handoff_entry(item, event));
+  uint64_t pos = ctx.hand_off(std::move(to), handoff_entry(item, event));
+  return {pos, std::move(item)};
 }
 
 Status StageService::on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) {
   wire::Fields f(entry, "handoff entry");
-  auto item = decode_item(f.map("item"));
+  const msgpack::object& item_map = f.map("item");
   if (!f.ok()) return f.error();
+  auto item = read_item_head(item_map);
   if (!item) return item.error();
   if (!known_action(item->last_action))
     return Error{errc::kBadRequest, "unknown action '" + item->last_action + "'"};
@@ -85,12 +86,14 @@ Status StageService::on_handoff(Context& ctx, std::string_view from, const msgpa
     return Error{errc::kRefused, "item " + item->id + " is " + std::string(to_string(item->stage)) +
                                      ", which " + name_ + " does not own"};
   if (auto held = ctx.txn().get(keys::item(item->id))) {
-    auto current = decode_item(*held);
+    auto decoded = wire::decode(held->data(), held->size());
+    auto current = decoded ? read_item_head(decoded->get()) : Result<ItemHead>(decoded.error());
     if (current && current->seq >= item->seq) return ok_status();  // an older copy: past it
   }
-  ctx.txn().put(keys::item(item->id), encode(*item));
-  on_arrival(ctx, *item);
-  return ok_status();
+  wire::Buffer raw;  // kept as the sender wrote it: a command here decodes it whole
+  msgpack::pack(raw, item_map);
+  ctx.txn().put(keys::item(item->id), wire::view(raw));
+  return on_arrival(ctx, item_map);
 }
 
 // The item is not here: ask the ledger where it is, then forward, wait or refuse.

@@ -31,11 +31,16 @@ class StageService : public Service {
  protected:
   // Intake creates items; other stages refuse (the broker never sends them such verbs).
   virtual void on_create(Context& ctx, const Command& command);
-  // Runs when an item arrives from another stage (dispatch routes here).
-  virtual void on_arrival(Context& ctx, const Item& item) {}
+  // Runs when an item arrives from another stage (dispatch routes here); an error keeps
+  // the entry as an incident.
+  virtual Status on_arrival(Context& ctx, const msgpack::object& item) { return ok_status(); }
   // Commits `step` and hands the item on; see the header comment. Returns the outbox
-  // position of the handoff.
-  uint64_t commit_step(Context& ctx, const Step& step);
+  // position of the handoff and the item as encoded (for the reply).
+  struct Committed {
+    uint64_t pos;
+    std::string item;
+  };
+  Committed commit_step(Context& ctx, const Step& step);
   // What a rule may consult now: the config, the calendar (reloaded when its files
   // changed), the time.
   Setting setting(Context& ctx);

@@ -12,7 +12,9 @@ Result<msgpack::object_handle> decode(const void* data, size_t size, const Limit
   try {
     msgpack::unpack_limit limit(limits.max_array, limits.max_map, limits.max_str, limits.max_bin,
                                 0 /* no ext types */, limits.max_depth);
-    msgpack::object_handle handle = msgpack::unpack(bytes, size, offset, nullptr, nullptr, limit);
+    auto refer = [](msgpack::type::object_type, std::size_t, void*) { return true; };
+    msgpack::object_handle handle =
+        msgpack::unpack(bytes, size, offset, limits.reference ? +refer : nullptr, nullptr, limit);
     if (offset != size)
       return Error{errc::kBadRequest, "trailing bytes after the message (" +
                                           std::to_string(size - offset) + " bytes)"};

@@ -28,6 +28,9 @@ struct Limits {
   size_t max_str = 1 << 20;
   size_t max_bin = 1 << 20;
   size_t max_depth = 8;
+  // Strings and binaries point into the input instead of being copied: only for input
+  // that outlives every use of the decoded object (a worker's request while it is served).
+  bool reference = false;
 };
 
 // Decodes exactly one MessagePack object spanning all of [data, data + size).

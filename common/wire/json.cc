@@ -94,6 +94,44 @@ void pack_json(Packer& pk, const Json& v) {
   }
 }
 
+bool json_is_default(const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::null:
+    case Json::value_t::discarded:
+      return true;
+    case Json::value_t::boolean:
+      return !v.get<bool>();
+    case Json::value_t::number_unsigned:
+    case Json::value_t::number_integer:
+      return v.get<int64_t>() == 0;
+    case Json::value_t::string:
+      return v.get_ref<const std::string&>().empty();
+    case Json::value_t::array:
+      return v.empty();
+    case Json::value_t::object:
+      return std::all_of(v.begin(), v.end(), [](const Json& e) { return json_is_default(e); });
+    default:
+      return false;
+  }
+}
+
+void pack_json_compact(Packer& pk, const Json& v) {
+  if (v.type() == Json::value_t::array) {
+    pk.pack_array(static_cast<uint32_t>(v.size()));
+    for (const Json& e : v) pack_json_compact(pk, e);
+    return;
+  }
+  if (v.type() != Json::value_t::object) return pack_json(pk, v);
+  uint32_t n = 0;
+  for (const auto& [key, value] : v.items()) n += !json_is_default(value);
+  pk.pack_map(n);
+  for (const auto& [key, value] : v.items()) {
+    if (json_is_default(value)) continue;
+    pk.pack(key);
+    pack_json_compact(pk, value);
+  }
+}
+
 std::string encode_json(const Json& value) {
   Buffer buf;
   Packer pk(buf);
@@ -101,7 +139,30 @@ std::string encode_json(const Json& value) {
   return std::string(view(buf));
 }
 
-bool canonical_pack(Packer& pk, const msgpack::object& o) {
+namespace {
+bool object_is_default(const msgpack::object& o) {
+  switch (o.type) {
+    case msgpack::type::NIL:
+      return true;
+    case msgpack::type::BOOLEAN:
+      return !o.via.boolean;
+    case msgpack::type::POSITIVE_INTEGER:
+      return o.via.u64 == 0;
+    case msgpack::type::STR:
+      return o.via.str.size == 0;
+    case msgpack::type::ARRAY:
+      return o.via.array.size == 0;
+    case msgpack::type::MAP:
+      for (uint32_t i = 0; i < o.via.map.size; ++i)
+        if (!object_is_default(o.via.map.ptr[i].val)) return false;
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+bool canonical_pack(Packer& pk, const msgpack::object& o, bool drop_defaults) {
   switch (o.type) {
     case msgpack::type::FLOAT32:
     case msgpack::type::FLOAT64:
@@ -111,12 +172,13 @@ bool canonical_pack(Packer& pk, const msgpack::object& o) {
     case msgpack::type::ARRAY:
       pk.pack_array(o.via.array.size);
       for (uint32_t i = 0; i < o.via.array.size; ++i)
-        if (!canonical_pack(pk, o.via.array.ptr[i])) return false;
+        if (!canonical_pack(pk, o.via.array.ptr[i], drop_defaults)) return false;
       return true;
     case msgpack::type::MAP: {
       std::vector<const msgpack::object_kv*> entries;
       for (uint32_t i = 0; i < o.via.map.size; ++i) {
         if (o.via.map.ptr[i].key.type != msgpack::type::STR) return false;
+        if (drop_defaults && object_is_default(o.via.map.ptr[i].val)) continue;
         entries.push_back(&o.via.map.ptr[i]);
       }
       std::sort(entries.begin(), entries.end(),
@@ -124,7 +186,7 @@ bool canonical_pack(Packer& pk, const msgpack::object& o) {
       pk.pack_map(static_cast<uint32_t>(entries.size()));
       for (const msgpack::object_kv* kv : entries) {
         pk.pack(key_of(*kv));
-        if (!canonical_pack(pk, kv->val)) return false;
+        if (!canonical_pack(pk, kv->val, drop_defaults)) return false;
       }
       return true;
     }

@@ -34,9 +34,18 @@ std::string dump(const Json& j);
 void pack_json(Packer& pk, const Json& value);
 std::string encode_json(const Json& value);
 
-// Packs `o` with map keys sorted bytewise at every depth. False (nothing sensible
-// packed) if a map key is not a string or the object holds a float, bin or ext.
-bool canonical_pack(Packer& pk, const msgpack::object& o);
+// A value that a record leaves out: null, "", false, 0, [], or an object whose members
+// are all such values (record.h).
+bool json_is_default(const Json& value);
+// pack_json() leaving out, at every depth, the object members that hold a default:
+// how a record's dynamic parts (an event's payload) are stored.
+void pack_json_compact(Packer& pk, const Json& value);
+
+// Packs `o` with map keys sorted bytewise at every depth and, with drop_defaults, the
+// map entries holding a default (as json_is_default) left out at every depth.
+// False (nothing sensible packed) if a map key is not a string or the object holds a
+// float, bin or ext.
+bool canonical_pack(Packer& pk, const msgpack::object& o, bool drop_defaults = false);
 
 // Reads a JSON value back from MessagePack (the inverse of pack_json for the JSON
 // data model); a bin, ext or float makes it bad_request.

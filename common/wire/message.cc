@@ -63,6 +63,18 @@ std::string encode_request(std::string_view type, uint64_t id, std::string_view 
   return m.add_raw("body", body).finish();
 }
 
+void write_request(Buffer& out, std::string_view type, uint64_t id, std::string_view actor,
+                   const std::function<void(Packer&)>& body) {
+  Packer pk(out);
+  pk.pack_map(actor.empty() ? 4 : 5);
+  pk.pack("v"), pk.pack(kVersion);
+  pk.pack("type"), pk.pack(type);
+  pk.pack("id"), pk.pack(id);
+  if (!actor.empty()) pk.pack("actor"), pk.pack(actor);
+  pk.pack("body");
+  body(pk);
+}
+
 std::string encode_reply(uint64_t id, std::string_view body) {
   return MapBuilder()
       .add("v", kVersion)

@@ -9,6 +9,7 @@
 // (workflow/verbs.h, service_for()).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,10 @@ Result<Reply> decode_reply(const void* data, size_t size, const Limits& limits =
 // `body` is an encoded MessagePack map (see MapBuilder).
 std::string encode_request(std::string_view type, uint64_t id, std::string_view actor,
                            std::string_view body, bool forwarded = false);
+// The same with the body written in place by `body` (which packs one map into `out`):
+// for large bodies, so that they are not encoded first and copied after.
+void write_request(Buffer& out, std::string_view type, uint64_t id, std::string_view actor,
+                   const std::function<void(Packer&)>& body);
 std::string encode_reply(uint64_t id, std::string_view body);
 std::string encode_error(uint64_t id, const Error& error);
 

@@ -8,9 +8,15 @@
 //
 // and holds `wire::Extras extras`: fields of a newer writer that this reader does not
 // know, kept and written back unchanged, so a record passing through an older worker
-// loses nothing. pack_value() writes every declared field, then the extras;
-// read_value() takes each declared field that is present, leaves absent ones at their
-// defaults (older records lack newer fields) and fails on a field of the wrong type.
+// loses nothing.
+//
+// Stored and sent, a record is compact: pack_value() writes the declared fields that do
+// not hold their type's default (an empty string or list, false, 0, an all-default
+// record), then the extras; read_value() takes each declared field that is present and
+// leaves absent ones at their defaults (older records lack newer fields too), and fails
+// on a field of the wrong type. So a record costs what it says, not what it could say,
+// and the same record always packs to the same bytes. Shown to people and clients, it is
+// whole: record_json() gives every declared field, defaults included.
 //
 // Field types: std::string (UTF-8), bool, uint64_t, Json, std::vector<T>,
 // std::map<std::string, std::string>, nested records, and any type with ADL overloads
@@ -21,6 +27,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.h"
@@ -40,7 +47,11 @@ concept Record = requires(T& t) { t.extras; };
 // Where reading stands: the first problem wins, named by the field's path.
 class ReadContext {
  public:
-  explicit ReadContext(std::string what) : path_(std::move(what)) {}
+  explicit ReadContext(std::string what, bool keep_extras = true)
+      : path_(std::move(what)), keep_extras_(keep_extras) {}
+  // Whether fields the record does not declare are kept (a full record) or skipped (a
+  // view of a few fields, read for an index).
+  bool keep_extras() const { return keep_extras_; }
   bool fail(std::string_view problem);
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
@@ -51,6 +62,7 @@ class ReadContext {
 
  private:
   std::string path_, error_;
+  bool keep_extras_ = true;
 };
 
 // ---- declarations first, so that each overload sees the others ----
@@ -62,13 +74,50 @@ inline void pack_value(Packer& pk, uint64_t v) { pk.pack(v); }
 template <typename T>
   requires std::same_as<T, Json>
 void pack_value(Packer& pk, const T& v) {
-  pack_json(pk, v);
+  pack_json_compact(pk, v);
 }
 void pack_value(Packer& pk, const std::map<std::string, std::string>& v);
 template <typename T>
 void pack_value(Packer& pk, const std::vector<T>& v);
 template <Record T>
 void pack_value(Packer& pk, const T& record);
+
+// Whether a field holds its type's default, and is left out of the packed record. A type
+// without an overload (Stage) is always written.
+inline bool is_default(const std::string& v) { return v.empty(); }
+inline bool is_default(bool v) { return !v; }
+inline bool is_default(uint64_t v) { return v == 0; }
+template <typename T>
+  requires std::same_as<T, Json>
+bool is_default(const T& v) {
+  return json_is_default(v);
+}
+inline bool is_default(const std::map<std::string, std::string>& v) { return v.empty(); }
+template <typename T>
+bool is_default(const std::vector<T>& v) {
+  return v.empty();
+}
+template <Record T>
+bool is_default(const T& record);
+template <typename T>
+bool is_default(const T&) {
+  return false;
+}
+
+// Every declared field as JSON, defaults included, then the extras.
+inline Json to_json_value(const std::string& v) { return v; }
+inline Json to_json_value(bool v) { return v; }
+inline Json to_json_value(uint64_t v) { return v; }
+template <typename T>
+  requires std::same_as<T, Json>
+Json to_json_value(const T& v) {
+  return v;
+}
+inline Json to_json_value(const std::map<std::string, std::string>& v) { return Json(v); }
+template <typename T>
+Json to_json_value(const std::vector<T>& v);
+template <Record T>
+Json to_json_value(const T& record);
 
 bool read_value(const msgpack::object& o, std::string& v, ReadContext& cx);
 bool read_value(const msgpack::object& o, bool& v, ReadContext& cx);
@@ -89,18 +138,42 @@ void pack_value(Packer& pk, const std::vector<T>& v) {
 }
 
 template <Record T>
+bool is_default(const T& record) {
+  bool all = record.extras.fields.empty();
+  T::fields(record, [&](std::string_view, const auto& value) { all = all && is_default(value); });
+  return all;
+}
+
+template <Record T>
 void pack_value(Packer& pk, const T& record) {
   uint32_t n = 0;
-  T::fields(record, [&](std::string_view, const auto&) { ++n; });
+  T::fields(record, [&](std::string_view, const auto& value) { n += !is_default(value); });
   pk.pack_map(n + static_cast<uint32_t>(record.extras.fields.size()));
   T::fields(record, [&](std::string_view key, const auto& value) {
+    if (is_default(value)) return;
     pk.pack(key);
     pack_value(pk, value);
   });
   for (const auto& [key, value] : record.extras.fields.items()) {
     pk.pack(key);
-    pack_json(pk, value);
+    pack_json_compact(pk, value);
   }
+}
+
+template <typename T>
+Json to_json_value(const std::vector<T>& v) {
+  Json out = Json::array();
+  for (const T& e : v) out.push_back(to_json_value(e));
+  return out;
+}
+
+template <Record T>
+Json to_json_value(const T& record) {
+  Json out = record.extras.fields;
+  T::fields(record, [&](std::string_view key, const auto& value) {
+    out[std::string(key)] = to_json_value(value);
+  });
+  return out;
 }
 
 template <typename T>
@@ -113,58 +186,69 @@ bool read_value(const msgpack::object& o, std::vector<T>& v, ReadContext& cx) {
   return true;
 }
 
-// Finds each declared key, starting where the previous one was found: records written
-// by this version list their fields in declaration order, so each lookup is one step.
+// The declared fields of a record type by name, numbered in declaration order; built
+// once per type.
+template <Record T>
+const std::unordered_map<std::string_view, size_t>& field_numbers() {
+  static const auto numbers = [] {
+    std::unordered_map<std::string_view, size_t> out;
+    T probe;
+    T::fields(probe, [&](std::string_view key, auto&) { out.emplace(key, out.size()); });
+    return out;
+  }();
+  return numbers;
+}
+
+// One pass over the map puts each entry in its declared field's slot (or among the
+// extras), then one pass over the declared fields reads those present: O(fields +
+// entries), whatever order a writer chose.
 template <Record T>
 bool read_value(const msgpack::object& o, T& record, ReadContext& cx) {
   if (o.type != msgpack::type::MAP) return cx.fail("must be a map");
-  const msgpack::object_map& m = o.via.map;
-  std::vector<bool> used(m.size, false);
-  uint32_t hint = 0;
-  T::fields(record, [&](std::string_view key, auto& value) {
-    if (!cx.ok()) return;
-    for (uint32_t k = 0; k < m.size; ++k) {
-      uint32_t i = (hint + k) % m.size;
-      const msgpack::object& name = m.ptr[i].key;
-      if (name.type != msgpack::type::STR || std::string_view(name.via.str.ptr, name.via.str.size) != key)
-        continue;
-      used[i] = true;
-      hint = i + 1;
-      if (m.ptr[i].val.type == msgpack::type::NIL) return;  // nil reads as absent
-      size_t length = cx.path().size();
-      cx.enter(key);
-      read_value(m.ptr[i].val, value, cx);
-      cx.leave(length);
-      return;
-    }
-  });
-  if (!cx.ok()) return false;
+  const auto& numbers = field_numbers<T>();
+  std::vector<const msgpack::object*> slots(numbers.size(), nullptr);
   record.extras.fields = Json::object();
+  const msgpack::object_map& m = o.via.map;
   for (uint32_t i = 0; i < m.size; ++i) {
-    if (used[i]) continue;
     const msgpack::object& name = m.ptr[i].key;
     if (name.type != msgpack::type::STR) return cx.fail("has a key that is not a string");
+    std::string_view key(name.via.str.ptr, name.via.str.size);
+    if (auto it = numbers.find(key); it != numbers.end()) {
+      slots[it->second] = &m.ptr[i].val;
+      continue;
+    }
+    if (!cx.keep_extras()) continue;
     auto value = from_msgpack(m.ptr[i].val);
     if (!value) return cx.fail(value.error().message);
-    record.extras.fields[std::string(name.via.str.ptr, name.via.str.size)] = std::move(*value);
+    record.extras.fields[std::string(key)] = std::move(*value);
   }
-  return true;
+  size_t n = 0;
+  T::fields(record, [&](std::string_view key, auto& value) {
+    const msgpack::object* slot = slots[n++];
+    if (!cx.ok() || !slot || slot->type == msgpack::type::NIL) return;  // nil reads as absent
+    size_t length = cx.path().size();
+    cx.enter(key);
+    read_value(*slot, value, cx);
+    cx.leave(length);
+  });
+  return cx.ok();
 }
 
-// A whole record from bytes or from a decoded object; `what` names it in errors.
+// A whole record (or, with keep_extras false, a view of the fields T declares) from bytes
+// or from a decoded object; `what` names it in errors.
 template <Record T>
-Result<T> read_record(const msgpack::object& o, std::string what) {
+Result<T> read_record(const msgpack::object& o, std::string what, bool keep_extras = true) {
   T record;
-  ReadContext cx(std::move(what));
+  ReadContext cx(std::move(what), keep_extras);
   if (!read_value(o, record, cx)) return Error{errc::kBadRequest, cx.error()};
   return record;
 }
 
 template <Record T>
-Result<T> read_record(std::string_view bytes, std::string what) {
+Result<T> read_record(std::string_view bytes, std::string what, bool keep_extras = true) {
   auto decoded = decode(bytes.data(), bytes.size());
   if (!decoded) return decoded.error();
-  return read_record<T>(decoded->get(), std::move(what));
+  return read_record<T>(decoded->get(), std::move(what), keep_extras);
 }
 
 template <Record T>
@@ -175,11 +259,10 @@ std::string encode_record(const T& record) {
   return std::string(view(buf));
 }
 
-// A record as JSON (its MessagePack form converted).
+// A record as JSON: every declared field, defaults included (the form clients see).
 template <Record T>
 Json record_json(const T& record) {
-  std::string bytes = encode_record(record);
-  return to_json(decode(bytes.data(), bytes.size())->get());
+  return to_json_value(record);
 }
 
 }  // namespace closeloop::wire

@@ -377,6 +377,7 @@ void Worker::serve(const std::string& route, const zmq::message_t& payload) {
   wire::Limits limits;
   limits.max_array = kResendWindow * 4;
   limits.max_depth = kMaxHandoffDepth;
+  limits.reference = true;  // `payload` outlives the request: it is served right here
   auto request = wire::decode_request(payload.data(), payload.size(), limits);
   if (!request) {
     spdlog::warn("{}: refused an undecodable request: {}", name_, request.error().message);
@@ -576,8 +577,6 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
     chosen.swap(l.fresh);
   }
   for (size_t i = 0; i < chosen.size();) {
-    wire::Buffer entries;
-    wire::Packer pk(entries);
     std::vector<uint64_t> batch;
     size_t bytes = 0;
     for (; i < chosen.size() && batch.size() < kMaxEntriesPerMessage && bytes < kMaxBytesPerMessage;
@@ -586,15 +585,21 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
       bytes += outbox_[chosen[i]].entry.size();
       batch.push_back(chosen[i]);
     }
-    pk.pack_array(batch.size());
-    for (uint64_t pos : batch)
-      wire::pack_raw(entries,
-                     wire::MapBuilder().add("hid", pos).add_raw("entry", outbox_[pos].entry).finish());
-    std::string body =
-        wire::MapBuilder().add("from", name_).add_raw("entries", wire::view(entries)).finish();
+    // Written in place, once: the entries are most of the message.
     uint64_t id = next_request_id();
+    wire::Buffer message(bytes + 64 * batch.size() + 256);
+    wire::write_request(message, "handoff", id, name_, [&](wire::Packer& pk) {
+      pk.pack_map(2);
+      pk.pack("from"), pk.pack(name_);
+      pk.pack("entries"), pk.pack_array(static_cast<uint32_t>(batch.size()));
+      for (uint64_t pos : batch) {
+        pk.pack_map(2);
+        pk.pack("hid"), pk.pack(pos);
+        pk.pack("entry"), wire::pack_raw(message, outbox_[pos].entry);
+      }
+    });
     in_flight_[id] = {to, std::move(batch), now + config_.timing.resend_max_ms};
-    send({backend::kRequest, to, wire::encode_request("handoff", id, name_, body)});
+    send({backend::kRequest, to, wire::view(message)});
   }
 }
 

@@ -33,28 +33,35 @@ void pack_canonical_v1(wire::Packer& pk, const Event& e) {
   pk.pack("payload"), wire::pack_json(pk, e.payload);
 }
 
-// Version 2: every field but the hashes, sorted. Event::fields() lists them in key
-// order; fields this version does not know take the generic (slower) path.
+// Version 2: every field but the hashes and those holding a default, sorted.
+// Event::fields() lists them in key order and packs them compactly (record.h), which is
+// exactly that; fields this version does not know take the generic path.
+Result<std::string> canonical(const msgpack::object& event);
+
 std::string canonical(const Event& e) {
   wire::Buffer buf;
   wire::Packer pk(buf);
   if (e.v == 1) {
     pack_canonical_v1(pk, e);
-  } else if (e.extras.fields.empty()) {
-    pk.pack_map(9);
-    Event::fields(e, [&](std::string_view key, const auto& value) {
-      if (key == "hash" || key == "prev_hash") return;
-      pk.pack(key);
-      using wire::pack_value;
-      pack_value(pk, value);  // unqualified: Stage's overload is found by ADL
-    });
-  } else {
-    std::string stored = encode(e);
-    wire::Json all = wire::to_json(wire::decode(stored.data(), stored.size())->get());
-    all.erase("hash");
-    all.erase("prev_hash");
-    wire::pack_json(pk, all);
+    return std::string(wire::view(buf));
   }
+  if (!e.extras.fields.empty()) {
+    std::string stored = encode(e);
+    return *canonical(wire::decode(stored.data(), stored.size())->get());
+  }
+  auto hashed = [](std::string_view key, const auto& value) {
+    using wire::is_default;
+    return key != "hash" && key != "prev_hash" && !is_default(value);
+  };
+  uint32_t n = 0;
+  Event::fields(e, [&](std::string_view key, const auto& value) { n += hashed(key, value); });
+  pk.pack_map(n);
+  Event::fields(e, [&](std::string_view key, const auto& value) {
+    if (!hashed(key, value)) return;
+    pk.pack(key);
+    using wire::pack_value;
+    pack_value(pk, value);  // unqualified: Stage's overload is found by ADL
+  });
   return std::string(wire::view(buf));
 }
 
@@ -101,7 +108,7 @@ Result<std::string> canonical(const msgpack::object& event) {
   without_hashes.type = msgpack::type::MAP;
   without_hashes.via.map.size = static_cast<uint32_t>(kept.size());
   without_hashes.via.map.ptr = kept.data();
-  if (!wire::canonical_pack(pk, without_hashes))
+  if (!wire::canonical_pack(pk, without_hashes, /*drop_defaults=*/true))
     return Error{errc::kBadRequest, "event holds a value outside the data model"};
   return std::string(wire::view(buf));
 }
@@ -109,6 +116,8 @@ Result<std::string> canonical(const msgpack::object& event) {
 }  // namespace
 
 void pack_value(wire::Packer& pk, Stage stage) { pk.pack(to_string(stage)); }
+
+wire::Json to_json_value(Stage stage) { return std::string(to_string(stage)); }
 
 bool read_value(const msgpack::object& o, Stage& stage, wire::ReadContext& cx) {
   std::string name;
@@ -150,6 +159,16 @@ Result<Event> decode_event(const msgpack::object& o) {
   return e;
 }
 
+Result<EventHead> read_event_head(const msgpack::object& o) {
+  EventHead e;
+  wire::ReadContext cx("event", /*keep_extras=*/false);
+  if (!wire::read_value(o, e, cx)) return Error{errc::kBadRequest, cx.error()};
+  if (e.v == 0 || e.v > kEventVersion)
+    return Error{errc::kBadRequest, "event version " + std::to_string(e.v) + " is unknown here"};
+  if (e.item.empty() || e.seq == 0) return Error{errc::kBadRequest, "event lacks item or seq"};
+  return e;
+}
+
 Result<Event> decode_event(std::string_view bytes) {
   auto h = wire::decode(bytes.data(), bytes.size());
   if (!h) return h.error();
@@ -188,6 +207,11 @@ uint64_t first_bad_seq(const std::vector<const msgpack::object*>& trail) {
     prev = stated;
   }
   return 0;
+}
+
+wire::Json event_json(const msgpack::object& o) {
+  auto e = decode_event(o);
+  return e ? wire::record_json(*e) : wire::to_json(o);
 }
 
 std::string effective_date(const Event& event, const std::string& local_date_of_at) {

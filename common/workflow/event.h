@@ -8,8 +8,11 @@
 //   v absent (1, issue 2): the map {item, seq, stage, action, actor, department, at,
 //     payload} in exactly that order, payload keys sorted, every payload value a string;
 //   v = 2: every field of the event except prev_hash and hash, any it does not know
-//     included, keys sorted bytewise at every depth, integers and string headers in
-//     their smallest form. So a verifier need not know a field to check it.
+//     included, leaving out at every depth the map entries that hold a default (nil, "",
+//     false, 0, [], or a map of only such entries), keys sorted bytewise at every depth,
+//     integers and string headers in their smallest form. So a verifier need not know a
+//     field to check it, and an event hashes the same whether a writer spelled out its
+//     defaults (as the JSON forms do) or left them out (as stored records do).
 #pragma once
 
 #include <cstdint>
@@ -46,6 +49,33 @@ struct Event {
 
 inline const std::string kGenesisHash(64, '0');
 
+// What a receiver that stores an event as it came (the ledger) needs of it, read as a
+// view: the other fields are neither copied nor converted.
+struct EventHead {
+  struct Dates {  // of the payload
+    std::string occurred_on;
+    wire::Extras extras;
+    template <class Self, class Visit>
+    static void fields(Self& s, Visit&& v) {
+      v("occurred_on", s.occurred_on);
+    }
+  };
+  uint64_t v = 1;
+  std::string item;
+  uint64_t seq = 0;
+  Stage stage = Stage::kSubmitted;
+  std::string action, at;
+  Dates payload;
+  wire::Extras extras;
+  template <class Self, class Visit>
+  static void fields(Self& s, Visit&& v) {
+    v("v", s.v), v("item", s.item), v("seq", s.seq), v("stage", s.stage), v("action", s.action);
+    v("at", s.at), v("payload", s.payload);
+  }
+};
+// Fails like decode_event() for an unknown version or stage, or a missing item or seq.
+Result<EventHead> read_event_head(const msgpack::object& o);
+
 std::string encode(const Event& event);
 // Fails for anything but a readable event of a known version and stage.
 Result<Event> decode_event(const msgpack::object& o);
@@ -62,6 +92,10 @@ Result<std::string> event_hash(const msgpack::object& event);
 // first seq whose hash, link or numbering is wrong.
 uint64_t first_bad_seq(const std::vector<Event>& trail);
 uint64_t first_bad_seq(const std::vector<const msgpack::object*>& trail);
+
+// The event as clients see it: every field, defaults included (the stored record leaves
+// them out); the raw map if it is not a readable event.
+wire::Json event_json(const msgpack::object& o);
 
 // The office-local date an event counts on: its payload's occurred_on (history imported
 // with its original dates), else `local_date` of its time.

@@ -27,6 +27,11 @@ bool Item::open_milestones() const {
 
 std::string encode(const Item& item) { return wire::encode_record(item); }
 
+wire::Json item_json(const msgpack::object& o) {
+  auto item = decode_item(o);
+  return item ? wire::record_json(*item) : wire::to_json(o);
+}
+
 Result<Item> decode_item(const msgpack::object& o) {
   Item item;
   item.v = 1;  // a record without `v` is version 1
@@ -37,6 +42,16 @@ Result<Item> decode_item(const msgpack::object& o) {
   if (item.id.empty()) return Error{errc::kBadRequest, "item lacks id"};
   item.v = kItemVersion;  // written back in this version's form; unknown fields stay in extras
   return item;
+}
+
+Result<ItemHead> read_item_head(const msgpack::object& o) {
+  ItemHead head;
+  wire::ReadContext cx("item", /*keep_extras=*/false);
+  if (!wire::read_value(o, head, cx)) return Error{errc::kBadRequest, cx.error()};
+  if (head.v == 0 || head.v > kItemVersion)
+    return Error{errc::kBadRequest, "item version " + std::to_string(head.v) + " is unknown here"};
+  if (head.id.empty()) return Error{errc::kBadRequest, "item lacks id"};
+  return head;
 }
 
 Result<Item> decode_item(std::string_view bytes) {

@@ -160,7 +160,29 @@ struct Item {
   bool open_milestones() const;
 };
 
+// What a stage checks of an item handed to it before keeping it as it came: read as a
+// view (its other fields are neither copied nor converted).
+struct ItemHead {
+  uint64_t v = 1;
+  std::string id;
+  Stage stage = Stage::kSubmitted;
+  uint64_t seq = 0;
+  std::string last_action;
+  wire::Extras extras;
+  template <class Self, class Visit>
+  static void fields(Self& s, Visit&& v) {
+    v("v", s.v), v("id", s.id), v("stage", s.stage), v("seq", s.seq);
+    v("last_action", s.last_action);
+  }
+};
+// Fails like decode_item() for an unknown version or stage, or a missing id.
+Result<ItemHead> read_item_head(const msgpack::object& o);
+
 std::string encode(const Item& item);
+// The item as clients see it: every field, defaults included (the stored record leaves
+// them out), and any field this version does not know; the raw map if it is not a
+// readable item.
+wire::Json item_json(const msgpack::object& o);
 // Fails for anything but a readable item of a known version and stage.
 Result<Item> decode_item(const msgpack::object& o);
 Result<Item> decode_item(std::string_view bytes);

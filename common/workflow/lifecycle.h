@@ -34,5 +34,6 @@ std::optional<Stage> parse_stage(std::string_view name);
 // A stage in records is its name (wire/record.h finds these by ADL).
 void pack_value(wire::Packer& pk, Stage stage);
 bool read_value(const msgpack::object& o, Stage& stage, wire::ReadContext& cx);
+wire::Json to_json_value(Stage stage);
 
 }  // namespace closeloop

@@ -183,7 +183,7 @@ class Session {
     wire::Fields f(a.reply->body, "reply body");
     const msgpack::object& item = f.map("item");
     if (!f.ok()) return fail(kExitInternal, "unreadable reply: " + f.error().message);
-    wire::Json json = wire::to_json(item);
+    wire::Json json = item_json(item);
     if (in_.json) {
       std::printf("%s\n", wire::dump(json).c_str());
     } else {
@@ -207,7 +207,8 @@ class Session {
     if (!a.reply) return a.exit_code;
     wire::Fields f(a.reply->body, "reply body");
     const msgpack::object& events = f.array("events");
-    wire::Json json = wire::to_json(events);
+    wire::Json json = wire::Json::array();
+    for (uint32_t i = 0; i < events.via.array.size; ++i) json.push_back(event_json(events.via.array.ptr[i]));
     if (in_.json) {
       std::printf("%s\n", wire::dump(json).c_str());
     } else {
@@ -224,7 +225,7 @@ class Session {
     ListPrinter printer(in_.json, type);
     auto page = [&](const msgpack::object& array) {
       for (uint32_t i = 0; i < array.via.array.size && printed < limit; ++i, ++printed)
-        printer.add(wire::to_json(array.via.array.ptr[i]));
+        printer.add(item_json(array.via.array.ptr[i]));
       printer.flush();
       return type == "list" && printed < limit;
     };

@@ -11,6 +11,8 @@
 #include "csv/csv.h"
 #include "render.h"
 #include "workflow/bundle.h"
+#include "workflow/event.h"
+#include "workflow/item.h"
 #include "workflow/deadline.h"
 #include "workflow/history.h"
 #include "workflow/import.h"
@@ -195,7 +197,7 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
   int code = kExitOk;
   auto page = [&](const msgpack::object& items) {
     for (uint32_t i = 0; i < items.via.array.size && code == kExitOk; ++i) {
-      wire::Json item = wire::to_json(items.via.array.ptr[i]);
+      wire::Json item = item_json(items.via.array.ptr[i]);
       if (what == "items") {
         sink.add(item, item_row(item));
         continue;
@@ -207,8 +209,10 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
         code = a.exit_code;
         break;
       }
-      wire::Json events = wire::to_json(a.reply->body)["events"];
-      for (const wire::Json& e : events) {
+      wire::Fields f(a.reply->body, "trail");
+      const msgpack::object& list = f.array("events");
+      for (uint32_t k = 0; f.ok() && k < list.via.array.size; ++k) {
+        wire::Json e = event_json(list.via.array.ptr[k]);
         std::vector<std::string> row;
         for (const std::string& c : kEventColumns) row.push_back(text(e, c.c_str()));
         sink.add(e, row);
@@ -239,8 +243,13 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
     auto trail = client.call_pages("trail", in.actor, body, "events", "seq");
     Answer events = answer_of(trail, target);
     if (!events.reply) return events.exit_code;
-    bundle["items"].push_back(wire::to_json(item.reply->body)["item"]);
-    bundle["trails"][id] = wire::to_json(events.reply->body)["events"];
+    wire::Fields item_reply(item.reply->body, "show"), trail_reply(events.reply->body, "trail");
+    bundle["items"].push_back(item_json(item_reply.map("item")));
+    const msgpack::object& list = trail_reply.array("events");
+    wire::Json json = wire::Json::array();
+    for (uint32_t k = 0; trail_reply.ok() && k < list.via.array.size; ++k)
+      json.push_back(event_json(list.via.array.ptr[k]));
+    bundle["trails"][id] = std::move(json);
   }
   std::string out = text(f, "out");
   std::ofstream file(out, std::ios::binary | std::ios::trunc);

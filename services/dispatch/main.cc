@@ -17,17 +17,20 @@ class Dispatch : public StageService {
   Dispatch() : StageService("dispatch") {}
 
  protected:
-  void on_arrival(Context& ctx, const Item& item) override {
-    const Route* route = ctx.config().find_route(item.category);
-    if (item.last_action != "submit" || !route) return;
-    Command assign{.verb = "assign", .item_id = item.id, .actor = "router"};
+  Status on_arrival(Context& ctx, const msgpack::object& record) override {
+    auto item = decode_item(record);
+    if (!item) return item.error();
+    const Route* route = ctx.config().find_route(item->category);
+    if (item->last_action != "submit" || !route) return ok_status();
+    Command assign{.verb = "assign", .item_id = item->id, .actor = "router"};
     assign.set("department", route->department);
-    auto step = decide(item, assign, setting(ctx));
+    auto step = decide(*item, assign, setting(ctx));
     if (!step) {
-      spdlog::info("dispatch: {} waits for the office: {}", item.id, step.error().message);
-      return;
+      spdlog::info("dispatch: {} waits for the office: {}", item->id, step.error().message);
+      return ok_status();
     }
     commit_step(ctx, *step);
+    return ok_status();
   }
 };
 

@@ -39,10 +39,10 @@ class Intake : public StageService {
     Setting now = setting(ctx);
     auto step = create_item(c, allocate_id(ctx, now.now), now);
     if (!step) return ctx.fail(step.error());
-    uint64_t pos = commit_step(ctx, *step);
-    std::string reply = item_reply(step->item);
+    Committed done = commit_step(ctx, *step);
+    std::string reply = item_reply(done.item);
     if (!idem.empty())
-      ctx.txn().put(idem, wire::MapBuilder().add_raw("reply", reply).add("pos", pos).finish());
+      ctx.txn().put(idem, wire::MapBuilder().add_raw("reply", reply).add("pos", done.pos).finish());
     ctx.reply(std::move(reply));
   }
 

@@ -6,7 +6,24 @@
 
 namespace closeloop::ledger {
 
-std::vector<std::string> index_keys(const Item& item) {
+Result<Indexed> indexed(const msgpack::object& item) {
+  auto view = wire::read_record<Indexed>(item, "item", /*keep_extras=*/false);
+  if (!view) return view.error();
+  if (view->v > kItemVersion)
+    return Error{errc::kBadRequest, "item version " + std::to_string(view->v) + " is unknown here"};
+  if (view->id.empty()) return Error{errc::kBadRequest, "item lacks id"};
+  return view;
+}
+
+std::optional<Indexed> indexed(std::string_view stored) {
+  auto decoded = wire::decode(stored.data(), stored.size());
+  if (!decoded) return std::nullopt;
+  auto view = indexed(decoded->get());
+  if (!view) return std::nullopt;
+  return std::move(*view);
+}
+
+std::vector<std::string> index_keys(const Indexed& item) {
   const std::string& id = item.id;
   std::vector<std::string> keys{keys::index("stage", to_string(item.stage), id)};
   if (!item.department.empty()) keys.push_back(keys::index("department", item.department, id));
@@ -22,7 +39,7 @@ std::vector<std::string> index_keys(const Item& item) {
   return keys;
 }
 
-void reindex(Txn& txn, const Item* before, const Item& after) {
+void reindex(Txn& txn, const Indexed* before, const Indexed& after) {
   std::vector<std::string> now = index_keys(after);
   std::vector<std::string> was = before ? index_keys(*before) : std::vector<std::string>{};
   for (const auto& key : was)
@@ -31,9 +48,10 @@ void reindex(Txn& txn, const Item* before, const Item& after) {
     if (std::find(was.begin(), was.end(), key) == was.end()) txn.put(key, "");
 }
 
-void index_event(Txn& txn, const Event& event, const std::string& day) {
-  if (event.action == "assign" || event.action == "reopen")
-    txn.put(keys::index("assigned", day, event.item), "");
+bool dated(std::string_view action) { return action == "assign" || action == "reopen"; }
+
+void index_event(Txn& txn, const std::string& item, const std::string& day) {
+  txn.put(keys::index("assigned", day, item), "");
 }
 
 }  // namespace closeloop::ledger

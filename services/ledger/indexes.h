@@ -13,6 +13,7 @@
 // The first seven follow the item's current record; the last two follow its events.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,14 +23,40 @@
 
 namespace closeloop::ledger {
 
+// The fields of an item that its index entries depend on: what the ledger reads of the
+// record it holds (not the whole item) to move them.
+struct Indexed {
+  uint64_t v = 1, seq = 0;  // a record without `v` is version 1
+  std::string id;
+  Stage stage = Stage::kSubmitted;
+  std::string kind, department, due, submitted_on;
+  std::vector<std::string> co_departments;
+  DueBasis due_basis;
+  bool escalated = false;
+  wire::Extras extras;  // never filled: read as a view
+  template <class Self, class Visit>
+  static void fields(Self& s, Visit&& v) {
+    v("v", s.v), v("id", s.id), v("stage", s.stage), v("kind", s.kind);
+    v("department", s.department), v("co_departments", s.co_departments), v("due", s.due);
+    v("due_basis", s.due_basis), v("submitted_on", s.submitted_on), v("escalated", s.escalated);
+    v("seq", s.seq);
+  }
+};
+// The view of an item record as it arrives (an unknown version or stage is an error),
+// and of a stored one (nullopt if unreadable).
+Result<Indexed> indexed(const msgpack::object& item);
+std::optional<Indexed> indexed(std::string_view stored);
+
 // The keys the item's current record puts it under.
-std::vector<std::string> index_keys(const Item& item);
+std::vector<std::string> index_keys(const Indexed& item);
 
 // Moves the item's index entries from `before` (null: a new item) to `after`, touching
 // only those that change.
-void reindex(Txn& txn, const Item* before, const Item& after);
+void reindex(Txn& txn, const Indexed* before, const Indexed& after);
 
-// The history index entry an event adds, if any (`day`: the day it counts on).
-void index_event(Txn& txn, const Event& event, const std::string& day);
+// Whether an event's action adds a history index entry (an assignment or a reopening),
+// and the entry it adds (`day`: the day it counts on).
+bool dated(std::string_view action);
+void index_event(Txn& txn, const std::string& item, const std::string& day);
 
 }  // namespace closeloop::ledger

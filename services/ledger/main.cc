@@ -43,22 +43,19 @@ class Ledger : public Service {
     const msgpack::object& item_map = f.map("item");
     const msgpack::object& event_map = f.map("event");
     if (!f.ok()) return f.error();
-    auto item = decode_item(item_map);
+    auto item = ledger::indexed(item_map);  // a view: what the indexes need, checked
     if (!item) return item.error();
-    auto event = decode_event(event_map);
+    auto event = read_event_head(event_map);
     if (!event) return event.error();
     if (!known_action(event->action))
       return Error{errc::kBadRequest, "unknown action '" + event->action + "'"};
-    ctx.txn().put(keys::event(event->item, event->seq), encode(*event));
-    ledger::index_event(ctx.txn(), *event, day_of(ctx, *event));
-    auto stored = ctx.txn().get(keys::item(item->id));
-    std::optional<Item> current;
-    if (stored) {
-      if (auto decoded = decode_item(*stored)) current = std::move(*decoded);
-    }
+    ctx.txn().put(keys::event(event->item, event->seq), packed(event_map));
+    if (ledger::dated(event->action)) ledger::index_event(ctx.txn(), event->item, day_of(ctx, *event));
+    std::optional<ledger::Indexed> current;
+    if (auto stored = ctx.txn().get(keys::item(item->id))) current = ledger::indexed(*stored);
     if (current && current->seq >= item->seq) return ok_status();  // events may arrive out of order
     ledger::reindex(ctx.txn(), current ? &*current : nullptr, *item);
-    ctx.txn().put(keys::item(item->id), encode(*item));
+    ctx.txn().put(keys::item(item->id), packed(item_map));  // as the sender wrote it
     return ok_status();
   }
 
@@ -85,10 +82,14 @@ class Ledger : public Service {
   }
 
  private:
-  static std::string day_of(Context& ctx, const Event& e) {
-    auto it = e.payload.find("occurred_on");
-    if (it != e.payload.end() && it->is_string()) return it->get<std::string>();
-    return ctx.clock().local_date(e.at).str();
+  static std::string day_of(Context& ctx, const EventHead& e) {
+    return e.payload.occurred_on.empty() ? ctx.clock().local_date(e.at).str() : e.payload.occurred_on;
+  }
+
+  static std::string packed(const msgpack::object& o) {
+    wire::Buffer raw;
+    msgpack::pack(raw, o);
+    return std::string(wire::view(raw));
   }
 
   // The calendar as the reads should see it: shared with the reader thread, replaced

@@ -39,7 +39,12 @@ Json body_of(const Result<wire::Reply>& r) {
   return wire::to_json(r->body);
 }
 
-Json ok_item(const Result<wire::Reply>& r) { return body_of(r)["item"]; }
+// The item of a reply as clients see it (every field; the wire form leaves defaults out).
+Json ok_item(const Result<wire::Reply>& r) {
+  body_of(r);
+  wire::Fields f(r->body, "reply");
+  return item_json(f.map("item"));
+}
 
 std::vector<std::string> actions_of(Desk& desk, const std::string& id) {
   std::vector<std::string> out;
@@ -299,4 +304,50 @@ TEST_CASE("the inbox says what a department must do next, by date", "[supervisio
   CHECK(ids_in(inbox) == std::vector<std::string>{to_sign, to_answer, as_co, promised});
   auto unknown = s.client->call("inbox", "x", wire::MapBuilder().add("department", "nosuch").finish());
   CHECK(unknown->error.code == errc::kInvalid);
+}
+
+TEST_CASE("bad supervision input gets a clear refusal and changes nothing", "[supervision][bad-input]") {
+  Running s(kFastTiming);
+  Desk office(*s.client, "人大办");
+  auto refused = [&](const std::string& verb, const std::string& id, Json fields,
+                     const std::string& code, const std::string& says) {
+    auto r = office.command(verb, id, std::move(fields));
+    REQUIRE(r.ok());
+    INFO(verb << ": " << r->error.code << ": " << r->error.message);
+    CHECK_FALSE(r->ok);
+    CHECK(r->error.code == code);
+    CHECK(r->error.message.find(says) != std::string::npos);
+  };
+  refused("submit", "", {{"title", "t"}, {"body", "b"}, {"kind", "petition"}}, errc::kInvalid,
+          "kind must be one of");
+  CHECK(ids_of(*office.list()).empty());  // nothing was created
+
+  std::string project = ok_item(office.command("submit", "", {{"title", "菜市场改造"}, {"body", "b"},
+                                                              {"kind", "project"}}))["id"];
+  refused("assign", project, {{"department", "zjj"}, {"due", "2026-02-30"}}, errc::kInvalid,
+          "due must be a date");
+  refused("assign", project, {{"department", "zjj"}, {"due", "30/12/2099"}}, errc::kInvalid,
+          "due must be a date");
+  Json backwards = Json::array({{{"date", "2099-09-30"}, {"text", "竣工"}},
+                                {{"date", "2099-03-01"}, {"text", "开工"}}});
+  refused("assign", project, {{"department", "zjj"}, {"milestone", backwards}}, errc::kInvalid,
+          "out of order");
+  refused("assign", project, {{"department", "zjj"}}, errc::kInvalid, "--milestone");
+  CHECK(actions_of(office, project) == std::vector<std::string>{"submit"});
+  CHECK(ok_item(office.show(project))["stage"] == "submitted");
+
+  std::string id = field(*office.submit("路灯", "不亮"), "item", "id");
+  REQUIRE(office.assign(id, "jtj")->ok);
+  refused("extend", id, {{"department", "jtj"}, {"until", "next week"}, {"reason", "r"}},
+          errc::kInvalid, "until must be a date");
+  refused("decide-extension", id, {{"comment", "?"}}, errc::kInvalid, "--approve or --refuse");
+  refused("handle", id, {{"department", "jtj"}, {"reply", "明年"}, {"outcome", "planned"}},
+          errc::kInvalid, "needs --promise");
+  refused("milestone", id, {{"department", "jtj"}, {"index", 0}}, errc::kInvalid, "milestones");
+  REQUIRE(office.handle(id, "jtj", "已修复")->ok);
+  refused("verify", id, {{"rating", "unsatisfied"}}, errc::kInvalid, "needs a --comment");
+  refused("verify", id, {{"attitude", "unsatisfied"}, {"result", "satisfied"}}, errc::kInvalid,
+          "needs a --comment");
+  CHECK(actions_of(office, id) == std::vector<std::string>{"submit", "assign", "handle"});
+  CHECK(s.cluster.wait_ready(1000));  // every worker still up
 }
