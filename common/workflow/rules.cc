@@ -350,6 +350,7 @@ Result<Item> reopen(const Item& item, const Command& c, const Setting& s, wire::
   next.stage = Stage::kAssigned;
   next.reopen_count++;
   start_round(next);
+  next.opinions = item.opinions;  // the co-departments' opinions on the matter still stand
   next.assigned_on = s.today.str();
   next.assigned_at = s.now;
   set_due(next, months_after(s, s.config.rules.reopen_months, "reopened", "reopening"), payload, true);
