@@ -20,9 +20,10 @@ std::string sha256_hex(std::string_view prev_hash_hex, std::string_view canonica
   return to_hex(std::string_view(reinterpret_cast<char*>(digest), len));
 }
 
-// Version 1: the eight fields in their fixed order, payload values as strings.
-void pack_canonical_v1(wire::Packer& pk, const Event& e) {
-  pk.pack_map(8);
+// Version 1: the eight fields in their fixed order, payload values as strings (and, as
+// stored, the two hashes after them).
+void pack_v1(wire::Packer& pk, const Event& e, bool with_hashes) {
+  pk.pack_map(with_hashes ? 10 : 8);
   pk.pack("item"), pk.pack(e.item);
   pk.pack("seq"), pk.pack(e.seq);
   pk.pack("stage"), pk.pack(to_string(e.stage));
@@ -31,6 +32,18 @@ void pack_canonical_v1(wire::Packer& pk, const Event& e) {
   pk.pack("department"), pk.pack(e.department);
   pk.pack("at"), pk.pack(e.at);
   pk.pack("payload"), wire::pack_json(pk, e.payload);
+  if (!with_hashes) return;
+  pk.pack("prev_hash"), pk.pack(e.prev_hash);
+  pk.pack("hash"), pk.pack(e.hash);
+}
+
+// What every reader of an event checks, whole record or view.
+template <typename E>
+Status check_event(const E& e) {
+  if (e.v == 0 || e.v > kEventVersion)
+    return Error{errc::kBadRequest, "event version " + std::to_string(e.v) + " is unknown here"};
+  if (e.item.empty() || e.seq == 0) return Error{errc::kBadRequest, "event lacks item or seq"};
+  return ok_status();
 }
 
 // Version 2: every field but the hashes and those holding a default, sorted.
@@ -42,7 +55,7 @@ std::string canonical(const Event& e) {
   wire::Buffer buf;
   wire::Packer pk(buf);
   if (e.v == 1) {
-    pack_canonical_v1(pk, e);
+    pack_v1(pk, e, /*with_hashes=*/false);
     return std::string(wire::view(buf));
   }
   if (!e.extras.fields.empty()) {
@@ -133,17 +146,7 @@ std::string encode(const Event& event) {
   // Version 1 events are stored as they were written: without `v`.
   wire::Buffer buf;
   wire::Packer pk(buf);
-  pk.pack_map(10);
-  pk.pack("item"), pk.pack(event.item);
-  pk.pack("seq"), pk.pack(event.seq);
-  pk.pack("stage"), pk.pack(to_string(event.stage));
-  pk.pack("action"), pk.pack(event.action);
-  pk.pack("actor"), pk.pack(event.actor);
-  pk.pack("department"), pk.pack(event.department);
-  pk.pack("at"), pk.pack(event.at);
-  pk.pack("payload"), wire::pack_json(pk, event.payload);
-  pk.pack("prev_hash"), pk.pack(event.prev_hash);
-  pk.pack("hash"), pk.pack(event.hash);
+  pack_v1(pk, event, /*with_hashes=*/true);
   return std::string(wire::view(buf));
 }
 
@@ -152,9 +155,7 @@ Result<Event> decode_event(const msgpack::object& o) {
   e.v = 1;  // a record without `v` is version 1
   wire::ReadContext cx("event");
   if (!wire::read_value(o, e, cx)) return Error{errc::kBadRequest, cx.error()};
-  if (e.v == 0 || e.v > kEventVersion)
-    return Error{errc::kBadRequest, "event version " + std::to_string(e.v) + " is unknown here"};
-  if (e.item.empty() || e.seq == 0) return Error{errc::kBadRequest, "event lacks item or seq"};
+  if (Status ok = check_event(e); !ok) return ok.error();
   if (!e.payload.is_object()) return Error{errc::kBadRequest, "event.payload must be a map"};
   return e;
 }
@@ -163,9 +164,7 @@ Result<EventHead> read_event_head(const msgpack::object& o) {
   EventHead e;
   wire::ReadContext cx("event", /*keep_extras=*/false);
   if (!wire::read_value(o, e, cx)) return Error{errc::kBadRequest, cx.error()};
-  if (e.v == 0 || e.v > kEventVersion)
-    return Error{errc::kBadRequest, "event version " + std::to_string(e.v) + " is unknown here"};
-  if (e.item.empty() || e.seq == 0) return Error{errc::kBadRequest, "event lacks item or seq"};
+  if (Status ok = check_event(e); !ok) return ok.error();
   return e;
 }
 

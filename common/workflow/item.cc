@@ -27,6 +27,13 @@ bool Item::open_milestones() const {
 
 std::string encode(const Item& item) { return wire::encode_record(item); }
 
+Status check_item(uint64_t v, const std::string& id) {
+  if (v == 0 || v > kItemVersion)
+    return Error{errc::kBadRequest, "item version " + std::to_string(v) + " is unknown here"};
+  if (id.empty()) return Error{errc::kBadRequest, "item lacks id"};
+  return ok_status();
+}
+
 wire::Json item_json(const msgpack::object& o) {
   auto item = decode_item(o);
   return item ? wire::record_json(*item) : wire::to_json(o);
@@ -37,9 +44,7 @@ Result<Item> decode_item(const msgpack::object& o) {
   item.v = 1;  // a record without `v` is version 1
   wire::ReadContext cx("item");
   if (!wire::read_value(o, item, cx)) return Error{errc::kBadRequest, cx.error()};
-  if (item.v == 0 || item.v > kItemVersion)
-    return Error{errc::kBadRequest, "item version " + std::to_string(item.v) + " is unknown here"};
-  if (item.id.empty()) return Error{errc::kBadRequest, "item lacks id"};
+  if (Status ok = check_item(item.v, item.id); !ok) return ok.error();
   item.v = kItemVersion;  // written back in this version's form; unknown fields stay in extras
   return item;
 }
@@ -48,9 +53,7 @@ Result<ItemHead> read_item_head(const msgpack::object& o) {
   ItemHead head;
   wire::ReadContext cx("item", /*keep_extras=*/false);
   if (!wire::read_value(o, head, cx)) return Error{errc::kBadRequest, cx.error()};
-  if (head.v == 0 || head.v > kItemVersion)
-    return Error{errc::kBadRequest, "item version " + std::to_string(head.v) + " is unknown here"};
-  if (head.id.empty()) return Error{errc::kBadRequest, "item lacks id"};
+  if (Status ok = check_item(head.v, head.id); !ok) return ok.error();
   return head;
 }
 

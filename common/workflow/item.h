@@ -177,6 +177,8 @@ struct ItemHead {
 };
 // Fails like decode_item() for an unknown version or stage, or a missing id.
 Result<ItemHead> read_item_head(const msgpack::object& o);
+// What every reader of an item checks, whole record or view: a known version, an id.
+Status check_item(uint64_t v, const std::string& id);
 
 std::string encode(const Item& item);
 // The item as clients see it: every field, defaults included (the stored record leaves

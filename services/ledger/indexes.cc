@@ -9,9 +9,7 @@ namespace closeloop::ledger {
 Result<Indexed> indexed(const msgpack::object& item) {
   auto view = wire::read_record<Indexed>(item, "item", /*keep_extras=*/false);
   if (!view) return view.error();
-  if (view->v > kItemVersion)
-    return Error{errc::kBadRequest, "item version " + std::to_string(view->v) + " is unknown here"};
-  if (view->id.empty()) return Error{errc::kBadRequest, "item lacks id"};
+  if (Status ok = check_item(view->v, view->id); !ok) return ok.error();
   return view;
 }
 

@@ -1,6 +1,7 @@
 // What a trail says about a past day (standing_as_of) and the scoreboard built on it
 // (score_trail, scoreboard_json). The trails are made by decide() with `today` set per
 // step, so every count below is worked out by hand from the steps beside it.
+#include "fixtures.h"
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -19,26 +20,9 @@
 using namespace closeloop;
 using wire::Json;
 
+using namespace closeloop::test;
+
 namespace {
-
-Config office_config() {
-  Config c;
-  c.departments = {{"zjj", "县住房和城乡建设局"},
-                   {"jtj", "县交通运输局"},
-                   {"jyj", "县教育局"},
-                   {"gaj", "县公安局"},
-                   {"zgjd", "城关街道办事处"}};
-  return c;
-}
-
-const Calendar& shipped() {
-  static const Calendar calendar = [] {
-    auto loaded = Calendar::load(CLOSELOOP_SOURCE_DIR "/config/calendar");
-    REQUIRE(loaded);
-    return *loaded;
-  }();
-  return calendar;
-}
 
 Date day(const std::string& text) { return *Date::parse(text); }
 std::string noon_of(const std::string& text) { return text + "T02:00:00.000Z"; }  // 10:00 in Beijing

@@ -2,6 +2,7 @@
 // drive them: a Setting built here, the shipped calendar (config/calendar), and `today`
 // set per step, never the real clock. Every expected date is worked out by hand from
 // cn-2025.csv and cn-2026.csv; the comment beside it shows the count.
+#include "fixtures.h"
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -23,31 +24,11 @@
 using namespace closeloop;
 using wire::Json;
 
+using namespace closeloop::test;
+
 namespace {
 
 namespace fs = std::filesystem;
-
-Config office_config() {
-  Config c;
-  c.departments = {{"zjj", "县住房和城乡建设局"},
-                   {"jtj", "县交通运输局"},
-                   {"jyj", "县教育局"},
-                   {"gaj", "县公安局"},
-                   {"zgjd", "城关街道办事处"}};
-  return c;
-}
-
-Calendar load_calendar(const std::string& dir) {
-  auto calendar = Calendar::load(dir);
-  INFO(dir << ": " << (calendar ? "" : calendar.error().message));
-  REQUIRE(calendar);
-  return *calendar;
-}
-
-const Calendar& shipped() {
-  static const Calendar calendar = load_calendar(CLOSELOOP_SOURCE_DIR "/config/calendar");
-  return calendar;
-}
 
 // "cn-2026 3f2a9c1b04d7": how a due_basis names a calendar file it consulted.
 std::string stamp(const Calendar& calendar, int year) {
