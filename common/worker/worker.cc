@@ -166,11 +166,8 @@ void Context::after_commit(std::function<void(Context&)> fn) {
 
 void Context::ask(std::string_view service, std::string_view type, std::string body, AskFn fn) {
   uint64_t id = worker_.next_request_id();
-  std::string payload = wire::encode_request(type, id, worker_.name_, body);
-  worker_.asks_[id] = {std::move(fn), target_,
-                       monotonic_ms() + worker_.config_.timing.request_timeout_ms};
-  worker_.outgoing_asks_.push_back(std::string(service));
-  worker_.outgoing_asks_.push_back(std::move(payload));
+  worker_.queue_ask(id, service, wire::encode_request(type, id, worker_.name_, body),
+                    {std::move(fn), target_});
 }
 
 void Context::forward(std::string_view service, std::string_view type, std::string_view actor,
@@ -184,15 +181,19 @@ void Context::forward(std::string_view service, std::string_view type, std::stri
     msgpack::pack(answer, reply->body);
     ctx.reply(std::string(wire::view(answer)));
   };
-  worker_.asks_[id] = {std::move(relay), target_,
-                       monotonic_ms() + worker_.config_.timing.request_timeout_ms};
-  worker_.outgoing_asks_.push_back(std::string(service));
-  worker_.outgoing_asks_.push_back(std::move(payload));
+  worker_.queue_ask(id, service, std::move(payload), {std::move(relay), target_});
 }
 
 void Context::await_handoff(uint64_t pos) { handed_off_.push_back(pos); }
 
 void Context::read_later(ReadFn read) { worker_.reads_.emplace_back(target_, std::move(read)); }
+
+// An ask waits for its answer until the request timeout; its request leaves after the commit.
+void Worker::queue_ask(uint64_t id, std::string_view service, std::string payload, Ask ask) {
+  ask.deadline_ms = monotonic_ms() + config_.timing.request_timeout_ms;
+  asks_[id] = std::move(ask);
+  outgoing_asks_.emplace_back(std::string(service), std::move(payload));
+}
 
 // ---- Worker: start-up ----
 
@@ -544,8 +545,7 @@ void Worker::settle(Context& ctx) {
 void Worker::flush() {
   for (auto& [target, payload] : ready_) send({backend::kReply, target.route, payload});
   ready_.clear();
-  for (size_t i = 0; i + 1 < outgoing_asks_.size(); i += 2)
-    send({backend::kRequest, outgoing_asks_[i], outgoing_asks_[i + 1]});
+  for (const auto& [service, payload] : outgoing_asks_) send({backend::kRequest, service, payload});
   outgoing_asks_.clear();
   acknowledge_receipts();
   int64_t now = monotonic_ms();

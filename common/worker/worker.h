@@ -157,6 +157,7 @@ class Worker {
                      const msgpack::object& entry);
   void take_reads();
   void start_reads();
+  void queue_ask(uint64_t id, std::string_view service, std::string payload, Ask ask);
   void take_reply(const zmq::message_t& payload);
   void settle(Context& ctx);
   void applied(uint64_t pos, const std::string& by);
@@ -212,7 +213,7 @@ class Worker {
   std::vector<std::pair<ReplyTarget, std::string>> ready_;  // replies to send after commit
   std::vector<std::pair<ReplyTarget, std::function<void(Context&)>>> after_commit_;
   std::unordered_map<uint64_t, Ask> asks_;
-  std::vector<std::string> outgoing_asks_;  // requests to send after the commit
+  std::vector<std::pair<std::string, std::string>> outgoing_asks_;  // (service, request) after the commit
   std::vector<std::pair<ReplyTarget, Context::ReadFn>> reads_;  // to start after the commit
   std::unique_ptr<ReaderThread> reader_;  // started by the first read_later(); before store_ dies
 
