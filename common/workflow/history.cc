@@ -28,6 +28,7 @@ Standing standing_as_of(const std::vector<Event>& trail, Date as_of, const DayOf
     s.stage = e.stage;
     s.department = e.stage == Stage::kSubmitted ? "" : e.department;
     if (e.action == "return") s.due.clear();
+    if (e.action == "submit" || e.action == "return") s.waiting_since = day_of(e).str();
     if (e.payload.contains("due") && e.action != "handle") s.due = text_of(e.payload, "due");
   }
   return s;

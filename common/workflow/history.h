@@ -29,6 +29,7 @@ struct Standing {
   Stage stage = Stage::kSubmitted;
   std::string department;  // lead
   std::string due;         // the reply's due date in force
+  std::string waiting_since;  // submitted: the day it was submitted or last returned
   bool overdue() const { return exists && stage == Stage::kAssigned && !due.empty(); }
 };
 Standing standing_as_of(const std::vector<Event>& trail, Date as_of, const DayOf& day_of);

@@ -114,6 +114,11 @@ void ListPrinter::add(const Json& item) {
   } else if (type_ == "inbox") {
     rows_.push_back({text(item, "todo"), text(item, "todo_due"), text(item, "id"),
                      text(item, "stage"), text(item, "title")});
+  } else if (type_ == "overdue") {  // late replies by due date; the office's late assignments
+    bool assignment = text(item, "late") == "assignment";
+    rows_.push_back({text(item, "id"), assignment ? "to assign" : text(item, "stage"),
+                     or_dash(text(item, "department")),
+                     assignment ? text(item, "assign_by") : text(item, "due"), text(item, "title")});
   } else {
     rows_.push_back({text(item, "id"), text(item, "stage"), or_dash(text(item, "department")),
                      or_dash(text(item, "due")), text(item, "title")});

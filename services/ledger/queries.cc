@@ -214,11 +214,48 @@ Result<std::string> inbox(const Reader& db, const QueryEnv& env, const wire::Jso
   return dated_reply(std::move(entries), env.reply_bytes);
 }
 
+namespace {
+
+// Items waiting for the office to assign them longer than rules.assign_working_days on
+// `as_of` (the office's own lateness): each with late "assignment" and assign_by.
+void late_assignments(const Reader& db, const QueryEnv& env, Date as_of, bool today,
+                      std::vector<Dated>& entries) {
+  std::set<std::string> ids;  // today: those waiting now; a past day: all submitted by then
+  if (today) {
+    scan_index(db, "stage", "submitted", "", [&](const std::string& id) { return ids.insert(id), true; });
+  } else {
+    db.scan(keys::index_all("submitted"), [&](std::string_view key, std::string_view) {
+      std::string rest(key.substr(keys::index_all("submitted").size()));
+      if (rest.substr(0, 10) > as_of.str()) return false;
+      ids.insert(rest.substr(rest.find('/') + 1));
+      return true;
+    });
+  }
+  DayOf day = day_of(env.clock);
+  for (const std::string& id : ids) {
+    Standing s = standing_as_of(trail_of(db, id), as_of, day);
+    if (!s.exists || s.stage != Stage::kSubmitted) continue;
+    std::string assign_by =
+        env.calendar->add_working_days(*Date::parse(s.waiting_since), env.config.rules.assign_working_days)
+            .date.str();
+    if (assign_by >= as_of.str()) continue;
+    auto stored = db.get(keys::item(id));
+    auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
+    if (item)
+      entries.push_back({assign_by, id, item_with(*item, {{"overdue_on", as_of.str()},
+                                                          {"late", "assignment"},
+                                                          {"assign_by", assign_by}})});
+  }
+}
+
+}  // namespace
+
 Result<std::string> overdue(const Reader& db, const QueryEnv& env, const wire::Json& f) {
   Date today = env.clock.today();
   Date as_of = f.contains("as-of") ? *Date::parse(text(f, "as-of")) : today;
   std::string only = text(f, "department");
   std::vector<Dated> entries;
+  if (only.empty()) late_assignments(db, env, as_of, as_of >= today, entries);
   if (as_of >= today) {  // today's records answer it
     db.scan(keys::index_all("due"), [&](std::string_view key, std::string_view) {
       std::string rest(key.substr(keys::index_all("due").size()));
@@ -227,7 +264,7 @@ Result<std::string> overdue(const Reader& db, const QueryEnv& env, const wire::J
       auto stored = db.get(keys::item(id));
       auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
       if (item && (only.empty() || item->department == only))
-        entries.push_back({due, id, item_with(*item, {{"overdue_on", as_of.str()}})});
+        entries.push_back({due, id, item_with(*item, {{"overdue_on", as_of.str()}, {"late", "reply"}})});
       return true;
     });
     return dated_reply(std::move(entries), env.reply_bytes);
@@ -249,6 +286,7 @@ Result<std::string> overdue(const Reader& db, const QueryEnv& env, const wire::J
     if (!item) continue;
     entries.push_back({s.due, id,
                        item_with(*item, {{"overdue_on", as_of.str()},
+                                         {"late", "reply"},
                                          {"then", {{"stage", to_string(s.stage)},
                                                    {"department", s.department},
                                                    {"due", s.due}}}})});

@@ -108,6 +108,9 @@ TEST_CASE("imported history is marked overdue at once, reminders and escalation 
   CHECK(shown["assigned_on"] == "2026-02-02");
   std::string soon = import_one(*s.client, row(3, "路灯不亮", "zjj", "2026-02-09"));
   CHECK(ok_item(office.show(soon))["due"] == "2026-03-06");
+  Json unassigned = row(4, "无人认领的诉求", "", "2026-02-24");  // the office must assign it by 4 March
+  unassigned.erase("department");
+  std::string waiting = import_one(*s.client, unassigned);
 
   REQUIRE(wait_for_action(office, late, "overdue"));  // the first scan, at once
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // several scans more
@@ -132,10 +135,13 @@ TEST_CASE("imported history is marked overdue at once, reminders and escalation 
   Json attention = body_of(s.client->call("attention", "人大办", wire::empty_map()))["items"];
   CHECK(ids_in(attention) == std::vector<std::string>{late});
   Json overdue = body_of(s.client->call("overdue", "人大办", wire::empty_map()))["items"];
-  CHECK(ids_in(overdue) == std::vector<std::string>{late, soon});  // by due date
+  CHECK(ids_in(overdue) == std::vector<std::string>{late, waiting, soon});  // by date
+  CHECK(overdue[1]["late"] == "assignment");  // the office's own lateness
+  CHECK(overdue[1]["assign_by"] == "2026-03-04");
+  CHECK(overdue[2]["late"] == "reply");
   Json then = body_of(s.client->call(
       "overdue", "人大办", wire::MapBuilder().add("as-of", "2026-03-02").finish()))["items"];
-  CHECK(ids_in(then) == std::vector<std::string>{late});  // soon was due on the 6th
+  CHECK(ids_in(then) == std::vector<std::string>{late});  // soon was due on the 6th; waiting, by the 4th
   Json jtj = body_of(s.client->call(
       "overdue", "人大办", wire::MapBuilder().add("department", "jtj").finish()))["items"];
   CHECK(ids_in(jtj) == std::vector<std::string>{late});
@@ -143,6 +149,9 @@ TEST_CASE("imported history is marked overdue at once, reminders and escalation 
   // The reply ends the lateness; an approved extension would have too.
   Json replied = ok_item(office.handle(late, "jtj", "已修复"));
   CHECK(replied["overdue"] == false);
+  overdue = body_of(s.client->call("overdue", "人大办", wire::empty_map()))["items"];
+  CHECK(ids_in(overdue) == std::vector<std::string>{waiting, soon});
+  REQUIRE(office.assign(waiting, "jyj")->ok);
   overdue = body_of(s.client->call("overdue", "人大办", wire::empty_map()))["items"];
   CHECK(ids_in(overdue) == std::vector<std::string>{soon});
 }
