@@ -100,7 +100,7 @@ Cluster::~Cluster() {
 }
 
 void Cluster::start(const std::string& name) {
-  std::string binary = std::string(CLOSELOOP_BIN_DIR) + "/closeloop-" + name;
+  std::string binary = binary_path("closeloop-" + name);
   std::string log = dir_ + "/" + name + ".log";
   std::string config = config_path();
   const auto& env = env_[name];
@@ -205,7 +205,7 @@ CliRun run_cli(const std::string& dir, const std::vector<std::string>& args,
   static int counter = 0;
   std::string err_path =
       dir + "/cli-stderr-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-  std::string command = prefix + shell_quote(std::string(CLOSELOOP_BIN_DIR) + "/" + binary);
+  std::string command = prefix + shell_quote(binary_path(binary));
   for (const auto& a : args) command += " " + shell_quote(a);
   command += " 2>" + shell_quote(err_path) + " </dev/null";
   CliRun r;

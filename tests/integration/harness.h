@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/client.h"
@@ -22,6 +23,14 @@ namespace closeloop::test {
 
 inline const std::vector<std::string> kProcesses{"broker", "ledger", "intake", "dispatch",
                                                  "handle", "verify", "close",  "timer"};
+
+// The path of one of the built executables (bin/NAME).
+inline std::string binary_path(std::string_view name) {
+  std::string path = CLOSELOOP_BIN_DIR;
+  path += '/';
+  path += name;
+  return path;
+}
 
 // The config's calendar dir is <dir>/calendar, a copy of config/calendar (so a test may
 // add a year's file). With `test_clock`, the config names <dir>/clock as [testing]

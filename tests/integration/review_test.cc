@@ -193,7 +193,7 @@ TEST_CASE("list streams its pages: the CLI's memory stays flat however many item
         "python3 -c 'import resource, subprocess, sys\n"
         "subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], \"w\"), check=True)\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' " +
-        shell_quote(out) + " " + shell_quote(std::string(CLOSELOOP_BIN_DIR) + "/closeloop") +
+        shell_quote(out) + " " + shell_quote(binary_path("closeloop")) +
         " --endpoint " + shell_quote(s.cluster.endpoint()) + " --timeout 20000 list --json";
     std::string kib;
     REQUIRE(shell(measure, &kib) == 0);

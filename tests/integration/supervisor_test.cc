@@ -29,7 +29,7 @@ std::string read_file(const std::string& path) {
 }
 
 pid_t spawn_closeloopd(const Cluster& cluster) {
-  std::string binary = std::string(CLOSELOOP_BIN_DIR) + "/closeloopd";
+  std::string binary = binary_path("closeloopd");
   std::string log = cluster.dir() + "/closeloopd.log";
   std::string config = cluster.config_path();
   pid_t pid = fork();
