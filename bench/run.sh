@@ -12,6 +12,10 @@
 # 3. the peer: ../shared/bench/run-bullmq.sh always "p5.w64 p5.w64.c8"; installs
 #    redis-server, nodejs, npm with apt-get if missing (npm installs bullmq itself).
 #    If the peer cannot run, the summary says so and the run goes on.
+# 4. lists at scale: LIST_ITEMS items imported (`closeloop import`, CSV files of 50,000
+#    rows) into one fresh service; at a tenth of them and at all of them, the time and
+#    the CLI's peak memory of listing them all (streamed pages), the first page with each
+#    filter, and the ledger's disk and memory per item.
 # Then one summary table of medians (docs/performance.md explains every number).
 # Raw METRIC lines and the summary are kept in bench/results/.
 #
@@ -24,7 +28,8 @@
 #                       (ITEMS_W<n> for any other W; default 20*W, at least 1000)
 #   BENCH_THREADS       client threads of closeloop-bench (default: its own, min(W, 2))
 #   READS=0             leave out the request-path run (--reads-only at W=64, ITEMS_READS=20000)
-#   SKIP_LIMITS=1 SKIP_PEER=1   leave a part out
+#   LIST_ITEMS=1000000  items of part 4 (BENCH_QUICK: 20000)
+#   SKIP_LIMITS=1 SKIP_PEER=1 SKIP_LIST=1   leave a part out
 #   LIMIT_SECTIONS="ldb zmq"    sections of run-limits.sh ("ldb zmq pipe" adds the bare
 #                       five-process pipeline, several minutes more)
 #   BENCH_WORK          where shared/bench is copied and run (default ~/.cache/closeloop-bench;
@@ -56,7 +61,7 @@ QUICK=${BENCH_QUICK:-0}
 if [[ -n $QUICK ]]; then
   RUNS=${RUNS:-1}
   : "${ITEMS_W1:=200}" "${ITEMS_W64:=2000}" "${ITEMS_W512:=4000}" "${ITEMS_READS:=4000}"
-  : "${SKIP_PEER:=1}" "${LIMIT_SECTIONS:=ldb}"
+  : "${SKIP_PEER:=1}" "${LIMIT_SECTIONS:=ldb}" "${LIST_ITEMS:=20000}"
 fi
 RUNS=${RUNS:-3}
 LIMIT_RUNS=${LIMIT_RUNS:-$RUNS}
@@ -69,8 +74,11 @@ READS=${READS:-1}
 : "${ITEMS_READS:=20000}"
 SKIP_LIMITS=${SKIP_LIMITS:-}
 SKIP_PEER=${SKIP_PEER:-}
+SKIP_LIST=${SKIP_LIST:-}
+: "${LIST_ITEMS:=1000000}"
 [[ $SKIP_LIMITS == 0 ]] && SKIP_LIMITS=""
 [[ $SKIP_PEER == 0 ]] && SKIP_PEER=""
+[[ $SKIP_LIST == 0 ]] && SKIP_LIST=""
 export BENCH_WORK=${BENCH_WORK:-${XDG_CACHE_HOME:-$HOME/.cache}/closeloop-bench}
 
 # The shared scripts run in place when their folder is writable, and for root every
@@ -86,6 +94,7 @@ mkdir -p "$results"
 RAW=$results/closeloop-$stamp.txt        # METRIC lines of the closeloop runs
 LIMITS_OUT=$results/limits-$stamp.txt    # stdout of run-limits.sh (its summary table)
 PEER_OUT=$results/peer-$stamp.txt        # stdout of run-bullmq.sh (its summary table)
+LIST_OUT=$results/list-$stamp.md        # part 4's table
 SUMMARY=$results/summary-$stamp.md
 PROBLEMS=$results/service-problems-$stamp.txt
 : >"$RAW"
@@ -327,6 +336,81 @@ if [[ -z $SKIP_PEER ]]; then
   fi
 fi
 
+# ---- 4. lists at scale ----
+
+list_status="not run (SKIP_LIST)"
+# Seconds (3 decimals) and the peak RSS in KiB of one command; its stdout goes to $1.
+measure() {  # measure <stdout file> <command...>  → "seconds kib"
+  python3 -c 'import resource, subprocess, sys, time
+start = time.monotonic()
+subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "w"), check=True)
+print("%.3f %d" % (time.monotonic() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))' "$@"
+}
+# CSV files of 50,000 station items each, over the config's departments, into $1/.
+make_lists() {  # make_lists <dir> <first row> <rows>
+  python3 - "$@" $(sed -n 's/^code = "\(.*\)"/\1/p' "$root/config/closeloop.toml") <<'PY'
+import os, sys
+out, first, count, departments = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+for start in range(first, first + count, 50000):
+    with open(os.path.join(out, "list-%08d.csv" % start), "w", encoding="utf-8") as f:
+        f.write("key,kind,title,body,department\n")
+        for i in range(start, min(start + 50000, first + count)):
+            f.write("b%d,station,路灯不亮 %d 号,第 %d 号诉求：小区门口路灯损坏多日，夜间出行不便。,%s\n"
+                    % (i, i, i, departments[i % len(departments)]))
+PY
+}
+import_lists() {  # import_lists <dir>: every CSV there, then deletes them
+  local f
+  for f in "$1"/list-*.csv; do
+    "$bin/closeloop" --endpoint "$ENDPOINT" --timeout 60000 import "$f" >/dev/null || return 1
+    rm -f "$f"
+  done
+}
+list_row() {  # list_row <label> <items> <list args...>: one table row
+  local label=$1 items=$2 t
+  shift 2
+  t=$(measure "$tmp/list.out" "$bin/closeloop" --endpoint "$ENDPOINT" --timeout 600000 list --json "$@") || {
+    echo "| $items | $label | failed | | |"; return; }
+  echo "| $items | $label | ${t%% *} | $(( ${t##* } / 1024 )) | $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$tmp/list.out") |"
+}
+list_figures() {  # list_figures <items> <ledger pid> <data dir>: the rows at this size
+  local n=$1 pid=$2 data=$3 dept
+  dept=$(sed -n 's/^code = "\(.*\)"/\1/p' "$root/config/closeloop.toml" | head -1)
+  list_row "all, streamed" "$n"
+  list_row "first page (--limit 50)" "$n" --limit 50
+  list_row "--department $dept --limit 50" "$n" --department "$dept" --limit 50
+  list_row "--text 诉求 --limit 50" "$n" --text 诉求 --limit 50
+  list_row "--text (no match) --limit 50" "$n" --text 无此文字 --limit 50
+  list_row "--overdue --limit 50" "$n" --overdue --limit 50
+  echo "| $n | ledger: disk B/item, peak RSS MiB | $(( $(du -sb "$data/ledger" | cut -f1) / n )) | $(( $(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$pid/status") / 1024 )) | |"
+}
+if [[ -z $SKIP_LIST ]]; then
+  dir=$tmp/list
+  tenth=$(( LIST_ITEMS / 10 ))
+  say "lists: importing $LIST_ITEMS items, listing at $tenth and at $LIST_ITEMS"
+  if start_service "$dir"; then
+    ledger_pid=$(pgrep -P "$DAEMON_PID" -f closeloop-ledger | head -1)
+    {
+      echo "| items | query (closeloop list --json …) | seconds | CLI peak RSS MiB | items printed |"
+      echo "|---|---|---|---|---|"
+    } >"$LIST_OUT"
+    start_s=$(date +%s.%N) list_status="ok"
+    for part in first rest; do
+      if [[ $part == first ]]; then from=0 count=$tenth; else from=$tenth count=$(( LIST_ITEMS - tenth )); fi
+      make_lists "$dir" "$from" "$count" && import_lists "$dir" || { list_status="FAILED importing"; break; }
+      [[ $part == first ]] && import_s=$(echo "$(date +%s.%N) - $start_s" | bc)
+      list_figures $(( from + count )) "$ledger_pid" "$dir/data" >>"$LIST_OUT"
+    done
+    echo >>"$LIST_OUT"
+    echo "Import of the first $tenth items: $import_s s ($(awk -v n="$tenth" -v s="$import_s" 'BEGIN { printf "%.0f", n / s }') items/s)." >>"$LIST_OUT"
+  else
+    list_status="FAILED: the service did not start"
+  fi
+  stop_service
+  log_problems "$dir/closeloopd.log" "lists" >>"$PROBLEMS"
+  rm -rf "$dir"
+fi
+
 # ---- summary ----
 
 declare -A MED MIN MAX
@@ -426,6 +510,9 @@ done
   echo
   echo "The peer: $peer_status"
   echo
+  echo "Lists at scale ($list_status):"
+  echo
+  [[ -s $LIST_OUT ]] && cat "$LIST_OUT" && echo
   if [[ -s $PROBLEMS ]]; then
     echo "Service problems seen ($(wc -l <"$PROBLEMS") lines, all in ${PROBLEMS#$root/}):"
     echo '```'
