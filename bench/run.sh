@@ -66,7 +66,7 @@ fi
 RUNS=${RUNS:-3}
 LIMIT_RUNS=${LIMIT_RUNS:-$RUNS}
 PEER_RUNS=${PEER_RUNS:-$RUNS}
-WINDOWS=${WINDOWS:-"1 64 512"}
+WINDOWS=${WINDOWS-"1 64 512"}  # empty: leave part 1's lifecycle runs out
 : "${ITEMS_W1:=1200}" "${ITEMS_W64:=12000}" "${ITEMS_W512:=25000}"
 LIMIT_SECTIONS=${LIMIT_SECTIONS:-"ldb zmq"}
 READS=${READS:-1}
@@ -346,9 +346,13 @@ start = time.monotonic()
 subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "w"), check=True)
 print("%.3f %d" % (time.monotonic() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))' "$@"
 }
+department_codes() {  # the codes of config/closeloop.toml's [[department]] tables
+  awk '/^\[/ { table = $0 } table == "[[department]]" && /^code = / { gsub(/"/, "", $3); print $3 }' \
+    "$root/config/closeloop.toml"
+}
 # CSV files of 50,000 station items each, over the config's departments, into $1/.
 make_lists() {  # make_lists <dir> <first row> <rows>
-  python3 - "$@" $(sed -n 's/^code = "\(.*\)"/\1/p' "$root/config/closeloop.toml") <<'PY'
+  python3 - "$@" $(department_codes) <<'PY'
 import os, sys
 out, first, count, departments = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 for start in range(first, first + count, 50000):
@@ -362,7 +366,9 @@ PY
 import_lists() {  # import_lists <dir>: every CSV there, then deletes them
   local f
   for f in "$1"/list-*.csv; do
-    "$bin/closeloop" --endpoint "$ENDPOINT" --timeout 60000 import "$f" >/dev/null || return 1
+    if ! "$bin/closeloop" --endpoint "$ENDPOINT" --timeout 60000 import "$f" >"$tmp/import.out" 2>&1; then
+      say "import of $(basename "$f") failed:"; head -5 "$tmp/import.out" >&2; return 1
+    fi
     rm -f "$f"
   done
 }
@@ -371,18 +377,22 @@ list_row() {  # list_row <label> <items> <list args...>: one table row
   shift 2
   t=$(measure "$tmp/list.out" "$bin/closeloop" --endpoint "$ENDPOINT" --timeout 600000 list --json "$@") || {
     echo "| $items | $label | failed | | |"; return; }
-  echo "| $items | $label | ${t%% *} | $(( ${t##* } / 1024 )) | $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$tmp/list.out") |"
+  # every item has one "id" key, and nothing inside an item has one
+  echo "| $items | $label | ${t%% *} | $(( ${t##* } / 1024 )) | $(grep -o '"id":"' "$tmp/list.out" | wc -l) |"
+}
+kib_of() {  # kib_of <VmRSS|VmHWM> <pid>: that figure of the process, in MiB
+  echo $(( $(sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$2/status") / 1024 ))
 }
 list_figures() {  # list_figures <items> <ledger pid> <data dir>: the rows at this size
   local n=$1 pid=$2 data=$3 dept
-  dept=$(sed -n 's/^code = "\(.*\)"/\1/p' "$root/config/closeloop.toml" | head -1)
+  dept=$(department_codes | head -1)
   list_row "all, streamed" "$n"
   list_row "first page (--limit 50)" "$n" --limit 50
   list_row "--department $dept --limit 50" "$n" --department "$dept" --limit 50
   list_row "--text 诉求 --limit 50" "$n" --text 诉求 --limit 50
   list_row "--text (no match) --limit 50" "$n" --text 无此文字 --limit 50
   list_row "--overdue --limit 50" "$n" --overdue --limit 50
-  echo "| $n | ledger: disk B/item, peak RSS MiB | $(( $(du -sb "$data/ledger" | cut -f1) / n )) | $(( $(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$pid/status") / 1024 )) | |"
+  echo "| $n | ledger: disk B/item; RSS MiB now (peak) | $(( $(du -sb "$data/ledger" | cut -f1) / n )) | $(kib_of VmRSS "$pid") ($(kib_of VmHWM "$pid")) | |"
 }
 if [[ -z $SKIP_LIST ]]; then
   dir=$tmp/list
@@ -402,7 +412,7 @@ if [[ -z $SKIP_LIST ]]; then
       list_figures $(( from + count )) "$ledger_pid" "$dir/data" >>"$LIST_OUT"
     done
     echo >>"$LIST_OUT"
-    echo "Import of the first $tenth items: $import_s s ($(awk -v n="$tenth" -v s="$import_s" 'BEGIN { printf "%.0f", n / s }') items/s)." >>"$LIST_OUT"
+    awk -v n="$tenth" -v s="$import_s" 'BEGIN { printf "Import of the first %d items: %.1f s (%.0f items/s).\n", n, s, n / s }' >>"$LIST_OUT"
   else
     list_status="FAILED: the service did not start"
   fi

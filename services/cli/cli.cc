@@ -10,6 +10,7 @@
 
 #include "base/text.h"
 #include "render.h"
+#include "terminal.h"
 #include "workflow/command.h"
 #include "workflow/event.h"
 #include "workflow/item.h"
@@ -17,7 +18,7 @@
 namespace closeloop::cli {
 
 int fail(int code, const std::string& message) {
-  std::fprintf(stderr, "closeloop: %s\n", message.c_str());
+  print_line("closeloop: " + message, stderr);
   return code;
 }
 
@@ -140,29 +141,29 @@ int verify_trail(const std::string& id, const msgpack::object& events, const Ite
   uint64_t bad = first_bad_seq(trail);
   if (bad == 0 && trail.empty()) bad = 1;
   if (bad != 0) {
-    std::fprintf(stderr, "trail of %s FAILS verification at seq %llu\n", id.c_str(),
-                 static_cast<unsigned long long>(bad));
+    print_line("trail of " + id + " FAILS verification at seq " + std::to_string(bad), stderr);
     return kExitBadTrail;
   }
   if (item.seq == 0 || item.seq > trail.size()) {
-    std::fprintf(stderr,
-                 "trail of %s FAILS verification: the trail ends at seq %zu but the item is at "
-                 "seq %llu\n",
-                 id.c_str(), trail.size(), static_cast<unsigned long long>(item.seq));
+    print_line("trail of " + id + " FAILS verification: the trail ends at seq " +
+                   std::to_string(trail.size()) + " but the item is at seq " +
+                   std::to_string(item.seq),
+               stderr);
     return kExitBadTrail;
   }
   auto at = decode_event(*trail[item.seq - 1]);
   if (!at || at->hash != item.head) {
-    std::fprintf(stderr,
-                 "trail of %s FAILS verification at seq %llu: the item's head is %s but the "
-                 "trail's event %llu has hash %s\n",
-                 id.c_str(), static_cast<unsigned long long>(item.seq), item.head.c_str(),
-                 static_cast<unsigned long long>(item.seq), at ? at->hash.c_str() : "unreadable");
+    std::string seq = std::to_string(item.seq);
+    print_line("trail of " + id + " FAILS verification at seq " + seq + ": the item's head is " +
+                   item.head + " but the trail's event " + seq + " has hash " +
+                   (at ? at->hash : "unreadable"),
+               stderr);
     return kExitBadTrail;
   }
   auto last = decode_event(*trail.back());
-  std::fprintf(json ? stderr : stdout, "trail of %s verifies: %zu events, head %s\n", id.c_str(),
-               trail.size(), last ? last->hash.c_str() : "");
+  print_line("trail of " + id + " verifies: " + std::to_string(trail.size()) + " events, head " +
+                 (last ? last->hash : ""),
+             json ? stderr : stdout);
   return kExitOk;
 }
 
@@ -185,7 +186,7 @@ class Session {
     if (!f.ok()) return fail(kExitInternal, "unreadable reply: " + f.error().message);
     wire::Json json = item_json(item);
     if (in_.json) {
-      std::printf("%s\n", wire::dump(json).c_str());
+      print_json(json);
     } else {
       print_item(json);
     }
@@ -210,7 +211,7 @@ class Session {
     wire::Json json = wire::Json::array();
     for (uint32_t i = 0; i < events.via.array.size; ++i) json.push_back(event_json(events.via.array.ptr[i]));
     if (in_.json) {
-      std::printf("%s\n", wire::dump(json).c_str());
+      print_json(json);
     } else {
       print_trail(json);
     }
@@ -244,7 +245,7 @@ class Session {
     if (!a.reply) return a.exit_code;
     wire::Json json = wire::to_json(a.reply->body);
     if (in_.json) {
-      std::printf("%s\n", wire::dump(json).c_str());
+      print_json(json);
     } else {
       print_scoreboard(json);
     }
@@ -255,7 +256,7 @@ class Session {
     Answer a = call("ping", wire::empty_map());
     if (!a.reply) return a.exit_code;
     wire::Json json = wire::to_json(a.reply->body);
-    in_.json ? (void)std::printf("%s\n", wire::dump(json).c_str()) : print_ping(json);
+    in_.json ? print_json(json) : print_ping(json);
     return kExitOk;
   }
 

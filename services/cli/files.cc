@@ -4,12 +4,14 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <unistd.h>
 
 #include "calendar/calendar.h"
 #include "calendar/clock.h"
 #include "cli.h"
 #include "csv/csv.h"
 #include "render.h"
+#include "terminal.h"
 #include "workflow/bundle.h"
 #include "workflow/event.h"
 #include "workflow/item.h"
@@ -92,12 +94,13 @@ int run_import(Client& client, const Target& target, const Invocation& in) {
   std::sort(summary["refused"].begin(), summary["refused"].end(),
             [](const wire::Json& a, const wire::Json& b) { return a["line"] < b["line"]; });
   if (in.json) {
-    std::printf("%s\n", wire::dump(summary).c_str());
+    print_json(summary);
   } else {
-    std::printf("imported %d, duplicates %d, refused %zu\n", summary["imported"].get<int>(),
-                summary["duplicates"].get<int>(), summary["refused"].size());
+    print_line("imported " + text(summary, "imported") + ", duplicates " +
+               text(summary, "duplicates") + ", refused " +
+               std::to_string(summary["refused"].size()));
     for (const wire::Json& r : summary["refused"])
-      std::printf("  line %s: %s\n", text(r, "line").c_str(), text(r, "reason").c_str());
+      print_line("  line " + text(r, "line") + ": " + text(r, "reason"));
   }
   return summary["refused"].empty() ? kExitOk : kExitRefused;
 }
@@ -134,18 +137,25 @@ std::vector<std::string> item_row(const wire::Json& item) {
 const std::vector<std::string> kEventColumns{"item", "seq", "at", "stage", "action", "actor",
                                              "department", "payload", "prev_hash", "hash"};
 
-// Writes JSON arrays element by element, or CSV rows, to one stream.
+// Writes JSON arrays element by element, or CSV rows, to one stream. JSON is always
+// written terminal-safe (terminal.h: the same document for a parser); CSV cells only
+// when the stream is a terminal (`to_terminal`), since escaping changes a file's data.
 class Sink {
  public:
-  Sink(std::ostream& out, bool csv, std::vector<std::string> header) : out_(out), csv_(csv) {
+  Sink(std::ostream& out, bool csv, std::vector<std::string> header, bool to_terminal)
+      : out_(out), csv_(csv), to_terminal_(to_terminal) {
     if (csv_) {
       writer_.emplace(out_);
       writer_->row(header);
     }
   }
-  void add(const wire::Json& value, const std::vector<std::string>& row) {
-    if (csv_) return writer_->row(row);
-    out_ << (count_++ == 0 ? "[" : ",") << wire::dump(value) << "\n";
+  void add(const wire::Json& value, std::vector<std::string> row) {
+    if (csv_) {
+      if (to_terminal_)
+        for (std::string& cell : row) cell = for_terminal(cell);
+      return writer_->row(row);
+    }
+    out_ << (count_++ == 0 ? "[" : ",") << json_for_terminal(value) << "\n";
   }
   void finish() {
     if (!csv_) out_ << (count_ == 0 ? "[]" : "]") << "\n";
@@ -154,7 +164,7 @@ class Sink {
 
  private:
   std::ostream& out_;
-  bool csv_;
+  bool csv_, to_terminal_;
   std::optional<csv::Writer> writer_;
   size_t count_ = 0;
 };
@@ -170,6 +180,7 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
     if (!file) return fail(kExitUsage, "cannot write " + text(f, "out") + ": " + std::strerror(errno));
   }
   std::ostream& out = f.contains("out") ? static_cast<std::ostream&>(file) : std::cout;
+  bool to_terminal = !f.contains("out") && isatty(STDOUT_FILENO);
   wire::MapBuilder period;
   period.add("from", text(f, "from")).add("to", text(f, "to"));
   if (what == "scoreboard") {
@@ -178,13 +189,13 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
     if (!a.reply) return a.exit_code;
     wire::Json board = wire::to_json(a.reply->body);
     if (!csv) {
-      out << wire::dump(board) << "\n";
+      out << json_for_terminal(board) << "\n";
       return kExitOk;
     }
     std::vector<std::string> header{"department", "name"};
     for (auto c : kScoreColumns) header.emplace_back(c);
     header.push_back("satisfaction_rate");
-    Sink sink(out, true, header);
+    Sink sink(out, true, header, to_terminal);
     for (const wire::Json& d : board["departments"]) {
       std::vector<std::string> row;
       for (const std::string& c : header) row.push_back(text(d, c.c_str()));
@@ -193,7 +204,7 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
     sink.finish();
     return kExitOk;
   }
-  Sink sink(out, csv, what == "items" ? kItemColumns : kEventColumns);
+  Sink sink(out, csv, what == "items" ? kItemColumns : kEventColumns, to_terminal);
   int code = kExitOk;
   auto page = [&](const msgpack::object& items) {
     for (uint32_t i = 0; i < items.via.array.size && code == kExitOk; ++i) {
@@ -257,8 +268,9 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
   if (!file) return fail(kExitUsage, "cannot write " + out + ": " + std::strerror(errno));
   size_t events = 0;
   for (const auto& [id, trail] : bundle["trails"].items()) events += trail.size();
-  std::fprintf(in.json ? stderr : stdout, "wrote %s: %zu items, %zu events\n", out.c_str(),
-               in.ids.size(), events);
+  print_line("wrote " + out + ": " + std::to_string(in.ids.size()) + " items, " +
+                 std::to_string(events) + " events",
+             in.json ? stderr : stdout);
   return kExitOk;
 }
 
@@ -291,7 +303,7 @@ int run_due(const Target& target, const Invocation& in, const wire::Json& f) {
                        {"calendar", due->basis.calendar},
                        {"provisional", due->basis.provisional}};
   if (in.json) {
-    std::printf("%s\n", wire::dump(answer).c_str());
+    print_json(answer);
   } else {
     print_due(answer);
   }

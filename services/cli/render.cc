@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string_view>
 
+#include "terminal.h"
+
 namespace closeloop::cli {
 
 using wire::Json;
@@ -36,8 +38,11 @@ size_t display_width(std::string_view s) {
   return width;
 }
 
-// Prints rows as columns two spaces apart; the last column is not padded.
-void print_table(const std::vector<std::vector<std::string>>& rows) {
+// Prints rows as columns two spaces apart; the last column is not padded. A cell is one
+// line: its newlines are shown escaped, like every control character.
+void print_table(std::vector<std::vector<std::string>> rows) {
+  for (auto& row : rows)
+    for (auto& cell : row) cell = for_terminal(cell, /*keep_newlines=*/false);
   std::vector<size_t> widths;
   for (const auto& row : rows) {
     widths.resize(std::max(widths.size(), row.size()));
@@ -49,7 +54,7 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
       line += row[i];
       if (i + 1 < row.size()) line.append(widths[i] - display_width(row[i]) + 2, ' ');
     }
-    std::printf("%s\n", line.c_str());
+    std::fputs((line + "\n").c_str(), stdout);  // cells already escaped
   }
 }
 
@@ -97,7 +102,7 @@ void print_item(const Json& item) {
   rows.push_back({"returns/rework/reopen", text(item, "returns") + "/" + text(item, "rework_count") + "/" + text(item, "reopen_count")});
   rows.push_back({"updated_at", text(item, "updated_at")});
   print_table(rows);
-  if (std::string body = text(item, "body"); !body.empty()) std::printf("\n%s\n", body.c_str());
+  if (std::string body = text(item, "body"); !body.empty()) print_line("\n" + body);
 }
 
 void print_trail(const Json& events) {
@@ -110,7 +115,8 @@ void print_trail(const Json& events) {
 
 void ListPrinter::add(const Json& item) {
   if (json_) {
-    std::printf("%s%s", count_ == 0 ? "[" : ",", wire::dump(item).c_str());
+    print(count_ == 0 ? "[" : ",");
+    std::fputs(json_for_terminal(item).c_str(), stdout);
   } else if (type_ == "inbox") {
     rows_.push_back({text(item, "todo"), text(item, "todo_due"), text(item, "id"),
                      text(item, "stage"), text(item, "title")});
@@ -134,13 +140,13 @@ void ListPrinter::flush() {
 
 void ListPrinter::finish() {
   flush();
-  if (json_) std::printf("%s\n", count_ == 0 ? "[]" : "]");
-  else if (count_ == 0) std::printf("(no items)\n");
+  if (json_) print_line(count_ == 0 ? "[]" : "]");
+  else if (count_ == 0) print_line("(no items)");
 }
 
 void print_scoreboard(const Json& board) {
-  std::printf("assignments %s .. %s, as of %s\n", text(board, "from").c_str(),
-              text(board, "to").c_str(), text(board, "as_of").c_str());
+  print_line("assignments " + text(board, "from") + " .. " + text(board, "to") + ", as of " +
+             text(board, "as_of"));
   std::vector<std::vector<std::string>> rows{{"department", "received", "signed", "replied",
                                               "on time", "returned", "reworked", "evaluated",
                                               "satisfied", "basically", "unsatisfied", "rate",
@@ -160,17 +166,19 @@ void print_scoreboard(const Json& board) {
 void print_ping(const Json& body) {
   auto services = body.find("services");
   if (services == body.end() || !services->is_array() || services->empty()) {
-    std::printf("no live workers\n");
+    print_line("no live workers");
     return;
   }
   for (const auto& s : *services)
-    std::printf("%s\n", s.is_string() ? s.get<std::string>().c_str() : wire::dump(s).c_str());
+    print_line(s.is_string() ? s.get<std::string>() : wire::dump(s));
 }
 
 void print_due(const Json& due) {
-  std::printf("%s  (%s, from %s; %s%s)\n", text(due, "due").c_str(), text(due, "rule").c_str(),
-              text(due, "from").c_str(), text(due, "calendar").c_str(),
-              due.value("provisional", false) ? "; PROVISIONAL: no calendar data for a year it spans" : "");
+  print_line(text(due, "due") + "  (" + text(due, "rule") + ", from " + text(due, "from") + "; " +
+             text(due, "calendar") +
+             (due.value("provisional", false) ? "; PROVISIONAL: no calendar data for a year it spans"
+                                              : "") +
+             ")");
 }
 
 }  // namespace closeloop::cli

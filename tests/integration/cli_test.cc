@@ -443,3 +443,41 @@ TEST_CASE("arguments with quotes, spaces and newlines reach the service intact",
   CHECK(shown["title"] == title);
   CHECK(shown["body"] == body);
 }
+
+TEST_CASE("text from the service cannot steer the terminal: controls are printed escaped",
+          "[cli][terminal]") {
+  WithCli s;
+  // ESC [2J clears a screen, CR rewrites a line, U+202E reverses what follows, U+009B is
+  // the one-byte CSI in UTF-8.
+  const std::string title = "路灯\x1b[2J\r假标题\u202e反转\u009b31m";
+  const std::string body = "第一行\n第二行\x1b]0;窗口标题\x07";
+  std::string id = s.submit(title, body);
+
+  auto no_raw_controls = [](const std::string& out) {
+    INFO(out);
+    CHECK(out.find('\x1b') == std::string::npos);
+    CHECK(out.find('\r') == std::string::npos);
+    CHECK(out.find('\x07') == std::string::npos);
+    CHECK(out.find("\u202e") == std::string::npos);
+    CHECK(out.find("\u009b") == std::string::npos);
+  };
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"show", id}, {"list"}, {"trail", id}, {"show", id, "--json"},
+        {"list", "--json"}}) {
+    Run r = s.cli(args);
+    REQUIRE(r.code == 0);
+    no_raw_controls(r.out);
+  }
+  Run shown = s.cli({"show", id});
+  CHECK(shown.out.find("路灯\\x1b[2J\\x0d假标题\\u202e反转\\u009b31m") != std::string::npos);
+  CHECK(shown.out.find("第一行\n第二行\\x1b]0;窗口标题\\x07") != std::string::npos);  // newlines kept
+  // --json is escaped for the terminal but means the same to a parser.
+  json item = s.show(id);
+  CHECK(item["title"] == title);
+  CHECK(item["body"] == body);
+
+  // A refusal that quotes the request is escaped too (it goes to stderr).
+  Run refused = s.cli({"assign", id, "--department", "no\x1b[31mne"});
+  CHECK(refused.code != 0);
+  no_raw_controls(refused.err);
+}
