@@ -193,6 +193,21 @@ std::string dated_reply(std::vector<Dated> entries, size_t reply_bytes) {
   return page.reply("items");
 }
 
+// The ids under a history index (index/<name>/<day>/<id>) dated `from` to `until`
+// inclusive, each once.
+std::set<std::string> dated_ids(const Reader& db, const char* name, const std::string& until,
+                                const std::string& from = "") {
+  std::set<std::string> ids;
+  std::string prefix = keys::index_all(name);
+  db.scan(prefix, [&](std::string_view key, std::string_view) {
+    std::string_view rest = key.substr(prefix.size());
+    if (rest.substr(0, 10) > until) return false;
+    ids.emplace(rest.substr(rest.find('/') + 1));
+    return true;
+  }, prefix + from);
+  return ids;
+}
+
 }  // namespace
 
 Result<std::string> inbox(const Reader& db, const QueryEnv& env, const wire::Json& f) {
@@ -221,16 +236,10 @@ namespace {
 void late_assignments(const Reader& db, const QueryEnv& env, Date as_of, bool today,
                       std::vector<Dated>& entries) {
   std::set<std::string> ids;  // today: those waiting now; a past day: all submitted by then
-  if (today) {
+  if (today)
     scan_index(db, "stage", "submitted", "", [&](const std::string& id) { return ids.insert(id), true; });
-  } else {
-    db.scan(keys::index_all("submitted"), [&](std::string_view key, std::string_view) {
-      std::string rest(key.substr(keys::index_all("submitted").size()));
-      if (rest.substr(0, 10) > as_of.str()) return false;
-      ids.insert(rest.substr(rest.find('/') + 1));
-      return true;
-    });
-  }
+  else
+    ids = dated_ids(db, "submitted", as_of.str());
   DayOf day = day_of(env.clock);
   for (const std::string& id : ids) {
     Standing s = standing_as_of(trail_of(db, id), as_of, day);
@@ -270,13 +279,7 @@ Result<std::string> overdue(const Reader& db, const QueryEnv& env, const wire::J
     return dated_reply(std::move(entries), env.reply_bytes);
   }
   // A past day: each trail as it stood then (later events do not count).
-  std::set<std::string> ids;
-  db.scan(keys::index_all("assigned"), [&](std::string_view key, std::string_view) {
-    std::string rest(key.substr(keys::index_all("assigned").size()));
-    if (rest.substr(0, 10) > as_of.str()) return false;
-    ids.insert(rest.substr(rest.find('/') + 1));
-    return true;
-  });
+  std::set<std::string> ids = dated_ids(db, "assigned", as_of.str());
   DayOf day = day_of(env.clock);
   for (const std::string& id : ids) {
     Standing s = standing_as_of(trail_of(db, id), as_of, day);
@@ -312,14 +315,7 @@ Result<std::string> scoreboard(const Reader& db, const QueryEnv& env, const wire
   std::string only = text(f, "department");
   if (!only.empty() && !env.config.find_department(only))
     return Error{errc::kInvalid, "unknown department '" + only + "'"};
-  std::set<std::string> ids;
-  std::string prefix = keys::index_all("assigned");
-  db.scan(prefix, [&](std::string_view key, std::string_view) {
-    std::string rest(key.substr(prefix.size()));
-    if (rest.substr(0, 10) > period.to.str()) return false;
-    ids.insert(rest.substr(rest.find('/') + 1));
-    return true;
-  }, prefix + period.from.str());
+  std::set<std::string> ids = dated_ids(db, "assigned", period.to.str(), period.from.str());
   std::map<std::string, Score> scores;
   DayOf day = day_of(env.clock);
   for (const std::string& id : ids)
