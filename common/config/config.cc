@@ -27,11 +27,12 @@ const Keys kTopKeys = {
     "endpoint",       "backend",  "data_dir", "department",   "category",
     "route",          "timing",   "sync",     "shards",       "batch_max",
     "max_message_bytes", "log_level", "cpu_scheduling", "timezone", "default_kind",
-    "calendar",       "timer",    "rules",    "testing"};
+    "calendar",       "timer",    "rules",    "testing",      "security"};
 const Keys kTimingKeys = {"heartbeat_ms",  "liveness",      "reconnect_min_ms",  "reconnect_max_ms",
                           "resend_min_ms", "resend_max_ms", "request_timeout_ms"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 const Keys kCpuSchedulings = {"batch", "normal"};
+const Keys kSecurityModes = {"curve", "off"};
 constexpr int64_t kMaxMs = 3'600'000;  // one hour: any timing above is surely a typo
 
 const char* type_name(toml::node_type t) {
@@ -208,6 +209,28 @@ Problem sub_table(const toml::table& root, const std::string& key, Keys keys,
   return check_keys(**out, key + ".", keys);
 }
 
+// True for an endpoint only this host can reach: ipc://, or tcp:// on a loopback address.
+bool local_only(const std::string& ep) {
+  std::string host;
+  int port = 0;
+  if (ep.starts_with("ipc://")) return true;
+  if (!split_tcp(ep, &host, &port)) return false;
+  return host == "localhost" || host == "[::1]" || host.starts_with("127.");
+}
+
+Problem read_security(const toml::table& root, Config* c) {
+  const toml::table* t = nullptr;
+  if (auto p = sub_table(root, "security", {"mode"}, &t)) return p;
+  if (!t) return {};
+  if (auto p = read_string(*t, "mode", "security.mode", &c->security_mode)) return p;
+  if (!contains(kSecurityModes, c->security_mode))
+    return "security.mode: expected curve or off, got '" + c->security_mode + "'";
+  if (c->security_mode == "off" && !(local_only(c->endpoint) && local_only(c->backend)))
+    return "security.mode: \"off\" is accepted only when endpoint and backend are loopback "
+           "(127.x, localhost, [::1]) or ipc:// endpoints";
+  return {};
+}
+
 Problem read_sections(const toml::table& root, Config* c) {
   const toml::table* t = nullptr;
   if (auto p = sub_table(root, "calendar", {"dir"}, &t)) return p;
@@ -222,7 +245,7 @@ Problem read_sections(const toml::table& root, Config* c) {
   if (t) {
     if (auto p = read_string(*t, "clock_file", "testing.clock_file", &c->clock_file)) return p;
   }
-  return {};
+  return read_security(root, c);
 }
 
 Problem read_rules(const toml::table& root, Rules* r) {

@@ -75,6 +75,10 @@ struct Config {
   std::string default_kind = "station";    // an item's kind when submit names none
   std::string calendar_dir = "config/calendar";  // [calendar] dir: cn-YYYY.csv files
   int timer_scan_ms = 60000;                     // [timer] scan_ms: how often the timer looks
+  // [security] mode: "curve" (CURVE + ZAP on the broker's sockets) or "off" (loopback and
+  // ipc endpoints only; for benchmark A/B runs and experiments)
+  std::string security_mode = "curve";
+  bool curve() const { return security_mode == "curve"; }
   Rules rules;
   // [testing] clock_file: a file holding an ISO 8601 UTC time that the clock reads as
   // "now" from the moment the file was written. Tests only; absent = the real clock.

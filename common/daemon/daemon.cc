@@ -50,6 +50,9 @@ Config daemon_start(int argc, char** argv, const std::string& name) {
     std::exit(2);
   }
   setup_logging(name, log_level.empty() ? config->log_level : log_level);
+  if (!config->curve())
+    spdlog::warn("{}: security.mode = \"off\": nothing on {} or {} is authenticated or encrypted",
+                 name, config->endpoint, config->backend);
   apply_cpu_scheduling(*config);
   return std::move(*config);
 }

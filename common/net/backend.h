@@ -3,10 +3,14 @@
 // except to answer `unavailable` when no worker serves the destination.
 //
 //   worker → broker                         broker → worker
-//   [ready][service]                        [req][route][payload]   a request to serve
+//   [ready][service]                        [req][route][sender][payload]  a request to serve
 //   [hb]                                    [rep][payload]          reply to the worker's own req
 //   [req][service][payload]  ask a service  [hb]
 //   [rep][route][payload]    answer a req   [reregister]            "I don't know you": send ready
+//
+// `sender` is who sent the request as the broker knows them: the name a worker
+// registered under (with security.mode = "curve", the name of the key it proved), or
+// empty for a client. A handoff's sender is this frame, never a field of the message.
 #pragma once
 
 #include <zmq.hpp>

@@ -248,19 +248,44 @@ Status Worker::open() {
   });
   service_.on_start(*store_);
   spdlog::info("{}: opened {} ({} handoffs waiting)", name_, path.string(), outbox_.size());
+  if (config_.curve()) {
+    auto pair = security::own_key_pair(security::keys_dir(config_.data_dir), name_);
+    if (!pair) return pair.error();
+    key_pair_ = std::move(*pair);
+  }
   return ok_status();
 }
 
-void Worker::connect() {
+// With CURVE the worker needs the broker's public key, which the broker makes at its
+// first start: until it exists the socket stays unconnected and each turn looks again.
+bool Worker::connect() {
+  std::string server_key;
+  if (key_pair_) {
+    auto key = security::read_public_key(security::keys_dir(config_.data_dir) + "/broker.pub");
+    if (!key) {
+      if (!broker_) {  // polled, unconnected, until the key comes
+        spdlog::info("{}: waiting for the broker's key: {}", name_, key.error().message);
+        broker_ = std::make_unique<zmq::socket_t>(zmq_, zmq::socket_type::dealer);
+      }
+      return connected_ = false;
+    }
+    server_key = *key;
+  }
   broker_ = std::make_unique<zmq::socket_t>(zmq_, zmq::socket_type::dealer);
   backend::harden(*broker_, config_.internal_message_bytes());
   // Messages queue until the connection is up (so `ready` goes out at once), within a
   // bound: what is lost beyond it is resent from the outbox or retried by clients.
   broker_->set(zmq::sockopt::sndhwm, 10000);
   broker_->set(zmq::sockopt::rcvhwm, 100000);
+  if (key_pair_) {
+    broker_->set(zmq::sockopt::curve_serverkey, server_key);
+    broker_->set(zmq::sockopt::curve_publickey, key_pair_->public_key);
+    broker_->set(zmq::sockopt::curve_secretkey, key_pair_->secret_key);
+  }
   broker_->connect(config_.backend);
   last_heard_ms_ = monotonic_ms();
   send({backend::kReady, name_});
+  return connected_ = true;
 }
 
 int Worker::run(int signal_fd) {
@@ -277,6 +302,7 @@ int Worker::run(int signal_fd) {
 // ---- Worker: one loop turn ----
 
 bool Worker::turn(int signal_fd) {
+  if (!connected_) connect();
   zmq::pollitem_t items[] = {{static_cast<void*>(*broker_), 0, ZMQ_POLLIN, 0},
                              {nullptr, signal_fd, ZMQ_POLLIN, 0},
                              {nullptr, reader_ ? reader_->wake_fd() : -1, ZMQ_POLLIN, 0}};
@@ -363,8 +389,8 @@ bool Worker::storage_ok(const Status& s) {
 
 void Worker::receive(std::vector<zmq::message_t>& frames) {
   std::string_view kind = frames.empty() ? "" : backend::text(frames[0]);
-  if (kind == backend::kRequest && frames.size() == 3) {
-    serve(std::string(backend::text(frames[1])), frames[2]);
+  if (kind == backend::kRequest && frames.size() == 4) {
+    serve(std::string(backend::text(frames[1])), std::string(backend::text(frames[2])), frames[3]);
   } else if (kind == backend::kReply && frames.size() == 2) {
     take_reply(frames[1]);
   } else if (kind == backend::kReregister) {
@@ -374,7 +400,9 @@ void Worker::receive(std::vector<zmq::message_t>& frames) {
   }
 }
 
-void Worker::serve(const std::string& route, const zmq::message_t& payload) {
+// `sender`: who sent it, as the broker knows them (a worker's name; empty: a client).
+void Worker::serve(const std::string& route, const std::string& sender,
+                   const zmq::message_t& payload) {
   wire::Limits limits;
   limits.max_array = kResendWindow * 4;
   limits.max_depth = kMaxHandoffDepth;
@@ -386,20 +414,21 @@ void Worker::serve(const std::string& route, const zmq::message_t& payload) {
     return;
   }
   ReplyTarget target{route, request->id};
-  if (request->type == "handoff") return accept_handoff(std::move(target), *request);
+  if (request->type == "handoff") return accept_handoff(std::move(target), sender, *request);
   must_sync_ = true;  // a client's command: its reply promises durability
   Context ctx(*this, std::move(target));
   service_.on_request(ctx, *request);
   settle(ctx);
 }
 
-void Worker::accept_handoff(ReplyTarget target, const wire::Request& request) {
+// `from` is the sender the broker names (backend.h), never a field of the message.
+void Worker::accept_handoff(ReplyTarget target, const std::string& from,
+                            const wire::Request& request) {
   Context ctx(*this, std::move(target));
   wire::Fields f(request.body, "handoff");
-  std::string from = f.str("from", 32);
   const msgpack::object& entries = f.array("entries");
   if (f.ok() && (from.empty() || from.find('/') != std::string::npos))
-    f.fail(errc::kBadRequest, "handoff.from must be a worker name");
+    f.fail(errc::kBadRequest, "handoffs come from workers only");
   if (!f.ok()) {
     ctx.fail(f.error());
     return settle(ctx);
@@ -589,8 +618,7 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
     uint64_t id = next_request_id();
     wire::Buffer message(bytes + 64 * batch.size() + 256);
     wire::write_request(message, "handoff", id, name_, [&](wire::Packer& pk) {
-      pk.pack_map(2);
-      pk.pack("from"), pk.pack(name_);
+      pk.pack_map(1);  // who sends it is the broker's to say (accept_handoff)
       pk.pack("entries"), pk.pack_array(static_cast<uint32_t>(batch.size()));
       for (uint64_t pos : batch) {
         pk.pack_map(2);
@@ -639,6 +667,7 @@ void Worker::expire_asks() {
 // Heartbeats the Paranoid Pirate way: any traffic counts; after `liveness` silent
 // intervals the broker is presumed dead and the socket is remade, with backoff.
 void Worker::keep_alive() {
+  if (!connected_) return;
   int64_t now = monotonic_ms();
   const Timing& t = config_.timing;
   if (now - last_heard_ms_ > static_cast<int64_t>(t.heartbeat_ms) * t.liveness) {

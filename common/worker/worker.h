@@ -45,6 +45,7 @@
 
 #include "calendar/clock.h"
 #include "config/config.h"
+#include "security/keys.h"
 #include "store/store.h"
 #include "wire/message.h"
 
@@ -147,11 +148,11 @@ class Worker {
   class ReaderThread;
 
   Status open();
-  void connect();
+  bool connect();
   bool turn(int signal_fd);
   void receive(std::vector<zmq::message_t>& frames);
-  void serve(const std::string& route, const zmq::message_t& payload);
-  void accept_handoff(ReplyTarget target, const wire::Request& request);
+  void serve(const std::string& route, const std::string& sender, const zmq::message_t& payload);
+  void accept_handoff(ReplyTarget target, const std::string& from, const wire::Request& request);
   void apply_entry(Context& ctx, const std::string& from, const msgpack::object& entry);
   void keep_incident(const std::string& from, uint64_t hid, const std::string& reason,
                      const msgpack::object& entry);
@@ -184,6 +185,8 @@ class Worker {
   std::unique_ptr<Txn> txn_;
   zmq::context_t zmq_;
   std::unique_ptr<zmq::socket_t> broker_;
+  std::optional<security::KeyPair> key_pair_;  // with security.mode = "curve"
+  bool connected_ = false;  // false until the broker's public key is known (curve)
 
   uint64_t next_pos_ = 1;        // next outbox position (persisted in meta/next_pos)
   uint64_t saved_next_pos_ = 1;  // the value meta/next_pos holds

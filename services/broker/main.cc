@@ -9,6 +9,12 @@
 // clients [""][payload]. Backend (workers, at `backend`): ROUTER, see net/backend.h.
 // A route is one tag byte and a peer identity: 'F' (DEALER client), 'Q' (REQ client)
 // or 'B' (a worker).
+//
+// With security.mode = "curve" the backend is a CURVE server: the ZAP handler, bound
+// before any socket, admits only the worker keys <data_dir>/keys/NAME.pub, a worker may
+// register only under the NAME of its key, and every request the broker carries to a
+// worker names its sender as the broker knows it (net/backend.h), never as the message
+// says.
 #include <zmq_addon.hpp>
 
 #include <csignal>
@@ -18,6 +24,8 @@
 #include "daemon/daemon.h"
 #include "daemon/signals.h"
 #include "net/backend.h"
+#include "security/keys.h"
+#include "security/zap.h"
 #include "wire/message.h"
 #include "worker/worker.h"
 #include "workflow/verbs.h"
@@ -30,11 +38,15 @@ class Broker {
   explicit Broker(const Config& config)
       : config_(config),
         zmq_(1),
+        zap_(config.curve() ? std::make_unique<security::ZapHandler>(
+                                  zmq_, [this](const auto& r, auto* why) { return admit(r, why); })
+                            : nullptr),
         frontend_(zmq_, zmq::socket_type::router),
         backend_(zmq_, zmq::socket_type::router) {
     backend::harden(frontend_, config.max_message_bytes);
     backend::harden(backend_, config.internal_message_bytes());
     backend_.set(zmq::sockopt::router_mandatory, 1);  // a send to a dead worker fails loudly
+    if (zap_) serve_curve(backend_, "workers");
     frontend_.bind(config.endpoint);
     backend_.bind(config.backend);
     spdlog::info("broker: clients at {}, workers at {}", config.endpoint, config.backend);
@@ -43,10 +55,13 @@ class Broker {
   int run(int signal_fd) {
     zmq::pollitem_t items[] = {{static_cast<void*>(frontend_), 0, ZMQ_POLLIN, 0},
                                {static_cast<void*>(backend_), 0, ZMQ_POLLIN, 0},
-                               {nullptr, signal_fd, ZMQ_POLLIN, 0}};
+                               {nullptr, signal_fd, ZMQ_POLLIN, 0},
+                               {zap_ ? static_cast<void*>(zap_->socket()) : nullptr, -1,
+                                ZMQ_POLLIN, 0}};
     for (;;) {
-      zmq::poll(items, 3, std::chrono::milliseconds(config_.timing.heartbeat_ms / 2));
+      zmq::poll(items, zap_ ? 4 : 3, std::chrono::milliseconds(config_.timing.heartbeat_ms / 2));
       if (items[2].revents & ZMQ_POLLIN) break;
+      if (zap_) zap_->serve();
       for (int n = 0; n < 1000 && drain(frontend_, &Broker::from_client); ++n) {
       }
       for (int n = 0; n < 1000 && drain(backend_, &Broker::from_worker); ++n) {
@@ -64,6 +79,42 @@ class Broker {
   };
 
   using Handler = void (Broker::*)(std::vector<zmq::message_t>&);
+
+  // Makes `socket` a CURVE server with the broker's own key pair, asking ZAP as `domain`.
+  void serve_curve(zmq::socket_t& socket, const std::string& domain) {
+    auto pair = security::own_key_pair(security::keys_dir(config_.data_dir), "broker");
+    if (!pair) throw std::runtime_error(pair.error().message);
+    socket.set(zmq::sockopt::curve_server, 1);
+    socket.set(zmq::sockopt::curve_secretkey, pair->secret_key);
+    socket.set(zmq::sockopt::zap_domain, domain);
+  }
+
+  // The ZAP decision. Workers: a key with a NAME.pub in the keys folder, read again
+  // whenever a key is not found: a worker writes its .pub before it first connects,
+  // and libzmq does not retry a connection refused at the handshake.
+  std::optional<std::string> admit(const security::ZapRequest& r, std::string* why) {
+    if (r.domain != "workers") {
+      *why = "no CURVE clients are admitted on " + r.domain;
+      return std::nullopt;
+    }
+    auto known = workers_.find(r.public_key);
+    if (known == workers_.end()) {
+      workers_ = security::trusted_keys(security::keys_dir(config_.data_dir));
+      workers_.erase(own_public_key());
+      known = workers_.find(r.public_key);
+    }
+    if (known == workers_.end()) {
+      *why = "not a worker key of this service (no .pub for it in " +
+             security::keys_dir(config_.data_dir) + ")";
+      return std::nullopt;
+    }
+    return known->second;
+  }
+
+  std::string own_public_key() const {
+    auto key = security::read_public_key(security::keys_dir(config_.data_dir) + "/broker.pub");
+    return key ? *key : "";
+  }
 
   bool drain(zmq::socket_t& socket, Handler handler) {
     std::vector<zmq::message_t> frames;
@@ -91,7 +142,7 @@ class Broker {
                                                                   request->type + "'"}));
     }
     if (service == "broker") return to_route(route, wire::encode_reply(request->id, ping()));
-    forward(std::string(service), route, payload);
+    forward(std::string(service), route, payload, "");
   }
 
   void from_worker(std::vector<zmq::message_t>& frames) {
@@ -106,14 +157,23 @@ class Broker {
     }
     peer->second.last_heard_ms = monotonic_ms();
     if (kind == backend::kRequest && frames.size() == 4) {
-      forward(std::string(backend::text(frames[2])), "B" + identity, frames[3]);
+      forward(std::string(backend::text(frames[2])), "B" + identity, frames[3],
+              peer->second.service);
     } else if (kind == backend::kReply && frames.size() == 4) {
       to_route(std::string(backend::text(frames[2])), backend::text(frames[3]));
     }
   }
 
-  void enlist(const std::string& identity, const zmq::message_t& service_frame) {
+  void enlist(const std::string& identity, zmq::message_t& service_frame) {
     std::string service(backend::text(service_frame));
+    if (zap_) {  // the name its key was admitted under
+      const char* user = service_frame.gets("User-Id");
+      if (service != (user ? user : "")) {
+        spdlog::warn("broker: refused a worker with the key of '{}' registering as '{}'",
+                     user ? user : "", service);
+        return;
+      }
+    }
     if (auto old = by_service_.find(service); old != by_service_.end() && old->second != identity)
       peers_.erase(old->second);  // a restarted worker replaces its dead predecessor
     by_service_[service] = identity;
@@ -121,13 +181,14 @@ class Broker {
     spdlog::info("broker: {} worker ready", service);
   }
 
-  // Sends a request to the worker serving `service`, or answers unavailable (decoding
-  // the request only then, for its id: carried messages are never decoded).
+  // Sends a request from `sender` (a worker's name; empty for a client) to the worker
+  // serving `service`, or answers unavailable (decoding the request only then, for its
+  // id: carried messages are never decoded).
   void forward(const std::string& service, const std::string& route,
-               const zmq::message_t& payload) {
+               const zmq::message_t& payload, const std::string& sender) {
     auto worker = by_service_.find(service);
     if (worker != by_service_.end() &&
-        send_backend(worker->second, {backend::kRequest, route, backend::text(payload)}))
+        send_backend(worker->second, {backend::kRequest, route, sender, backend::text(payload)}))
       return;
     auto request = wire::decode_request(payload.data(), payload.size());
     to_route(route, wire::encode_error(request ? request->id : 0,
@@ -191,7 +252,9 @@ class Broker {
 
   const Config& config_;
   zmq::context_t zmq_;
+  std::unique_ptr<security::ZapHandler> zap_;  // before the sockets: see security/zap.h
   zmq::socket_t frontend_, backend_;
+  std::map<std::string, std::string> workers_;  // trusted worker keys: public key -> name
   std::map<std::string, Peer> peers_;               // by identity
   std::map<std::string, std::string> by_service_;   // service -> identity
   int64_t last_beat_ms_ = 0;

@@ -289,5 +289,29 @@ TEST_CASE("timing values must be positive and reconnect_min <= reconnect_max", "
              Contains("resend_min_ms"));
 }
 
+TEST_CASE("security.mode is curve by default, and off only with loopback or ipc endpoints", "[config][security]") {
+  Result<Config> defaults = parse_config(kMinimal);
+  REQUIRE(defaults.ok());
+  CHECK(defaults->security_mode == "curve");
+  CHECK(defaults->curve());
+  for (const char* endpoint : {"tcp://127.0.0.1:7400", "tcp://localhost:7400", "tcp://[::1]:7400"}) {
+    INFO(endpoint);
+    Result<Config> off = parse_config(
+        minimal_replacing("tcp://127.0.0.1:7400", endpoint) + "\n[security]\nmode = \"off\"\n");
+    INFO((off.ok() ? "" : off.error().message));
+    REQUIRE(off.ok());
+    CHECK_FALSE(off->curve());
+  }
+  CHECK_THAT(error_of(minimal_replacing("tcp://127.0.0.1:7400", "tcp://0.0.0.0:7400") +
+                      "\n[security]\nmode = \"off\"\n"),
+             Contains("security.mode") && Contains("loopback"));
+  CHECK_THAT(error_of(minimal_replacing("tcp://127.0.0.1:7400", "tcp://10.0.0.5:7400") +
+                      "\n[security]\nmode = \"off\"\n"),
+             Contains("loopback"));
+  CHECK_THAT(error_of(minimal_then("[security]\nmode = \"plain\"")),
+             Contains("security.mode: expected curve or off") && Contains("plain"));
+  CHECK_THAT(error_of(minimal_then("[security]\nkey = \"x\"")), Contains("security.key"));
+}
+
 }  // namespace
 }  // namespace closeloop

@@ -127,7 +127,7 @@ TEST_CASE("a duplicate handoff is applied once and acknowledged again", "[crash]
   Fast s;
   Desk office(*s.client, "人大办");
   // A fake sender on the broker's backend, replaying one handoff as a crashed sender would.
-  FakeWorker fake(backend_of(s.cluster.endpoint()), "replayer");
+  FakeWorker fake(backend_of(s.cluster.endpoint()), "replayer", s.cluster.keys_dir());
 
   auto assigned = assigned_step("2026-900001", "zjj");
   REQUIRE(assigned.ok());
@@ -139,7 +139,7 @@ TEST_CASE("a duplicate handoff is applied once and acknowledged again", "[crash]
                                                 .finish())
                           .finish();
   std::string entries = "\x91" + entry;  // a one-element array
-  std::string body = wire::MapBuilder().add("from", "dispatch").add_raw("entries", entries).finish();
+  std::string body = wire::MapBuilder().add_raw("entries", entries).finish();
   // Sends the handoff and reads its acks until one says durable (an `applied` ack may
   // come first: the receiver fsyncs receipts a little later).
   auto deliver = [&](uint64_t id) {
@@ -169,7 +169,7 @@ TEST_CASE("an entry acknowledged only as applied stays in the outbox until ackno
           "[crash][handoff][durable]") {
   Fast s;
   s.cluster.kill9("ledger");
-  FakeWorker ledger(backend_of(s.cluster.endpoint()), "ledger");
+  FakeWorker ledger(backend_of(s.cluster.endpoint()), "ledger", s.cluster.keys_dir());
   Desk office(*s.client, "人大办");
   // intake hands the new item to dispatch and to the (fake) ledger; the reply needs both
   auto submitted = std::async(std::launch::async, [&] { return office.submit("路灯不亮", "三处"); });

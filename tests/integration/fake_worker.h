@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "net/backend.h"
+#include "security/keys.h"
 #include "wire/message.h"
 
 namespace closeloop::test {
@@ -24,7 +25,9 @@ inline std::string backend_of(const std::string& endpoint) {
 
 // A stand-in worker on the broker's backend that registers as `service` and keeps
 // itself alive with heartbeats: it can send handoffs as a crashed sender would, and
-// receive them and acknowledge each as the test decides.
+// receive them and acknowledge each as the test decides. It proves the key pair
+// `key_name` (default: `service`) keeps in `keys_dir` (made there if absent, so the
+// broker trusts it when keys_dir is the service's), against the broker's key there.
 class FakeWorker {
  public:
   struct Handoff {
@@ -33,10 +36,28 @@ class FakeWorker {
     std::vector<uint64_t> hids;
   };
 
-  FakeWorker(const std::string& backend, std::string service)
+  FakeWorker(const std::string& backend, std::string service, const std::string& keys_dir,
+             const std::string& broker_keys_dir = "", std::string key_name = "")
       : socket_(ctx_, zmq::socket_type::dealer), service_(std::move(service)) {
+    auto pair = security::own_key_pair(keys_dir, key_name.empty() ? service_ : key_name);
+    REQUIRE(pair.ok());
+    auto server = security::read_public_key(
+        (broker_keys_dir.empty() ? keys_dir : broker_keys_dir) + "/broker.pub");
+    REQUIRE(server.ok());
+    socket_.set(zmq::sockopt::curve_serverkey, *server);
+    socket_.set(zmq::sockopt::curve_publickey, pair->public_key);
+    socket_.set(zmq::sockopt::curve_secretkey, pair->secret_key);
+    socket_.set(zmq::sockopt::linger, 0);
     socket_.connect(backend);
     announce();
+  }
+
+  // Whether anything (a heartbeat, a request) arrives from the broker within timeout_ms.
+  bool hears_broker(int timeout_ms) {
+    socket_.set(zmq::sockopt::rcvtimeo, timeout_ms);
+    zmq::message_t m;
+    socket_.send(zmq::str_buffer("hb"), zmq::send_flags::dontwait);
+    return socket_.recv(m).has_value();
   }
 
   // Sends a request to the worker serving `service`.
@@ -53,13 +74,13 @@ class FakeWorker {
     return std::string(backend::text((*frames)[1]));
   }
 
-  // The next handoff from `from` within timeout_ms, if any.
+  // The next handoff from `from` (the sender the broker names) within timeout_ms, if any.
   std::optional<Handoff> next_handoff(const std::string& from, int timeout_ms) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (auto frames = next(backend::kRequest, 3, remaining_ms(deadline))) {
-      auto request = wire::decode_request((*frames)[2].data(), (*frames)[2].size());
+    while (auto frames = next(backend::kRequest, 4, remaining_ms(deadline))) {
+      auto request = wire::decode_request((*frames)[3].data(), (*frames)[3].size());
       REQUIRE(request.ok());
-      if (request->type != "handoff" || request->actor != from) continue;
+      if (request->type != "handoff" || backend::text((*frames)[2]) != from) continue;
       Handoff h{std::string(backend::text((*frames)[1])), request->id, {}};
       wire::Fields f(request->body, "handoff");
       const msgpack::object& entries = f.array("entries");

@@ -324,7 +324,8 @@ std::string handoff_request(uint64_t id, const std::string& from,
   wire::Packer(array).pack_array(static_cast<uint32_t>(entries.size()));
   for (const auto& [hid, entry] : entries)
     wire::pack_raw(array, wire::MapBuilder().add("hid", hid).add_raw("entry", entry).finish());
-  std::string body = wire::MapBuilder().add("from", from).add_raw("entries", wire::view(array)).finish();
+  // Who sends it is the broker's to say: `from` is only the envelope's actor, as workers write it.
+  std::string body = wire::MapBuilder().add_raw("entries", wire::view(array)).finish();
   return wire::encode_request("handoff", id, from, body);
 }
 

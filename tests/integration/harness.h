@@ -55,6 +55,7 @@ class Cluster {
   std::string endpoint() const { return endpoint_; }
   std::string dir() const { return dir_; }
   std::string config_path() const { return dir_ + "/closeloop.toml"; }
+  std::string keys_dir() const { return dir_ + "/data/keys"; }  // the service's keys
   std::string calendar_dir() const { return dir_ + "/calendar"; }
   // Every process's "now" becomes `iso` (ISO 8601 UTC), and runs on from there.
   void set_clock(const std::string& iso);

@@ -62,7 +62,7 @@ TEST_CASE("a batch is acknowledged as durable only after an fsync, when a duplic
   c.set_env("dispatch", "CLOSELOOP_FSYNC_LOG", log);
   c.start_all();
   REQUIRE(c.wait_ready());
-  FakeWorker intake(backend_of(c.endpoint()), "replayer");
+  FakeWorker intake(backend_of(c.endpoint()), "replayer", c.keys_dir());
   auto routed = submitted_step("2026-900001", "transport");   // dispatch assigns it: a handoff
   auto waiting = submitted_step("2026-900002", "governance");  // no route: it just waits
   REQUIRE(routed.ok());
@@ -134,6 +134,7 @@ TEST_CASE("a worker's request to another service leaves only after the commit of
   config.backend = backend;
   config.data_dir = c.dir() + "/data";
   config.departments = {{"zjj", "县住建局"}};
+  config.security_mode = "off";  // this test plays a plain broker
   Asking service;
   Worker worker(config, "asking", service);
   int stop[2];
@@ -153,8 +154,9 @@ TEST_CASE("a worker's request to another service leaves only after the commit of
   auto ready = receive(3);  // [identity][ready][asking]
   std::string identity(backend::text(ready[0]));
   std::string request = wire::encode_request("question", 7, "test", wire::empty_map());
-  std::array<zmq::const_buffer, 4> frames{zmq::buffer(identity), zmq::str_buffer("req"),
-                                          zmq::str_buffer("Fclient"), zmq::buffer(request)};
+  std::array<zmq::const_buffer, 5> frames{zmq::buffer(identity), zmq::str_buffer("req"),
+                                          zmq::str_buffer("Fclient"), zmq::str_buffer(""),
+                                          zmq::buffer(request)};
   REQUIRE(zmq::send_multipart(broker, frames));
   std::vector<zmq::message_t> ask;
   do ask = receive(4);  // [identity][req][other][payload], skipping heartbeats
@@ -215,7 +217,7 @@ TEST_CASE("list streams its pages: the CLI's memory stays flat however many item
 TEST_CASE("a receiver keeps an entry it cannot read as an incident, and applies one with an unknown field",
           "[review][incident][handoff]") {
   Running s(kFastTiming);
-  FakeWorker dispatch(backend_of(s.cluster.endpoint()), "replayer");
+  FakeWorker dispatch(backend_of(s.cluster.endpoint()), "replayer", s.cluster.keys_dir());
   auto step = [](const std::string& id) {
     auto a = assigned_step(id, "zjj");
     REQUIRE(a.ok());
@@ -259,10 +261,13 @@ TEST_CASE("a receiver keeps an entry it cannot read as an incident, and applies 
   auto store = Store::open(s.cluster.dir() + "/data/handle");
   REQUIRE(store.ok());
   std::map<uint64_t, std::string> reasons;
-  (*store)->scan("incident/dispatch/", [&](std::string_view key, std::string_view value) {
+  // The sender is the one the broker authenticated ("replayer"), not the one the
+  // message names ("dispatch").
+  (*store)->scan("incident/", [&](std::string_view key, std::string_view value) {
+    CHECK(key.starts_with("incident/replayer/"));
     auto decoded = wire::decode(value.data(), value.size());
     wire::Json incident = wire::to_json(decoded->get());
-    CHECK(incident["from"] == "dispatch");
+    CHECK(incident["from"] == "replayer");
     CHECK(incident["entry"].contains("item"));
     CHECK(!incident["at"].get<std::string>().empty());
     reasons[incident["hid"]] = incident["reason"];

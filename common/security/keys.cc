@@ -1,0 +1,156 @@
+#include "keys.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <spdlog/spdlog.h>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace closeloop::security {
+namespace {
+
+namespace fs = std::filesystem;
+
+Error file_error(const std::string& path, const std::string& why) {
+  return Error{errc::kInvalid, path + ": " + why};
+}
+
+// Writes `text` to `path` through a temp file with `mode`, synced, then renamed.
+Status write_atomically(const std::string& path, const std::string& text, mode_t mode) {
+  std::string temp = path + ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return file_error(temp, std::strerror(errno));
+  bool written = ::fchmod(fd, mode) == 0 &&
+                 ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                 ::fsync(fd) == 0;
+  int saved = errno;
+  ::close(fd);
+  if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {
+    if (written) saved = errno;
+    ::unlink(temp.c_str());
+    return file_error(path, std::strerror(saved));
+  }
+  return ok_status();
+}
+
+// The `public` and `secret` strings of a key file's text (secret empty in a .pub).
+Result<KeyPair> parse_key_text(const std::string& path, const std::string& text) {
+  toml::table table;
+  try {
+    table = toml::parse(text, path);
+  } catch (const toml::parse_error&) {
+    return file_error(path, "not a closeloop key file");
+  }
+  KeyPair pair{table["public"].value_or(std::string()), table["secret"].value_or(std::string())};
+  if (!valid_z85_key(pair.public_key))
+    return file_error(path, "not a closeloop key file (no valid `public` key)");
+  if (!pair.secret_key.empty() && !valid_z85_key(pair.secret_key))
+    return file_error(path, "the `secret` key is not 40 characters of Z85");
+  return pair;
+}
+
+Result<std::string> read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return file_error(path, errno == ENOENT ? "no such file" : std::strerror(errno));
+  std::stringstream s;
+  s << in.rdbuf();
+  if (in.bad()) return file_error(path, "cannot be read");
+  return s.str();
+}
+
+}  // namespace
+
+KeyPair generate_key_pair() {
+  char public_key[41], secret_key[41];
+  if (zmq_curve_keypair(public_key, secret_key) != 0)
+    throw std::runtime_error(std::string("zmq_curve_keypair: ") + zmq_strerror(zmq_errno()));
+  return {public_key, secret_key};
+}
+
+bool valid_z85_key(std::string_view key) {
+  if (key.size() != 40) return false;
+  uint8_t decoded[32];
+  std::string text(key);
+  return zmq_z85_decode(decoded, text.c_str()) != nullptr;
+}
+
+Status write_key_file(const std::string& path, const KeyPair& pair) {
+  return write_atomically(path,
+                          "# closeloop CURVE key pair (Z85). The secret half is yours alone: "
+                          "keep this file mode 0600.\n"
+                          "public = \"" + pair.public_key + "\"\n"
+                          "secret = \"" + pair.secret_key + "\"\n",
+                          0600);
+}
+
+Status write_public_file(const std::string& path, const std::string& public_key) {
+  return write_atomically(path,
+                          "# closeloop CURVE public key (Z85).\npublic = \"" + public_key + "\"\n",
+                          0644);
+}
+
+Result<KeyPair> read_key_file(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return file_error(path, errno == ENOENT ? "no such file" : std::strerror(errno));
+  if (st.st_mode & (S_IRWXG | S_IRWXO))
+    return file_error(path, "a secret key readable by others is refused: chmod 600 it");
+  auto text = read_text(path);
+  if (!text) return text.error();
+  auto pair = parse_key_text(path, *text);
+  if (pair && pair->secret_key.empty()) return file_error(path, "holds no `secret` key");
+  return pair;
+}
+
+Result<std::string> read_public_key(const std::string& path) {
+  auto text = read_text(path);
+  if (!text) return text.error();
+  auto pair = parse_key_text(path, *text);
+  if (!pair) return pair.error();
+  return pair->public_key;
+}
+
+std::string keys_dir(const std::string& data_dir) { return data_dir + "/keys"; }
+
+Result<KeyPair> own_key_pair(const std::string& dir, const std::string& name) {
+  std::string key = dir + "/" + name + ".key", pub = dir + "/" + name + ".pub";
+  std::error_code ec;
+  if (fs::exists(key, ec)) {
+    auto pair = read_key_file(key);
+    if (pair && !fs::exists(pub, ec)) {
+      if (Status s = write_public_file(pub, pair->public_key); !s) return s.error();
+    }
+    return pair;
+  }
+  fs::create_directories(dir, ec);
+  if (ec) return file_error(dir, ec.message());
+  KeyPair pair = generate_key_pair();
+  if (Status s = write_key_file(key, pair); !s) return s.error();
+  if (Status s = write_public_file(pub, pair.public_key); !s) return s.error();
+  spdlog::info("{}: made a new key pair {} (public key {})", name, key, pair.public_key);
+  return pair;
+}
+
+std::map<std::string, std::string> trusted_keys(const std::string& dir) {
+  std::map<std::string, std::string> trusted;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".pub") continue;
+    auto key = read_public_key(entry.path().string());
+    if (!key) {
+      spdlog::warn("skipping {}", key.error().message);
+      continue;
+    }
+    trusted[*key] = entry.path().stem().string();
+  }
+  return trusted;
+}
+
+}  // namespace closeloop::security

@@ -1,0 +1,47 @@
+// CURVE key pairs (ZeroMQ's Curve25519, written in Z85: 40 characters) and the files
+// that hold them (docs/security.md):
+//
+//   NAME.key   the pair, mode 0600           public = "…"  secret = "…"
+//   NAME.pub   the public half, mode 0644    public = "…"
+//
+// Each process of the service keeps its pair in <data_dir>/keys/, created at its first
+// start; every NAME.pub there is a worker key the broker trusts on its backend, under
+// the name NAME. A person's key file (closeloop keygen) has no .pub beside it: their
+// public key is in their account.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "base/result.h"
+
+namespace closeloop::security {
+
+struct KeyPair {
+  std::string public_key, secret_key;  // Z85
+};
+
+KeyPair generate_key_pair();
+bool valid_z85_key(std::string_view key);
+
+// Writes the pair to `path` with mode 0600, atomically (a temp file renamed over it).
+Status write_key_file(const std::string& path, const KeyPair& pair);
+// Writes the public half to `path` with mode 0644, atomically.
+Status write_public_file(const std::string& path, const std::string& public_key);
+
+// Reads a key file; an error says why (missing, unreadable, readable by others, not a key
+// file). A secret readable by group or others is refused, as ssh does.
+Result<KeyPair> read_key_file(const std::string& path);
+// The public key of a .pub file, or of a .key file.
+Result<std::string> read_public_key(const std::string& path);
+
+// The directory of the service's keys: <data_dir>/keys.
+std::string keys_dir(const std::string& data_dir);
+
+// The pair `name` keeps in `dir` (NAME.key and NAME.pub), made on first use.
+Result<KeyPair> own_key_pair(const std::string& dir, const std::string& name);
+
+// Every NAME.pub in `dir`: public key → NAME. Unreadable files are skipped (and logged).
+std::map<std::string, std::string> trusted_keys(const std::string& dir);
+
+}  // namespace closeloop::security

@@ -1,0 +1,143 @@
+// Who may connect where (docs/security.md): the broker's backend admits only the
+// service's own workers, each under the name of the key it proves (CURVE + ZAP, failing
+// closed), and the mode without it is for loopback only.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fake_worker.h"
+#include "harness.h"
+#include "security/keys.h"
+
+using namespace closeloop;
+using namespace closeloop::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The services `ping` lists.
+std::vector<std::string> live_services(Client& client) {
+  auto reply = client.call("ping", "", wire::empty_map());
+  REQUIRE(reply.ok());
+  return wire::to_json(reply->body)["services"].get<std::vector<std::string>>();
+}
+
+bool lists(const std::vector<std::string>& services, const std::string& name) {
+  return std::find(services.begin(), services.end(), name) != services.end();
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int mode_of(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 0777;
+}
+
+}  // namespace
+
+TEST_CASE("every process makes its key pair at first start: the secret 0600, the public half beside it",
+          "[security][keys]") {
+  Running s(kFastTiming);
+  std::vector<std::string> names = kProcesses;
+  names.push_back("broker");
+  for (const std::string& name : names) {
+    INFO(name);
+    std::string key = s.cluster.keys_dir() + "/" + name + ".key";
+    CHECK(mode_of(key) == 0600);
+    CHECK(mode_of(s.cluster.keys_dir() + "/" + name + ".pub") == 0644);
+    auto pair = security::read_key_file(key);
+    REQUIRE(pair.ok());
+    CHECK(security::read_public_key(s.cluster.keys_dir() + "/" + name + ".pub").value() ==
+          pair->public_key);
+  }
+  // A restart keeps the pair it made.
+  std::string before = read_all(s.cluster.keys_dir() + "/handle.key");
+  s.cluster.stop("handle");
+  s.cluster.start("handle");
+  REQUIRE(s.cluster.wait_ready());
+  CHECK(read_all(s.cluster.keys_dir() + "/handle.key") == before);
+}
+
+TEST_CASE("a worker with a key the service does not know cannot register on the backend",
+          "[security][backend]") {
+  Running s(kFastTiming);
+  s.cluster.kill9("handle");
+  std::string elsewhere = s.cluster.dir() + "/forged-keys";
+  FakeWorker forged(backend_of(s.cluster.endpoint()), "handle", elsewhere, s.cluster.keys_dir());
+  CHECK_FALSE(forged.hears_broker(1500));  // the handshake itself is refused
+  CHECK_FALSE(lists(live_services(*s.client), "handle"));
+  // No handle worker (the forged one is not it): unavailable until the client gives up.
+  auto quick = s.cluster.client(600);
+  auto r = Desk(*quick, "人大办").handle("2026-000001", "zjj", "伪造的办理");
+  CHECK((!r.ok() || r->error.code == errc::kUnavailable));
+  CHECK(read_all(s.cluster.dir() + "/broker.log").find("not a worker key of this service") !=
+        std::string::npos);
+}
+
+TEST_CASE("a worker's key registers only under its own name", "[security][backend]") {
+  Running s(kFastTiming);
+  s.cluster.kill9("handle");
+  // dispatch's real key, claiming to be handle
+  FakeWorker impostor(backend_of(s.cluster.endpoint()), "handle", s.cluster.keys_dir(), "",
+                      "dispatch");
+  std::this_thread::sleep_for(500ms);
+  auto services = live_services(*s.client);
+  CHECK_FALSE(lists(services, "handle"));
+  CHECK(lists(services, "dispatch"));  // the real dispatch is not displaced either
+  CHECK(read_all(s.cluster.dir() + "/broker.log")
+            .find("refused a worker with the key of 'dispatch' registering as 'handle'") !=
+        std::string::npos);
+  // The real handle comes back under its own key.
+  s.cluster.start("handle");
+  REQUIRE(s.cluster.wait_ready());
+  CHECK(lists(live_services(*s.client), "handle"));
+}
+
+TEST_CASE("a key file that is not private, or not a key file, is refused with the reason",
+          "[security][keys]") {
+  Cluster c;
+  std::string dir = c.dir() + "/keys";
+  auto pair = security::own_key_pair(dir, "someone");
+  REQUIRE(pair.ok());
+  CHECK(security::read_key_file(dir + "/someone.key").ok());
+  REQUIRE(::chmod((dir + "/someone.key").c_str(), 0644) == 0);
+  auto shared = security::read_key_file(dir + "/someone.key");
+  REQUIRE_FALSE(shared.ok());
+  CHECK(shared.error().message.find("readable by others") != std::string::npos);
+  std::ofstream(dir + "/junk.key") << "hello\n";
+  REQUIRE(::chmod((dir + "/junk.key").c_str(), 0600) == 0);
+  auto junk = security::read_key_file(dir + "/junk.key");
+  REQUIRE_FALSE(junk.ok());
+  CHECK(junk.error().message.find("not a closeloop key file") != std::string::npos);
+  auto missing = security::read_key_file(dir + "/nobody.key");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message.find("no such file") != std::string::npos);
+}
+
+TEST_CASE("security.mode = \"off\" runs on loopback, and every process warns about it",
+          "[security][mode]") {
+  Running s("[security]\nmode = \"off\"\n" + std::string(kFastTiming));
+  Desk office(*s.client, "人大办");
+  auto made = office.submit("不加密的实验", "仅限本机");
+  REQUIRE(made.ok());
+  CHECK(made->ok);
+  CHECK_FALSE(std::filesystem::exists(s.cluster.keys_dir() + "/handle.key"));
+  for (const std::string& name : kProcesses) {
+    INFO(name);
+    CHECK(read_all(s.cluster.dir() + "/" + name + ".log").find("security.mode = \"off\"") !=
+          std::string::npos);
+  }
+}
