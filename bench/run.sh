@@ -29,6 +29,7 @@
 #   BENCH_THREADS       client threads of closeloop-bench (default: its own, min(W, 2))
 #   READS=0             leave out the request-path run (--reads-only at W=64, ITEMS_READS=20000)
 #   LIST_ITEMS=1000000  items of part 4 (BENCH_QUICK: 20000)
+#   BENCH_SECURITY=off  the service's [security] mode (default: the config's, curve)
 #   SKIP_LIMITS=1 SKIP_PEER=1 SKIP_LIST=1   leave a part out
 #   LIMIT_SECTIONS="ldb zmq"    sections of run-limits.sh ("ldb zmq pipe" adds the bare
 #                       five-process pipeline, several minutes more)
@@ -174,6 +175,7 @@ write_config() {  # write_config <file> <port> <data_dir>
     echo "data_dir = \"$3\""
     echo "sync = true"
     grep -vE '^[[:space:]]*(endpoint|data_dir|sync|backend)[[:space:]]*=' "$root/config/closeloop.toml"
+    [[ -n ${BENCH_SECURITY:-} ]] && printf '\n[security]\nmode = "%s"\n' "$BENCH_SECURITY"
   } >"$1"
   grep -q '^code = "zjj"' "$1" || die "config/closeloop.toml has no department zjj (the bench assigns to it)"
 }
