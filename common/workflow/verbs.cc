@@ -131,6 +131,8 @@ const Field kExport[] = {
     {"out", T::kText, "write to FILE instead of stdout", false, 4096, {}, true},
 };
 const Field kBundle[] = {{"out", T::kText, "the bundle file to write", true, 4096, {}, true}};
+const Field kKeygen[] = {
+    {"out", T::kText, "the key file to write (mode 0600; never overwritten)", true, 4096, {}, true}};
 const Field kDue[] = {
     {"from", T::kDate, "the day the period counts from", true, 10},
     {"kind", T::kChoice, "the kind whose rule applies", false, 16, kKindCodes},
@@ -217,6 +219,8 @@ const Verb kVerbs[] = {
      false, kBundle, {}, nullptr, nullptr, false, "ID..."},
     {"due", "the calendar's answer: a due date from a day and a rule", VerbKind::kClient, "",
      false, kDue, {}, nullptr, nullptr, false, "(--kind K [--complex] | --working-days N | --months N)"},
+    {"keygen", "make a key pair for a person's CLI; prints the public key", VerbKind::kClient, "",
+     false, kKeygen},
 };
 
 }  // namespace

@@ -276,6 +276,7 @@ int run(Invocation& in) {
   const Verb& verb = *find_verb(in.verb);
   auto fields = fields_of(verb, in);
   if (!fields) return fail(kExitUsage, fields.error().message);
+  if (in.verb == "keygen") return run_keygen(in, *fields);
   auto target = resolve_target(in);
   if (!target) return fail(kExitUsage, target.error().message);
   if (in.verb == "due") return run_due(*target, in, *fields);

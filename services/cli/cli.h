@@ -74,5 +74,6 @@ int run_import(Client& client, const Target& target, const Invocation& in);
 int run_export(Client& client, const Target& target, const Invocation& in, const wire::Json& fields);
 int run_bundle(Client& client, const Target& target, const Invocation& in, const wire::Json& fields);
 int run_due(const Target& target, const Invocation& in, const wire::Json& fields);
+int run_keygen(const Invocation& in, const wire::Json& fields);
 
 }  // namespace closeloop::cli

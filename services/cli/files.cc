@@ -1,6 +1,7 @@
 // The verbs the CLI composes itself: import (a CSV list, sent in batches), export
 // (items, trails or the scoreboard as CSV or JSON), bundle (items and trails in one
 // evidence file) and due (the calendar's answer, computed here without the service).
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "csv/csv.h"
 #include "render.h"
 #include "terminal.h"
+#include "security/keys.h"
 #include "workflow/bundle.h"
 #include "workflow/event.h"
 #include "workflow/item.h"
@@ -307,6 +309,22 @@ int run_due(const Target& target, const Invocation& in, const wire::Json& f) {
   } else {
     print_due(answer);
   }
+  return kExitOk;
+}
+
+// ---- keygen ----
+
+int run_keygen(const Invocation& in, const wire::Json& f) {
+  std::string out = text(f, "out");
+  if (std::filesystem::exists(out))
+    return fail(kExitUsage, out + " exists: keygen never overwrites a key (remove it first)");
+  security::KeyPair pair = security::generate_key_pair();
+  if (Status written = security::write_key_file(out, pair); !written)
+    return fail(kExitUsage, "cannot write the key: " + written.error().message);
+  if (in.json)
+    print_json({{"public_key", pair.public_key}, {"file", out}});
+  else
+    print_line(pair.public_key);
   return kExitOk;
 }
 

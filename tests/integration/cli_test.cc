@@ -1,6 +1,7 @@
 // The CLI end to end: the real `closeloop` binary, one process per command, against the
 // real broker and workers on loopback. Checks its exit codes, its --json output and that
 // each command's effect is visible to the next process.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "security/keys.h"
 #include "store/keys.h"
 #include "store/store.h"
 
@@ -480,4 +482,32 @@ TEST_CASE("text from the service cannot steer the terminal: controls are printed
   Run refused = s.cli({"assign", id, "--department", "no\x1b[31mne"});
   CHECK(refused.code != 0);
   no_raw_controls(refused.err);
+}
+
+TEST_CASE("keygen writes a key pair readable only by its owner and prints the public key",
+          "[cli][keygen][security]") {
+  Cluster c;  // for its directory; keygen needs no service
+  std::string file = c.dir() + "/wang.key";
+  Run made = run_cli(c.dir(), {"keygen", "--out", file});
+  INFO(made.err);
+  REQUIRE(made.code == 0);
+  auto pair = security::read_key_file(file);
+  REQUIRE(pair.ok());
+  CHECK(made.out == pair->public_key + "\n");
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  // Never overwritten: a second keygen to the same file changes nothing.
+  Run again = run_cli(c.dir(), {"keygen", "--out", file});
+  CHECK(again.code == 2);
+  CHECK(again.err.find("exists") != std::string::npos);
+  CHECK(security::read_key_file(file)->secret_key == pair->secret_key);
+  // A place that cannot be written: exit 2 with the reason.
+  Run nowhere = run_cli(c.dir(), {"keygen", "--out", c.dir() + "/no/such/dir/k.key"});
+  CHECK(nowhere.code == 2);
+  CHECK(nowhere.err.find("cannot write the key") != std::string::npos);
+  Run json = run_cli(c.dir(), {"keygen", "--out", c.dir() + "/li.key", "--json"});
+  REQUIRE(json.code == 0);
+  CHECK(json.parsed()["public_key"] == security::read_key_file(c.dir() + "/li.key")->public_key);
 }
