@@ -394,7 +394,7 @@ list_figures() {  # list_figures <items> <ledger pid> <data dir>: the rows at th
   list_row "--text 诉求 --limit 50" "$n" --text 诉求 --limit 50
   list_row "--text (no match) --limit 50" "$n" --text 无此文字 --limit 50
   list_row "--overdue --limit 50" "$n" --overdue --limit 50
-  echo "| $n | ledger: disk B/item; RSS MiB now (peak) | $(( $(du -sb "$data/ledger" | cut -f1) / n )) | $(kib_of VmRSS "$pid") ($(kib_of VmHWM "$pid")) | |"
+  echo "| $n | ledger: disk B/item; RSS MiB now (peak): heap + mapped files | $(( $(du -sb "$data/ledger" | cut -f1) / n )) | $(kib_of VmRSS "$pid") ($(kib_of VmHWM "$pid")): $(kib_of RssAnon "$pid") + $(kib_of RssFile "$pid") | |"
 }
 if [[ -z $SKIP_LIST ]]; then
   dir=$tmp/list
