@@ -10,6 +10,7 @@
 
 #include "base/text.h"
 #include "render.h"
+#include "security/rights.h"
 #include "terminal.h"
 #include "workflow/command.h"
 #include "workflow/event.h"
@@ -271,6 +272,10 @@ class Session {
 int run(Invocation& in) {
   if (in.verb == "verbs") {
     std::printf("%s", verbs_markdown().c_str());
+    return kExitOk;
+  }
+  if (in.verb == "rights") {
+    std::printf("%s", security::rights_markdown().c_str());
     return kExitOk;
   }
   const Verb& verb = *find_verb(in.verb);

@@ -102,6 +102,8 @@ void define_verbs(CLI::App& app, Invocation& in) {
   }
   CLI::App* table = app.add_subcommand("verbs", "print the verb table of docs/protocol.md");
   table->add_flag("--markdown", in.markdown, "as Markdown (the only form)");
+  CLI::App* rights = app.add_subcommand("rights", "print who may do what (docs/security.md)");
+  rights->add_flag("--markdown", in.markdown, "as Markdown (the only form)");
 }
 
 }  // namespace

@@ -1,0 +1,210 @@
+#include "rights.h"
+
+#include <algorithm>
+
+namespace closeloop::security {
+namespace {
+
+using R = Reach;
+constexpr R no = R::kNone, any = R::kAny, lead = R::kLead, co = R::kCo, lead_or_co = R::kLeadOrCo,
+            own = R::kOwn;
+
+// One verb's row: what each role reaches, in the order of kRoles, and the conditions
+// beyond reach (checked in conditions() below), for people.
+struct Row {
+  std::string_view verb;
+  Reach office, department, deputy, station, auditor, ops, admin;
+  std::string_view conditions = "";
+
+  Reach of(Role role) const {
+    switch (role) {
+      case Role::kOffice: return office;
+      case Role::kDepartment: return department;
+      case Role::kDeputy: return deputy;
+      case Role::kStation: return station;
+      case Role::kAuditor: return auditor;
+      case Role::kOps: return ops;
+      case Role::kAdmin: return admin;
+    }
+    return no;
+  }
+};
+
+// clang-format off
+constexpr Row kRows[] = {
+  //  verb               office  dept        deputy station auditor ops  admin
+  {"submit",             any,    no,         own,   own,    no,     no,  no,
+   "a deputy: suggestions, submitted as theirs; a station: station items from their station"},
+  {"assign",             any,    no,         no,    no,     no,     no,  no},
+  {"sign",               no,     lead,       no,    no,     no,     no,  no},
+  {"return",             no,     lead,       no,    no,     no,     no,  no},
+  {"opinion",            no,     co,         no,    no,     no,     no,  no},
+  {"waive",              any,    no,         no,    no,     no,     no,  no},
+  {"extend",             no,     lead,       no,    no,     no,     no,  no},
+  {"decide-extension",   any,    no,         no,    no,     no,     no,  no},
+  {"handle",             no,     lead,       no,    no,     no,     no,  no},
+  {"verify",             any,    no,         own,   own,    no,     no,  no,
+   "the office: audit, project and legislative items, or any item with --via paper"},
+  {"close",              any,    no,         no,    no,     no,     no,  no},
+  {"reopen",             any,    no,         no,    no,     no,     no,  no},
+  {"urge",               any,    no,         no,    no,     no,     no,  no},
+  {"promise-kept",       no,     lead,       no,    no,     no,     no,  no},
+  {"milestone",          no,     lead,       no,    no,     no,     no,  no},
+  {"show",               any,    lead_or_co, own,   own,    any,    no,  no},
+  {"trail",              any,    lead_or_co, own,   own,    any,    no,  no},
+  {"list",               any,    lead_or_co, own,   own,    any,    no,  no,  "cut to what the role reaches"},
+  {"inbox",              any,    lead_or_co, no,    no,     any,    no,  no,  "a clerk: their own department's"},
+  {"overdue",            any,    lead_or_co, own,   own,    any,    no,  no,  "cut to what the role reaches"},
+  {"attention",          any,    lead_or_co, own,   own,    any,    no,  no,  "cut to what the role reaches"},
+  {"scoreboard",         any,    any,        any,   any,    any,    no,  no,  "--items cut to what the role reaches"},
+  {"import",             any,    no,         no,    no,     no,     no,  no},
+  {"export",             any,    no,         no,    no,     any,    no,  no},
+  {"bundle",             any,    no,         no,    no,     any,    no,  no},
+  {"ping",               any,    any,        any,   any,    any,    any, any},
+};
+// clang-format on
+
+const Row* row_of(std::string_view verb) {
+  for (const Row& r : kRows)
+    if (r.verb == verb) return &r;
+  return nullptr;
+}
+
+std::string text_of(const wire::Json& fields, const char* key) {
+  auto it = fields.find(key);
+  return it != fields.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+bool within(Reach reach, Role role, const Actor& actor, const ItemFacts& item) {
+  bool is_lead = !actor.department.empty() && item.department == actor.department;
+  bool is_co = !actor.department.empty() &&
+               std::find(item.co_departments.begin(), item.co_departments.end(),
+                         actor.department) != item.co_departments.end();
+  switch (reach) {
+    case R::kNone: return false;
+    case R::kAny: return true;
+    case R::kLead: return is_lead;
+    case R::kCo: return is_co;
+    case R::kLeadOrCo: return is_lead || is_co;
+    case R::kOwn:
+      if (role == Role::kDeputy) return !item.deputy.empty() && item.deputy == actor.name;
+      if (role == Role::kStation) return !actor.station.empty() && item.source == actor.station;
+      return false;
+  }
+  return false;
+}
+
+// The conditions of a row beyond reach; an empty string when they hold.
+std::string unmet(std::string_view verb, Role role, const Actor& actor, const wire::Json& fields,
+                  const ItemFacts* item) {
+  std::string kind = item ? item->kind : text_of(fields, "kind");
+  if (verb == "submit" && role == Role::kDeputy) {
+    if (!kind.empty() && kind != "suggestion") return "a deputy submits suggestions";
+    if (std::string d = text_of(fields, "deputy"); !d.empty() && d != actor.name)
+      return "a deputy submits as themselves";
+  }
+  if (verb == "submit" && role == Role::kStation) {
+    if (!kind.empty() && kind != "station") return "a liaison station submits station items";
+    if (std::string s = text_of(fields, "source"); !s.empty() && s != actor.station)
+      return "a liaison station submits from its own station (" + actor.station + ")";
+  }
+  if (verb == "inbox" && role == Role::kDepartment && text_of(fields, "department") != actor.department)
+    return "a clerk sees their own department's inbox (" + actor.department + ")";
+  if (verb == "verify" && role == Role::kOffice && text_of(fields, "via") != "paper" &&
+      kind != "audit" && kind != "project" && kind != "legislative")
+    return "the office verifies audit, project and legislative items, or records an evaluation "
+           "received on paper (--via paper)";
+  return "";
+}
+
+}  // namespace
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::kOffice: return "office";
+    case Role::kDepartment: return "department";
+    case Role::kDeputy: return "deputy";
+    case Role::kStation: return "station";
+    case Role::kAuditor: return "auditor";
+    case Role::kOps: return "ops";
+    case Role::kAdmin: return "admin";
+  }
+  return "";
+}
+
+std::optional<Role> parse_role(std::string_view name) {
+  for (Role r : kRoles)
+    if (role_name(r) == name) return r;
+  return std::nullopt;
+}
+
+bool Actor::has(Role role) const { return std::find(roles.begin(), roles.end(), role) != roles.end(); }
+
+Reach reach(std::string_view verb, Role role) {
+  const Row* row = row_of(verb);
+  return row ? row->of(role) : no;
+}
+
+Status may(const Actor& actor, std::string_view verb, const wire::Json& fields,
+           const ItemFacts* item) {
+  std::string why;
+  for (Role role : actor.roles) {
+    Reach r = reach(verb, role);
+    if (r == no) continue;
+    bool reached = item ? within(r, role, actor, *item) : true;
+    if (!reached) {
+      why = "not an item " + actor.name + " may " + std::string(verb) + " as " +
+            std::string(role_name(role));
+      continue;
+    }
+    std::string condition = unmet(verb, role, actor, fields, item);
+    if (condition.empty()) return ok_status();
+    why = condition;
+  }
+  if (why.empty()) {
+    std::string roles;
+    for (Role role : actor.roles) roles += (roles.empty() ? "" : ", ") + std::string(role_name(role));
+    why = actor.name + " (" + (roles.empty() ? "no role" : roles) + ") may not " +
+          std::string(verb);
+  }
+  return Error{errc::kForbidden, why};
+}
+
+bool reaches(const Actor& actor, std::string_view verb, const ItemFacts& item) {
+  return std::any_of(actor.roles.begin(), actor.roles.end(), [&](Role role) {
+    return within(reach(verb, role), role, actor, item);
+  });
+}
+
+std::vector<std::string_view> verbs_with_rights() {
+  std::vector<std::string_view> out;
+  for (const Row& r : kRows) out.push_back(r.verb);
+  return out;
+}
+
+std::string rights_markdown() {
+  auto cell = [](Reach r) -> std::string {
+    switch (r) {
+      case R::kNone: return "—";
+      case R::kAny: return "any";
+      case R::kLead: return "own: lead";
+      case R::kCo: return "own: co";
+      case R::kLeadOrCo: return "own: lead or co";
+      case R::kOwn: return "own";
+    }
+    return "";
+  };
+  std::string out = "| verb |";
+  for (Role role : kRoles) out += " " + std::string(role_name(role)) + " |";
+  out += " conditions |\n|---|";
+  for (size_t i = 0; i < std::size(kRoles); ++i) out += "---|";
+  out += "---|\n";
+  for (const Row& r : kRows) {
+    out += "| `" + std::string(r.verb) + "` |";
+    for (Role role : kRoles) out += " " + cell(r.of(role)) + " |";
+    out += " " + std::string(r.conditions) + " |\n";
+  }
+  return out;
+}
+
+}  // namespace closeloop::security

@@ -1,0 +1,167 @@
+// The rights table: every verb has a row, every cell means what it says, and
+// docs/security.md shows the same table.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "security/rights.h"
+#include "workflow/verbs.h"
+
+using namespace closeloop;
+using namespace closeloop::security;
+
+namespace {
+
+Actor clerk(const std::string& department) { return {"李明", {Role::kDepartment}, department, ""}; }
+Actor deputy(const std::string& name) { return {name, {Role::kDeputy}, "", ""}; }
+Actor station(const std::string& code) { return {"联络站-" + code, {Role::kStation}, "", code}; }
+Actor with(Role role) { return {"someone", {role}, "", ""}; }
+
+ItemFacts item(const std::string& lead, std::vector<std::string> co = {},
+               const std::string& kind = "station") {
+  return {lead, std::move(co), "王丽", "zgjd-01", kind};
+}
+
+bool allowed(const Actor& a, std::string_view verb, const ItemFacts* i,
+             const wire::Json& fields = wire::Json::object()) {
+  return may(a, verb, fields, i).ok();
+}
+
+}  // namespace
+
+TEST_CASE("every verb a person can send has a row in the rights table, and only those",
+          "[security][rights]") {
+  std::vector<std::string_view> rows = verbs_with_rights();
+  for (const Verb& v : verbs()) {
+    bool reaches_service = !v.internal && !v.service.empty();
+    INFO(v.name);
+    CHECK((std::find(rows.begin(), rows.end(), v.name) != rows.end()) ==
+          (reaches_service || v.name == "export" || v.name == "bundle"));
+  }
+  for (std::string_view verb : rows) {
+    INFO(verb);
+    CHECK(find_verb(verb));
+  }
+}
+
+TEST_CASE("a department clerk acts on their department's items, each verb as lead or as co",
+          "[security][rights]") {
+  ItemFacts led = item("zjj", {"gaj"}), co_of = item("gaj", {"zjj"}), other = item("jtj", {"gaj"});
+  Actor zjj = clerk("zjj");
+  for (std::string_view verb : {"sign", "return", "handle", "extend", "promise-kept", "milestone"}) {
+    INFO(verb);
+    CHECK(allowed(zjj, verb, &led));
+    CHECK_FALSE(allowed(zjj, verb, &co_of));
+    CHECK_FALSE(allowed(zjj, verb, &other));
+  }
+  CHECK(allowed(zjj, "opinion", &co_of));
+  CHECK_FALSE(allowed(zjj, "opinion", &led));
+  for (std::string_view verb : {"show", "trail"}) {
+    CHECK(allowed(zjj, verb, &led));
+    CHECK(allowed(zjj, verb, &co_of));
+    CHECK_FALSE(allowed(zjj, verb, &other));
+  }
+  for (std::string_view verb : {"submit", "assign", "verify", "close", "reopen", "urge", "waive",
+                                "decide-extension", "import", "export", "bundle"}) {
+    INFO(verb);
+    CHECK_FALSE(allowed(zjj, verb, verb == "submit" || verb == "import" ? nullptr : &led));
+  }
+  CHECK(allowed(zjj, "inbox", nullptr, {{"department", "zjj"}}));
+  CHECK_FALSE(allowed(zjj, "inbox", nullptr, {{"department", "gaj"}}));
+  auto refused = may(zjj, "sign", wire::Json::object(), &other);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == errc::kForbidden);
+  CHECK(refused.error().message.find("李明") != std::string::npos);
+  CHECK_FALSE(allowed(Actor{"无部门", {Role::kDepartment}, "", ""}, "sign", &led));
+}
+
+TEST_CASE("a deputy submits suggestions as themselves, and verifies and reads their own items",
+          "[security][rights]") {
+  Actor wang = deputy("王丽");
+  CHECK(allowed(wang, "submit", nullptr, {{"kind", "suggestion"}}));
+  CHECK(allowed(wang, "submit", nullptr));  // the kind will default to suggestion
+  CHECK_FALSE(allowed(wang, "submit", nullptr, {{"kind", "station"}}));
+  CHECK_FALSE(allowed(wang, "submit", nullptr, {{"kind", "suggestion"}, {"deputy", "张伟"}}));
+  ItemFacts hers = item("zjj"), not_hers = item("zjj");
+  not_hers.deputy = "张伟";
+  for (std::string_view verb : {"verify", "show", "trail"}) {
+    INFO(verb);
+    CHECK(allowed(wang, verb, &hers));
+    CHECK_FALSE(allowed(wang, verb, &not_hers));
+  }
+  CHECK_FALSE(allowed(wang, "close", &hers));
+  CHECK_FALSE(allowed(wang, "handle", &hers));
+}
+
+TEST_CASE("a liaison station submits station items from itself, and verifies and reads them",
+          "[security][rights]") {
+  Actor zgjd = station("zgjd-01");
+  CHECK(allowed(zgjd, "submit", nullptr, {{"kind", "station"}, {"source", "zgjd-01"}}));
+  CHECK_FALSE(allowed(zgjd, "submit", nullptr, {{"kind", "station"}, {"source", "hzjd-02"}}));
+  CHECK_FALSE(allowed(zgjd, "submit", nullptr, {{"kind", "audit"}}));
+  ItemFacts ours = item("zjj"), theirs = item("zjj");
+  theirs.source = "hzjd-02";
+  CHECK(allowed(zgjd, "verify", &ours));
+  CHECK_FALSE(allowed(zgjd, "verify", &theirs));
+  CHECK(allowed(zgjd, "show", &ours));
+  CHECK_FALSE(allowed(zgjd, "show", &theirs));
+  CHECK_FALSE(allowed(Actor{"无站", {Role::kStation}, "", ""}, "show", &ours));
+}
+
+TEST_CASE("the office supervises every item, verifying only what it evaluates itself",
+          "[security][rights]") {
+  Actor office = with(Role::kOffice);
+  ItemFacts audit = item("sjj", {}, "audit"), complaint = item("zjj", {}, "station");
+  for (std::string_view verb : {"assign", "waive", "decide-extension", "urge", "close", "reopen",
+                                "show", "trail", "bundle", "export"}) {
+    INFO(verb);
+    CHECK(allowed(office, verb, &complaint));
+  }
+  ItemFacts project = item("fgj", {}, "project"), legislative = item("fgj", {}, "legislative");
+  CHECK(allowed(office, "verify", &audit));
+  CHECK(allowed(office, "verify", &project));
+  CHECK(allowed(office, "verify", &legislative));
+  CHECK_FALSE(allowed(office, "verify", &complaint));
+  CHECK(allowed(office, "verify", &complaint, {{"via", "paper"}}));
+  for (std::string_view verb : {"sign", "handle", "opinion", "extend", "return"}) {
+    INFO(verb);
+    CHECK_FALSE(allowed(office, verb, &complaint));
+  }
+}
+
+TEST_CASE("auditors read everything and change nothing, ops only ping, admins keep accounts",
+          "[security][rights]") {
+  ItemFacts any_item = item("zjj", {"gaj"});
+  Actor auditor = with(Role::kAuditor), ops = with(Role::kOps), admin = with(Role::kAdmin);
+  for (std::string_view verb : {"show", "trail", "list", "bundle", "export", "scoreboard"})
+    CHECK(allowed(auditor, verb, &any_item));
+  for (std::string_view verb : {"submit", "assign", "handle", "verify", "close", "import"})
+    CHECK_FALSE(allowed(auditor, verb, &any_item));
+  CHECK(allowed(ops, "ping", nullptr));
+  for (std::string_view verb : {"show", "list", "scoreboard", "submit"})
+    CHECK_FALSE(allowed(ops, verb, &any_item));
+  CHECK(allowed(admin, "ping", nullptr));
+  CHECK_FALSE(allowed(admin, "show", &any_item));
+  CHECK_FALSE(allowed(Actor{"nobody", {}, "", ""}, "ping", nullptr));
+}
+
+TEST_CASE("an account with several roles may do what any of them may", "[security][rights]") {
+  Actor both{"赵强", {Role::kDepartment, Role::kAuditor}, "zjj", ""};
+  ItemFacts other = item("jtj");
+  CHECK(allowed(both, "show", &other));     // as auditor
+  CHECK_FALSE(allowed(both, "sign", &other));  // as clerk: not zjj's
+  ItemFacts own = item("zjj");
+  CHECK(allowed(both, "sign", &own));
+  CHECK(reaches(both, "list", other));
+  CHECK_FALSE(reaches(clerk("zjj"), "list", other));
+}
+
+TEST_CASE("docs/security.md holds the rights table generated from the declarations",
+          "[security][rights][docs]") {
+  std::ifstream in(CLOSELOOP_SOURCE_DIR "/docs/security.md");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  INFO("regenerate it with: build/bin/closeloop rights --markdown");
+  CHECK(doc.str().find(rights_markdown()) != std::string::npos);
+}
