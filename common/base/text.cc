@@ -1,5 +1,7 @@
 #include "base/text.h"
 
+#include <openssl/evp.h>
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -96,6 +98,15 @@ bool valid_date(std::string_view s) {
   static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   return d <= days[m - 1] + (m == 2 && leap);
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  // Fetched once: OpenSSL 3 would otherwise look the algorithm up on every call.
+  static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, sha256, nullptr);
+  return to_hex(std::string_view(reinterpret_cast<char*>(digest), len));
 }
 
 }  // namespace closeloop

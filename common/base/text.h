@@ -13,6 +13,9 @@ bool valid_utf8(std::string_view s);
 // Number of Unicode code points in valid UTF-8 text.
 size_t utf8_length(std::string_view s);
 
+// SHA-256 of `bytes`, as 64 lower-case hex digits.
+std::string sha256_hex(std::string_view bytes);
+
 // Lower-case hex of raw bytes, and back (empty result with ok=false on bad input).
 std::string to_hex(std::string_view bytes);
 bool from_hex(std::string_view hex, std::string* bytes);

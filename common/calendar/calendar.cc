@@ -1,6 +1,5 @@
 #include "calendar/calendar.h"
 
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -46,15 +45,6 @@ std::map<int, fs::path> calendar_files(const std::string& dir, std::error_code& 
     if (year && it->is_regular_file(file_ec)) files[*year] = it->path();
   }
   return files;
-}
-
-std::string sha256_hex(std::string_view bytes) {
-  // Fetched once: OpenSSL 3 would otherwise look the algorithm up on every call.
-  static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &len, sha256, nullptr);
-  return to_hex(std::string_view(reinterpret_cast<char*>(digest), len));
 }
 
 Error invalid(const std::string& path, int line, const std::string& what) {

@@ -1,23 +1,18 @@
 #include "workflow/event.h"
 
-#include <openssl/evp.h>
-
 #include "base/text.h"
 
 namespace closeloop {
 
 namespace {
 
-std::string sha256_hex(std::string_view prev_hash_hex, std::string_view canonical) {
+// The hash of an event: SHA-256 over the previous hash's 32 bytes (all 0xff for the
+// first event) and the canonical form.
+std::string chained_hash(std::string_view prev_hash_hex, std::string_view canonical) {
   std::string input;
   if (!from_hex(prev_hash_hex, &input) || input.size() != 32) input.assign(32, '\xff');
   input.append(canonical);
-  // Fetched once: OpenSSL 3 would otherwise look the algorithm up on every call.
-  static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(input.data(), input.size(), digest, &len, sha256, nullptr);
-  return to_hex(std::string_view(reinterpret_cast<char*>(digest), len));
+  return sha256_hex(input);
 }
 
 // Version 1: the eight fields in their fixed order, payload values as strings (and, as
@@ -174,12 +169,12 @@ Result<Event> decode_event(std::string_view bytes) {
   return decode_event(h->get());
 }
 
-std::string event_hash(const Event& event) { return sha256_hex(event.prev_hash, canonical(event)); }
+std::string event_hash(const Event& event) { return chained_hash(event.prev_hash, canonical(event)); }
 
 Result<std::string> event_hash(const msgpack::object& event) {
   auto bytes = canonical(event);
   if (!bytes) return bytes.error();
-  return sha256_hex(str_of(find(event, "prev_hash")), *bytes);
+  return chained_hash(str_of(find(event, "prev_hash")), *bytes);
 }
 
 uint64_t first_bad_seq(const std::vector<Event>& trail) {

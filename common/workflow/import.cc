@@ -1,6 +1,5 @@
 #include "workflow/import.h"
 
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <map>
@@ -37,13 +36,6 @@ const ImportColumn* column_named(std::string_view name) {
     if (std::find(c.aliases.begin(), c.aliases.end(), name) != c.aliases.end()) return &c;
   }
   return nullptr;
-}
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
-  return to_hex(std::string_view(reinterpret_cast<char*>(digest), len));
 }
 
 // A row's identity without a key column: its cells by column, so the same row in a

@@ -2,14 +2,17 @@
 // dispatch (which owns `submitted`) and to the ledger, or, for a row of an imported
 // list that names its department, straight to handle as assigned.
 //
-// Idempotency: a submit's key maps to the reply it gave and the handoff it made; a
-// retried submit gets that reply once the handoff has been applied (as the first
-// attempt's reply would have), so a `show` right after it finds the item. An imported
+// Idempotency: a submit's key maps to the reply it gave, the handoff it made and a
+// digest of what was submitted; a retried submit (the same content) gets that reply
+// once the handoff has been applied (as the first attempt's reply would have), so a
+// `show` right after it finds the item. The same key with other content is refused:
+// a key names one submission, and answering with another's item would hide the mistake. An imported
 // row's key (its `key` column, else a digest of the row) maps to its item, so importing
 // the same list twice imports nothing twice.
 #include <spdlog/spdlog.h>
 
 #include "stage/stage_service.h"
+#include "base/text.h"
 #include "store/keys.h"
 #include "worker/worker_main.h"
 #include "workflow/import.h"
@@ -33,8 +36,9 @@ class Intake : public StageService {
  protected:
   void on_create(Context& ctx, const Command& c) override {
     std::string idem = c.text("key").empty() ? "" : keys::idempotency(c.text("key"));
+    std::string digest = idem.empty() ? "" : content_digest(c);
     if (!idem.empty()) {
-      if (auto earlier = ctx.txn().get(idem)) return replay(ctx, *earlier);
+      if (auto earlier = ctx.txn().get(idem)) return replay(ctx, *earlier, c.text("key"), digest);
     }
     Setting now = setting(ctx);
     auto step = create_item(c, allocate_id(ctx, now.now), now);
@@ -42,17 +46,35 @@ class Intake : public StageService {
     Committed done = commit_step(ctx, *step);
     std::string reply = item_reply(done.item);
     if (!idem.empty())
-      ctx.txn().put(idem, wire::MapBuilder().add_raw("reply", reply).add("pos", done.pos).finish());
+      ctx.txn().put(idem, wire::MapBuilder()
+                              .add_raw("reply", reply)
+                              .add("pos", done.pos)
+                              .add("digest", digest)
+                              .finish());
     ctx.reply(std::move(reply));
   }
 
  private:
+  // What a submit says, whoever retries it: its fields but the key, and who acts.
+  static std::string content_digest(const Command& c) {
+    wire::Json content = c.fields;
+    content.erase("key");
+    return sha256_hex(c.actor + "\n" + wire::dump(content));
+  }
+
   // The first attempt's reply, once its handoff is applied (records of issue 2 hold
-  // the reply alone).
-  static void replay(Context& ctx, const std::string& stored) {
+  // the reply alone, and records before the digest no digest: those are replayed).
+  static void replay(Context& ctx, const std::string& stored, const std::string& key,
+                     const std::string& digest) {
     auto decoded = wire::decode(stored.data(), stored.size());
     if (!decoded) return ctx.fail({errc::kInternal, "stored idempotency record unreadable"});
     wire::Fields f(decoded->get(), "idempotency record");
+    std::optional<std::string> first = f.opt_str("digest", 64);
+    if (first && *first != digest)
+      return ctx.fail({errc::kInvalid, "key '" + key +
+                                           "' was used for a different submission: a key names "
+                                           "one submission (retry with the same content, or "
+                                           "use a new key)"});
     if (const msgpack::object* reply = f.opt_map("reply")) {
       if (auto pos = f.opt_uint("pos")) ctx.await_handoff(*pos);
       wire::Buffer raw;

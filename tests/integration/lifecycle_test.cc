@@ -185,6 +185,25 @@ TEST_CASE("the same idempotency key twice returns the same item, never a second 
   CHECK(ids_of(*office.list()).size() == 1);
 }
 
+TEST_CASE("a key reused with other content, or by someone else, is refused, not answered with the first item",
+          "[lifecycle][idempotency]") {
+  Routed s;
+  Desk office(*s.client, "人大办"), station(*s.client, "紫港联络站");
+  auto first = office.submit("学校门口交通拥堵", "上下学高峰拥堵", "", "k-2026-11-30-1");
+  require_ok(first);
+  auto other_text = office.submit("路灯不亮", "三处路灯", "", "k-2026-11-30-1");
+  REQUIRE(other_text.ok());
+  CHECK(other_text->error.code == errc::kInvalid);
+  CHECK(other_text->error.message.find("different submission") != std::string::npos);
+  auto other_actor = station.submit("学校门口交通拥堵", "上下学高峰拥堵", "", "k-2026-11-30-1");
+  REQUIRE(other_actor.ok());
+  CHECK(other_actor->error.code == errc::kInvalid);
+  CHECK(ids_of(*office.list()).size() == 1);  // nothing was created
+  auto same = office.submit("学校门口交通拥堵", "上下学高峰拥堵", "", "k-2026-11-30-1");
+  require_ok(same);
+  CHECK(field(*same, "item", "id") == field(*first, "item", "id"));
+}
+
 TEST_CASE("list filters by stage and by department", "[lifecycle][list]") {
   Routed s;
   Desk office(*s.client, "人大办");
