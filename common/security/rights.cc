@@ -57,6 +57,7 @@ constexpr Row kRows[] = {
   {"overdue",            any,    lead_or_co, own,   own,    any,    no,  no,  "cut to what the role reaches"},
   {"attention",          any,    lead_or_co, own,   own,    any,    no,  no,  "cut to what the role reaches"},
   {"scoreboard",         any,    any,        any,   any,    any,    no,  no,  "--items cut to what the role reaches"},
+  {"reads",              any,    no,         no,    no,     any,    no,  no},
   {"import",             any,    no,         no,    no,     no,     no,  no},
   {"export",             any,    no,         no,    no,     any,    no,  no},
   {"bundle",             any,    no,         no,    no,     any,    no,  no},

@@ -84,4 +84,12 @@ inline std::string incident(std::string_view from, uint64_t hid) {
 
 inline std::string meta(std::string_view name) { return join("meta", name); }
 
+// The ledger's read audit: read/<seq>, one record per read request (not in any trail).
+inline const std::string kReadPrefix = "read/";
+inline std::string read(uint64_t seq) {
+  std::string k = kReadPrefix;
+  append_be64(k, seq);
+  return k;
+}
+
 }  // namespace closeloop::keys

@@ -111,6 +111,14 @@ const Field kList[] = {
     {"limit", T::kNumber, "at most this many items"},
     {"after", T::kCode, "the id to continue after (paging)", false, kMaxNameChars},
 };
+const Field kReads[] = {
+    {"from", T::kDate, "reads on or after DATE", false, 10},
+    {"to", T::kDate, "reads on or before DATE (inclusive)", false, 10},
+    {"actor", T::kText, "reads by this actor", false, kMaxNameChars},
+    {"item", T::kCode, "reads of this item", false, kMaxNameChars},
+    {"limit", T::kNumber, "at most this many records"},
+    {"after", T::kNumber, "the seq to continue after (paging)"},
+};
 const Field kInbox[] = {{"department", T::kCode, "the department", true, kMaxCodeChars}};
 const Field kOverdue[] = {
     {"as-of", T::kDate, "the day to count on (default: today)", false, 10},
@@ -209,6 +217,8 @@ const Verb kVerbs[] = {
      VerbKind::kQuery, "ledger", false},
     {"scoreboard", "each department's numbers for a period", VerbKind::kQuery, "ledger", false,
      kScoreboard},
+    {"reads", "the read audit: who read which item, trail or list, and when", VerbKind::kQuery,
+     "ledger", false, kReads},
     {"ping", "list the live services", VerbKind::kQuery, "broker", false},
     // composed by the CLI
     {"import", "import a list of items from a CSV file (清单交办)", VerbKind::kClient, "intake",

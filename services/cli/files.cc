@@ -183,8 +183,8 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
   }
   std::ostream& out = f.contains("out") ? static_cast<std::ostream&>(file) : std::cout;
   bool to_terminal = !f.contains("out") && isatty(STDOUT_FILENO);
-  wire::MapBuilder period;
-  period.add("from", text(f, "from")).add("to", text(f, "to"));
+  wire::MapBuilder period;  // `via`: the read audit records what these reads serve
+  period.add("from", text(f, "from")).add("to", text(f, "to")).add("via", "export");
   if (what == "scoreboard") {
     auto reply = client.call("scoreboard", in.actor, period.finish());
     Answer a = answer_of(reply, target);
@@ -215,7 +215,7 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
         sink.add(item, item_row(item));
         continue;
       }
-      std::string body = wire::MapBuilder().add("item", text(item, "id")).finish();
+      std::string body = wire::MapBuilder().add("item", text(item, "id")).add("via", "export").finish();
       auto trail = client.call_pages("trail", in.actor, body, "events", "seq");
       Answer a = answer_of(trail, target);
       if (!a.reply) {
@@ -249,7 +249,7 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
                        {"created_at", clock.now_iso()}, {"items", wire::Json::array()},
                        {"trails", wire::Json::object()}};
   for (const std::string& id : in.ids) {
-    std::string body = wire::MapBuilder().add("item", id).finish();
+    std::string body = wire::MapBuilder().add("item", id).add("via", "bundle").finish();
     auto shown = client.call("show", in.actor, body);
     Answer item = answer_of(shown, target);
     if (!item.reply) return item.exit_code;

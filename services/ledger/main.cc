@@ -5,6 +5,11 @@
 // turn they arrived in; the other reads (list, inbox, overdue, attention, scoreboard,
 // the timer's scans) run on the reader thread against a snapshot taken then: both see
 // every acknowledged command, and a long read stalls no command's reply.
+//
+// The read audit: every read a person asks for (not the timer's scans, not the next
+// page of one) leaves one record read/<seq> {seq, at, actor, verb, item | query, via},
+// written with the turn's group commit before the answer leaves; it is in no item's
+// trail, so reading changes no chain. `reads` lists them.
 #include <spdlog/spdlog.h>
 
 #include <memory>
@@ -31,6 +36,7 @@ Query query_for(std::string_view type) {
   if (type == "overdue") return ledger::overdue;
   if (type == "attention") return ledger::attention;
   if (type == "scoreboard") return ledger::scoreboard;
+  if (type == "reads") return ledger::reads;
   if (type == "timer.scan") return ledger::due_scan;
   if (type == "timer.provisional") return ledger::provisional;
   return nullptr;
@@ -38,6 +44,10 @@ Query query_for(std::string_view type) {
 
 class Ledger : public Service {
  public:
+  void on_start(Store& store) override {
+    if (auto next = store.get(keys::meta("next_read"))) next_read_ = keys::read_be64(*next);
+  }
+
   Status on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) override {
     wire::Fields f(entry, "ledger entry");
     const msgpack::object& item_map = f.map("item");
@@ -66,6 +76,7 @@ class Ledger : public Service {
       std::string id = f.str("item", 64);
       uint64_t after = f.opt_uint("after").value_or(0);
       if (!f.ok()) return ctx.fail(f.error());
+      if (after == 0) audit_read(ctx, request, wire::Json(id), "item");
       return ctx.after_commit([id, type, after](Context& ctx) {
         type == "show" ? show(ctx, id) : trail(ctx, id, after);
       });
@@ -75,6 +86,7 @@ class Ledger : public Service {
     const Verb* verb = find_verb(type);
     auto fields = verb ? decode_fields(*verb, request.body) : Result<wire::Json>(wire::Json::object());
     if (!fields) return ctx.fail(fields.error());
+    if (!type.starts_with("timer.") && !fields->contains("after")) audit_read(ctx, request, *fields, "query");
     ledger::QueryEnv env{ctx.config(), ctx.clock(), calendar(ctx), reply_bytes(ctx)};
     ctx.read_later([query, env, fields = std::move(*fields)](const Reader& db) {
       return query(db, env, fields);
@@ -82,6 +94,22 @@ class Ledger : public Service {
   }
 
  private:
+  // One read audit record, in this turn's batch. `what` is the item id or the query's
+  // fields; `via` says which composed command it serves (export, bundle), if any.
+  void audit_read(Context& ctx, const wire::Request& request, const wire::Json& what,
+                  const char* key) {
+    uint64_t seq = next_read_++;
+    std::string next;
+    keys::append_be64(next, next_read_);
+    ctx.txn().put(keys::meta("next_read"), next);
+    wire::Fields f(request.body, "body");
+    std::string via = f.opt_str("via", 16).value_or("");
+    wire::MapBuilder record;
+    record.add("seq", seq).add("at", ctx.clock().now_iso()).add("actor", request.actor);
+    record.add("verb", request.type).add_raw(key, wire::encode_json(what)).add_nonempty("via", via);
+    ctx.txn().put(keys::read(seq), record.finish());
+  }
+
   static std::string day_of(Context& ctx, const EventHead& e) {
     return e.payload.occurred_on.empty() ? ctx.clock().local_date(e.at).str() : e.payload.occurred_on;
   }
@@ -139,6 +167,7 @@ class Ledger : public Service {
 
   std::optional<CalendarWatch> watch_;
   std::shared_ptr<const Calendar> shared_;
+  uint64_t next_read_ = 1;  // the next read audit record's seq (meta/next_read)
 };
 
 }  // namespace

@@ -323,6 +323,24 @@ Result<std::string> scoreboard(const Reader& db, const QueryEnv& env, const wire
   return wire::encode_json(scoreboard_json(scores, period, env.config, only, f.contains("items")));
 }
 
+Result<std::string> reads(const Reader& db, const QueryEnv& env, const wire::Json& f) {
+  uint64_t after = f.value("after", uint64_t{0});
+  Page page(env.reply_bytes, std::min(f.value("limit", kDefaultLimit), kMaxLimit));
+  std::string from = text(f, "from"), to = text(f, "to"), actor = text(f, "actor"),
+              item = text(f, "item");
+  db.scan(keys::kReadPrefix, [&](std::string_view, std::string_view value) {
+    auto decoded = wire::decode(value.data(), value.size());
+    if (!decoded) return true;
+    wire::Json read = wire::to_json(decoded->get());
+    std::string day = env.clock.local_date(read.value("at", "")).str();
+    if ((!from.empty() && day < from) || (!to.empty() && day > to)) return true;
+    if (!actor.empty() && read.value("actor", "") != actor) return true;
+    if (!item.empty() && read.value("item", "") != item) return true;
+    return page.add(value);
+  }, keys::read(after + 1));
+  return page.reply("reads");
+}
+
 Result<std::string> due_scan(const Reader& db, const QueryEnv& env, const wire::Json&) {
   Date today = env.clock.today();
   const Calendar& cal = *env.calendar;

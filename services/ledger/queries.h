@@ -28,6 +28,8 @@ Result<std::string> inbox(const Reader& db, const QueryEnv& env, const wire::Jso
 Result<std::string> overdue(const Reader& db, const QueryEnv& env, const wire::Json& fields);
 Result<std::string> attention(const Reader& db, const QueryEnv& env, const wire::Json& fields);
 Result<std::string> scoreboard(const Reader& db, const QueryEnv& env, const wire::Json& fields);
+// The read audit ({reads: [{seq, at, actor, verb, item | query, via?}], more}), oldest first.
+Result<std::string> reads(const Reader& db, const QueryEnv& env, const wire::Json& fields);
 // For the timer: the marks due today ({actions: [{item, stage, action, due}]}), and the
 // items whose due date is provisional ({items: [{item, stage}]}).
 Result<std::string> due_scan(const Reader& db, const QueryEnv& env, const wire::Json& fields);

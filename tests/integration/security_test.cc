@@ -141,3 +141,43 @@ TEST_CASE("security.mode = \"off\" runs on loopback, and every process warns abo
           std::string::npos);
   }
 }
+
+TEST_CASE("reads are audited, one record per request, outside every trail", "[security][reads]") {
+  Running s(kFastTiming);
+  Desk office(*s.client, "人大办"), auditor(*s.client, "审计员");
+  std::string id = field(*office.submit("路灯不亮", "三处"), "item", "id");
+  auto before = events_of(*office.trail(id));
+  REQUIRE(office.show(id)->ok);
+  REQUIRE(office.list()->ok);
+  // The next page of a list is the same read: not recorded again.
+  REQUIRE(run(*s.client, "list", "人大办", wire::MapBuilder().add("after", id).finish())->ok);
+  CliRun bundle = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "--actor", "李审",
+                                         "bundle", id, "--out", s.cluster.dir() + "/b.json"});
+  REQUIRE(bundle.code == 0);
+
+  auto reads = s.client->call_pages("reads", "审计员", wire::empty_map(), "reads", "seq");
+  REQUIRE(reads.ok());
+  REQUIRE(reads->ok);
+  wire::Json records = wire::to_json(reads->body)["reads"];
+  std::vector<std::string> seen;
+  for (const auto& r : records)
+    seen.push_back(r["actor"].get<std::string>() + " " + r["verb"].get<std::string>() +
+                   (r.contains("via") ? " via " + r["via"].get<std::string>() : ""));
+  // ... and reading the audit is a read too.
+  CHECK(seen == std::vector<std::string>{"人大办 trail", "人大办 show", "人大办 list",
+                                         "李审 show via bundle", "李审 trail via bundle",
+                                         "审计员 reads"});
+  CHECK(records[0]["item"] == id);
+  CHECK(records[2]["query"].is_object());
+  CHECK(!records[0]["at"].get<std::string>().empty());
+  // Reading changed no trail.
+  CHECK(events_of(*office.trail(id)).size() == before.size());
+
+  // Filtered by actor and by item; the CLI prints them.
+  auto by_actor = s.client->call("reads", "审计员", wire::MapBuilder().add("actor", "李审").finish());
+  CHECK(wire::to_json(by_actor->body)["reads"].size() == 2);
+  CliRun listed = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "reads", "--item", id,
+                                         "--json"});
+  REQUIRE(listed.code == 0);
+  CHECK(listed.parsed().size() == 5);  // two trails and a show by the office, the bundle's two
+}
