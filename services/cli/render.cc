@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "base/text.h"
 #include "terminal.h"
 
 namespace closeloop::cli {
@@ -24,10 +25,9 @@ std::string text(const Json& object, const char* key) {
 size_t display_width(std::string_view s) {
   size_t width = 0;
   for (size_t i = 0; i < s.size();) {
-    unsigned char c = s[i];
-    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-    uint32_t cp = len == 1 ? c : c & (0xFF >> (len + 1));
-    for (int k = 1; k < len && i + k < s.size(); ++k) cp = (cp << 6) | (s[i + k] & 0x3F);
+    CodePoint decoded = utf8_decode_at(s, i);
+    uint32_t cp = decoded.value;
+    size_t len = decoded.length == 0 ? 1 : decoded.length;  // a stray byte: one column
     bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
                 (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
                 (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||

@@ -1,33 +1,12 @@
 #include "terminal.h"
 
 #include <cstdint>
+#include <cstdio>
+
+#include "base/text.h"
 
 namespace closeloop::cli {
 namespace {
-
-// The code point of the UTF-8 sequence at s[i] and its length, or length 0 when the
-// bytes there are not well-formed UTF-8.
-struct CodePoint {
-  uint32_t value = 0;
-  size_t length = 0;
-};
-
-CodePoint decode_at(std::string_view s, size_t i) {
-  unsigned char c = s[i];
-  if (c < 0x80) return {c, 1};
-  size_t length = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-  if (length == 0 || i + length > s.size()) return {};
-  uint32_t value = c & (0xFF >> (length + 1));
-  for (size_t k = 1; k < length; ++k) {
-    unsigned char next = s[i + k];
-    if ((next >> 6) != 0x2) return {};
-    value = (value << 6) | (next & 0x3F);
-  }
-  static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (value < kSmallest[length] || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF))
-    return {};
-  return {value, length};
-}
 
 // Characters that steer a terminal or reorder what it shows (newline and tab aside).
 bool steers_terminal(uint32_t cp) {
@@ -35,11 +14,18 @@ bool steers_terminal(uint32_t cp) {
          (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
-std::string hex(uint32_t value, int digits) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(digits, '0');
-  for (int i = digits - 1; i >= 0; --i, value >>= 4) out[i] = kDigits[value & 0xF];
-  return out;
+// A byte that is not UTF-8, or a control below U+0080, as \x1b; a code point above as \u202e.
+std::string escaped_byte(unsigned char byte) {
+  char text[16];
+  std::snprintf(text, sizeof text, "\\x%02x", byte);
+  return text;
+}
+
+std::string escaped(uint32_t cp) {
+  if (cp < 0x80) return escaped_byte(static_cast<unsigned char>(cp));
+  char text[16];
+  std::snprintf(text, sizeof text, "\\u%04x", cp);
+  return text;
 }
 
 }  // namespace
@@ -48,15 +34,15 @@ std::string for_terminal(std::string_view text, bool keep_newlines) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
-    CodePoint cp = decode_at(text, i);
+    CodePoint cp = utf8_decode_at(text, i);
     if (cp.length == 0) {
-      out += "\\x" + hex(static_cast<unsigned char>(text[i]), 2);
+      out += escaped_byte(static_cast<unsigned char>(text[i]));
       ++i;
       continue;
     }
     bool kept = cp.value == '\t' || (cp.value == '\n' && keep_newlines);
     if (!kept && steers_terminal(cp.value))
-      out += cp.value < 0x80 ? "\\x" + hex(cp.value, 2) : "\\u" + hex(cp.value, 4);
+      out += escaped(cp.value);
     else
       out.append(text, i, cp.length);
     i += cp.length;
@@ -71,10 +57,10 @@ std::string json_for_terminal(const wire::Json& json) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
-    CodePoint cp = decode_at(text, i);
+    CodePoint cp = utf8_decode_at(text, i);
     size_t length = cp.length == 0 ? 1 : cp.length;
     if (cp.length != 0 && cp.value >= 0x80 && steers_terminal(cp.value))
-      out += "\\u" + hex(cp.value, 4);
+      out += escaped(cp.value);
     else
       out.append(text, i, length);
     i += length;
