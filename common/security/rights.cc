@@ -1,6 +1,7 @@
 #include "rights.h"
 
 #include <algorithm>
+#include <array>
 
 namespace closeloop::security {
 namespace {
@@ -9,59 +10,52 @@ using R = Reach;
 constexpr R no = R::kNone, any = R::kAny, lead = R::kLead, co = R::kCo, lead_or_co = R::kLeadOrCo,
             own = R::kOwn;
 
-// One verb's row: what each role reaches, in the order of kRoles, and the conditions
-// beyond reach (checked in conditions() below), for people.
+// One verb's row: what each role reaches, in the order of kRoles (the enum's order), and
+// the conditions beyond reach (checked in unmet() below), for people.
 struct Row {
   std::string_view verb;
-  Reach office, department, deputy, station, auditor, ops, admin;
+  std::array<Reach, std::size(kRoles)> reaches;
   std::string_view conditions = "";
 
-  Reach of(Role role) const {
-    switch (role) {
-      case Role::kOffice: return office;
-      case Role::kDepartment: return department;
-      case Role::kDeputy: return deputy;
-      case Role::kStation: return station;
-      case Role::kAuditor: return auditor;
-      case Role::kOps: return ops;
-      case Role::kAdmin: return admin;
-    }
-    return no;
-  }
+  Reach of(Role role) const { return reaches[static_cast<size_t>(role)]; }
 };
+
+constexpr std::string_view kRoleNames[] = {"office",  "department", "deputy", "station",
+                                           "auditor", "ops",        "admin"};
+static_assert(std::size(kRoleNames) == std::size(kRoles));
 
 // clang-format off
 constexpr Row kRows[] = {
-  //  verb               office  dept        deputy station auditor ops  admin
-  {"submit",             any,    no,         own,   own,    no,     no,  no,
+  //  verb               office   dept        deputy station auditor ops  admin
+  {"submit",             {any,    no,         own,   own,    no,     no,  no},
    "a deputy: suggestions, submitted as theirs; a station: station items from their station"},
-  {"assign",             any,    no,         no,    no,     no,     no,  no},
-  {"sign",               no,     lead,       no,    no,     no,     no,  no},
-  {"return",             no,     lead,       no,    no,     no,     no,  no},
-  {"opinion",            no,     co,         no,    no,     no,     no,  no},
-  {"waive",              any,    no,         no,    no,     no,     no,  no},
-  {"extend",             no,     lead,       no,    no,     no,     no,  no},
-  {"decide-extension",   any,    no,         no,    no,     no,     no,  no},
-  {"handle",             no,     lead,       no,    no,     no,     no,  no},
-  {"verify",             any,    no,         own,   own,    no,     no,  no,
+  {"assign",             {any,    no,         no,    no,     no,     no,  no}},
+  {"sign",               {no,     lead,       no,    no,     no,     no,  no}},
+  {"return",             {no,     lead,       no,    no,     no,     no,  no}},
+  {"opinion",            {no,     co,         no,    no,     no,     no,  no}},
+  {"waive",              {any,    no,         no,    no,     no,     no,  no}},
+  {"extend",             {no,     lead,       no,    no,     no,     no,  no}},
+  {"decide-extension",   {any,    no,         no,    no,     no,     no,  no}},
+  {"handle",             {no,     lead,       no,    no,     no,     no,  no}},
+  {"verify",             {any,    no,         own,   own,    no,     no,  no},
    "the office: audit, project and legislative items, or any item with --via paper"},
-  {"close",              any,    no,         no,    no,     no,     no,  no},
-  {"reopen",             any,    no,         no,    no,     no,     no,  no},
-  {"urge",               any,    no,         no,    no,     no,     no,  no},
-  {"promise-kept",       no,     lead,       no,    no,     no,     no,  no},
-  {"milestone",          no,     lead,       no,    no,     no,     no,  no},
-  {"show",               any,    lead_or_co, own,   own,    any,    no,  no},
-  {"trail",              any,    lead_or_co, own,   own,    any,    no,  no},
-  {"list",               any,    lead_or_co, own,   own,    any,    no,  no,  "cut to what the role reaches"},
-  {"inbox",              any,    lead_or_co, no,    no,     any,    no,  no,  "a clerk: their own department's"},
-  {"overdue",            any,    lead_or_co, own,   own,    any,    no,  no,  "cut to what the role reaches"},
-  {"attention",          any,    lead_or_co, own,   own,    any,    no,  no,  "cut to what the role reaches"},
-  {"scoreboard",         any,    any,        any,   any,    any,    no,  no,  "--items cut to what the role reaches"},
-  {"reads",              any,    no,         no,    no,     any,    no,  no},
-  {"import",             any,    no,         no,    no,     no,     no,  no},
-  {"export",             any,    no,         no,    no,     any,    no,  no},
-  {"bundle",             any,    no,         no,    no,     any,    no,  no},
-  {"ping",               any,    any,        any,   any,    any,    any, any},
+  {"close",              {any,    no,         no,    no,     no,     no,  no}},
+  {"reopen",             {any,    no,         no,    no,     no,     no,  no}},
+  {"urge",               {any,    no,         no,    no,     no,     no,  no}},
+  {"promise-kept",       {no,     lead,       no,    no,     no,     no,  no}},
+  {"milestone",          {no,     lead,       no,    no,     no,     no,  no}},
+  {"show",               {any,    lead_or_co, own,   own,    any,    no,  no}},
+  {"trail",              {any,    lead_or_co, own,   own,    any,    no,  no}},
+  {"list",               {any,    lead_or_co, own,   own,    any,    no,  no},  "cut to what the role reaches"},
+  {"inbox",              {any,    lead_or_co, no,    no,     any,    no,  no},  "a clerk: their own department's"},
+  {"overdue",            {any,    lead_or_co, own,   own,    any,    no,  no},  "cut to what the role reaches"},
+  {"attention",          {any,    lead_or_co, own,   own,    any,    no,  no},  "cut to what the role reaches"},
+  {"scoreboard",         {any,    any,        any,   any,    any,    no,  no},  "--items cut to what the role reaches"},
+  {"reads",              {any,    no,         no,    no,     any,    no,  no}},
+  {"import",             {any,    no,         no,    no,     no,     no,  no}},
+  {"export",             {any,    no,         no,    no,     any,    no,  no}},
+  {"bundle",             {any,    no,         no,    no,     any,    no,  no}},
+  {"ping",               {any,    any,        any,   any,    any,    any, any}},
 };
 // clang-format on
 
@@ -120,18 +114,7 @@ std::string unmet(std::string_view verb, Role role, const Actor& actor, const wi
 
 }  // namespace
 
-std::string_view role_name(Role role) {
-  switch (role) {
-    case Role::kOffice: return "office";
-    case Role::kDepartment: return "department";
-    case Role::kDeputy: return "deputy";
-    case Role::kStation: return "station";
-    case Role::kAuditor: return "auditor";
-    case Role::kOps: return "ops";
-    case Role::kAdmin: return "admin";
-  }
-  return "";
-}
+std::string_view role_name(Role role) { return kRoleNames[static_cast<size_t>(role)]; }
 
 std::optional<Role> parse_role(std::string_view name) {
   for (Role r : kRoles)
