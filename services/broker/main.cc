@@ -87,6 +87,7 @@ class Broker {
     socket.set(zmq::sockopt::curve_server, 1);
     socket.set(zmq::sockopt::curve_secretkey, pair->secret_key);
     socket.set(zmq::sockopt::zap_domain, domain);
+    own_key_ = pair->public_key;  // its broker.pub is no worker's
   }
 
   // The ZAP decision. Workers: a key with a NAME.pub in the keys folder, read again
@@ -100,7 +101,7 @@ class Broker {
     auto known = workers_.find(r.public_key);
     if (known == workers_.end()) {
       workers_ = security::trusted_keys(security::keys_dir(config_.data_dir));
-      workers_.erase(own_public_key());
+      workers_.erase(own_key_);
       known = workers_.find(r.public_key);
     }
     if (known == workers_.end()) {
@@ -109,11 +110,6 @@ class Broker {
       return std::nullopt;
     }
     return known->second;
-  }
-
-  std::string own_public_key() const {
-    auto key = security::read_public_key(security::keys_dir(config_.data_dir) + "/broker.pub");
-    return key ? *key : "";
   }
 
   bool drain(zmq::socket_t& socket, Handler handler) {
@@ -254,6 +250,7 @@ class Broker {
   zmq::context_t zmq_;
   std::unique_ptr<security::ZapHandler> zap_;  // before the sockets: see security/zap.h
   zmq::socket_t frontend_, backend_;
+  std::string own_key_;                         // the broker's public key
   std::map<std::string, std::string> workers_;  // trusted worker keys: public key -> name
   std::map<std::string, Peer> peers_;               // by identity
   std::map<std::string, std::string> by_service_;   // service -> identity
