@@ -31,13 +31,6 @@ namespace {
 
 // ---- processes and logs ----
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The live (not zombie) processes started with this cluster's config, by name.
 std::map<std::string, int> live_pids(const Cluster& cluster) {
   std::map<std::string, int> out;

@@ -44,13 +44,6 @@ struct Office {
   }
 };
 
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The county's list as an office keeps it: Chinese headers, departments by name or
 // code, a quoted cell with a comma and a line break, and rows an importer must refuse.
 const std::string kList =
@@ -153,7 +146,7 @@ TEST_CASE("export writes items, trails and the scoreboard as CSV for Excel or as
   std::string out = o.cluster.dir() + "/items.csv";
   CHECK(o.cli({"export", "--what", "items", "--from", "2026-10-01", "--to", "2026-11-30",
                "--format", "csv", "--out", out}).code == 0);
-  std::string bytes = read(out);
+  std::string bytes = read_file(out);
   CHECK(bytes.rfind("\xEF\xBB\xBF", 0) == 0);  // UTF-8 with BOM: Excel reads Chinese right
   CHECK(bytes.find("\r\n") != std::string::npos);
   auto table = csv::parse(bytes);
@@ -188,7 +181,7 @@ TEST_CASE("a bundle is checked offline, one altered byte is found and named", "[
   std::string path = o.cluster.dir() + "/evidence.json";
   CliRun made = o.cli({"bundle", a, b, "--out", path});
   REQUIRE(made.code == 0);
-  Json bundle = Json::parse(read(path));
+  Json bundle = Json::parse(read_file(path));
   CHECK(bundle["format"] == "closeloop-bundle");
   CHECK(bundle["version"] == 1);
   CHECK(bundle["items"].size() == 2);
@@ -198,7 +191,7 @@ TEST_CASE("a bundle is checked offline, one altered byte is found and named", "[
   CHECK(good.code == 0);
   CHECK(good.out.find("verifies: 2 items, 4 events") != std::string::npos);
 
-  std::string text = read(path);
+  std::string text = read_file(path);
   size_t at = text.find("已疏通排水管");
   REQUIRE(at != std::string::npos);
   text[at + 3] = static_cast<char>(text[at + 3] ^ 0x01);  // one byte of the reply's text

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -173,6 +174,13 @@ std::string field(const wire::Reply& reply, const std::string& outer, const std:
   if (!inner) return "";
   wire::Fields g(*inner, outer);
   return g.opt_str(key).value_or("");
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 int shell(const std::string& command, std::string* out) {

@@ -103,6 +103,9 @@ Result<wire::Reply> run(Client& client, const std::string& verb, const std::stri
 // Reads field `key` (a string) of the map at reply.body[outer].
 std::string field(const wire::Reply& reply, const std::string& outer, const std::string& key);
 
+// The whole of a file, bytes as they are ("" if it cannot be read).
+std::string read_file(const std::string& path);
+
 // Runs a shell command, returns its exit status; stdout into *out if given.
 int shell(const std::string& command, std::string* out = nullptr);
 

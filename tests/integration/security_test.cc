@@ -33,13 +33,6 @@ bool lists(const std::vector<std::string>& services, const std::string& name) {
   return std::find(services.begin(), services.end(), name) != services.end();
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 int mode_of(const std::string& path) {
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
@@ -64,11 +57,11 @@ TEST_CASE("every process makes its key pair at first start: the secret 0600, the
           pair->public_key);
   }
   // A restart keeps the pair it made.
-  std::string before = read_all(s.cluster.keys_dir() + "/handle.key");
+  std::string before = read_file(s.cluster.keys_dir() + "/handle.key");
   s.cluster.stop("handle");
   s.cluster.start("handle");
   REQUIRE(s.cluster.wait_ready());
-  CHECK(read_all(s.cluster.keys_dir() + "/handle.key") == before);
+  CHECK(read_file(s.cluster.keys_dir() + "/handle.key") == before);
 }
 
 TEST_CASE("a worker with a key the service does not know cannot register on the backend",
@@ -83,7 +76,7 @@ TEST_CASE("a worker with a key the service does not know cannot register on the 
   auto quick = s.cluster.client(600);
   auto r = Desk(*quick, "人大办").handle("2026-000001", "zjj", "伪造的办理");
   CHECK((!r.ok() || r->error.code == errc::kUnavailable));
-  CHECK(read_all(s.cluster.dir() + "/broker.log").find("not a worker key of this service") !=
+  CHECK(read_file(s.cluster.dir() + "/broker.log").find("not a worker key of this service") !=
         std::string::npos);
 }
 
@@ -97,7 +90,7 @@ TEST_CASE("a worker's key registers only under its own name", "[security][backen
   auto services = live_services(*s.client);
   CHECK_FALSE(lists(services, "handle"));
   CHECK(lists(services, "dispatch"));  // the real dispatch is not displaced either
-  CHECK(read_all(s.cluster.dir() + "/broker.log")
+  CHECK(read_file(s.cluster.dir() + "/broker.log")
             .find("refused a worker with the key of 'dispatch' registering as 'handle'") !=
         std::string::npos);
   // The real handle comes back under its own key.
@@ -137,7 +130,7 @@ TEST_CASE("security.mode = \"off\" runs on loopback, and every process warns abo
   CHECK_FALSE(std::filesystem::exists(s.cluster.keys_dir() + "/handle.key"));
   for (const std::string& name : kProcesses) {
     INFO(name);
-    CHECK(read_all(s.cluster.dir() + "/" + name + ".log").find("security.mode = \"off\"") !=
+    CHECK(read_file(s.cluster.dir() + "/" + name + ".log").find("security.mode = \"off\"") !=
           std::string::npos);
   }
 }

@@ -21,13 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 pid_t spawn_closeloopd(const Cluster& cluster) {
   std::string binary = binary_path("closeloopd");
   std::string log = cluster.dir() + "/closeloopd.log";
