@@ -253,31 +253,21 @@ class Session {
     return kExitOk;
   }
 
-  // The read audit, printed page by page: a JSON array, or one line per read.
+  // The read audit, printed page by page as it comes (like a list).
   int reads(const std::string& body, uint64_t limit) {
     uint64_t printed = 0;
-    if (in_.json) print("[");
+    ListPrinter printer(in_.json, "reads");
     auto page = [&](const msgpack::object& array) {
-      std::vector<std::vector<std::string>> rows;
-      for (uint32_t i = 0; i < array.via.array.size && printed < limit; ++i, ++printed) {
-        wire::Json r = wire::to_json(array.via.array.ptr[i]);
-        if (in_.json) {
-          print(printed == 0 ? "" : ",");
-          std::fputs(json_for_terminal(r).c_str(), stdout);
-          continue;
-        }
-        std::string what = r.contains("item") ? wire::dump(r["item"]) : wire::dump(r["query"]);
-        if (r.contains("via")) what += "  (" + r["via"].get<std::string>() + ")";
-        print_line(wire::dump(r["seq"]) + "  " + r.value("at", "") + "  " + r.value("actor", "") +
-                   "  " + r.value("verb", "") + "  " + what);
-      }
-      std::fflush(stdout);
+      for (uint32_t i = 0; i < array.via.array.size && printed < limit; ++i, ++printed)
+        printer.add(wire::to_json(array.via.array.ptr[i]));
+      printer.flush();
       return printed < limit;
     };
     auto last = client_.for_each_page("reads", in_.actor, body, "reads", "seq", page);
     Answer a = answer_of(last, target_);
-    if (in_.json) print_line("]");
-    return a.reply ? kExitOk : a.exit_code;
+    if (!a.reply) return a.exit_code;
+    printer.finish();
+    return kExitOk;
   }
 
   int ping() {

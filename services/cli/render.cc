@@ -120,6 +120,10 @@ void ListPrinter::add(const Json& item) {
   } else if (type_ == "inbox") {
     rows_.push_back({text(item, "todo"), text(item, "todo_due"), text(item, "id"),
                      text(item, "stage"), text(item, "title")});
+  } else if (type_ == "reads") {  // the read audit: what was read, and for which command
+    std::string what = item.contains("item") ? text(item, "item") : text(item, "query");
+    if (!text(item, "via").empty()) what += "  (" + text(item, "via") + ")";
+    rows_.push_back({text(item, "seq"), text(item, "at"), text(item, "actor"), text(item, "verb"), what});
   } else if (type_ == "overdue") {  // late replies by due date; the office's late assignments
     bool assignment = text(item, "late") == "assignment";
     rows_.push_back({text(item, "id"), assignment ? "to assign" : text(item, "stage"),
@@ -141,7 +145,7 @@ void ListPrinter::flush() {
 void ListPrinter::finish() {
   flush();
   if (json_) print_line(count_ == 0 ? "[]" : "]");
-  else if (count_ == 0) print_line("(no items)");
+  else if (count_ == 0) print_line(type_ == "reads" ? "(no reads)" : "(no items)");
 }
 
 void print_scoreboard(const Json& board) {

@@ -16,7 +16,7 @@ void print_due(const wire::Json& due);
 
 // A list of items printed as it arrives, page by page: a JSON array written element by
 // element, or a table (columns sized per page). `type` picks the columns (an inbox
-// shows what to do and by when).
+// shows what to do and by when; "reads" lists read audit records, not items).
 class ListPrinter {
  public:
   ListPrinter(bool json, std::string type) : json_(json), type_(std::move(type)) {}

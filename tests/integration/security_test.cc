@@ -173,4 +173,8 @@ TEST_CASE("reads are audited, one record per request, outside every trail", "[se
                                          "--json"});
   REQUIRE(listed.code == 0);
   CHECK(listed.parsed().size() == 5);  // two trails and a show by the office, the bundle's two
+  CliRun table = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "reads", "--item", id});
+  REQUIRE(table.code == 0);
+  CHECK(table.out.find("李审") != std::string::npos);
+  CHECK(table.out.find("(bundle)") != std::string::npos);
 }
