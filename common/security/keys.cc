@@ -22,24 +22,6 @@ Error file_error(const std::string& path, const std::string& why) {
   return Error{errc::kInvalid, path + ": " + why};
 }
 
-// Writes `text` to `path` through a temp file with `mode`, synced, then renamed.
-Status write_atomically(const std::string& path, const std::string& text, mode_t mode) {
-  std::string temp = path + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return file_error(temp, std::strerror(errno));
-  bool written = ::fchmod(fd, mode) == 0 &&
-                 ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                 ::fsync(fd) == 0;
-  int saved = errno;
-  ::close(fd);
-  if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {
-    if (written) saved = errno;
-    ::unlink(temp.c_str());
-    return file_error(path, std::strerror(saved));
-  }
-  return ok_status();
-}
-
 // The `public` and `secret` strings of a key file's text (secret empty in a .pub).
 Result<KeyPair> parse_key_text(const std::string& path, const std::string& text) {
   toml::table table;
@@ -81,28 +63,48 @@ bool valid_z85_key(std::string_view key) {
   return zmq_z85_decode(decoded, text.c_str()) != nullptr;
 }
 
-Status write_key_file(const std::string& path, const KeyPair& pair) {
-  return write_atomically(path,
-                          "# closeloop CURVE key pair (Z85). The secret half is yours alone: "
-                          "keep this file mode 0600.\n"
-                          "public = \"" + pair.public_key + "\"\n"
-                          "secret = \"" + pair.secret_key + "\"\n",
-                          0600);
+Status write_file_atomically(const std::string& path, const std::string& text, mode_t mode) {
+  std::string temp = path + ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return file_error(temp, std::strerror(errno));
+  bool written = ::fchmod(fd, mode) == 0 &&
+                 ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                 ::fsync(fd) == 0;
+  int saved = errno;
+  ::close(fd);
+  if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {
+    if (written) saved = errno;
+    ::unlink(temp.c_str());
+    return file_error(path, std::strerror(saved));
+  }
+  return ok_status();
 }
 
-Status write_public_file(const std::string& path, const std::string& public_key) {
-  return write_atomically(path,
-                          "# closeloop CURVE public key (Z85).\npublic = \"" + public_key + "\"\n",
-                          0644);
-}
-
-Result<KeyPair> read_key_file(const std::string& path) {
+Result<std::string> read_secret_file(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     return file_error(path, errno == ENOENT ? "no such file" : std::strerror(errno));
   if (st.st_mode & (S_IRWXG | S_IRWXO))
     return file_error(path, "a secret key readable by others is refused: chmod 600 it");
-  auto text = read_text(path);
+  return read_text(path);
+}
+
+Status write_key_file(const std::string& path, const KeyPair& pair) {
+  return write_file_atomically(path,
+                               "# closeloop CURVE key pair (Z85). The secret half is yours alone: "
+                               "keep this file mode 0600.\n"
+                               "public = \"" + pair.public_key + "\"\n"
+                               "secret = \"" + pair.secret_key + "\"\n",
+                               0600);
+}
+
+Status write_public_file(const std::string& path, const std::string& public_key) {
+  return write_file_atomically(
+      path, "# closeloop CURVE public key (Z85).\npublic = \"" + public_key + "\"\n", 0644);
+}
+
+Result<KeyPair> read_key_file(const std::string& path) {
+  auto text = read_secret_file(path);
   if (!text) return text.error();
   auto pair = parse_key_text(path, *text);
   if (pair && pair->secret_key.empty()) return file_error(path, "holds no `secret` key");

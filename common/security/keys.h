@@ -10,6 +10,8 @@
 // public key is in their account.
 #pragma once
 
+#include <sys/types.h>
+
 #include <map>
 #include <string>
 
@@ -34,6 +36,12 @@ Status write_public_file(const std::string& path, const std::string& public_key)
 Result<KeyPair> read_key_file(const std::string& path);
 // The public key of a .pub file, or of a .key file.
 Result<std::string> read_public_key(const std::string& path);
+
+// Writes `text` to `path` with `mode` through a temp file (PATH.tmp), synced, then renamed
+// over it: a reader sees the old file or the new one, never half of one.
+Status write_file_atomically(const std::string& path, const std::string& text, mode_t mode);
+// The text of a file holding a secret; refused (as ssh does) when group or others may read it.
+Result<std::string> read_secret_file(const std::string& path);
 
 // The directory of the service's keys: <data_dir>/keys.
 std::string keys_dir(const std::string& data_dir);
