@@ -3,6 +3,10 @@
 //
 //   closeloop-bench --endpoint E --items N --window W [--warmup K] [--category C]
 //                   [--threads T] [--max-seconds S] [--pids P,P,...] [--tag NAME] [--json]
+//                   [--config FILE] [--key FILE]
+//
+// It acts as the office with the key a CLI would find (net/client.h, find_keys(): the
+// config's data_dir holds the office key and the service's public key).
 //
 // Closed loop: W lifecycles are in flight at all times (while items remain). They are
 // spread over T client threads (default min(W, 2)), each with its own Client (one
@@ -72,10 +76,12 @@ uint64_t now_ns() {
 constexpr std::array<const char*, 5> kVerbs{"submit", "assign", "handle", "verify", "close"};
 constexpr int kSteps = static_cast<int>(kVerbs.size());
 constexpr const char* kDepartment = "zjj";
-constexpr const char* kActor = "bench";
 
 struct Options {
-  std::string endpoint;
+  std::string endpoint, config, key;
+  std::optional<ClientKeys> keys;
+  // Who acts: the key's account, or with security.mode = "off" (no keys) "bench".
+  std::string actor() const { return keys ? "" : "bench"; }
   uint64_t items = 1000;
   int window = 64;
   int64_t warmup = -1;  // -1: default
@@ -219,7 +225,8 @@ class Run {
 // One client thread: keeps `share` lifecycles in flight on its own Client.
 class Driver {
  public:
-  Driver(Run& run, int share) : run_(run), share_(share), client_(run.o_.endpoint, 1000) {
+  Driver(Run& run, int share)
+      : run_(run), share_(share), client_(run.o_.endpoint, 1000, 1 << 20, run.o_.keys) {
     // ~200 characters of body text: the item record lands at a few hundred bytes,
     // like the ~300-byte record of the shared benchmarks.
     static const char kText[] =
@@ -309,8 +316,9 @@ class Driver {
   void send(int s) {
     Slot& slot = slots_[s];
     slot.t_sent = now_ns();
-    slot.request = run_.o_.reads_only ? client_.send("show", kActor, show_missing_)
-                                      : client_.send(kVerbs[slot.step], kActor, body(slot));
+    slot.request = run_.o_.reads_only
+                       ? client_.send("show", run_.o_.actor(), show_missing_)
+                       : client_.send(kVerbs[slot.step], run_.o_.actor(), body(slot));
     by_request_[slot.request] = s;
   }
 
@@ -551,6 +559,8 @@ int main(int argc, char** argv) {
   app.add_option("--pids", o.pids, "comma-separated pids whose CPU time to report");
   app.add_option("--tag", o.tag, "metric name prefix");
   app.add_flag("--json", o.json, "one JSON object instead of METRIC lines");
+  app.add_option("--config", o.config, "the service's config (for its data_dir's keys)");
+  app.add_option("--key", o.key, "the office's key file (default: as the CLI finds it)");
   app.add_flag("--reads-only", o.reads_only,
                "five shows of a missing item per lifecycle instead of the five commands");
   try {
@@ -559,6 +569,16 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  closeloop::Config config;
+  if (!o.config.empty()) {
+    auto loaded = closeloop::load_config(o.config);
+    if (!loaded)
+      return std::fprintf(stderr, "closeloop-bench: %s\n", loaded.error().message.c_str()), 2;
+    config = std::move(*loaded);
+  }
+  auto keys = closeloop::find_keys(config, o.key, "");
+  if (!keys) return std::fprintf(stderr, "closeloop-bench: %s\n", keys.error().message.c_str()), 2;
+  o.keys = std::move(*keys);
   try {
     return closeloop::bench::run_bench(o);
   } catch (const std::exception& e) {

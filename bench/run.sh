@@ -180,23 +180,25 @@ write_config() {  # write_config <file> <port> <data_dir>
   grep -q '^code = "zjj"' "$1" || die "config/closeloop.toml has no department zjj (the bench assigns to it)"
 }
 
-# Number of live services `closeloop ping --json` lists, or 0.
+# Number of live services `closeloop ping --json` lists, or 0. The CLI and the bench find
+# the office's key through the run's config (its data_dir), as an operator's CLI does.
 live_services() {
   local out
-  out=$(timeout 5 "$bin/closeloop" --endpoint "$1" --timeout 1000 ping --json 2>/dev/null) || { echo 0; return; }
+  out=$(timeout 5 "$bin/closeloop" --config "$CONFIG" --endpoint "$1" --timeout 1000 ping --json 2>/dev/null) || { echo 0; return; }
   out=${out#*\"services\":[}
   out=${out%%]*}
   [[ -z $out ]] && { echo 0; return; }
   echo $(( $(tr -cd ',' <<<"$out" | wc -c) + 1 ))
 }
 
-ENDPOINT=""
+ENDPOINT="" CONFIG=""
 start_service() {  # start_service <run dir>
   local dir=$1 port
   mkdir -p "$dir"
   port=$(free_port_pair)
   ENDPOINT="tcp://127.0.0.1:$port"
-  write_config "$dir/closeloop.toml" "$port" "$dir/data"
+  CONFIG="$dir/closeloop.toml"
+  write_config "$CONFIG" "$port" "$dir/data"
   "$bin/closeloopd" --config "$dir/closeloop.toml" >"$dir/closeloopd.log" 2>&1 &
   DAEMON_PID=$!
   for _ in $(seq 200); do  # up to ~20 s
@@ -234,7 +236,7 @@ closeloop_run() {
   fi
   pids=$(pgrep -P "$DAEMON_PID" | paste -sd, - || true)
   say "round $r/$RUNS $label N=$n on $ENDPOINT (pids $pids)"
-  args=(--endpoint "$ENDPOINT" --items "$n" --window "$w" --pids "$pids" --max-seconds 40 "$@")
+  args=(--endpoint "$ENDPOINT" --config "$CONFIG" --items "$n" --window "$w" --pids "$pids" --max-seconds 40 "$@")
   [[ -n ${BENCH_THREADS:-} ]] && args+=(--threads "$BENCH_THREADS")
   echo "## round $r $label N=$n" >>"$RAW"
   run_step "$RAW" "$dir/bench.err" timeout 150 "$bin/closeloop-bench" "${args[@]}" || rc=$?
@@ -369,7 +371,7 @@ PY
 import_lists() {  # import_lists <dir>: every CSV there, then deletes them
   local f
   for f in "$1"/list-*.csv; do
-    if ! "$bin/closeloop" --endpoint "$ENDPOINT" --timeout 60000 import "$f" >"$tmp/import.out" 2>&1; then
+    if ! "$bin/closeloop" --config "$CONFIG" --endpoint "$ENDPOINT" --timeout 60000 import "$f" >"$tmp/import.out" 2>&1; then
       say "import of $(basename "$f") failed:"; head -5 "$tmp/import.out" >&2; return 1
     fi
     rm -f "$f"
@@ -378,7 +380,7 @@ import_lists() {  # import_lists <dir>: every CSV there, then deletes them
 list_row() {  # list_row <label> <items> <list args...>: one table row
   local label=$1 items=$2 t
   shift 2
-  t=$(measure "$tmp/list.out" "$bin/closeloop" --endpoint "$ENDPOINT" --timeout 600000 list --json "$@") || {
+  t=$(measure "$tmp/list.out" "$bin/closeloop" --config "$CONFIG" --endpoint "$ENDPOINT" --timeout 600000 list --json "$@") || {
     echo "| $items | $label | failed | | |"; return; }
   # every item has one "id" key, and nothing inside an item has one
   echo "| $items | $label | ${t%% *} | $(( ${t##* } / 1024 )) | $(grep -o '"id":"' "$tmp/list.out" | wc -l) |"

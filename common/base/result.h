@@ -16,7 +16,9 @@ inline constexpr const char* kBadRequest = "bad_request";  // malformed frame or
 inline constexpr const char* kInvalid = "invalid";          // a field's value is not acceptable
 inline constexpr const char* kRefused = "refused";          // not allowed in the item's stage
 inline constexpr const char* kNotFound = "not_found";       // unknown item id
-inline constexpr const char* kForbidden = "forbidden";      // acting on another department's item
+inline constexpr const char* kForbidden = "forbidden";      // the account's rights do not allow it
+inline constexpr const char* kUnauthenticated =
+    "unauthenticated";                                      // no accepted key (or it was disabled)
 inline constexpr const char* kUnavailable = "unavailable";  // no live worker for the verb (retryable)
 inline constexpr const char* kInTransit = "in_transit";     // item moving between stages (retryable)
 inline constexpr const char* kInternal = "internal";

@@ -23,11 +23,28 @@ namespace {
 using Problem = std::optional<std::string>;
 using Keys = std::initializer_list<std::string_view>;
 
-const Keys kTopKeys = {
-    "endpoint",       "backend",  "data_dir", "department",   "category",
-    "route",          "timing",   "sync",     "shards",       "batch_max",
-    "max_message_bytes", "log_level", "cpu_scheduling", "timezone", "default_kind",
-    "calendar",       "timer",    "rules",    "testing",      "security"};
+const Keys kTopKeys = {"endpoint",
+                       "backend",
+                       "data_dir",
+                       "department",
+                       "category",
+                       "route",
+                       "timing",
+                       "sync",
+                       "shards",
+                       "batch_max",
+                       "max_message_bytes",
+                       "log_level",
+                       "cpu_scheduling",
+                       "timezone",
+                       "default_kind",
+                       "calendar",
+                       "timer",
+                       "rules",
+                       "testing",
+                       "security",
+                       "key",
+                       "server_key"};
 const Keys kTimingKeys = {"heartbeat_ms",  "liveness",      "reconnect_min_ms",  "reconnect_max_ms",
                           "resend_min_ms", "resend_max_ms", "request_timeout_ms"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
@@ -191,6 +208,10 @@ Problem read_scalars(const toml::table& root, Config* c) {
   if (!known_timezone(c->timezone))
     return "timezone: '" + c->timezone + "' is not a time zone of this system's tz database "
            "(e.g. Asia/Shanghai; see /usr/share/zoneinfo)";
+  if (auto p = read_string(root, "key", "key", &c->key)) return p;
+  if (auto p = read_string(root, "server_key", "server_key", &c->server_key)) return p;
+  if (!c->server_key.empty() && c->server_key.size() != 40)
+    return "server_key: expected the service's public key, 40 characters of Z85";
   if (auto p = read_string(root, "default_kind", "default_kind", &c->default_kind)) return p;
   if (!find_kind(c->default_kind) || find_kind(c->default_kind)->code != c->default_kind)
     return "default_kind: expected suggestion, station, audit, project or legislative, got '" +

@@ -79,6 +79,9 @@ struct Config {
   // ipc endpoints only; for benchmark A/B runs and experiments)
   std::string security_mode = "curve";
   bool curve() const { return security_mode == "curve"; }
+  // The CLI's: its key file (default <data_dir>/keys/office.key) and the service's public
+  // key, Z85 (default: <data_dir>/keys/broker.pub). Workers ignore them.
+  std::string key, server_key;
   Rules rules;
   // [testing] clock_file: a file holding an ISO 8601 UTC time that the clock reads as
   // "now" from the moment the file was written. Tests only; absent = the real clock.

@@ -2,21 +2,124 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <random>
 #include <thread>
+#include <zmq_addon.hpp>
 
 #include "net/backend.h"
 #include "worker/worker.h"
 
 namespace closeloop {
 
-Client::Client(const std::string& endpoint, int timeout_ms, int64_t max_message_bytes)
-    : context_(1), socket_(context_, zmq::socket_type::dealer), timeout_ms_(timeout_ms) {
-  socket_.set(zmq::sockopt::maxmsgsize, max_message_bytes);
-  socket_.set(zmq::sockopt::linger, 0);
-  socket_.connect(endpoint);
+namespace {
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+}  // namespace
+
+Result<std::optional<ClientKeys>> find_keys(const Config& config, std::string file,
+                                            std::string server) {
+  if (file.empty()) file = env("CLOSELOOP_KEY");
+  if (file.empty()) file = config.key;
+  if (file.empty() && !config.curve()) return std::optional<ClientKeys>();
+  std::string keys = security::keys_dir(config.data_dir);
+  if (file.empty()) file = keys + "/office.key";
+  auto own = security::read_key_file(file);
+  if (!own)
+    return Error{errc::kInvalid, "no usable key: " + own.error().message +
+                                     " (give --key FILE, $CLOSELOOP_KEY or the config's key)"};
+  if (server.empty()) server = env("CLOSELOOP_SERVER_KEY");
+  if (server.empty()) server = config.server_key;
+  if (server.empty()) {
+    auto pub = security::read_public_key(keys + "/broker.pub");
+    if (!pub)
+      return Error{errc::kInvalid, "no server key: " + pub.error().message +
+                                       " (give --server-key KEY, $CLOSELOOP_SERVER_KEY or the "
+                                       "config's server_key)"};
+    server = *pub;
+  }
+  if (!security::valid_z85_key(server))
+    return Error{errc::kInvalid, "the server key is not a public key (40 characters of Z85)"};
+  return std::optional<ClientKeys>(ClientKeys{*own, server});
+}
+
+Client::Client(const std::string& endpoint, int timeout_ms, int64_t max_message_bytes,
+               std::optional<ClientKeys> keys)
+    : context_(1),
+      endpoint_(endpoint),
+      max_message_bytes_(max_message_bytes),
+      keys_(std::move(keys)),
+      timeout_ms_(timeout_ms) {
+  open();
   // Random start so that replies meant for an earlier process's ids are not mistaken.
   next_id_ = std::random_device{}() * 4096ull;
+}
+
+// A fresh socket (libzmq does not reconnect after a refused handshake) and its monitor.
+void Client::open() {
+  monitor_ = zmq::socket_t();
+  socket_ = zmq::socket_t(context_, zmq::socket_type::dealer);
+  socket_.set(zmq::sockopt::maxmsgsize, max_message_bytes_);
+  socket_.set(zmq::sockopt::linger, 0);
+  if (keys_) {
+    socket_.set(zmq::sockopt::curve_serverkey, keys_->server_key);
+    socket_.set(zmq::sockopt::curve_publickey, keys_->own.public_key);
+    socket_.set(zmq::sockopt::curve_secretkey, keys_->own.secret_key);
+  }
+  // Watched with or without keys: a client without one meets a CURVE service as a failed
+  // handshake too.
+  std::string address = "inproc://client-monitor-" + std::to_string(++monitors_);
+  constexpr int kEvents = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+                          ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                          ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+  if (zmq_socket_monitor(socket_.handle(), address.c_str(), kEvents) != 0) throw zmq::error_t();
+  monitor_ = zmq::socket_t(context_, zmq::socket_type::pair);
+  monitor_.connect(address);
+  failed_handshakes_ = 0;
+  connected_ = false;
+  socket_.connect(endpoint_);
+}
+
+// What the monitor has seen that makes waiting pointless: the service refused the key
+// (unauthenticated), or cannot decide yet (unavailable), or closed two connections in
+// their handshake (a wrong server key looks like that). Reopens the socket if so.
+std::optional<Error> Client::handshake_problem() {
+  std::optional<Error> problem;
+  std::vector<zmq::message_t> frames;
+  while (!problem &&
+         zmq::recv_multipart(monitor_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+    uint16_t event = 0;
+    uint32_t value = 0;
+    if (frames[0].size() >= 6) {
+      std::memcpy(&event, frames[0].data(), 2);
+      std::memcpy(&value, static_cast<const char*>(frames[0].data()) + 2, 4);
+    }
+    frames.clear();
+    if (event == ZMQ_EVENT_CONNECTED) connected_ = true;
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) connected_ = false, failed_handshakes_ = 0;
+    if (event == ZMQ_EVENT_DISCONNECTED && std::exchange(connected_, false) &&
+        ++failed_handshakes_ >= 2)
+      problem = Error{errc::kUnauthenticated,
+                      "the service closes the connection during the handshake: is the server key "
+                      "(--server-key) this service's public key?"};
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+      problem = Error{errc::kUnauthenticated,
+                      keys_ ? "the handshake with the service failed (it may not take CURVE keys, "
+                              "or the server key is not its own)"
+                            : "the handshake with the service failed: it may want a key (CURVE)"};
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)  // 400; 300 and 500 mean "not now"
+      problem = value != 400 ? Error{errc::kUnavailable, "the service cannot check keys now (ZAP " +
+                                                             std::to_string(value) + ")"}
+                             : Error{errc::kUnauthenticated,
+                                     "the service does not accept this key: no enabled account "
+                                     "holds it"};
+  }
+  if (problem) open();
+  return problem;
 }
 
 uint64_t Client::send(std::string_view type, std::string_view actor, std::string_view body) {
@@ -27,9 +130,20 @@ uint64_t Client::send(std::string_view type, std::string_view actor, std::string
 }
 
 Result<wire::Reply> Client::receive(int timeout_ms) {
-  zmq::pollitem_t item{static_cast<void*>(socket_), 0, ZMQ_POLLIN, 0};
-  if (zmq::poll(&item, 1, std::chrono::milliseconds(std::max(timeout_ms, 0))) == 0)
-    return Error{errc::kTimeout, "no answer from the service within the timeout"};
+  const int64_t deadline = monotonic_ms() + std::max(timeout_ms, 0);
+  for (;;) {
+    zmq::pollitem_t items[] = {{static_cast<void*>(socket_), 0, ZMQ_POLLIN, 0},
+                               {static_cast<void*>(monitor_), 0, ZMQ_POLLIN, 0}};
+    int64_t left = std::max<int64_t>(deadline - monotonic_ms(), 0);
+    zmq::poll(items, 2, std::chrono::milliseconds(left));
+    if (items[0].revents & ZMQ_POLLIN) break;
+    if (items[1].revents & ZMQ_POLLIN) {
+      if (auto problem = handshake_problem()) return *problem;
+      continue;
+    }
+    if (monotonic_ms() >= deadline)
+      return Error{errc::kTimeout, "no answer from the service within the timeout"};
+  }
   zmq::message_t message;
   (void)socket_.recv(message, zmq::recv_flags::none);
   wire::Limits limits;
@@ -47,12 +161,13 @@ Result<wire::Reply> Client::call(std::string_view type, std::string_view actor,
     do {  // skip late replies to earlier attempts; id 0: the request itself was unreadable
       reply = receive(static_cast<int>(deadline - monotonic_ms()));
     } while (reply && reply->id != id && reply->id != 0);
-    if (!reply) return reply;
-    bool retry = !reply->ok && (reply->error.code == errc::kUnavailable ||
-                                reply->error.code == errc::kInTransit);
+    if (!reply && reply.error().code != errc::kUnavailable) return reply;
+    const Error& error = reply ? reply->error : reply.error();
+    bool retry = !reply || (!reply->ok &&
+                            (error.code == errc::kUnavailable || error.code == errc::kInTransit));
     if (!retry) return reply;
     if (monotonic_ms() + backoff_ms >= deadline) {
-      return Error{errc::kTimeout, "gave up within the timeout: " + reply->error.message};
+      return Error{errc::kTimeout, "gave up within the timeout: " + error.message};
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
     backoff_ms = std::min(backoff_ms * 2, 200);

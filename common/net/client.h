@@ -6,23 +6,44 @@
 // backoff until the timeout; these retries are safe because such a request changed
 // nothing. Any other answer is returned as it is. No answer at all within the
 // timeout is Error{timeout}: the outcome is unknown (the command may have happened).
+//
+// With keys the client speaks CURVE. It watches its handshakes through libzmq's socket
+// monitor, so that a key the service refuses (or a missing key) is Error{unauthenticated} at once,
+// never a timeout (a ZAP handler answering 300 or 500, "not now", is `unavailable`, retried like
+// the others).
 // Not thread-safe: one Client per thread.
 #pragma once
-
-#include <zmq.hpp>
 
 #include <functional>
 #include <string>
 #include <string_view>
+#include <zmq.hpp>
 
 #include "base/result.h"
+#include "config/config.h"
+#include "security/keys.h"
 #include "wire/message.h"
 
 namespace closeloop {
 
+// A person's CURVE credentials: their key pair and the service's public key (Z85).
+struct ClientKeys {
+  security::KeyPair own;
+  std::string server_key;
+};
+
+// A person's credentials as a client finds them (none with security.mode = "off" and no
+// key file named): the key file is `key_file`, else $CLOSELOOP_KEY, else the config's
+// `key`, else <data_dir>/keys/office.key; the service's key `server_key`, else
+// $CLOSELOOP_SERVER_KEY, else the config's `server_key`, else <data_dir>/keys/broker.pub.
+// A key file that is missing, unreadable or readable by others is an error.
+Result<std::optional<ClientKeys>> find_keys(const Config& config, std::string key_file,
+                                            std::string server_key);
+
 class Client {
  public:
-  Client(const std::string& endpoint, int timeout_ms, int64_t max_message_bytes = 1 << 20);
+  Client(const std::string& endpoint, int timeout_ms, int64_t max_message_bytes = 1 << 20,
+         std::optional<ClientKeys> keys = std::nullopt);
 
   Result<wire::Reply> call(std::string_view type, std::string_view actor, std::string_view body);
 
@@ -46,10 +67,19 @@ class Client {
   Result<wire::Reply> receive(int timeout_ms);
 
  private:
+  void open();
+  std::optional<Error> handshake_problem();
+
   zmq::context_t context_;
-  zmq::socket_t socket_;
+  std::string endpoint_;
+  int64_t max_message_bytes_;
+  std::optional<ClientKeys> keys_;
+  zmq::socket_t socket_, monitor_;
   int timeout_ms_;
   uint64_t next_id_;
+  int monitors_ = 0;           // for a fresh monitor address at each open()
+  int failed_handshakes_ = 0;  // connections closed before their handshake completed
+  bool connected_ = false;     // a connection is up, its handshake not done yet
 };
 
 }  // namespace closeloop

@@ -36,6 +36,9 @@ struct Actor {
   std::vector<Role> roles;
   std::string department;  // a department clerk's
   std::string station;     // a liaison station's staff's
+  std::string via;         // the gateway account it acted through, if any
+  bool worker = false;     // a worker of the service (its key's name), not a person
+  bool unchecked = false;  // security.mode = "off": no accounts, the name as the request says
   bool has(Role role) const;
 };
 

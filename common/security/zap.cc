@@ -33,25 +33,25 @@ void ZapHandler::serve() {
 void ZapHandler::answer(std::vector<zmq::message_t>& request) {
   std::string version = request.size() > 0 ? text(request[0]) : "";
   std::string request_id = request.size() > 1 ? text(request[1]) : "";
-  std::string status = "400", reason = "malformed ZAP request", user;
+  ZapVerdict verdict = ZapVerdict::refuse("malformed ZAP request");
   if (version == "1.0" && request.size() >= 6) {
     ZapRequest r{text(request[2]), text(request[3]), text(request[5]), ""};
     if (r.mechanism != "CURVE" || request.size() != 7 || request[6].size() != 32) {
-      reason = "only CURVE is accepted";
+      verdict = ZapVerdict::refuse("only CURVE is accepted");
     } else {
       char z85[41];
       zmq_z85_encode(z85, static_cast<const uint8_t*>(request[6].data()), 32);
       r.public_key = z85;
-      if (auto who = admit_(r, &reason)) {
-        status = "200", reason = "OK", user = *who;
-      } else {
-        spdlog::warn("refused a {} key from {} on {}: {}", r.mechanism, r.address, r.domain, reason);
-      }
+      verdict = admit_(r);
+      if (verdict.status != 200)
+        spdlog::warn("refused a {} key {} from {} on {}: {}", r.mechanism, r.public_key, r.address,
+                     r.domain, verdict.reason);
     }
   }
-  std::array<zmq::const_buffer, 6> reply{zmq::str_buffer("1.0"), zmq::buffer(request_id),
-                                         zmq::buffer(status),    zmq::buffer(reason),
-                                         zmq::buffer(user),      zmq::const_buffer(nullptr, 0)};
+  std::string status = std::to_string(verdict.status);
+  std::array<zmq::const_buffer, 6> reply{
+      zmq::str_buffer("1.0"),      zmq::buffer(request_id),      zmq::buffer(status),
+      zmq::buffer(verdict.reason), zmq::buffer(verdict.user_id), zmq::const_buffer(nullptr, 0)};
   zmq::send_multipart(socket_, reply);
 }
 

@@ -24,9 +24,16 @@ struct ZapRequest {
   std::string public_key;  // Z85
 };
 
-// Who the key belongs to (the user id to give its messages), or nullopt to refuse.
-// `reason` explains a refusal, for the log.
-using Admit = std::function<std::optional<std::string>(const ZapRequest&, std::string* reason)>;
+// The answer to one handshake: admitted as `user_id` (a received message's "User-Id"),
+// or refused (400: the client reports `unauthenticated`).
+struct ZapVerdict {
+  int status = 400;
+  std::string user_id, reason;
+
+  static ZapVerdict admit(std::string user_id) { return {200, std::move(user_id), "OK"}; }
+  static ZapVerdict refuse(std::string reason) { return {400, "", std::move(reason)}; }
+};
+using Admit = std::function<ZapVerdict(const ZapRequest&)>;
 
 class ZapHandler {
  public:

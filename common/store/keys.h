@@ -9,6 +9,8 @@
 //   index/<name>/<value>/<id>       secondary indexes (ledger)
 //   incident/<from>/<hid: 8 bytes BE> handoff entries not applied, with sender and reason
 //   meta/<name>                     counters and the schema version
+//   account/<name>                  a person's account (ledger)
+//   account_log/<seq: 8 bytes BE>   every change to an account, with its actor (ledger)
 //
 // Numbers in keys are fixed-width big-endian so that byte order is numeric order.
 // Item ids and index values never contain '/', so prefixes cannot collide.
@@ -88,6 +90,16 @@ inline std::string meta(std::string_view name) { return join("meta", name); }
 inline const std::string kReadPrefix = "read/";
 inline std::string read(uint64_t seq) {
   std::string k = kReadPrefix;
+  append_be64(k, seq);
+  return k;
+}
+
+// The ledger's accounts and their log of changes.
+inline const std::string kAccountPrefix = "account/";
+inline std::string account(std::string_view name) { return kAccountPrefix + std::string(name); }
+inline const std::string kAccountLogPrefix = "account_log/";
+inline std::string account_log(uint64_t seq) {
+  std::string k = kAccountLogPrefix;
   append_be64(k, seq);
   return k;
 }

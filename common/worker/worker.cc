@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
-#include <zmq_addon.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -12,8 +11,10 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+#include <zmq_addon.hpp>
 
 #include "net/backend.h"
+#include "security/accounts.h"
 #include "store/keys.h"
 
 namespace closeloop {
@@ -173,7 +174,8 @@ void Context::ask(std::string_view service, std::string_view type, std::string b
 void Context::forward(std::string_view service, std::string_view type, std::string_view actor,
                       std::string_view body) {
   uint64_t id = worker_.next_request_id();
-  std::string payload = wire::encode_request(type, id, actor, body, /*forwarded=*/true);
+  std::string payload = wire::encode_request(type, id, actor, body, /*forwarded=*/true,
+                                             security::encode_actor(actor_));
   AskFn relay = [](Context& ctx, Result<wire::Reply>& reply) {
     if (!reply) return ctx.fail(reply.error());
     if (!reply->ok) return ctx.fail(reply->error);
@@ -187,6 +189,8 @@ void Context::forward(std::string_view service, std::string_view type, std::stri
 void Context::await_handoff(uint64_t pos) { handed_off_.push_back(pos); }
 
 void Context::read_later(ReadFn read) { worker_.reads_.emplace_back(target_, std::move(read)); }
+
+void Context::announce() { worker_.announce_ = true; }
 
 // An ask waits for its answer until the request timeout; its request leaves after the commit.
 void Worker::queue_ask(uint64_t id, std::string_view service, std::string payload, Ask ask) {
@@ -284,8 +288,17 @@ bool Worker::connect() {
   }
   broker_->connect(config_.backend);
   last_heard_ms_ = monotonic_ms();
-  send({backend::kReady, name_});
+  register_with_broker();
   return connected_ = true;
+}
+
+void Worker::register_with_broker() {
+  std::string announcement = service_.announcement();
+  if (announcement.empty()) {
+    send({backend::kReady, name_});
+  } else {
+    send({backend::kReady, name_, announcement});
+  }
 }
 
 int Worker::run(int signal_fd) {
@@ -334,6 +347,7 @@ bool Worker::turn(int signal_fd) {
   }
   if (!commit()) return false;
   if (!sync_receipts_when_due()) return false;
+  if (std::exchange(announce_, false)) register_with_broker();
   start_reads();
   flush();
   return true;
@@ -394,13 +408,13 @@ void Worker::receive(std::vector<zmq::message_t>& frames) {
   } else if (kind == backend::kReply && frames.size() == 2) {
     take_reply(frames[1]);
   } else if (kind == backend::kReregister) {
-    send({backend::kReady, name_});
+    register_with_broker();
   } else if (kind != backend::kHeartbeat) {
     spdlog::warn("{}: ignoring unexpected frames from the broker", name_);
   }
 }
 
-// `sender`: who sent it, as the broker knows them (a worker's name; empty: a client).
+// `sender`: who sent it, as the broker knows them (a worker's name, a client's account).
 void Worker::serve(const std::string& route, const std::string& sender,
                    const zmq::message_t& payload) {
   wire::Limits limits;
@@ -415,10 +429,41 @@ void Worker::serve(const std::string& route, const std::string& sender,
   }
   ReplyTarget target{route, request->id};
   if (request->type == "handoff") return accept_handoff(std::move(target), sender, *request);
+  auto actor = actor_of(route, sender, *request);
+  if (!actor) {
+    ready_.emplace_back(std::move(target), wire::encode_error(request->id, actor.error()));
+    return;
+  }
   must_sync_ = true;  // a client's command: its reply promises durability
   Context ctx(*this, std::move(target));
+  ctx.actor_ = std::move(*actor);
   service_.on_request(ctx, *request);
   settle(ctx);
+}
+
+// Who acts: a worker (route 'B') by the name the broker proved, or the person it forwards
+// for; a client by the account the broker put in the sender frame. The request's actor
+// becomes that account's name, so that nothing downstream can act under another.
+// With security.mode = "off" there are no accounts: the request's actor is taken as said.
+Result<security::Actor> Worker::actor_of(const std::string& route, const std::string& sender,
+                                         wire::Request& request) const {
+  if (route.starts_with('B')) {
+    if (!request.forwarded || request.account.empty()) {
+      security::Actor worker{sender};
+      worker.worker = true;
+      return worker;
+    }
+    return security::decode_actor(request.account);
+  }
+  if (sender.empty()) {
+    if (config_.curve()) return Error{errc::kUnauthenticated, "the request names no account"};
+    security::Actor anyone{request.actor};
+    anyone.unchecked = true;
+    return anyone;
+  }
+  auto actor = security::decode_actor(sender);
+  if (actor) request.actor = actor->name;
+  return actor;
 }
 
 // `from` is the sender the broker names (backend.h), never a field of the message.

@@ -33,8 +33,6 @@
 // acknowledged write, and the loop goes on committing commands meanwhile.
 #pragma once
 
-#include <zmq.hpp>
-
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,10 +40,12 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+#include <zmq.hpp>
 
 #include "calendar/clock.h"
 #include "config/config.h"
 #include "security/keys.h"
+#include "security/rights.h"
 #include "store/store.h"
 #include "wire/message.h"
 
@@ -73,6 +73,8 @@ class Context {
   const Config& config() const;
   const Clock& clock() const;
   const std::string& name() const;  // this worker's service name
+  // Who sent the request being served, as the broker proved it (net/backend.h).
+  const security::Actor& actor() const { return actor_; }
 
   // Queues `entry` (an encoded map) for each service in `to`, durably with this
   // commit: one outbox record, however many destinations. Returns its position.
@@ -95,11 +97,15 @@ class Context {
   void await_handoff(uint64_t pos);
   // Answers with `read`'s result, run on the reader thread after this turn's commit.
   void read_later(ReadFn read);
+  // Registers again with the broker after this turn's commit, with the service's
+  // announcement() as it is then.
+  void announce();
 
  private:
   friend class Worker;
   Worker& worker_;
   ReplyTarget target_;
+  security::Actor actor_;
   std::vector<uint64_t> handed_off_;
   std::optional<std::string> reply_;
 };
@@ -118,6 +124,9 @@ class Service {
   // Once per loop turn (at least every 50 ms), before the commit: for work of its own
   // (the timer's scans).
   virtual void on_turn(Context& ctx) {}
+  // What the worker tells the broker with its registration (the ledger: the account
+  // table); empty for nothing.
+  virtual std::string announcement() const { return {}; }
 };
 
 class Worker {
@@ -152,6 +161,9 @@ class Worker {
   bool turn(int signal_fd);
   void receive(std::vector<zmq::message_t>& frames);
   void serve(const std::string& route, const std::string& sender, const zmq::message_t& payload);
+  Result<security::Actor> actor_of(const std::string& route, const std::string& sender,
+                                   wire::Request& request) const;
+  void register_with_broker();
   void accept_handoff(ReplyTarget target, const std::string& from, const wire::Request& request);
   void apply_entry(Context& ctx, const std::string& from, const msgpack::object& entry);
   void keep_incident(const std::string& from, uint64_t hid, const std::string& reason,
@@ -187,6 +199,7 @@ class Worker {
   std::unique_ptr<zmq::socket_t> broker_;
   std::optional<security::KeyPair> key_pair_;  // with security.mode = "curve"
   bool connected_ = false;  // false until the broker's public key is known (curve)
+  bool announce_ = false;   // register again after this turn's commit
 
   uint64_t next_pos_ = 1;        // next outbox position (persisted in meta/next_pos)
   uint64_t saved_next_pos_ = 1;  // the value meta/next_pos holds

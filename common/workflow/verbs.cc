@@ -141,6 +141,25 @@ const Field kExport[] = {
 const Field kBundle[] = {{"out", T::kText, "the bundle file to write", true, 4096, {}, true}};
 const Field kKeygen[] = {
     {"out", T::kText, "the key file to write (mode 0600; never overwritten)", true, 4096, {}, true}};
+const Field kUserName[] = {
+    {"name", T::kText, "the account's name", true, kMaxNameChars, {}, false, false, true}};
+const Field kUserAdd[] = {
+    {"name", T::kText, "the account's name", true, kMaxNameChars, {}, false, false, true},
+    {"role", T::kCodes,
+     "office | department | deputy | station | auditor | ops | admin (repeat for more)", true, 16},
+    {"department", T::kCode, "the department a clerk acts for (role department)", false,
+     kMaxCodeChars},
+    {"station", T::kCode, "the liaison station its staff act for (role station)", false,
+     kMaxNameChars},
+    {"key", T::kText, "the person's public key (closeloop keygen prints it)", true, 40},
+    {"gateway", T::kFlag, "a gateway (web front end) acting for the people it authenticates"},
+};
+const Field kUserRotate[] = {
+    {"name", T::kText, "the account's name", true, kMaxNameChars, {}, false, false, true},
+    {"key", T::kText, "the new public key (the old one is refused from now on)", true, 40},
+};
+const Field kUserList[] = {
+    {"history", T::kFlag, "every change to the accounts, with who made it, instead"}};
 const Field kDue[] = {
     {"from", T::kDate, "the day the period counts from", true, 10},
     {"kind", T::kChoice, "the kind whose rule applies", false, 16, kKindCodes},
@@ -170,8 +189,8 @@ const Verb kVerbs[] = {
      kAssign, kAssignMoves, rules::assign},
     {"return", "give an assigned item back to the office (not this department's)",
      VerbKind::kCommand, "handle", true, kReturn, kReturnMoves, rules::give_back},
-    {"sign", "sign for an assigned item (签收), as its lead or a co-department",
-     VerbKind::kCommand, "handle", true, kDepartment, kAtAssigned, rules::sign},
+    {"sign", "sign for an assigned item (签收), as its lead or a co-department", VerbKind::kCommand,
+     "handle", true, kDepartment, kAtAssigned, rules::sign},
     {"opinion", "give a co-department's opinion (会办意见)", VerbKind::kCommand, "handle", true,
      kOpinion, kAtAssigned, rules::opinion},
     {"waive", "waive a co-department's opinion (the office)", VerbKind::kCommand, "handle", true,
@@ -203,8 +222,18 @@ const Verb kVerbs[] = {
     {"timer.escalate", "the timer: still overdue, to the supervisors' attention",
      VerbKind::kCommand, "handle", true, kTimerMark, kAtAssigned, rules::escalate, nullptr, true,
      "", "escalate"},
-    {"timer.redue", "the timer: the due date recounted on a changed calendar", VerbKind::kCommand,
-     "handle", true, {}, kAtAssigned, rules::redue, nullptr, true, "", "redue"},
+    {"timer.redue",
+     "the timer: the due date recounted on a changed calendar",
+     VerbKind::kCommand,
+     "handle",
+     true,
+     {},
+     kAtAssigned,
+     rules::redue,
+     nullptr,
+     true,
+     "",
+     "redue"},
     // queries
     {"show", "show an item", VerbKind::kQuery, "ledger", true},
     {"trail", "show an item's audit trail", VerbKind::kQuery, "ledger", true, kTrail},
@@ -213,22 +242,58 @@ const Verb kVerbs[] = {
      kInbox},
     {"overdue", "items whose reply is overdue (as of a day)", VerbKind::kQuery, "ledger", false,
      kOverdue},
-    {"attention", "escalated items not closed (the supervisors' attention list)",
-     VerbKind::kQuery, "ledger", false},
+    {"attention", "escalated items not closed (the supervisors' attention list)", VerbKind::kQuery,
+     "ledger", false},
     {"scoreboard", "each department's numbers for a period", VerbKind::kQuery, "ledger", false,
      kScoreboard},
     {"reads", "the read audit: who read which item, trail or list, and when", VerbKind::kQuery,
      "ledger", false, kReads},
     {"ping", "list the live services", VerbKind::kQuery, "broker", false},
+    // accounts
+    {"user.add", "add a person's account with roles and a public key", VerbKind::kAccount, "ledger",
+     false, kUserAdd},
+    {"user.list", "list the accounts (or, with --history, every change to them)",
+     VerbKind::kAccount, "ledger", false, kUserList},
+    {"user.disable", "disable an account: its key is refused from its next request on",
+     VerbKind::kAccount, "ledger", false, kUserName},
+    {"user.rotate", "give an account a new public key (the old one is refused from now on)",
+     VerbKind::kAccount, "ledger", false, kUserRotate},
     // composed by the CLI
-    {"import", "import a list of items from a CSV file (清单交办)", VerbKind::kClient, "intake",
-     false, {}, {}, nullptr, nullptr, false, "FILE.csv"},
+    {"import",
+     "import a list of items from a CSV file (清单交办)",
+     VerbKind::kClient,
+     "intake",
+     false,
+     {},
+     {},
+     nullptr,
+     nullptr,
+     false,
+     "FILE.csv"},
     {"export", "export items, trails or the scoreboard as CSV or JSON", VerbKind::kClient, "",
      false, kExport},
-    {"bundle", "write items and their full trails to one evidence file", VerbKind::kClient, "",
-     false, kBundle, {}, nullptr, nullptr, false, "ID..."},
-    {"due", "the calendar's answer: a due date from a day and a rule", VerbKind::kClient, "",
-     false, kDue, {}, nullptr, nullptr, false, "(--kind K [--complex] | --working-days N | --months N)"},
+    {"bundle",
+     "write items and their full trails to one evidence file",
+     VerbKind::kClient,
+     "",
+     false,
+     kBundle,
+     {},
+     nullptr,
+     nullptr,
+     false,
+     "ID..."},
+    {"due",
+     "the calendar's answer: a due date from a day and a rule",
+     VerbKind::kClient,
+     "",
+     false,
+     kDue,
+     {},
+     nullptr,
+     nullptr,
+     false,
+     "(--kind K [--complex] | --working-days N | --months N)"},
     {"keygen", "make a key pair for a person's CLI; prints the public key", VerbKind::kClient, "",
      false, kKeygen},
 };
@@ -301,7 +366,17 @@ std::string_view type_name(FieldType t) {
 }
 
 std::string_view kind_name(VerbKind k) {
-  return k == VerbKind::kCommand ? "command" : k == VerbKind::kQuery ? "query" : "client";
+  switch (k) {
+    case VerbKind::kCommand:
+      return "command";
+    case VerbKind::kQuery:
+      return "query";
+    case VerbKind::kClient:
+      return "client";
+    case VerbKind::kAccount:
+      return "account";
+  }
+  return "";
 }
 
 std::string fields_cell(const Verb& v) {

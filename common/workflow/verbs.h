@@ -10,7 +10,9 @@
 //            where it is), recorded as an event whose payload is the command's fields
 //            plus what the rule decided;
 //   query    reads: one request, answered by `service`;
-//   client   composed by the CLI itself (bundle, export, import, due).
+//   client   composed by the CLI itself (bundle, export, import, due);
+//   account  changes or lists the people's accounts (user.add …), kept by the ledger.
+// A dotted name ("user.add") is a CLI subcommand of a subcommand (closeloop user add).
 // An `internal` verb is sent by workers only (the timer's timer.remind, timer.overdue,
 // timer.escalate, timer.redue, recorded as the actions remind, overdue, escalate,
 // redue): the broker refuses it from clients and the CLI does not offer it.
@@ -58,9 +60,10 @@ struct Field {
   std::span<const std::string_view> choices = {};
   bool client_only = false;  // the CLI's own option, never sent (trail --verify, --out)
   bool cli_required = false;  // the CLI insists, the wire does not (submit --body, issue 2)
+  bool positional = false;    // the CLI takes it as an argument (user add NAME), not --name
 };
 
-enum class VerbKind { kCommand, kQuery, kClient };
+enum class VerbKind { kCommand, kQuery, kClient, kAccount };
 
 // A stage move a command makes; from == to is a self-loop (the item stays).
 struct Move {

@@ -1,29 +1,34 @@
 // The broker: routes each client command to the worker its verb names
-// (service_for(), from workflow/verbs.h), carries handoffs and queries between workers, and keeps worker
-// liveness by heartbeats. It holds no durable state: a restarted broker learns the
-// workers again as they re-register, and whatever was in flight through it is
-// resent by the outboxes or retried by clients. It never queues for a missing
-// worker: it answers `unavailable` at once, so nothing piles up in memory.
+// (service_for(), from workflow/verbs.h), carries handoffs and queries between workers, and keeps
+// worker liveness by heartbeats. It holds no durable state: a restarted broker learns the workers
+// again as they re-register, and whatever was in flight through it is resent by the outboxes or
+// retried by clients. It never queues for a missing worker: it answers `unavailable` at once, so
+// nothing piles up in memory.
 //
 // Frontend (clients, at `endpoint`): ROUTER; DEALER clients send [payload], REQ
 // clients [""][payload]. Backend (workers, at `backend`): ROUTER, see net/backend.h.
 // A route is one tag byte and a peer identity: 'F' (DEALER client), 'Q' (REQ client)
 // or 'B' (a worker).
 //
-// With security.mode = "curve" the backend is a CURVE server: the ZAP handler, bound
-// before any socket, admits only the worker keys <data_dir>/keys/NAME.pub, a worker may
-// register only under the NAME of its key, and every request the broker carries to a
-// worker names its sender as the broker knows it (net/backend.h), never as the message
-// says.
-#include <zmq_addon.hpp>
+// With security.mode = "curve" both sockets are CURVE servers, and the ZAP handler,
+// bound before any socket, decides who is admitted (docs/security.md):
+// - the backend admits only the worker keys <data_dir>/keys/NAME.pub, and a worker may
+//   register only under the NAME of its key;
+// - the frontend admits only the keys of enabled accounts, from the table the ledger
+//   sends with its registration (no client at all until it has come), and checks the key
+//   again on every message, so a disabled or rotated key is refused at its next request.
+// Every request the broker carries to a worker names its sender as the broker knows it
+// (net/backend.h): a worker's name, or the account acting, never as the message says.
+#include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <map>
-#include <spdlog/spdlog.h>
+#include <zmq_addon.hpp>
 
 #include "daemon/daemon.h"
 #include "daemon/signals.h"
 #include "net/backend.h"
+#include "security/accounts.h"
 #include "security/keys.h"
 #include "security/zap.h"
 #include "wire/message.h"
@@ -39,14 +44,17 @@ class Broker {
       : config_(config),
         zmq_(1),
         zap_(config.curve() ? std::make_unique<security::ZapHandler>(
-                                  zmq_, [this](const auto& r, auto* why) { return admit(r, why); })
+                                  zmq_, [this](const auto& r) { return admit(r); })
                             : nullptr),
         frontend_(zmq_, zmq::socket_type::router),
         backend_(zmq_, zmq::socket_type::router) {
     backend::harden(frontend_, config.max_message_bytes);
     backend::harden(backend_, config.internal_message_bytes());
     backend_.set(zmq::sockopt::router_mandatory, 1);  // a send to a dead worker fails loudly
-    if (zap_) serve_curve(backend_, "workers");
+    if (zap_) {
+      serve_curve(frontend_, "clients");
+      serve_curve(backend_, "workers");
+    }
     frontend_.bind(config.endpoint);
     backend_.bind(config.backend);
     spdlog::info("broker: clients at {}, workers at {}", config.endpoint, config.backend);
@@ -90,13 +98,16 @@ class Broker {
     own_key_ = pair->public_key;  // its broker.pub is no worker's
   }
 
-  // The ZAP decision. Workers: a key with a NAME.pub in the keys folder, read again
-  // whenever a key is not found: a worker writes its .pub before it first connects,
-  // and libzmq does not retry a connection refused at the handshake.
-  std::optional<std::string> admit(const security::ZapRequest& r, std::string* why) {
-    if (r.domain != "workers") {
-      *why = "no CURVE clients are admitted on " + r.domain;
-      return std::nullopt;
+  // The ZAP decision. Clients: the key of an enabled account, named by its key (checked
+  // again per message); any key before the ledger has sent the accounts, whose messages
+  // are then answered `unavailable` until it has. Workers: a key with a NAME.pub in the keys
+  // folder, read again whenever a key is not found: a worker writes its .pub before it first
+  // connects, and libzmq does not retry a connection refused at the handshake.
+  security::ZapVerdict admit(const security::ZapRequest& r) {
+    if (r.domain == "clients") {
+      if (accounts_.loaded() && !accounts_.by_key(r.public_key))
+        return security::ZapVerdict::refuse("no enabled account holds this key");
+      return security::ZapVerdict::admit(r.public_key);
     }
     auto known = workers_.find(r.public_key);
     if (known == workers_.end()) {
@@ -105,11 +116,36 @@ class Broker {
       known = workers_.find(r.public_key);
     }
     if (known == workers_.end()) {
-      *why = "not a worker key of this service (no .pub for it in " +
-             security::keys_dir(config_.data_dir) + ")";
-      return std::nullopt;
+      return security::ZapVerdict::refuse("not a worker key of this service (no .pub for it in " +
+                                          security::keys_dir(config_.data_dir) + ")");
     }
-    return known->second;
+    return security::ZapVerdict::admit(known->second);
+  }
+
+  // Who acts for a client's request: its key's account, or, for a gateway naming a
+  // person in `actor`, that person's account (through the gateway). Empty (no accounts)
+  // with security.mode = "off".
+  Result<std::string> sender_of(zmq::message_t& payload, const wire::Request& request) {
+    if (!zap_) return std::string();
+    if (!accounts_.loaded())
+      return Error{errc::kUnavailable, "the accounts are not loaded yet (is the ledger up?)"};
+    const char* key = payload.gets("User-Id");
+    const security::Account* account = key ? accounts_.by_key(key) : nullptr;
+    if (!account)
+      return Error{errc::kUnauthenticated,
+                   "this key is no longer accepted: its account was disabled or given a new key"};
+    if (request.actor.empty() || request.actor == account->name)
+      return security::encode_actor(account->actor());
+    const security::Account* person = accounts_.by_name(request.actor);
+    if (!account->gateway)
+      return Error{errc::kForbidden, "signed in as " + account->name + ": --actor must be " +
+                                         account->name + " or left out"};
+    if (!person || person->disabled || person->gateway)
+      return Error{errc::kForbidden, "the gateway " + account->name + " cannot act for '" +
+                                         request.actor + "': no enabled person's account"};
+    security::Actor actor = person->actor();
+    actor.via = account->name;
+    return security::encode_actor(actor);
   }
 
   bool drain(zmq::socket_t& socket, Handler handler) {
@@ -128,7 +164,7 @@ class Broker {
       return to_route(route, wire::encode_error(0, {errc::kBadRequest,
                                                     "a request is one frame of MessagePack"}));
     }
-    const zmq::message_t& payload = frames.back();
+    zmq::message_t& payload = frames.back();
     auto request = wire::decode_request(payload.data(), payload.size());
     if (!request) return to_route(route, wire::encode_error(0, request.error()));
     std::string_view service = service_for(request->type);
@@ -137,15 +173,18 @@ class Broker {
                                                               "unknown message type '" +
                                                                   request->type + "'"}));
     }
+    auto sender = sender_of(payload, *request);
+    if (!sender) return to_route(route, wire::encode_error(request->id, sender.error()));
     if (service == "broker") return to_route(route, wire::encode_reply(request->id, ping()));
-    forward(std::string(service), route, payload, "");
+    forward(std::string(service), route, payload, *sender);
   }
 
   void from_worker(std::vector<zmq::message_t>& frames) {
     if (frames.size() < 2) return;
     std::string identity(backend::text(frames[0]));
     std::string_view kind = backend::text(frames[1]);
-    if (kind == backend::kReady && frames.size() == 3) return enlist(identity, frames[2]);
+    if (kind == backend::kReady && (frames.size() == 3 || frames.size() == 4))
+      return enlist(identity, frames[2], frames.size() == 4 ? &frames[3] : nullptr);
     auto peer = peers_.find(identity);
     if (peer == peers_.end()) {
       send_backend(identity, {backend::kReregister});
@@ -160,7 +199,9 @@ class Broker {
     }
   }
 
-  void enlist(const std::string& identity, zmq::message_t& service_frame) {
+  // A worker's registration; the ledger's carries the account table.
+  void enlist(const std::string& identity, zmq::message_t& service_frame,
+              const zmq::message_t* announcement) {
     std::string service(backend::text(service_frame));
     if (zap_) {  // the name its key was admitted under
       const char* user = service_frame.gets("User-Id");
@@ -172,9 +213,16 @@ class Broker {
     }
     if (auto old = by_service_.find(service); old != by_service_.end() && old->second != identity)
       peers_.erase(old->second);  // a restarted worker replaces its dead predecessor
+    bool known = peers_.count(identity) > 0;
     by_service_[service] = identity;
     peers_[identity] = {service, monotonic_ms()};
-    spdlog::info("broker: {} worker ready", service);
+    if (!known) spdlog::info("broker: {} worker ready", service);
+    if (service == "ledger" && announcement) load_accounts(backend::text(*announcement));
+  }
+
+  void load_accounts(std::string_view table) {
+    if (Status s = accounts_.load(table); !s)
+      spdlog::error("broker: the ledger's account table is unreadable: {}", s.error().message);
   }
 
   // Sends a request from `sender` (a worker's name; empty for a client) to the worker
@@ -252,6 +300,7 @@ class Broker {
   zmq::socket_t frontend_, backend_;
   std::string own_key_;                         // the broker's public key
   std::map<std::string, std::string> workers_;  // trusted worker keys: public key -> name
+  security::AccountTable accounts_;             // the ledger's, for the frontend
   std::map<std::string, Peer> peers_;               // by identity
   std::map<std::string, std::string> by_service_;   // service -> identity
   int64_t last_beat_ms_ = 0;

@@ -85,12 +85,17 @@ std::string find_config(const std::string& flag) {
   return "";
 }
 
+// Who acts when nothing proves it (security.mode = "off").
+std::string unauthenticated_actor() {
+  for (const char* name : {"CLOSELOOP_ACTOR", "USER"})
+    if (std::string value = env(name); !value.empty()) return value;
+  return "cli";
+}
+
 }  // namespace
 
 Result<Target> resolve_target(const Invocation& in) {
   Target t{in.endpoint.empty() ? env("CLOSELOOP_ENDPOINT") : in.endpoint, in.timeout_ms};
-  bool local = in.verb == "due";  // reads the calendar and rules from the config
-  if (!t.endpoint.empty() && t.timeout_ms > 0 && !local && in.config.empty()) return t;
   if (std::string path = find_config(in.config); !path.empty()) {
     auto loaded = load_config(path);
     if (!loaded) return loaded.error();
@@ -111,6 +116,8 @@ Answer answer_of(Result<wire::Reply>& reply, const Target& target) {
                                     std::to_string(target.timeout_ms) + " ms" +
                                     (why.starts_with("gave up") ? " (" + why + ")" : ""))};
   }
+  if (!reply && reply.error().code == errc::kUnauthenticated)
+    return {std::nullopt, fail(kExitRefused, reply.error().code + ": " + reply.error().message)};
   if (!reply)
     return {std::nullopt, fail(kExitInternal, "unreadable reply: " + reply.error().message)};
   if (!reply->ok)
@@ -270,6 +277,24 @@ class Session {
     return kExitOk;
   }
 
+  // user.*: the account changed, or every account (or every change to them).
+  int accounts(const std::string& type, const std::string& body) {
+    Answer a = call(type, body);
+    if (!a.reply) return a.exit_code;
+    wire::Json json = wire::to_json(a.reply->body);
+    bool history = json.contains("history");
+    if (in_.json && json.contains("account")) {
+      print_json(json["account"]);
+      return kExitOk;
+    }
+    ListPrinter printer(in_.json, history ? "account changes" : "accounts");
+    if (json.contains("account")) printer.add(json["account"]);
+    for (const auto& entry : json.value(history ? "history" : "accounts", wire::Json::array()))
+      printer.add(entry);
+    printer.finish();
+    return kExitOk;
+  }
+
   int ping() {
     Answer a = call("ping", wire::empty_map());
     if (!a.reply) return a.exit_code;
@@ -303,9 +328,12 @@ int run(Invocation& in) {
   if (!target) return fail(kExitUsage, target.error().message);
   if (in.verb == "due") return run_due(*target, in, *fields);
 
+  auto keys = find_keys(target->config, in.key, in.server_key);
+  if (!keys) return fail(kExitUsage, keys.error().message);
+  if (!*keys && in.actor.empty()) in.actor = unauthenticated_actor();
   std::optional<Client> client;
   try {
-    client.emplace(target->endpoint, target->timeout_ms, target->max_message_bytes);
+    client.emplace(target->endpoint, target->timeout_ms, target->max_message_bytes, *keys);
   } catch (const zmq::error_t& e) {
     return fail(kExitUsage, "bad endpoint '" + target->endpoint + "': " + e.what());
   }
@@ -319,6 +347,7 @@ int run(Invocation& in) {
   if (in.verb == "trail") return session.trail(body, fields->contains("verify"));
   if (in.verb == "scoreboard") return session.scoreboard(body);
   if (in.verb == "ping") return session.ping();
+  if (verb.kind == VerbKind::kAccount) return session.accounts(in.verb, body);
   uint64_t limit = fields->contains("limit") ? (*fields)["limit"].get<uint64_t>() : UINT64_MAX;
   if (in.verb == "reads") return session.reads(body, limit);
   return session.items(in.verb, body, limit);

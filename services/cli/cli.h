@@ -35,7 +35,7 @@ struct Value {
 
 // Everything the command line says.
 struct Invocation {
-  std::string endpoint, config, actor;
+  std::string endpoint, config, actor, key, server_key;
   int timeout_ms = 0;  // 0: not given
   bool json = false, markdown = false;
   std::string verb, id, file;

@@ -12,7 +12,10 @@
 //   The config file is --config, else $CLOSELOOP_CONFIG, else <exe dir>/../../config/
 //   closeloop.toml, else ./config/closeloop.toml. `due` reads the calendar and rules
 //   from it, with no service at all.
-// - The actor is --actor, else $CLOSELOOP_ACTOR, else $USER, else "cli".
+// - Who acts is the account whose key the CLI holds (cli.h, client_keys()): --actor may
+//   only repeat its name, or, for a gateway's account, name the person it acts for. With
+//   security.mode = "off" (no keys) the actor is --actor, else $CLOSELOOP_ACTOR, else
+//   $USER, else "cli".
 // - Only usage is checked here; field values (outcome, rating, dates, lengths) are the
 //   service's to check, so its refusal is what the user sees.
 // - Output: with --json one JSON document on stdout: the item (commands, show), the
@@ -30,6 +33,7 @@
 //   4  no answer within the timeout: the outcome of a command is unknown
 //   5  trail --verify: the hash chain does not verify, or ends before the item's head
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -41,17 +45,6 @@
 namespace closeloop::cli {
 namespace {
 
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
-
-std::string default_actor() {
-  for (const char* name : {"CLOSELOOP_ACTOR", "USER"})
-    if (std::string value = env(name); !value.empty()) return value;
-  return "cli";
-}
-
 void define_globals(CLI::App& app, Invocation& in) {
   app.fallthrough();  // so global options may follow the verb
   app.add_option("--endpoint", in.endpoint,
@@ -60,7 +53,13 @@ void define_globals(CLI::App& app, Invocation& in) {
                  "config file (default: $CLOSELOOP_CONFIG, config/closeloop.toml)");
   app.add_option("--timeout", in.timeout_ms, "milliseconds to wait for an answer (default 5000)")
       ->check(CLI::Range(1, 3600000));
-  app.add_option("--actor", in.actor, "who acts (default: $CLOSELOOP_ACTOR, $USER, cli)");
+  app.add_option("--actor", in.actor,
+                 "who acts: your account's name (the default), or for a gateway the person's");
+  app.add_option("--key", in.key,
+                 "your key file (default: $CLOSELOOP_KEY, config key, <data_dir>/keys/office.key)");
+  app.add_option("--server-key", in.server_key,
+                 "the service's public key (default: $CLOSELOOP_SERVER_KEY, config server_key, "
+                 "<data_dir>/keys/broker.pub)");
   app.add_flag("--json", in.json, "print the reply as JSON");
 }
 
@@ -69,6 +68,12 @@ void define_field(CLI::App* sub, const Verb& verb, const Field& field, Invocatio
   Value& v = in.values[std::string(verb.name) + "/" + std::string(field.name)];
   std::string flag = "--" + std::string(field.name);
   std::string help(field.help);
+  if (field.positional) {
+    std::string name(field.name);
+    std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+    v.option = sub->add_option(name, v.text, help)->required();
+    return;
+  }
   switch (field.type) {
     case FieldType::kFlag:
       v.option = sub->add_flag(flag, v.flag, help);
@@ -89,12 +94,37 @@ void define_field(CLI::App* sub, const Verb& verb, const Field& field, Invocatio
   if (field.required || field.cli_required) v.option->required();
 }
 
+// The verb's subcommand; a dotted name ("user.add") is a subcommand of a subcommand.
+CLI::App* subcommand(CLI::App& app, std::string_view name, const std::string& help) {
+  size_t dot = name.find('.');
+  if (dot == std::string_view::npos)
+    return app.add_subcommand(std::string(name), help)->fallthrough();
+  std::string group(name.substr(0, dot));
+  CLI::App* parent = nullptr;
+  try {
+    parent = app.get_subcommand(group);
+  } catch (const CLI::OptionNotFound&) {
+    parent = app.add_subcommand(group, "manage " + group + "s: " + group + " SUBCOMMAND --help")
+                 ->fallthrough()
+                 ->require_subcommand(1);
+  }
+  return parent->add_subcommand(std::string(name.substr(dot + 1)), help)->fallthrough();
+}
+
+// The verb the command line names: "list", or "user.add" for `user add`.
+std::string verb_of(const CLI::App& app) {
+  const CLI::App* sub = app.get_subcommands().front();
+  std::string name = sub->get_name();
+  if (!sub->get_subcommands().empty()) name += "." + sub->get_subcommands().front()->get_name();
+  return name;
+}
+
 void define_verbs(CLI::App& app, Invocation& in) {
   for (const Verb& verb : verbs()) {
     if (verb.internal) continue;
     std::string help(verb.help);
     if (!verb.usage.empty()) help += "   usage: " + std::string(verb.name) + " " + std::string(verb.usage);
-    CLI::App* sub = app.add_subcommand(std::string(verb.name), help)->fallthrough();
+    CLI::App* sub = subcommand(app, verb.name, help);
     if (verb.takes_id) sub->add_option("ID", in.id, "item id, e.g. 2026-000042")->required();
     if (verb.name == "bundle") sub->add_option("ID", in.ids, "item ids")->required();
     if (verb.name == "import") sub->add_option("FILE", in.file, "the CSV file")->required();
@@ -114,7 +144,6 @@ int main(int argc, char** argv) {
   CLI::App app{"closeloop: file, assign, handle, verify and close items; supervise deadlines; "
                "show and prove their trails"};
   Invocation in;
-  in.actor = default_actor();
   define_globals(app, in);
   define_verbs(app, in);
   try {
@@ -126,7 +155,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s", app.help().c_str());
     return kExitUsage;
   }
-  in.verb = app.get_subcommands().front()->get_name();
+  in.verb = verb_of(app);
   try {
     return run(in);
   } catch (const std::exception& e) {

@@ -124,6 +124,19 @@ void ListPrinter::add(const Json& item) {
     std::string what = item.contains("item") ? text(item, "item") : text(item, "query");
     if (!text(item, "via").empty()) what += "  (" + text(item, "via") + ")";
     rows_.push_back({text(item, "seq"), text(item, "at"), text(item, "actor"), text(item, "verb"), what});
+  } else if (type_ == "accounts") {
+    std::string roles;
+    for (const auto& r : item.value("roles", Json::array()))
+      roles += (roles.empty() ? "" : ",") + r.get<std::string>();
+    std::string bound =
+        !text(item, "department").empty() ? text(item, "department") : text(item, "station");
+    rows_.push_back({text(item, "name"), roles, or_dash(bound),
+                     item.value("disabled", false) ? "disabled" : "enabled", text(item, "key")});
+  } else if (type_ == "account changes") {
+    const Json& account = item.value("account", Json::object());
+    rows_.push_back({text(item, "seq"), text(item, "at"), text(item, "actor"), text(item, "verb"),
+                     text(account, "name"),
+                     account.value("disabled", false) ? "disabled" : text(account, "key")});
   } else if (type_ == "overdue") {  // late replies by due date; the office's late assignments
     bool assignment = text(item, "late") == "assignment";
     rows_.push_back({text(item, "id"), assignment ? "to assign" : text(item, "stage"),
@@ -145,7 +158,10 @@ void ListPrinter::flush() {
 void ListPrinter::finish() {
   flush();
   if (json_) print_line(count_ == 0 ? "[]" : "]");
-  else if (count_ == 0) print_line(type_ == "reads" ? "(no reads)" : "(no items)");
+  else if (count_ == 0)
+    print_line(type_ == "reads"               ? "(no reads)"
+               : type_.starts_with("account") ? "(none)"
+                                              : "(no items)");
 }
 
 void print_scoreboard(const Json& board) {

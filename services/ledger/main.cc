@@ -14,6 +14,7 @@
 
 #include <memory>
 
+#include "accounts.h"
 #include "indexes.h"
 #include "queries.h"
 #include "store/keys.h"
@@ -46,6 +47,17 @@ class Ledger : public Service {
  public:
   void on_start(Store& store) override {
     if (auto next = store.get(keys::meta("next_read"))) next_read_ = keys::read_be64(*next);
+    accounts_.load(store);
+  }
+
+  void on_turn(Context& ctx) override {
+    if (!bootstrapped_) accounts_.bootstrap(ctx);
+    bootstrapped_ = true;
+  }
+
+  // None before the first accounts exist: the broker admits no client until they do.
+  std::string announcement() const override {
+    return accounts_.empty() ? std::string() : accounts_.table();
   }
 
   Status on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) override {
@@ -71,6 +83,7 @@ class Ledger : public Service {
 
   void on_request(Context& ctx, const wire::Request& request) override {
     const std::string& type = request.type;
+    if (type.starts_with("user.")) return accounts_.serve(ctx, request);
     wire::Fields f(request.body, "body");
     if (type == "show" || type == "trail") {
       std::string id = f.str("item", 64);
@@ -165,6 +178,8 @@ class Ledger : public Service {
     ctx.reply(m.finish());
   }
 
+  ledger::Accounts accounts_;
+  bool bootstrapped_ = false;
   std::optional<CalendarWatch> watch_;
   std::shared_ptr<const Calendar> shared_;
   uint64_t next_read_ = 1;  // the next read audit record's seq (meta/next_read)

@@ -71,9 +71,15 @@ struct Watched : test::Running {
 // A DEALER socket of our own: sends exactly the bytes given, frame by frame.
 class Raw {
  public:
-  explicit Raw(const std::string& endpoint) : socket_(context_, zmq::socket_type::dealer) {
+  // As the office (its key), unless the cluster runs without keys.
+  explicit Raw(const Cluster& cluster) : socket_(context_, zmq::socket_type::dealer) {
     socket_.set(zmq::sockopt::linger, 0);
-    socket_.connect(endpoint);
+    if (auto keys = cluster.keys()) {
+      socket_.set(zmq::sockopt::curve_serverkey, keys->server_key);
+      socket_.set(zmq::sockopt::curve_publickey, keys->own.public_key);
+      socket_.set(zmq::sockopt::curve_secretkey, keys->own.secret_key);
+    }
+    socket_.connect(cluster.endpoint());
   }
 
   void send(std::string_view bytes) { send_frames({std::string(bytes)}); }
@@ -161,7 +167,7 @@ std::string raw_str(std::string_view bytes) {
   return std::string(wire::view(buf));
 }
 
-const std::string kActor = "人大办";
+const std::string kActor = "office";  // the account whose key Raw holds
 
 std::string request(std::string_view type, uint64_t id, std::string_view body,
                     std::string_view actor = kActor) {
@@ -186,7 +192,7 @@ void check_unharmed(Watched& s, std::vector<std::string> earlier = {}) {
   REQUIRE(services);
   CHECK(services->size() == kProcesses.size() - 1);
 
-  Desk desk(*client, kActor);
+  Desk desk(*client);
   auto submitted = desk.submit("检查服务仍然正常", "坏输入之后的正常事项");
   require_ok(submitted);
   std::string id = field(*submitted, "item", "id");
@@ -243,7 +249,7 @@ void tcp_write(int fd, std::string_view bytes) {
 
 TEST_CASE("malformed MessagePack is refused as bad_request", "[bad-input]") {
   Watched s;
-  Raw raw(s.cluster.endpoint());
+  Raw raw(s.cluster);
   check_error(raw.call("\xc1"), errc::kBadRequest, "malformed");  // 0xc1: never used
   check_error(raw.call(std::string("\xc1\x80\x00\x01", 4)), errc::kBadRequest, "malformed");
   // 'h' is a fixint, then junk; 64 negative fixints
@@ -261,7 +267,7 @@ TEST_CASE("malformed MessagePack is refused as bad_request", "[bad-input]") {
 
 TEST_CASE("a truncated message is refused as bad_request", "[bad-input]") {
   Watched s;
-  Raw raw(s.cluster.endpoint());
+  Raw raw(s.cluster);
   std::string whole = request("submit", 11, submit_body("半截消息"));
   for (size_t keep : {size_t{1}, size_t{5}, whole.size() / 2, whole.size() - 1})
     check_error(raw.call(whole.substr(0, keep)), errc::kBadRequest, "truncated");
@@ -272,7 +278,7 @@ TEST_CASE("a truncated message is refused as bad_request", "[bad-input]") {
 TEST_CASE("trailing bytes after a valid request are refused, the request is not run",
           "[bad-input]") {
   Watched s;
-  Raw raw(s.cluster.endpoint());
+  Raw raw(s.cluster);
   std::string whole = request("submit", 12, submit_body("多余的字节"));
   check_error(raw.call(whole + "x"), errc::kBadRequest, "trailing bytes");
   check_error(raw.call(whole + whole), errc::kBadRequest, "trailing bytes");  // two requests
@@ -282,7 +288,7 @@ TEST_CASE("trailing bytes after a valid request are refused, the request is not 
 
 TEST_CASE("an unknown message type is refused as bad_request, naming it", "[bad-input]") {
   Watched s;
-  Raw raw(s.cluster.endpoint());
+  Raw raw(s.cluster);
   check_error(raw.call(request("frobnicate", 21, wire::empty_map())), errc::kBadRequest,
               "unknown message type 'frobnicate'", 21);
   check_error(raw.call(request("PING", 22, wire::empty_map())), errc::kBadRequest,
@@ -313,8 +319,8 @@ TEST_CASE("an unknown message type is refused as bad_request, naming it", "[bad-
 TEST_CASE("wrong field types in the envelope or the body are refused as bad_request",
           "[bad-input]") {
   Watched s;
-  Raw raw(s.cluster.endpoint());
-  Desk desk(*s.client, kActor);
+  Raw raw(s.cluster);
+  Desk desk(*s.client);
   auto made = desk.submit("字段类型", "用于错误类型的测试");
   require_ok(made);
   std::string id = field(*made, "item", "id");
@@ -462,7 +468,7 @@ TEST_CASE("wrong field types in the envelope or the body are refused as bad_requ
 TEST_CASE("a 5-byte header claiming a huge array, map, str or bin is refused without allocating",
           "[bad-input]") {
   Watched s;
-  Raw raw(s.cluster.endpoint());
+  Raw raw(s.cluster);
   check_error(raw.call(std::string("\xdd\xff\xff\xff\xff", 5)), errc::kBadRequest, "limits");
   check_error(raw.call(std::string("\xdf\xff\xff\xff\xff", 5)), errc::kBadRequest, "limits");
   // A str, bin or ext is checked once its bytes are there: these are refused as truncated.
@@ -487,7 +493,7 @@ TEST_CASE("a 5-byte header claiming a huge array, map, str or bin is refused wit
 
 TEST_CASE("deep nesting is refused as bad_request", "[bad-input]") {
   Watched s;
-  Raw raw(s.cluster.endpoint());
+  Raw raw(s.cluster);
   std::string arrays = std::string(100, '\x91') + "\xc0";  // [[[...[nil]...]]], 100 deep
   check_error(raw.call(arrays), errc::kBadRequest, "nesting");
   std::string maps;  // {"a": {"a": ... nil}}, 100 deep
@@ -503,7 +509,7 @@ TEST_CASE("deep nesting is refused as bad_request", "[bad-input]") {
 
 TEST_CASE("a title that is not valid UTF-8 is refused as bad_request", "[bad-input]") {
   Watched s;
-  Raw raw(s.cluster.endpoint());
+  Raw raw(s.cluster);
   std::string good = "路灯";
   const std::vector<std::string> invalid{
       "\xff\xfe",                   // never valid
@@ -532,9 +538,10 @@ TEST_CASE("a title that is not valid UTF-8 is refused as bad_request", "[bad-inp
   check_unharmed(s);
 }
 
-TEST_CASE("an empty or blank title, or no actor, is refused as invalid", "[bad-input]") {
+TEST_CASE("an empty or blank title is refused as invalid, another's actor as forbidden",
+          "[bad-input]") {
   Watched s;
-  Raw raw(s.cluster.endpoint());
+  Raw raw(s.cluster);
   check_error(raw.call(request("submit", 101, submit_body(""))), errc::kInvalid,
               "title must not be empty", 101);
   check_error(raw.call(request("submit", 102, submit_body(" \t\n "))), errc::kInvalid,
@@ -545,17 +552,17 @@ TEST_CASE("an empty or blank title, or no actor, is refused as invalid", "[bad-i
   for (int i = 0; i < 201; ++i) long_cjk += "灯";
   check_error(raw.call(request("submit", 104, submit_body(long_cjk))), errc::kInvalid,
               "longer than 200", 104);
-  check_error(raw.call(request("submit", 105, submit_body("没有 actor"), "")), errc::kInvalid,
-              "actor must not be empty", 105);
-  check_error(raw.call(request("submit", 106, submit_body("空白 actor"), "  ")), errc::kInvalid,
-              "actor must not be empty", 106);
+  check_error(raw.call(request("submit", 105, submit_body("别人的 actor"), "人大办")),
+              errc::kForbidden, "--actor must be office", 105);
+  check_error(raw.call(request("submit", 106, submit_body("空白 actor"), "  ")), errc::kForbidden,
+              "--actor must be office", 106);
   check_unharmed(s);
 }
 
 TEST_CASE("a request without v is taken as version 1, as docs/protocol.md says",
           "[bad-input][version]") {
   Watched s;
-  Raw raw(s.cluster.endpoint());
+  Raw raw(s.cluster);
   // "v — protocol version; absent means 1; any other value is refused."
   auto ping = raw.call(wire::MapBuilder()
                            .add("type", "ping")
@@ -595,7 +602,7 @@ TEST_CASE("a request without v is taken as version 1, as docs/protocol.md says",
 TEST_CASE("a type longer than any known type is refused as bad_request, like any unknown type",
           "[bad-input]") {
   Watched s;
-  Raw raw(s.cluster.endpoint());
+  Raw raw(s.cluster);
   // docs/protocol.md: an unknown type is bad_request ("fix the client"); the length of
   // the unknown name must not turn it into invalid.
   check_error(raw.call(request("type-" + std::string(40, 'x'), 161, wire::empty_map())),
@@ -605,7 +612,7 @@ TEST_CASE("a type longer than any known type is refused as bad_request, like any
 
 TEST_CASE("a multi-frame message is refused as bad_request", "[bad-input]") {
   Watched s;
-  Raw raw(s.cluster.endpoint());
+  Raw raw(s.cluster);
   std::string ping = request("ping", 111, wire::empty_map(), "");
   std::string submit = request("submit", 112, submit_body("多帧"));
   raw.send_frames({submit, submit});
@@ -633,7 +640,7 @@ TEST_CASE("a frame over max_message_bytes drops only that connection, others are
           "[bad-input]") {
   Watched s("max_message_bytes = 65536\n");
   {
-    Raw big(s.cluster.endpoint());
+    Raw big(s.cluster);
     std::string huge_body = submit_body("超大消息", std::string(100 * 1024, 'x'));
     big.send(request("submit", 121, huge_body));
     CHECK_FALSE(big.receive(1000));  // libzmq drops the connection, nothing is answered
@@ -641,7 +648,7 @@ TEST_CASE("a frame over max_message_bytes drops only that connection, others are
     check_error(big.call(request("frobnicate", 122, wire::empty_map())), errc::kBadRequest,
                 "unknown message type", 122);
   }
-  Raw fresh(s.cluster.endpoint());
+  Raw fresh(s.cluster);
   auto ping = fresh.call(request("ping", 123, wire::empty_map(), ""));
   require_ok(ping);
   CHECK(ping->id == 123);
@@ -657,7 +664,7 @@ TEST_CASE("a submit that fits max_message_bytes does not break the handoffs it c
   // 60 KB request, under the 64 KiB frame limit. The item and its event each carry the
   // body, so what intake hands on is twice as large as what it accepted.
   Watched s("max_message_bytes = 65536\n");
-  Raw raw(s.cluster.endpoint());
+  Raw raw(s.cluster);
   std::string body;
   for (int i = 0; i < 20000; ++i) body += "灯";
   std::string bytes = request("submit", 131, submit_body("最长正文", body));
@@ -681,7 +688,7 @@ TEST_CASE("a trail longer than max_message_bytes is answered, not dropped with t
   // each handle reply and verify comment (20000 characters, 4 bytes each in UTF-8) is
   // recorded in the trail, so after 7 rounds of rework the trail passes 1 MiB.
   Watched s;
-  Desk desk(*s.client, kActor);
+  Desk desk(*s.client);
   auto made = desk.submit("很长的处理记录", "正文");
   require_ok(made);
   std::string id = field(*made, "item", "id");
@@ -743,7 +750,7 @@ TEST_CASE("raw non-ZeroMQ bytes on the TCP port do not disturb the broker", "[ba
       close(fd);
     }
   }
-  Raw raw(s.cluster.endpoint());
+  Raw raw(s.cluster);
   auto ping = raw.call(request("ping", 141, wire::empty_map(), ""));
   require_ok(ping);  // served while the silent and half-open connections still hang
   check_unharmed(s);
@@ -755,30 +762,40 @@ TEST_CASE("an independent Python client speaks the wire format and gets clear er
           "[bad-input][python]") {
   Watched s;
   const char* script = R"PY(
-import sys, zmq, msgpack
+import sys, tomllib, zmq, msgpack
 ctx = zmq.Context()
 s = ctx.socket(zmq.DEALER)
 s.setsockopt(zmq.LINGER, 0)
 s.setsockopt(zmq.RCVTIMEO, 5000)
+with open(sys.argv[2], "rb") as f:
+    me = tomllib.load(f)
+with open(sys.argv[3], "rb") as f:
+    server = tomllib.load(f)
+s.curve_publickey = me["public"].encode()
+s.curve_secretkey = me["secret"].encode()
+s.curve_serverkey = server["public"].encode()
 s.connect(sys.argv[1])
 def call(payload):
     s.send(payload)
     return msgpack.unpackb(s.recv(), raw=False)
-r = call(msgpack.packb({"v": 1, "type": "submit", "id": 4001, "actor": "python",
+r = call(msgpack.packb({"v": 1, "type": "submit", "id": 4001,
                         "body": {"title": "路灯不亮", "body": "from python", "source": "py"}}))
 item = r["body"]["item"]
 print("submit", r["id"], r["ok"], item["id"], item["stage"], item["title"])
-r = call(msgpack.packb({"v": 1, "type": "submit", "id": 4002, "actor": "python",
+r = call(msgpack.packb({"v": 1, "type": "submit", "id": 4002,
                         "body": {"title": 7}}))
 print("malformed", r["id"], r["ok"], r["error"]["code"], r["error"]["message"])
 r = call(b"\x93\x01")
 print("truncated", r["id"], r["ok"], r["error"]["code"], r["error"]["message"])
-r = call(msgpack.packb({"v": 1, "type": "show", "id": 4003, "actor": "python",
+r = call(msgpack.packb({"v": 1, "type": "show", "id": 4003,
                         "body": {"item": item["id"]}}))
 print("show", r["id"], r["ok"], r["body"]["item"]["title"])
 )PY";
-  std::string command = "PYTHONIOENCODING=utf-8 /usr/bin/python3 - '" + s.cluster.endpoint() +
-                        "' <<'CLOSELOOP_PY'\n" + script + "CLOSELOOP_PY\n";
+  std::string command = "PYTHONIOENCODING=utf-8 /usr/bin/python3 - " +
+                        shell_quote(s.cluster.endpoint()) + " " +
+                        shell_quote(s.cluster.key_file("office")) + " " +
+                        shell_quote(s.cluster.keys_dir() + "/broker.pub") + " <<'CLOSELOOP_PY'\n" +
+                        script + "CLOSELOOP_PY\n";
   std::string out;
   int rc = shell(command, &out);
   INFO(out);
@@ -802,8 +819,8 @@ print("show", r["id"], r["ok"], r["body"]["item"]["title"])
 TEST_CASE("bad command bodies that reach the stage workers get the right code, change nothing",
           "[bad-input][stage]") {
   Watched s;
-  Raw raw(s.cluster.endpoint());
-  Desk desk(*s.client, kActor);
+  Raw raw(s.cluster);
+  Desk desk(*s.client);
   auto made = desk.submit("阶段工作者的坏输入", "正文");
   require_ok(made);
   std::string id = field(*made, "item", "id");
@@ -832,7 +849,8 @@ TEST_CASE("bad command bodies that reach the stage workers get the right code, c
   expect("assign", {{"department", str("zjj")}, {"due", str("tomorrow")}}, errc::kInvalid,
          "due must be a date");
   expect("assign", {{"department", str("nosuch")}}, errc::kInvalid, "unknown department");
-  expect("assign", {{"department", str("zjj")}}, errc::kInvalid, "actor must not be empty", "");
+  expect("assign", {{"department", str("zjj")}}, errc::kForbidden, "--actor must be office",
+         "人大办");
   CHECK(field(*desk.show(id), "item", "stage") == "submitted");
 
   require_ok(desk.assign(id, "zjj"));  // now the handle worker holds it

@@ -123,7 +123,7 @@ TEST_CASE("chaos: items reach closed exactly once while processes are killed -9"
   for (int c = 0; c < clients; ++c) {
     drivers.emplace_back([&] {
       auto client = cluster.client(1000);
-      Desk desk(*client, "督办员");
+      Desk desk(*client);
       for (int n; (n = next++) < items;) drive(desk, n, histories[n], deadline);
       ++finished;
     });
@@ -150,7 +150,7 @@ TEST_CASE("chaos: items reach closed exactly once while processes are killed -9"
   REQUIRE(cluster.wait_ready());
 
   auto client = cluster.client(5000);
-  Desk desk(*client, "督办员");
+  Desk desk(*client);
   Verdict v;
   std::map<Outcome, int> outcomes;
   for (const auto& h : histories) {

@@ -31,17 +31,19 @@ using Run = CliRun;
 struct WithCli : test::Running {
   WithCli() : test::Running(kTransportRoute) {}
 
-  // closeloop --endpoint <cluster> --actor 人大办 <args...>
-  Run cli(std::vector<std::string> args, const std::string& actor = "人大办") {
-    std::vector<std::string> all{"--endpoint", cluster.endpoint(), "--actor", actor};
+  // closeloop --endpoint <cluster> <args...>, as the office (its key found through the
+  // cluster's config), or with the key file of `account`.
+  Run cli(std::vector<std::string> args, const std::string& account = "") {
+    std::vector<std::string> all{"--endpoint", cluster.endpoint()};
+    if (!account.empty()) all.insert(all.end(), {"--key", cluster.key_file(account)});
     all.insert(all.end(), args.begin(), args.end());
     return run_cli(cluster.dir(), all);
   }
 
   // A command that must succeed with --json; returns its output.
-  json ok(std::vector<std::string> args, const std::string& actor = "人大办") {
+  json ok(std::vector<std::string> args, const std::string& account = "") {
     args.push_back("--json");
-    Run r = cli(args, actor);
+    Run r = cli(args, account);
     INFO("closeloop " << args.front() << " → exit " << r.code << "\nstdout: " << r.out
                       << "\nstderr: " << r.err);
     REQUIRE(r.code == 0);
@@ -187,7 +189,7 @@ TEST_CASE("the CLI takes an item through its whole lifecycle, each process seein
       CHECK(e.contains(key));
     CHECK(e["seq"] == i + 1);
     CHECK(e["stage"] == stages[i]);
-    CHECK(e["actor"] == "人大办");
+    CHECK(e["actor"] == "office");
     CHECK(e["prev_hash"] == prev);
     CHECK(e["hash"].get<std::string>().size() == 64);
     prev = e["hash"].get<std::string>();
@@ -303,16 +305,22 @@ TEST_CASE("the CLI exits 3 with the service's reason for refusals", "[cli][refus
 TEST_CASE("the CLI exits 4 when nothing answers within the timeout", "[cli][timeout]") {
   // A free port that nobody listens on (the harness picks free pairs the same way).
   Cluster unused;  // only for a free endpoint and a temp dir; nothing is started
+  std::string key = unused.dir() + "/me.key";
+  Run made = run_cli(unused.dir(), {"keygen", "--out", key});
+  REQUIRE(made.code == 0);
+  std::string server = made.out.substr(0, 40);  // any well-formed key: nobody answers
   auto start = std::chrono::steady_clock::now();
-  Run r = run_cli(unused.dir(), {"--endpoint", unused.endpoint(), "--timeout", "300", "--json",
-                                 "submit", "--title", "标题", "--body", "正文"});
+  Run r = run_cli(unused.dir(),
+                  {"--endpoint", unused.endpoint(), "--timeout", "300", "--json", "--key", key,
+                   "--server-key", server, "submit", "--title", "标题", "--body", "正文"});
   auto elapsed = std::chrono::steady_clock::now() - start;
   CHECK(r.code == 4);
   CHECK(r.out.empty());
   CHECK(r.err.find("no answer") != std::string::npos);
   CHECK(r.err.find(unused.endpoint()) != std::string::npos);
   CHECK(elapsed < std::chrono::seconds(5));
-  r = run_cli(unused.dir(), {"--endpoint", unused.endpoint(), "--timeout", "300", "ping"});
+  r = run_cli(unused.dir(), {"--endpoint", unused.endpoint(), "--timeout", "300", "--key", key,
+                             "--server-key", server, "ping"});
   CHECK(r.code == 4);
 }
 
@@ -396,29 +404,37 @@ TEST_CASE("CLOSELOOP_ENDPOINT is used when --endpoint is absent", "[cli][env]") 
   CHECK(unused.code == 4);
 }
 
-TEST_CASE("the actor option is recorded as the actor of each event", "[cli][actor]") {
+TEST_CASE("the key's account acts: events name it, --actor may only repeat it", "[cli][actor]") {
   WithCli s;
+  s.cluster.add_account("王芳", {"office"});
+  s.cluster.add_account("赵科长", {"department"}, "zjj");
   std::string id = s.ok({"submit", "--title", "路灯", "--body", "不亮"}, "王芳")["id"];
-  s.ok({"assign", id, "--department", "zjj"}, "李明");
-  // After the verb too, like every global option.
-  Run r = run_cli(s.cluster.dir(),
-                  {"--endpoint", s.cluster.endpoint(), "handle", id, "--department", "zjj",
-                   "--reply", "已修复", "--outcome", "solved", "--actor", "住建局赵科长"});
+  s.ok({"assign", id, "--department", "zjj"}, "王芳");
+  // Its own name is accepted as --actor, after the verb too, like every global option.
+  Run r = s.cli({"handle", id, "--department", "zjj", "--reply", "已修复", "--outcome", "solved",
+                 "--actor", "赵科长"},
+                "赵科长");
   INFO("stderr: " << r.err);
   REQUIRE(r.code == 0);
   json trail = s.ok({"trail", id});
   REQUIRE(trail.size() == 3);
   CHECK(trail[0]["actor"] == "王芳");
-  CHECK(trail[1]["actor"] == "李明");
-  CHECK(trail[2]["actor"] == "住建局赵科长");
+  CHECK(trail[1]["actor"] == "王芳");
+  CHECK(trail[2]["actor"] == "赵科长");
   CHECK(trail[2]["department"] == "zjj");
 
-  // Without --actor, $CLOSELOOP_ACTOR.
-  r = run_cli(s.cluster.dir(),
-              {"--endpoint", s.cluster.endpoint(), "verify", id, "--rating", "satisfied"},
-              "CLOSELOOP_ACTOR=" + shell_quote("张三") + " ");
+  // Another's name is refused (exit 3, forbidden) and changes nothing.
+  Run claimed = s.cli({"--actor", "王芳", "verify", id, "--rating", "satisfied"}, "赵科长");
+  CHECK(claimed.code == 3);
+  CHECK(claimed.err.find("forbidden") != std::string::npos);
+  CHECK(s.ok({"trail", id}).size() == 3);
+
+  // $CLOSELOOP_KEY names the key file when --key does not.
+  r = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "--json", "user", "list"},
+              "CLOSELOOP_KEY=" + shell_quote(s.cluster.key_file("admin")) + " ");
+  INFO("stderr: " << r.err);
   REQUIRE(r.code == 0);
-  CHECK(s.ok({"trail", id})[3]["actor"] == "张三");
+  CHECK(r.parsed().size() == 4);  // admin, office, 王芳, 赵科长
 }
 
 TEST_CASE("submit with the same --key twice returns the same id", "[cli][idempotency]") {

@@ -26,7 +26,7 @@ struct Office {
   }
   CliRun cli(std::vector<std::string> args) {
     std::vector<std::string> all{"--endpoint", cluster.endpoint(), "--config",
-                                 cluster.config_path(), "--actor", "人大办"};
+                                 cluster.config_path()};
     all.insert(all.end(), args.begin(), args.end());
     return run_cli(cluster.dir(), all);
   }

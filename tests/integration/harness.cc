@@ -1,23 +1,24 @@
 #include "harness.h"
 
-#include <catch2/catch.hpp>
-
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include "calendar/clock.h"
+#include "config/config.h"
+#include "security/keys.h"
 #include "wire/codec.h"
 
 namespace closeloop::test {
@@ -144,8 +145,45 @@ void Cluster::kill_all9() {
   pids_.clear();
 }
 
-std::unique_ptr<Client> Cluster::client(int timeout_ms) const {
-  return std::make_unique<Client>(endpoint_, timeout_ms);
+std::string Cluster::key_file(const std::string& account) const {
+  bool first = account == "office" || account == "admin";
+  return (first ? keys_dir() : dir_ + "/people") + "/" + account + ".key";
+}
+
+std::optional<ClientKeys> Cluster::keys(const std::string& account) const {
+  auto config = load_config(config_path());
+  REQUIRE(config.ok());
+  if (!config->curve()) return std::nullopt;
+  // The ledger and the broker write these at their first start.
+  std::string key = key_file(account), server = keys_dir() + "/broker.pub";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!(std::filesystem::exists(key) && std::filesystem::exists(server)) &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto own = security::read_key_file(key);
+  auto server_key = security::read_public_key(server);
+  INFO((own ? std::string() : own.error().message));
+  REQUIRE(own.ok());
+  REQUIRE(server_key.ok());
+  return ClientKeys{*own, *server_key};
+}
+
+std::unique_ptr<Client> Cluster::client(int timeout_ms, const std::string& account) const {
+  return std::make_unique<Client>(endpoint_, timeout_ms, 1 << 20, keys(account));
+}
+
+void Cluster::add_account(const std::string& name, const std::vector<std::string>& roles,
+                          const std::string& department, const std::string& station) {
+  std::filesystem::create_directories(dir_ + "/people");
+  security::KeyPair pair = security::generate_key_pair();
+  REQUIRE(security::write_key_file(key_file(name), pair).ok());
+  wire::MapBuilder body;
+  body.add("name", name).add("role", roles).add("key", pair.public_key);
+  body.add_nonempty("department", department).add_nonempty("station", station);
+  auto reply = client(5000, "admin")->call("user.add", "", body.finish());
+  REQUIRE(reply.ok());
+  INFO(reply->error.message);
+  REQUIRE(reply->ok);
 }
 
 bool Cluster::wait_ready(int timeout_ms) {
@@ -213,7 +251,11 @@ CliRun run_cli(const std::string& dir, const std::vector<std::string>& args,
   static int counter = 0;
   std::string err_path =
       dir + "/cli-stderr-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-  std::string command = prefix + shell_quote(binary_path(binary));
+  // The cluster's config (for its keys), unless the test says otherwise.
+  std::string config = dir + "/closeloop.toml";
+  std::string command =
+      std::filesystem::exists(config) ? "CLOSELOOP_CONFIG=" + shell_quote(config) + " " : "";
+  command += prefix + shell_quote(binary_path(binary));
   for (const auto& a : args) command += " " + shell_quote(a);
   command += " 2>" + shell_quote(err_path) + " </dev/null";
   CliRun r;
@@ -229,12 +271,12 @@ CliRun run_cli(const std::string& dir, const std::vector<std::string>& args,
 namespace closeloop::test {
 
 Result<wire::Reply> Desk::command(const Command& c) {
-  return client_.call(c.verb, actor_, encode_command_body(c));
+  return client_.call(c.verb, "", encode_command_body(c));
 }
 
 Result<wire::Reply> Desk::command(const std::string& verb, const std::string& id,
                                   wire::Json fields) {
-  return command(Command{.verb = verb, .item_id = id, .actor = actor_, .fields = std::move(fields)});
+  return command(Command{.verb = verb, .item_id = id, .fields = std::move(fields)});
 }
 
 Result<wire::Reply> Desk::submit(const std::string& title, const std::string& body,
@@ -276,18 +318,18 @@ Result<wire::Reply> Desk::verify(const std::string& id, const std::string& ratin
 Result<wire::Reply> Desk::close(const std::string& id) { return command("close", id, wire::Json::object()); }
 
 Result<wire::Reply> Desk::show(const std::string& id) {
-  return client_.call("show", actor_, wire::MapBuilder().add("item", id).finish());
+  return client_.call("show", "", wire::MapBuilder().add("item", id).finish());
 }
 
 Result<wire::Reply> Desk::trail(const std::string& id) {
-  return client_.call_pages("trail", actor_, wire::MapBuilder().add("item", id).finish(), "events",
+  return client_.call_pages("trail", "", wire::MapBuilder().add("item", id).finish(), "events",
                             "seq");
 }
 
 Result<wire::Reply> Desk::list(const std::string& stage, const std::string& department) {
   wire::MapBuilder m;
   m.add_nonempty("stage", stage).add_nonempty("department", department);
-  return client_.call_pages("list", actor_, m.finish(), "items", "id");
+  return client_.call_pages("list", "", m.finish(), "items", "id");
 }
 
 namespace {

@@ -59,7 +59,17 @@ class Cluster {
   std::string calendar_dir() const { return dir_ + "/calendar"; }
   // Every process's "now" becomes `iso` (ISO 8601 UTC), and runs on from there.
   void set_clock(const std::string& iso);
-  std::unique_ptr<Client> client(int timeout_ms = 5000) const;
+  // A client holding `account`'s key: "office" and "admin" are the service's first
+  // accounts (their keys in keys_dir(), waited for), others made by add_account().
+  // Without keys when the config says security.mode = "off".
+  std::unique_ptr<Client> client(int timeout_ms = 5000,
+                                 const std::string& account = "office") const;
+  // The credentials client() uses (none with security.mode = "off").
+  std::optional<ClientKeys> keys(const std::string& account = "office") const;
+  // Adds a person's account (as admin) with a new key pair kept in <dir>/people/.
+  void add_account(const std::string& name, const std::vector<std::string>& roles,
+                   const std::string& department = "", const std::string& station = "");
+  std::string key_file(const std::string& account) const;
 
  private:
   void end(const std::string& name, int signal);  // signals it, waits for it to exit
@@ -121,7 +131,8 @@ struct CliRun {
 
 // Runs build/bin/<binary> (default: the CLI) with `args`, each quoted, after `prefix`
 // (shell text such as an environment assignment); stderr is captured through a file in
-// `dir`.
+// `dir`. CLOSELOOP_CONFIG names <dir>/closeloop.toml when there is one (a cluster's), so
+// the CLI finds the cluster's keys as an operator's CLI finds the service's.
 CliRun run_cli(const std::string& dir, const std::vector<std::string>& args,
                const std::string& prefix = "", const std::string& binary = "closeloop");
 
@@ -129,10 +140,11 @@ CliRun run_cli(const std::string& dir, const std::vector<std::string>& args,
 
 namespace closeloop::test {
 
-// A client acting as one person; each method sends one command and returns the reply.
+// A client acting as one person (the account whose key the client holds); each method
+// sends one command and returns the reply.
 class Desk {
  public:
-  Desk(Client& client, std::string actor) : client_(client), actor_(std::move(actor)) {}
+  explicit Desk(Client& client) : client_(client) {}
 
   Result<wire::Reply> submit(const std::string& title, const std::string& body,
                              const std::string& category = "", const std::string& key = "");
@@ -154,7 +166,6 @@ class Desk {
 
  private:
   Client& client_;
-  std::string actor_;
 };
 
 // An item made (in `category`) and assigned to `department` the way the workers would

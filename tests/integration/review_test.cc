@@ -88,13 +88,13 @@ TEST_CASE("a retried submit answers only once the first attempt's handoffs are a
   Running s(kFastTiming);
   s.cluster.stop("ledger");  // the submit's handoff to the ledger cannot be applied
   auto impatient = s.cluster.client(700);
-  Desk clerk(*impatient, "联络站");
+  Desk clerk(*impatient);
   auto first = clerk.submit("学校门口交通拥堵", "上下学高峰拥堵", "", "station-7-2026-11-20-3");
   CHECK_FALSE(first.ok());  // no answer: the reply waits for the ledger
   auto retried = clerk.submit("学校门口交通拥堵", "上下学高峰拥堵", "", "station-7-2026-11-20-3");
   CHECK_FALSE(retried.ok());  // nor may a retry answer before that
   s.cluster.start("ledger");
-  Desk office(*s.client, "联络站");
+  Desk office(*s.client);
   auto again = office.submit("学校门口交通拥堵", "上下学高峰拥堵", "", "station-7-2026-11-20-3");
   REQUIRE(again.ok());
   REQUIRE(again->ok);
@@ -180,7 +180,7 @@ TEST_CASE("list streams its pages: the CLI's memory stays flat however many item
         rows.push_back({{"line", i}, {"key", "k" + std::to_string(i)}, {"kind", "station"},
                         {"title", "诉求" + std::to_string(i)}, {"body", std::string(200, 'x')},
                         {"department", "jtj"}});
-      auto r = s.client->call("import", "人大办",
+      auto r = s.client->call("import", "",
                               wire::MapBuilder().add_raw("rows", wire::encode_json(rows)).finish());
       REQUIRE(r.ok());
       REQUIRE(r->ok);
@@ -195,8 +195,8 @@ TEST_CASE("list streams its pages: the CLI's memory stays flat however many item
         "python3 -c 'import resource, subprocess, sys\n"
         "subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], \"w\"), check=True)\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' " +
-        shell_quote(out) + " " + shell_quote(binary_path("closeloop")) +
-        " --endpoint " + shell_quote(s.cluster.endpoint()) + " --timeout 20000 list --json";
+        shell_quote(out) + " " + shell_quote(binary_path("closeloop")) + " --config " +
+        shell_quote(s.cluster.config_path()) + " --timeout 20000 list --json";
     std::string kib;
     REQUIRE(shell(measure, &kib) == 0);
     std::ifstream in(out);
@@ -243,7 +243,7 @@ TEST_CASE("a receiver keeps an entry it cannot read as an incident, and applies 
                                               {14, altered(extra_field, "deputy", {{"name", "王丽"}})}}));
   durable_ack(dispatch, 5);  // acknowledged: the lane keeps moving
 
-  Desk office(*s.client, "人大办");
+  Desk office(*s.client);
   // The entry with an unknown field is applied, and the field travels on with the item.
   auto signed_for = office.command("sign", "2026-900014", {{"department", "zjj"}});
   REQUIRE(signed_for.ok());

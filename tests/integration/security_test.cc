@@ -74,7 +74,7 @@ TEST_CASE("a worker with a key the service does not know cannot register on the 
   CHECK_FALSE(lists(live_services(*s.client), "handle"));
   // No handle worker (the forged one is not it): unavailable until the client gives up.
   auto quick = s.cluster.client(600);
-  auto r = Desk(*quick, "人大办").handle("2026-000001", "zjj", "伪造的办理");
+  auto r = Desk(*quick).handle("2026-000001", "zjj", "伪造的办理");
   CHECK((!r.ok() || r->error.code == errc::kUnavailable));
   CHECK(read_file(s.cluster.dir() + "/broker.log").find("not a worker key of this service") !=
         std::string::npos);
@@ -123,10 +123,13 @@ TEST_CASE("a key file that is not private, or not a key file, is refused with th
 TEST_CASE("security.mode = \"off\" runs on loopback, and every process warns about it",
           "[security][mode]") {
   Running s("[security]\nmode = \"off\"\n" + std::string(kFastTiming));
-  Desk office(*s.client, "人大办");
-  auto made = office.submit("不加密的实验", "仅限本机");
+  // No accounts to prove who acts: the actor is taken as the request says.
+  auto made = s.client->call(
+      "submit", "实验员",
+      wire::MapBuilder().add("title", "不加密的实验").add("body", "仅限本机").finish());
   REQUIRE(made.ok());
   CHECK(made->ok);
+  CHECK(events_of(*Desk(*s.client).trail(field(*made, "item", "id")))[0].actor == "实验员");
   CHECK_FALSE(std::filesystem::exists(s.cluster.keys_dir() + "/handle.key"));
   for (const std::string& name : kProcesses) {
     INFO(name);
@@ -137,18 +140,22 @@ TEST_CASE("security.mode = \"off\" runs on loopback, and every process warns abo
 
 TEST_CASE("reads are audited, one record per request, outside every trail", "[security][reads]") {
   Running s(kFastTiming);
-  Desk office(*s.client, "人大办"), auditor(*s.client, "审计员");
+  s.cluster.add_account("李审", {"auditor"});
+  s.cluster.add_account("审计员", {"auditor"});
+  auto auditor = s.cluster.client(5000, "审计员");
+  Desk office(*s.client);
   std::string id = field(*office.submit("路灯不亮", "三处"), "item", "id");
   auto before = events_of(*office.trail(id));
   REQUIRE(office.show(id)->ok);
   REQUIRE(office.list()->ok);
   // The next page of a list is the same read: not recorded again.
-  REQUIRE(run(*s.client, "list", "人大办", wire::MapBuilder().add("after", id).finish())->ok);
-  CliRun bundle = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "--actor", "李审",
-                                         "bundle", id, "--out", s.cluster.dir() + "/b.json"});
+  REQUIRE(run(*s.client, "list", "", wire::MapBuilder().add("after", id).finish())->ok);
+  CliRun bundle = run_cli(s.cluster.dir(),
+                          {"--endpoint", s.cluster.endpoint(), "--key", s.cluster.key_file("李审"),
+                           "bundle", id, "--out", s.cluster.dir() + "/b.json"});
   REQUIRE(bundle.code == 0);
 
-  auto reads = s.client->call_pages("reads", "审计员", wire::empty_map(), "reads", "seq");
+  auto reads = auditor->call_pages("reads", "", wire::empty_map(), "reads", "seq");
   REQUIRE(reads.ok());
   REQUIRE(reads->ok);
   wire::Json records = wire::to_json(reads->body)["reads"];
@@ -157,7 +164,7 @@ TEST_CASE("reads are audited, one record per request, outside every trail", "[se
     seen.push_back(r["actor"].get<std::string>() + " " + r["verb"].get<std::string>() +
                    (r.contains("via") ? " via " + r["via"].get<std::string>() : ""));
   // ... and reading the audit is a read too.
-  CHECK(seen == std::vector<std::string>{"人大办 trail", "人大办 show", "人大办 list",
+  CHECK(seen == std::vector<std::string>{"office trail", "office show", "office list",
                                          "李审 show via bundle", "李审 trail via bundle",
                                          "审计员 reads"});
   CHECK(records[0]["item"] == id);
@@ -167,7 +174,7 @@ TEST_CASE("reads are audited, one record per request, outside every trail", "[se
   CHECK(events_of(*office.trail(id)).size() == before.size());
 
   // Filtered by actor and by item; the CLI prints them.
-  auto by_actor = s.client->call("reads", "审计员", wire::MapBuilder().add("actor", "李审").finish());
+  auto by_actor = auditor->call("reads", "", wire::MapBuilder().add("actor", "李审").finish());
   CHECK(wire::to_json(by_actor->body)["reads"].size() == 2);
   CliRun listed = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "reads", "--item", id,
                                          "--json"});
@@ -177,4 +184,118 @@ TEST_CASE("reads are audited, one record per request, outside every trail", "[se
   REQUIRE(table.code == 0);
   CHECK(table.out.find("李审") != std::string::npos);
   CHECK(table.out.find("(bundle)") != std::string::npos);
+}
+
+TEST_CASE(
+    "accounts: the first two made with 0600 keys, managed by the admin only, every change logged",
+    "[security][accounts]") {
+  Running s(kFastTiming);
+  CHECK(mode_of(s.cluster.keys_dir() + "/admin.key") == 0600);
+  CHECK(mode_of(s.cluster.keys_dir() + "/office.key") == 0600);
+  CHECK_FALSE(std::filesystem::exists(s.cluster.keys_dir() + "/office.pub"));  // no worker key
+  auto admin = s.cluster.client(5000, "admin");
+  auto listed = admin->call("user.list", "", wire::empty_map());
+  REQUIRE(listed.ok());
+  REQUIRE(listed->ok);
+  wire::Json accounts = wire::to_json(listed->body)["accounts"];
+  REQUIRE(accounts.size() == 2);
+  CHECK(accounts[0]["name"] == "admin");
+  CHECK(accounts[0]["roles"] == wire::Json{"admin"});
+  CHECK(accounts[1]["name"] == "office");
+  CHECK(accounts[1]["key"] == s.cluster.keys()->own.public_key);
+
+  // Only the admin changes accounts; a bad one is refused and changes nothing.
+  auto key = security::generate_key_pair().public_key;
+  auto add = [&](Client& as, const std::string& role, const std::string& public_key) {
+    std::vector<std::string> roles{role};
+    return as.call(
+        "user.add", "",
+        wire::MapBuilder().add("name", "王芳").add("role", roles).add("key", public_key).finish());
+  };
+  auto by_office = add(*s.client, "office", key);
+  REQUIRE(by_office.ok());
+  CHECK(by_office->error.code == errc::kForbidden);
+  auto no_department = add(*admin, "department", key);
+  REQUIRE(no_department.ok());
+  CHECK(no_department->error.code == errc::kInvalid);
+  CHECK(no_department->error.message.find("--department") != std::string::npos);
+  auto taken = add(*admin, "office", s.cluster.keys()->own.public_key);
+  REQUIRE(taken.ok());
+  CHECK(taken->error.message.find("office's already") != std::string::npos);
+  auto again = admin->call("user.list", "", wire::empty_map());
+  CHECK(wire::to_json(again->body)["accounts"].size() == 2);
+
+  s.cluster.add_account("王芳", {"department"}, "jtj");
+  auto history = admin->call("user.list", "", wire::MapBuilder().add("history", true).finish());
+  REQUIRE(history.ok());
+  wire::Json log = wire::to_json(history->body)["history"];
+  REQUIRE(log.size() == 3);
+  CHECK(log[0]["actor"] == "ledger");
+  CHECK(log[2]["actor"] == "admin");
+  CHECK(log[2]["verb"] == "user.add");
+  CHECK(log[2]["account"]["department"] == "jtj");
+}
+
+TEST_CASE(
+    "the client port refuses no key, an unknown key, a worker's key, and a disabled or rotated "
+    "account at its next request",
+    "[security][accounts]") {
+  Running s(kFastTiming);
+  s.cluster.add_account("王芳", {"department"}, "jtj");
+  auto wang = s.cluster.client(3000, "王芳");
+  REQUIRE(live_services(*wang).size() == kProcesses.size() - 1);
+  auto server = s.cluster.keys()->server_key;
+
+  // An unknown key: unauthenticated at the handshake, at once, not a timeout.
+  auto start = std::chrono::steady_clock::now();
+  Client stranger(s.cluster.endpoint(), 3000, 1 << 20,
+                  ClientKeys{security::generate_key_pair(), server});
+  auto refused = stranger.call("ping", "", wire::empty_map());
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == errc::kUnauthenticated);
+  CHECK(std::chrono::steady_clock::now() - start < 2500ms);
+  // A worker's own key is no account's.
+  auto handle_key = security::read_key_file(s.cluster.keys_dir() + "/handle.key");
+  REQUIRE(handle_key.ok());
+  Client worker(s.cluster.endpoint(), 3000, 1 << 20, ClientKeys{*handle_key, server});
+  auto as_worker = worker.call("ping", "", wire::empty_map());
+  REQUIRE_FALSE(as_worker.ok());
+  CHECK(as_worker.error().code == errc::kUnauthenticated);
+  // No key at all (no CURVE): the handshake fails, and the client says so.
+  Client plain(s.cluster.endpoint(), 3000);
+  auto unkeyed = plain.call("ping", "", wire::empty_map());
+  REQUIRE_FALSE(unkeyed.ok());
+  CHECK(unkeyed.error().code == errc::kUnauthenticated);
+
+  // Disabled while connected: refused at its next message, on the same connection.
+  auto admin = s.cluster.client(5000, "admin");
+  auto disabled = admin->call("user.disable", "", wire::MapBuilder().add("name", "王芳").finish());
+  REQUIRE(disabled.ok());
+  REQUIRE(disabled->ok);
+  auto after = wang->call("ping", "", wire::empty_map());
+  REQUIRE(after.ok());
+  CHECK(after->error.code == errc::kUnauthenticated);
+
+  // Rotated: the old key is refused at once, the new one works.
+  s.cluster.add_account("李明", {"office"});
+  auto li = s.cluster.client(3000, "李明");
+  REQUIRE(live_services(*li).size() == kProcesses.size() - 1);
+  auto fresh = security::generate_key_pair();
+  auto rotated =
+      admin->call("user.rotate", "",
+                  wire::MapBuilder().add("name", "李明").add("key", fresh.public_key).finish());
+  REQUIRE(rotated.ok());
+  REQUIRE(rotated->ok);
+  auto old_key = li->call("ping", "", wire::empty_map());
+  REQUIRE(old_key.ok());
+  CHECK(old_key->error.code == errc::kUnauthenticated);
+  Client renewed(s.cluster.endpoint(), 3000, 1 << 20, ClientKeys{fresh, server});
+  CHECK(live_services(renewed).size() == kProcesses.size() - 1);
+
+  // The CLI says so with exit 3.
+  CliRun cli = run_cli(s.cluster.dir(), {"--key", s.cluster.key_file("王芳"), "ping"});
+  CHECK(cli.code == 3);
+  CHECK(cli.err.find("unauthenticated") != std::string::npos);
+  CliRun missing = run_cli(s.cluster.dir(), {"--key", s.cluster.dir() + "/nobody.key", "ping"});
+  CHECK(missing.code == 2);
 }

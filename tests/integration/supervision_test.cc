@@ -78,7 +78,7 @@ Json row(uint64_t line, const std::string& title, const std::string& department,
 
 std::string import_one(Client& client, const Json& r) {
   Json rows = Json::array({r});
-  auto reply = client.call("import", "人大办",
+  auto reply = client.call("import", "",
                            wire::MapBuilder().add_raw("rows", wire::encode_json(rows)).finish());
   Json result = body_of(reply)["results"][0];
   INFO(result.dump());
@@ -97,7 +97,7 @@ std::vector<std::string> ids_in(const Json& items) {
 TEST_CASE("imported history is marked overdue at once, reminders and escalation follow the clock, each once",
           "[supervision][timer]") {
   Clocked s("2026-03-02T01:00:00Z");  // Monday 09:00 in Shanghai
-  Desk office(*s.client, "人大办");
+  Desk office(*s.client);
   // 15 working days after Mon 2 Feb: across the Spring Festival holiday (15-23 Feb),
   // counting the make-up working Saturdays 14 and 28 Feb.
   std::string late = import_one(*s.client, row(2, "村道塌方", "jtj", "2026-02-02"));
@@ -132,34 +132,34 @@ TEST_CASE("imported history is marked overdue at once, reminders and escalation 
   CHECK(late_actions == std::vector<std::string>{"submit", "assign", "overdue", "escalate"});
   CHECK(soon_actions == std::vector<std::string>{"submit", "assign", "remind", "overdue"});
 
-  Json attention = body_of(s.client->call("attention", "人大办", wire::empty_map()))["items"];
+  Json attention = body_of(s.client->call("attention", "", wire::empty_map()))["items"];
   CHECK(ids_in(attention) == std::vector<std::string>{late});
-  Json overdue = body_of(s.client->call("overdue", "人大办", wire::empty_map()))["items"];
+  Json overdue = body_of(s.client->call("overdue", "", wire::empty_map()))["items"];
   CHECK(ids_in(overdue) == std::vector<std::string>{late, waiting, soon});  // by date
   CHECK(overdue[1]["late"] == "assignment");  // the office's own lateness
   CHECK(overdue[1]["assign_by"] == "2026-03-04");
   CHECK(overdue[2]["late"] == "reply");
   Json then = body_of(s.client->call(
-      "overdue", "人大办", wire::MapBuilder().add("as-of", "2026-03-02").finish()))["items"];
+      "overdue", "", wire::MapBuilder().add("as-of", "2026-03-02").finish()))["items"];
   CHECK(ids_in(then) == std::vector<std::string>{late});  // soon was due on the 6th; waiting, by the 4th
-  Json jtj = body_of(s.client->call(
-      "overdue", "人大办", wire::MapBuilder().add("department", "jtj").finish()))["items"];
+  Json jtj = body_of(
+      s.client->call("overdue", "", wire::MapBuilder().add("department", "jtj").finish()))["items"];
   CHECK(ids_in(jtj) == std::vector<std::string>{late});
 
   // The reply ends the lateness; an approved extension would have too.
   Json replied = ok_item(office.handle(late, "jtj", "已修复"));
   CHECK(replied["overdue"] == false);
-  overdue = body_of(s.client->call("overdue", "人大办", wire::empty_map()))["items"];
+  overdue = body_of(s.client->call("overdue", "", wire::empty_map()))["items"];
   CHECK(ids_in(overdue) == std::vector<std::string>{waiting, soon});
   REQUIRE(office.assign(waiting, "jyj")->ok);
-  overdue = body_of(s.client->call("overdue", "人大办", wire::empty_map()))["items"];
+  overdue = body_of(s.client->call("overdue", "", wire::empty_map()))["items"];
   CHECK(ids_in(overdue) == std::vector<std::string>{soon});
 }
 
 TEST_CASE("a provisional due date is recounted when its year's calendar arrives",
           "[supervision][timer][calendar]") {
   Clocked s("2026-12-20T01:00:00Z");  // Sunday; 2027 has no calendar file yet
-  Desk office(*s.client, "人大办");
+  Desk office(*s.client);
   std::string id = field(*office.submit("河道清淤", "汛期前清淤"), "item", "id");
   Json assigned = ok_item(office.assign(id, "jtj"));
   // 15 working days on weekends alone for 2027: 1 January counts as a working day.
@@ -187,7 +187,7 @@ TEST_CASE("a provisional due date is recounted when its year's calendar arrives"
 TEST_CASE("commands a stage does not own reach the worker holding the item",
           "[supervision][routing]") {
   Running s(kFastTiming);
-  Desk office(*s.client, "人大办");
+  Desk office(*s.client);
   std::string id = field(*office.submit("学校周边道路改造", "上学路段无人行道"), "item", "id");
   REQUIRE(office.assign(id, "jtj")->ok);
   Json handled = ok_item(office.command("handle", id,
@@ -237,7 +237,7 @@ TEST_CASE("commands a stage does not own reach the worker holding the item",
 TEST_CASE("extension, co-handling, waiver, rework and bounded returns through the workers",
           "[supervision][rules]") {
   Clocked s("2026-03-02T01:00:00Z", kFastTiming);
-  Desk office(*s.client, "人大办");
+  Desk office(*s.client);
   std::string id = ok_item(office.command("submit", "", {{"title", "关于增设公交线路的建议"},
                                                         {"body", "城北新区缺少公交"},
                                                         {"kind", "suggestion"}}))["id"];
@@ -288,7 +288,7 @@ TEST_CASE("extension, co-handling, waiver, rework and bounded returns through th
 
 TEST_CASE("the inbox says what a department must do next, by date", "[supervision][inbox]") {
   Clocked s("2026-03-02T01:00:00Z", kFastTiming);
-  Desk office(*s.client, "人大办");
+  Desk office(*s.client);
   auto item = [&](const std::string& title) { return field(*office.submit(title, "正文"), "item", "id"); };
   std::string to_sign = item("待签收"), to_answer = item("待答复"), as_co = item("会办"),
               promised = item("承诺");
@@ -302,7 +302,8 @@ TEST_CASE("the inbox says what a department must do next, by date", "[supervisio
   REQUIRE(office.verify(promised, "satisfied")->ok);
   REQUIRE(office.close(promised)->ok);
 
-  Json inbox = body_of(s.client->call("inbox", "交通局", wire::MapBuilder().add("department", "jtj").finish()))["items"];
+  Json inbox = body_of(
+      s.client->call("inbox", "", wire::MapBuilder().add("department", "jtj").finish()))["items"];
   REQUIRE(inbox.size() == 4);
   std::map<std::string, std::pair<std::string, std::string>> todo;
   for (const auto& i : inbox) todo[i["id"]] = {i["todo"], i["todo_due"]};
@@ -311,13 +312,14 @@ TEST_CASE("the inbox says what a department must do next, by date", "[supervisio
   CHECK(todo[as_co] == std::make_pair(std::string("opinion"), std::string("2026-04-02")));
   CHECK(todo[promised] == std::make_pair(std::string("promise"), std::string("2026-12-31")));
   CHECK(ids_in(inbox) == std::vector<std::string>{to_sign, to_answer, as_co, promised});
-  auto unknown = s.client->call("inbox", "x", wire::MapBuilder().add("department", "nosuch").finish());
+  auto unknown =
+      s.client->call("inbox", "", wire::MapBuilder().add("department", "nosuch").finish());
   CHECK(unknown->error.code == errc::kInvalid);
 }
 
 TEST_CASE("bad supervision input gets a clear refusal and changes nothing", "[supervision][bad-input]") {
   Running s(kFastTiming);
-  Desk office(*s.client, "人大办");
+  Desk office(*s.client);
   auto refused = [&](const std::string& verb, const std::string& id, Json fields,
                      const std::string& code, const std::string& says) {
     auto r = office.command(verb, id, std::move(fields));

@@ -1,0 +1,68 @@
+// People's accounts (docs/security.md, "Accounts"): a name, roles, what binds them (a
+// clerk's department, a station's code) and the CURVE public key that proves them.
+//
+// The ledger keeps them (account/<name>, every change an audited record with its actor)
+// and hands the whole table to the broker with its registration; the broker admits a
+// client's key only if an enabled account holds it, checks that again on every message
+// (a disabled or rotated key is refused at its next request), and tells the worker who
+// acts in the request's sender frame: the Actor encoded here.
+//
+// A gateway account (the coming web front end) authenticates people itself: it names
+// the person in the request's `actor`, and acts with that person's account, recorded
+// with both names.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "security/rights.h"
+#include "wire/codec.h"
+
+namespace closeloop::security {
+
+struct Account {
+  std::string name;
+  std::vector<Role> roles;
+  std::string department;  // a department clerk's
+  std::string station;     // a liaison station's staff's
+  std::string key;         // CURVE public key, Z85
+  bool gateway = false;    // may act for other accounts (authenticated by it)
+  bool disabled = false;
+  std::string created_at, changed_at;
+
+  Actor actor() const { return Actor{name, roles, department, station}; }
+};
+
+// Names: 1..64 characters of UTF-8, no spaces, no control characters, no '/'.
+Status check_account_name(std::string_view name);
+// Roles present and known; a clerk bound to a department, station staff to a station.
+Status check_roles(const Account& account);
+
+std::string encode_account(const Account& account);
+Result<Account> decode_account(const msgpack::object& map);
+wire::Json account_json(const Account& account);  // for lists (the key included)
+
+// The sender frame of a client's request (net/backend.h): who acts, as proven.
+std::string encode_actor(const Actor& actor);
+Result<Actor> decode_actor(std::string_view frame);
+
+// The broker's view of the accounts: by key, for the handshake and every message.
+class AccountTable {
+ public:
+  // The table the ledger sends: an array of accounts.
+  Status load(std::string_view encoded);
+  bool loaded() const { return loaded_; }
+  // The enabled account holding `key`, if any.
+  const Account* by_key(const std::string& key) const;
+  const Account* by_name(const std::string& name) const;
+
+ private:
+  bool loaded_ = false;
+  std::map<std::string, Account> by_name_;
+  std::map<std::string, std::string> name_by_key_;  // enabled accounts only
+};
+
+}  // namespace closeloop::security

@@ -1,0 +1,183 @@
+#include "accounts.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "security/keys.h"
+#include "store/keys.h"
+#include "workflow/command.h"
+#include "workflow/verbs.h"
+
+namespace closeloop::ledger {
+namespace {
+
+using security::Account;
+using security::Role;
+
+// The first accounts: the operator's and the office's.
+constexpr std::pair<const char*, Role> kFirstAccounts[] = {{"admin", Role::kAdmin},
+                                                           {"office", Role::kOffice}};
+
+// The key a first account gets: the one in its key file if there is one, else a new
+// pair written there.
+Result<std::string> first_key(const std::string& dir, const std::string& name) {
+  std::string path = dir + "/" + name + ".key";
+  if (::access(path.c_str(), F_OK) == 0) {
+    auto pair = security::read_key_file(path);
+    if (!pair) return pair.error();
+    return pair->public_key;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  security::KeyPair pair = security::generate_key_pair();
+  if (Status s = security::write_key_file(path, pair); !s) return s.error();
+  return pair.public_key;
+}
+
+std::string text_of(const wire::Json& fields, const char* key) {
+  auto it = fields.find(key);
+  return it != fields.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
+void Accounts::load(const Reader& store) {
+  store.scan(keys::kAccountPrefix, [&](std::string_view, std::string_view value) {
+    auto decoded = wire::decode(value.data(), value.size());
+    auto account =
+        decoded ? security::decode_account(decoded->get()) : Result<Account>(decoded.error());
+    if (!account) {
+      spdlog::error("ledger: an unreadable account record: {}", account.error().message);
+      return true;
+    }
+    accounts_[account->name] = std::move(*account);
+    return true;
+  });
+  if (auto next = store.get(keys::meta("next_account_log"))) next_log_ = keys::read_be64(*next);
+}
+
+void Accounts::bootstrap(Context& ctx) {
+  if (!accounts_.empty()) return;
+  std::string dir = security::keys_dir(ctx.config().data_dir);
+  for (const auto& [name, role] : kFirstAccounts) {
+    auto key = first_key(dir, name);
+    if (!key) {
+      spdlog::critical("ledger: cannot make the {} account's key: {}", name, key.error().message);
+      continue;
+    }
+    Account account{name, {role}};
+    account.key = *key;
+    account.created_at = ctx.clock().now_iso();
+    write(ctx, "user.add", std::move(account), ctx.name());
+    spdlog::info("ledger: made the {} account; its key is {}/{}.key", name, dir, name);
+  }
+}
+
+void Accounts::serve(Context& ctx, const wire::Request& request) {
+  const Verb& verb = *find_verb(request.type);
+  auto fields = decode_fields(verb, request.body);
+  if (!fields) return ctx.fail(fields.error());
+  if (Status allowed = security::may(ctx.actor(), verb.name, *fields, nullptr); !allowed)
+    return ctx.fail(allowed.error());
+  if (request.type == "user.list") return list(ctx, fields->contains("history"));
+  if (request.type == "user.add") {
+    auto account = added(ctx, *fields);
+    if (!account) return ctx.fail(account.error());
+    return write(ctx, verb.name, std::move(*account), request.actor);
+  }
+  std::string name = text_of(*fields, "name");
+  auto found = accounts_.find(name);
+  if (found == accounts_.end()) return ctx.fail({errc::kNotFound, "no account named " + name});
+  Account account = found->second;
+  if (request.type == "user.disable") {
+    if (account.disabled) return ctx.fail({errc::kRefused, name + " is disabled already"});
+    account.disabled = true;
+  } else {  // user.rotate
+    std::string key = text_of(*fields, "key");
+    if (!security::valid_z85_key(key))
+      return ctx.fail({errc::kInvalid, "--key must be a public key: 40 characters of Z85"});
+    if (std::string holder = holder_of(key); !holder.empty())
+      return ctx.fail({errc::kInvalid, "that key is " + holder + "'s already"});
+    account.key = key;
+  }
+  account.changed_at = ctx.clock().now_iso();
+  write(ctx, verb.name, std::move(account), request.actor);
+}
+
+// A new account from user.add's fields, checked.
+Result<Account> Accounts::added(Context& ctx, const wire::Json& fields) const {
+  Account a;
+  a.name = text_of(fields, "name");
+  if (Status s = security::check_account_name(a.name); !s) return s.error();
+  if (accounts_.count(a.name))
+    return Error{errc::kRefused, "an account named " + a.name + " exists"};
+  for (const auto& role : fields.value("role", wire::Json::array())) {
+    auto parsed = security::parse_role(role.get<std::string>());
+    if (!parsed) return Error{errc::kInvalid, "unknown role '" + role.get<std::string>() + "'"};
+    if (std::find(a.roles.begin(), a.roles.end(), *parsed) == a.roles.end())
+      a.roles.push_back(*parsed);
+  }
+  a.department = text_of(fields, "department");
+  a.station = text_of(fields, "station");
+  a.key = text_of(fields, "key");
+  a.gateway = fields.contains("gateway");
+  if (Status s = security::check_roles(a); !s) return s.error();
+  if (!a.department.empty() && !ctx.config().find_department(a.department))
+    return Error{errc::kInvalid, "unknown department " + a.department};
+  if (std::string holder = holder_of(a.key); !holder.empty())
+    return Error{errc::kInvalid, "that key is " + holder + "'s already"};
+  a.created_at = ctx.clock().now_iso();
+  return a;
+}
+
+// Stores the account and its log record in this turn's batch, answers with it, and
+// sends the broker the new table after the commit.
+void Accounts::write(Context& ctx, std::string_view verb, Account account,
+                     const std::string& actor) {
+  uint64_t seq = next_log_++;
+  std::string next;
+  keys::append_be64(next, next_log_);
+  ctx.txn().put(keys::meta("next_account_log"), next);
+  std::string record = security::encode_account(account);
+  wire::MapBuilder log;
+  log.add("seq", seq).add("at", ctx.clock().now_iso()).add("actor", actor).add("verb", verb);
+  ctx.txn().put(keys::account_log(seq), log.add_raw("account", record).finish());
+  ctx.txn().put(keys::account(account.name), record);
+  accounts_[account.name] = std::move(account);
+  ctx.reply(wire::MapBuilder().add_raw("account", record).finish());
+  ctx.announce();
+}
+
+void Accounts::list(Context& ctx, bool history) {
+  wire::Buffer array;
+  wire::Packer pk(array);
+  if (history) {
+    std::vector<std::string> records;
+    ctx.txn().store().scan(keys::kAccountLogPrefix, [&](std::string_view, std::string_view v) {
+      records.emplace_back(v);
+      return true;
+    });
+    pk.pack_array(static_cast<uint32_t>(records.size()));
+    for (const auto& r : records) wire::pack_raw(array, r);
+    return ctx.reply(wire::MapBuilder().add_raw("history", wire::view(array)).finish());
+  }
+  ctx.reply(wire::MapBuilder().add_raw("accounts", table()).finish());
+}
+
+std::string Accounts::table() const {
+  wire::Buffer array;
+  wire::Packer(array).pack_array(static_cast<uint32_t>(accounts_.size()));
+  for (const auto& [name, account] : accounts_)
+    wire::pack_raw(array, security::encode_account(account));
+  return std::string(wire::view(array));
+}
+
+std::string Accounts::holder_of(const std::string& key) const {
+  for (const auto& [name, account] : accounts_)
+    if (account.key == key) return name;
+  return "";
+}
+
+}  // namespace closeloop::ledger
