@@ -3,10 +3,13 @@
 //
 //   closeloop-bench --endpoint E --items N --window W [--warmup K] [--category C]
 //                   [--threads T] [--max-seconds S] [--pids P,P,...] [--tag NAME] [--json]
-//                   [--config FILE] [--key FILE]
+//                   [--config FILE] [--key FILE] [--office NAME --clerk NAME]
 //
-// It acts as the office with the key a CLI would find (net/client.h, find_keys(): the
-// config's data_dir holds the office key and the service's public key).
+// Its key is the one a CLI would find (net/client.h, find_keys(): by default the
+// config's data_dir holds the office key and the service's public key). A handle is the
+// lead department's to record: with a gateway account's key, --office and --clerk name
+// the accounts each command acts for (the office's verbs, zjj's clerk's handle), as a
+// web front end acts for the people it serves over one connection.
 //
 // Closed loop: W lifecycles are in flight at all times (while items remain). They are
 // spread over T client threads (default min(W, 2)), each with its own Client (one
@@ -80,8 +83,13 @@ constexpr const char* kDepartment = "zjj";
 struct Options {
   std::string endpoint, config, key;
   std::optional<ClientKeys> keys;
-  // Who acts: the key's account, or with security.mode = "off" (no keys) "bench".
-  std::string actor() const { return keys ? "" : "bench"; }
+  std::string office, clerk;  // through a gateway: who acts for the office, and for zjj
+  // Who acts for `verb`: the key's account (or, through a gateway, the office or the
+  // clerk), or with security.mode = "off" (no keys) "bench".
+  std::string actor(std::string_view verb) const {
+    if (!keys) return "bench";
+    return verb == "handle" ? clerk : office;
+  }
   uint64_t items = 1000;
   int window = 64;
   int64_t warmup = -1;  // -1: default
@@ -304,8 +312,8 @@ class Driver {
         c.set("department", kDepartment).set("reply", "repaired the light and checked the circuit");
         c.set("outcome", "solved");
         break;
-      case 3:
-        c.set("rating", "satisfied");
+      case 3:  // the office records the station's evaluation, received on paper
+        c.set("rating", "satisfied").set("via", "paper");
         break;
       default:
         break;
@@ -316,9 +324,9 @@ class Driver {
   void send(int s) {
     Slot& slot = slots_[s];
     slot.t_sent = now_ns();
-    slot.request = run_.o_.reads_only
-                       ? client_.send("show", run_.o_.actor(), show_missing_)
-                       : client_.send(kVerbs[slot.step], run_.o_.actor(), body(slot));
+    slot.request = run_.o_.reads_only ? client_.send("show", run_.o_.actor("show"), show_missing_)
+                                      : client_.send(kVerbs[slot.step],
+                                                     run_.o_.actor(kVerbs[slot.step]), body(slot));
     by_request_[slot.request] = s;
   }
 
@@ -560,7 +568,9 @@ int main(int argc, char** argv) {
   app.add_option("--tag", o.tag, "metric name prefix");
   app.add_flag("--json", o.json, "one JSON object instead of METRIC lines");
   app.add_option("--config", o.config, "the service's config (for its data_dir's keys)");
-  app.add_option("--key", o.key, "the office's key file (default: as the CLI finds it)");
+  app.add_option("--key", o.key, "the key file (default: as the CLI finds it, the office's)");
+  app.add_option("--office", o.office, "with a gateway's key: the account acting for the office");
+  app.add_option("--clerk", o.clerk, "with a gateway's key: the account of zjj's clerk (handle)");
   app.add_flag("--reads-only", o.reads_only,
                "five shows of a missing item per lifecycle instead of the five commands");
   try {

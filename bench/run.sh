@@ -191,6 +191,24 @@ live_services() {
   echo $(( $(tr -cd ',' <<<"$out" | wc -c) + 1 ))
 }
 
+# The accounts the bench acts through (with keys): a zjj clerk to handle, and a gateway
+# (the bench's own key) that acts for the office and the clerk over one connection.
+BENCH_ARGS=()
+add_bench_accounts() {  # add_bench_accounts <run dir>
+  local dir=$1 name
+  BENCH_ARGS=()
+  grep -q '^mode = "off"' "$CONFIG" && return 0
+  for name in clerk-zjj bench; do
+    "$bin/closeloop" keygen --out "$dir/$name.key" >/dev/null || return 1
+  done
+  local admin=(--config "$CONFIG" --key "$dir/data/keys/admin.key" --timeout 10000)
+  "$bin/closeloop" "${admin[@]}" user add clerk-zjj --role department --department zjj \
+    --key "$(sed -n 's/^public = "\(.*\)"$/\1/p' "$dir/clerk-zjj.key")" >/dev/null || return 1
+  "$bin/closeloop" "${admin[@]}" user add bench --role office --gateway \
+    --key "$(sed -n 's/^public = "\(.*\)"$/\1/p' "$dir/bench.key")" >/dev/null || return 1
+  BENCH_ARGS=(--key "$dir/bench.key" --office office --clerk clerk-zjj)
+}
+
 ENDPOINT="" CONFIG=""
 start_service() {  # start_service <run dir>
   local dir=$1 port
@@ -202,7 +220,7 @@ start_service() {  # start_service <run dir>
   "$bin/closeloopd" --config "$dir/closeloop.toml" >"$dir/closeloopd.log" 2>&1 &
   DAEMON_PID=$!
   for _ in $(seq 200); do  # up to ~20 s
-    if [[ $(live_services "$ENDPOINT") -ge 6 ]]; then return 0; fi
+    if [[ $(live_services "$ENDPOINT") -ge 6 ]]; then add_bench_accounts "$dir"; return $?; fi
     kill -0 "$DAEMON_PID" 2>/dev/null || break
     sleep 0.1
   done
@@ -236,7 +254,7 @@ closeloop_run() {
   fi
   pids=$(pgrep -P "$DAEMON_PID" | paste -sd, - || true)
   say "round $r/$RUNS $label N=$n on $ENDPOINT (pids $pids)"
-  args=(--endpoint "$ENDPOINT" --config "$CONFIG" --items "$n" --window "$w" --pids "$pids" --max-seconds 40 "$@")
+  args=(--endpoint "$ENDPOINT" --config "$CONFIG" "${BENCH_ARGS[@]}" --items "$n" --window "$w" --pids "$pids" --max-seconds 40 "$@")
   [[ -n ${BENCH_THREADS:-} ]] && args+=(--threads "$BENCH_THREADS")
   echo "## round $r $label N=$n" >>"$RAW"
   run_step "$RAW" "$dir/bench.err" timeout 150 "$bin/closeloop-bench" "${args[@]}" || rc=$?

@@ -66,6 +66,8 @@ class Client {
   uint64_t send(std::string_view type, std::string_view actor, std::string_view body);
   Result<wire::Reply> receive(int timeout_ms);
 
+  int timeout_ms() const { return timeout_ms_; }
+
  private:
   void open();
   std::optional<Error> handshake_problem();

@@ -106,6 +106,8 @@ std::string encode_actor(const Actor& actor) {
   m.add("name", actor.name).add("roles", role_names(actor.roles));
   m.add_nonempty("department", actor.department).add_nonempty("station", actor.station);
   m.add_nonempty("via", actor.via);
+  if (actor.worker) m.add("worker", true);
+  if (actor.unchecked) m.add("unchecked", true);
   return m.finish();
 }
 
@@ -119,6 +121,8 @@ Result<Actor> decode_actor(std::string_view frame) {
   actor.department = f.opt_str("department", 64).value_or("");
   actor.station = f.opt_str("station", 64).value_or("");
   actor.via = f.opt_str("via", 256).value_or("");
+  actor.worker = f.opt_bool("worker").value_or(false);
+  actor.unchecked = f.opt_bool("unchecked").value_or(false);
   if (!f.ok()) return f.error();
   auto parsed = parse_roles(roles);
   if (!parsed) return parsed.error();

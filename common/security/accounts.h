@@ -45,7 +45,9 @@ std::string encode_account(const Account& account);
 Result<Account> decode_account(const msgpack::object& map);
 wire::Json account_json(const Account& account);  // for lists (the key included)
 
-// The sender frame of a client's request (net/backend.h): who acts, as proven.
+// The sender frame of a client's request (net/backend.h): who acts, as proven; also the
+// `account` a worker forwards a request with. The flags `worker` and `unchecked` are
+// trusted from a worker only (the broker never sets them in a sender frame).
 std::string encode_actor(const Actor& actor);
 Result<Actor> decode_actor(std::string_view frame);
 

@@ -16,6 +16,7 @@ struct Row {
   std::string_view verb;
   std::array<Reach, std::size(kRoles)> reaches;
   std::string_view conditions = "";
+  bool as_department = false;  // a clerk runs it as their department (acts_for_department)
 
   Reach of(Role role) const { return reaches[static_cast<size_t>(role)]; }
 };
@@ -30,27 +31,27 @@ constexpr Row kRows[] = {
   {"submit",             {any,    no,         own,   own,    no,     no,  no},
    "a deputy: suggestions, submitted as theirs; a station: station items from their station"},
   {"assign",             {any,    no,         no,    no,     no,     no,  no}},
-  {"sign",               {no,     lead,       no,    no,     no,     no,  no}},
-  {"return",             {no,     lead,       no,    no,     no,     no,  no}},
-  {"opinion",            {no,     co,         no,    no,     no,     no,  no}},
+  {"sign",               {no,     lead_or_co, no,    no,     no,     no,  no}, "", true},
+  {"return",             {no,     lead,       no,    no,     no,     no,  no}, "", true},
+  {"opinion",            {no,     co,         no,    no,     no,     no,  no}, "", true},
   {"waive",              {any,    no,         no,    no,     no,     no,  no}},
-  {"extend",             {no,     lead,       no,    no,     no,     no,  no}},
+  {"extend",             {no,     lead,       no,    no,     no,     no,  no}, "", true},
   {"decide-extension",   {any,    no,         no,    no,     no,     no,  no}},
-  {"handle",             {no,     lead,       no,    no,     no,     no,  no}},
+  {"handle",             {no,     lead,       no,    no,     no,     no,  no}, "", true},
   {"verify",             {any,    no,         own,   own,    no,     no,  no},
    "the office: audit, project and legislative items, or any item with --via paper"},
   {"close",              {any,    no,         no,    no,     no,     no,  no}},
   {"reopen",             {any,    no,         no,    no,     no,     no,  no}},
   {"urge",               {any,    no,         no,    no,     no,     no,  no}},
-  {"promise-kept",       {no,     lead,       no,    no,     no,     no,  no}},
-  {"milestone",          {no,     lead,       no,    no,     no,     no,  no}},
+  {"promise-kept",       {no,     lead,       no,    no,     no,     no,  no}, "", true},
+  {"milestone",          {no,     lead,       no,    no,     no,     no,  no}, "", true},
   {"show",               {any,    lead_or_co, own,   own,    any,    no,  no}},
   {"trail",              {any,    lead_or_co, own,   own,    any,    no,  no}},
   {"list",               {any,    lead_or_co, own,   own,    any,    no,  no},  "cut to what the role reaches"},
-  {"inbox",              {any,    lead_or_co, no,    no,     any,    no,  no},  "a clerk: their own department's"},
+  {"inbox",              {any,    lead_or_co, no,    no,     any,    no,  no},  "a clerk: their own department's", true},
   {"overdue",            {any,    lead_or_co, own,   own,    any,    no,  no},  "cut to what the role reaches"},
   {"attention",          {any,    lead_or_co, own,   own,    any,    no,  no},  "cut to what the role reaches"},
-  {"scoreboard",         {any,    any,        any,   any,    any,    no,  no},  "--items cut to what the role reaches"},
+  {"scoreboard",         {any,    any,        any,   any,    any,    no,  any}, "--items cut to what the role reaches"},
   {"reads",              {any,    no,         no,    no,     any,    no,  no}},
   {"import",             {any,    no,         no,    no,     no,     no,  no}},
   {"export",             {any,    no,         no,    no,     any,    no,  no}},
@@ -93,6 +94,13 @@ bool within(Reach reach, Role role, const Actor& actor, const ItemFacts& item) {
   return false;
 }
 
+// What each worker may ask for itself: the timer its marks and scans, every stage where
+// an item is (locate).
+bool worker_may(std::string_view worker, std::string_view verb) {
+  if (verb == "show") return true;
+  return worker == "timer" && verb.starts_with("timer.");
+}
+
 // The conditions of a row beyond reach; an empty string when they hold.
 std::string unmet(std::string_view verb, Role role, const Actor& actor, const wire::Json& fields,
                   const ItemFacts* item) {
@@ -107,8 +115,10 @@ std::string unmet(std::string_view verb, Role role, const Actor& actor, const wi
     if (std::string s = text_of(fields, "source"); !s.empty() && s != actor.station)
       return "a liaison station submits from its own station (" + actor.station + ")";
   }
-  if (verb == "inbox" && role == Role::kDepartment && text_of(fields, "department") != actor.department)
-    return "a clerk sees their own department's inbox (" + actor.department + ")";
+  if (role == Role::kDepartment && acts_for_department(verb) && fields.contains("department") &&
+      text_of(fields, "department") != actor.department)
+    return "a clerk of " + actor.department + " acts for " + actor.department +
+           " only (--department)";
   if (verb == "verify" && role == Role::kOffice && text_of(fields, "via") != "paper" &&
       kind != "audit" && kind != "project" && kind != "legislative")
     return "the office verifies audit, project and legislative items, or records an evaluation "
@@ -117,6 +127,11 @@ std::string unmet(std::string_view verb, Role role, const Actor& actor, const wi
 }
 
 }  // namespace
+
+bool acts_for_department(std::string_view verb) {
+  const Row* row = row_of(verb);
+  return row && row->as_department;
+}
 
 std::string_view role_name(Role role) { return kRoleNames[static_cast<size_t>(role)]; }
 
@@ -136,6 +151,10 @@ Reach reach(std::string_view verb, Role role) {
 Status may(const Actor& actor, std::string_view verb, const wire::Json& fields,
            const ItemFacts* item) {
   if (actor.unchecked) return ok_status();  // security.mode = "off"
+  if (actor.worker) {
+    if (worker_may(actor.name, verb)) return ok_status();
+    return Error{errc::kForbidden, "the " + actor.name + " worker may not " + std::string(verb)};
+  }
   std::string why;
   for (Role role : actor.roles) {
     Reach r = reach(verb, role);
@@ -159,7 +178,18 @@ Status may(const Actor& actor, std::string_view verb, const wire::Json& fields,
   return Error{errc::kForbidden, why};
 }
 
+wire::Json bound_fields(const Actor& actor, std::string_view verb) {
+  wire::Json fields = wire::Json::object();
+  if (actor.has(Role::kDepartment) && acts_for_department(verb) && !actor.has(Role::kOffice))
+    fields["department"] = actor.department;
+  if (verb != "submit" || actor.has(Role::kOffice)) return fields;
+  if (actor.has(Role::kDeputy)) fields["kind"] = "suggestion", fields["deputy"] = actor.name;
+  if (actor.has(Role::kStation)) fields["kind"] = "station", fields["source"] = actor.station;
+  return fields;
+}
+
 bool reaches(const Actor& actor, std::string_view verb, const ItemFacts& item) {
+  if (actor.unchecked) return true;
   return std::any_of(actor.roles.begin(), actor.roles.end(), [&](Role role) {
     return within(reach(verb, role), role, actor, item);
   });

@@ -8,8 +8,6 @@
 // Reads that list many items are not refused for a narrower reach: the list is cut to
 // what the role reaches.
 //
-// Issue 8 builds accounts next; until they exist nothing calls may() on a request
-// (docs/security.md says what holds today).
 #pragma once
 
 #include <span>
@@ -54,10 +52,21 @@ struct ItemFacts {
 // What `role` reaches with `verb` (kNone for a verb without a rights row).
 Reach reach(std::string_view verb, Role role);
 
+// Whether a clerk runs `verb` as their department (its commands and its inbox): then the
+// verb's `department` names who acts, taken from the account when left out.
+bool acts_for_department(std::string_view verb);
+
 // Whether the actor may run `verb` on `item` (nullptr: a verb without an item, such as
 // submit or list) with the command's `fields`; a refusal is `forbidden` and says why.
+// A worker may do exactly its own work (the timer its marks and scans; every stage a
+// `show` to locate an item); a clerk acts for their own department only.
 Status may(const Actor& actor, std::string_view verb, const wire::Json& fields,
            const ItemFacts* item);
+
+// The fields a request leaves out that the account supplies: a clerk's department (for
+// the department's verbs), a deputy's name and a station's code on what they submit,
+// and the kind their role submits (a deputy's is a suggestion, a station's a station item).
+wire::Json bound_fields(const Actor& actor, std::string_view verb);
 
 // Whether the actor reaches `item` with `verb` by any of their roles (for cutting lists).
 bool reaches(const Actor& actor, std::string_view verb, const ItemFacts& item);

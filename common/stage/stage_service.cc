@@ -39,18 +39,24 @@ Setting StageService::setting(Context& ctx) {
 }
 
 void StageService::on_request(Context& ctx, const wire::Request& request) {
-  auto command = decode_command(request);
+  auto command = decode_command(request, security::bound_fields(ctx.actor(), request.type));
   if (!command) return ctx.fail(command.error());
   if (command->spec().creates()) return on_create(ctx, *command);
   auto stored = ctx.txn().get(keys::item(command->item_id));
   if (!stored) return locate(ctx, request, *command);
   auto item = decode_item(*stored);
   if (!item) return ctx.fail({errc::kInternal, "stored item unreadable: " + item.error().message});
+  if (Status allowed = may_act(ctx, *command, *item); !allowed) return ctx.fail(allowed.error());
   Setting now = setting(ctx);
   if (command->verb == "timer.redue") (void)calendar_->reload();  // the timer saw it change
   auto step = decide(*item, *command, now);
   if (!step) return ctx.fail(step.error());
   ctx.reply(item_reply(commit_step(ctx, *step).item));
+}
+
+Status StageService::may_act(const Context& ctx, const Command& command, const Item& item) {
+  security::ItemFacts facts = rights_facts(item);
+  return security::may(ctx.actor(), command.verb, command.fields, &facts);
 }
 
 void StageService::on_create(Context& ctx, const Command& command) {
@@ -110,6 +116,7 @@ void StageService::locate(Context& ctx, const wire::Request& request, const Comm
     wire::Fields f(reply->body, "show reply");
     auto item = decode_item(f.map("item"));
     if (!item) return ctx.fail({errc::kInternal, "ledger reply unreadable"});
+    if (Status allowed = may_act(ctx, command, *item); !allowed) return ctx.fail(allowed.error());
     std::string_view owner = owner_of(item->stage);
     if (owner == name_)
       return ctx.fail({errc::kInTransit, "item " + id + " is on its way to " + name_ + "; retry"});

@@ -41,6 +41,8 @@ class StageService : public Service {
     std::string item;
   };
   Committed commit_step(Context& ctx, const Step& step);
+  // Whether the account acting may run `command` on `item` (security/rights.h).
+  static Status may_act(const Context& ctx, const Command& command, const Item& item);
   // What a rule may consult now: the config, the calendar (reloaded when its files
   // changed), the time.
   Setting setting(Context& ctx);

@@ -5,7 +5,8 @@
 //   event/<id>/<seq: 8 bytes BE>    audit events (the ledger: every event of every item)
 //   outbox/<pos: 8 bytes BE>        handoffs not yet acknowledged by their receiver
 //   seen/<from>/<hid: 8 bytes BE>   handoffs already applied here (deduplication)
-//   idem/<key>                      submit idempotency keys (intake)
+//   idem/<account>/<key>            submit idempotency keys, per account (intake)
+//   idem/import:<key>               imported rows' keys (intake)
 //   index/<name>/<value>/<id>       secondary indexes (ledger)
 //   incident/<from>/<hid: 8 bytes BE> handoff entries not applied, with sender and reason
 //   meta/<name>                     counters and the schema version
@@ -68,6 +69,10 @@ inline std::string seen(std::string_view from, uint64_t hid) {
 }
 
 inline std::string idempotency(std::string_view key) { return join("idem", key); }
+// A submit's key is the account's own: idem/<account>/<key> (an import row's is global).
+inline std::string submit_key(std::string_view account, std::string_view key) {
+  return join("idem", account) + "/" + std::string(key);
+}
 
 inline std::string index_prefix(std::string_view name, std::string_view value) {
   return join(join("index", name), value) + "/";

@@ -168,7 +168,7 @@ void Context::after_commit(std::function<void(Context&)> fn) {
 void Context::ask(std::string_view service, std::string_view type, std::string body, AskFn fn) {
   uint64_t id = worker_.next_request_id();
   worker_.queue_ask(id, service, wire::encode_request(type, id, worker_.name_, body),
-                    {std::move(fn), target_});
+                    {std::move(fn), target_, actor_});
 }
 
 void Context::forward(std::string_view service, std::string_view type, std::string_view actor,
@@ -183,7 +183,7 @@ void Context::forward(std::string_view service, std::string_view type, std::stri
     msgpack::pack(answer, reply->body);
     ctx.reply(std::string(wire::view(answer)));
   };
-  worker_.queue_ask(id, service, std::move(payload), {std::move(relay), target_});
+  worker_.queue_ask(id, service, std::move(payload), {std::move(relay), target_, actor_});
 }
 
 void Context::await_handoff(uint64_t pos) { handed_off_.push_back(pos); }
@@ -462,7 +462,9 @@ Result<security::Actor> Worker::actor_of(const std::string& route, const std::st
     return anyone;
   }
   auto actor = security::decode_actor(sender);
-  if (actor) request.actor = actor->name;
+  if (!actor) return actor;
+  actor->worker = actor->unchecked = false;  // a client is a person, proven by the broker
+  request.actor = actor->name;
   return actor;
 }
 
@@ -551,6 +553,7 @@ void Worker::take_reply(const zmq::message_t& payload) {
     Ask a = std::move(ask->second);
     asks_.erase(ask);
     Context ctx(*this, a.target);
+    ctx.actor_ = a.actor;
     Result<wire::Reply> result(std::move(*reply));
     a.fn(ctx, result);
     settle(ctx);
@@ -703,6 +706,7 @@ void Worker::expire_asks() {
     Ask a = std::move(asks_[id]);
     asks_.erase(id);
     Context ctx(*this, a.target);
+    ctx.actor_ = a.actor;
     Result<wire::Reply> timeout(Error{errc::kUnavailable, "no answer in time"});
     a.fn(ctx, timeout);
     settle(ctx);  // sent after the next turn's commit, like every reply

@@ -152,6 +152,7 @@ class Worker {
   struct Ask {
     Context::AskFn fn;
     ReplyTarget target;
+    security::Actor actor;  // who the request being served came from
     int64_t deadline_ms = 0;
   };
   class ReaderThread;

@@ -116,13 +116,15 @@ Command& Command::set(std::string_view name, wire::Json value) {
   return *this;
 }
 
-Result<wire::Json> decode_fields(const Verb& verb, const msgpack::object& body) {
+Result<wire::Json> decode_fields(const Verb& verb, const msgpack::object& body,
+                                 const wire::Json& given) {
   wire::Fields f(body, "body");
   wire::Json out = wire::Json::object();
   for (const Field& field : verb.fields) {
     if (field.client_only) continue;
     wire::Json value = read_field(f, field);
     if (!f.ok()) return f.error();
+    if (value.is_null() && given.contains(field.name)) value = given[std::string(field.name)];
     if (empty_value(value)) {
       if (field.required && value.is_null())
         return Error{errc::kBadRequest, "body lacks " + std::string(field.name)};
@@ -134,7 +136,7 @@ Result<wire::Json> decode_fields(const Verb& verb, const msgpack::object& body) 
   return out;
 }
 
-Result<Command> decode_command(const wire::Request& request) {
+Result<Command> decode_command(const wire::Request& request, const wire::Json& given) {
   const Verb* verb = find_verb(request.type);
   if (!verb || verb->kind != VerbKind::kCommand)
     return Error{errc::kBadRequest, "not a command: " + request.type};
@@ -147,7 +149,7 @@ Result<Command> decode_command(const wire::Request& request) {
     c.item_id = f.str("item", kMaxNameChars);
     if (!f.ok()) return f.error();
   }
-  auto fields = decode_fields(*verb, request.body);
+  auto fields = decode_fields(*verb, request.body, given);
   if (!fields) return fields.error();
   c.fields = std::move(*fields);
   if (verb->check) {

@@ -34,10 +34,13 @@ struct Command {
 
 // Reads a verb's declared fields from a request body: each checked for its type, limit
 // and choices; required ones present and not blank. Keys the verb does not declare are
-// ignored (newer clients may send more).
-Result<wire::Json> decode_fields(const Verb& verb, const msgpack::object& body);
+// ignored (newer clients may send more). A field the body leaves out is taken from
+// `given` when it is there (what the account supplies: security::bound_fields()).
+Result<wire::Json> decode_fields(const Verb& verb, const msgpack::object& body,
+                                 const wire::Json& given = wire::Json::object());
 
-Result<Command> decode_command(const wire::Request& request);
+Result<Command> decode_command(const wire::Request& request,
+                               const wire::Json& given = wire::Json::object());
 
 // The request body of a command (the inverse of decode_command): `item`, then its fields.
 std::string encode_command_body(const Command& command);

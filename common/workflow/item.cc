@@ -25,6 +25,10 @@ bool Item::open_milestones() const {
                      [](const Milestone& m) { return m.reached_at.empty(); });
 }
 
+security::ItemFacts rights_facts(const Item& item) {
+  return {item.department, item.co_departments, item.deputy, item.source, item.kind};
+}
+
 std::string encode(const Item& item) { return wire::encode_record(item); }
 
 Status check_item(uint64_t v, const std::string& id) {

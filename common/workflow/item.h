@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "security/rights.h"
 #include "wire/record.h"
 #include "workflow/lifecycle.h"
 
@@ -111,6 +112,7 @@ struct Item {
   bool complex = false;
   std::string ref;   // the office's own number (建议号, finding number)
   std::string title, body, category, source, submitter;
+  std::string deputy;      // the deputy's account it was submitted by or for
   std::string department;  // lead department, once assigned
   std::vector<std::string> co_departments;
   std::string due;  // YYYY-MM-DD: when the reply of the current round is due
@@ -138,7 +140,8 @@ struct Item {
   static void fields(Self& s, Visit&& v) {
     v("v", s.v), v("id", s.id), v("stage", s.stage), v("kind", s.kind), v("complex", s.complex);
     v("ref", s.ref), v("title", s.title), v("body", s.body), v("category", s.category);
-    v("source", s.source), v("submitter", s.submitter), v("department", s.department);
+    v("source", s.source), v("submitter", s.submitter), v("deputy", s.deputy);
+    v("department", s.department);
     v("co_departments", s.co_departments), v("due", s.due), v("due_basis", s.due_basis);
     v("round_due", s.round_due);
     v("submitted_on", s.submitted_on), v("assigned_on", s.assigned_on);
@@ -179,6 +182,9 @@ struct ItemHead {
 Result<ItemHead> read_item_head(const msgpack::object& o);
 // What every reader of an item checks, whole record or view: a known version, an id.
 Status check_item(uint64_t v, const std::string& id);
+
+// What of the item decides who may act on it (security/rights.h).
+security::ItemFacts rights_facts(const Item& item);
 
 std::string encode(const Item& item);
 // The item as clients see it: every field, defaults included (the stored record leaves

@@ -115,6 +115,7 @@ Result<Item> submit(const Item& blank, const Command& c, const Setting& s, wire:
   item.category = category;
   item.source = c.text("source");
   item.submitter = c.text("submitter");
+  item.deputy = c.text("deputy");
   item.submitted_on = s.today.str();
   item.created_at = s.now;
   return item;

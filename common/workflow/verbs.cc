@@ -26,15 +26,19 @@ constexpr std::string_view kExportWhat[] = {"items", "trails", "scoreboard"};
 constexpr std::string_view kFormats[] = {"csv", "json"};
 
 // ---- fields of each verb ----
+constexpr std::string_view kVia[] = {"paper"};
 const Field kSubmit[] = {
     {"title", T::kText, "title (at most 200 characters)", true, kMaxTitleChars},
     {"body", T::kText, "the item's text", false, kMaxTextChars, {}, false, true},
-    {"kind", T::kChoice, "suggestion | station | audit | project | legislative (default: config default_kind)", false, 16, kKindCodes},
+    {"kind", T::kChoice,
+     "suggestion | station | audit | project | legislative (default: config default_kind)", false,
+     16, kKindCodes},
     {"complex", T::kFlag, "a complex suggestion (6 months to reply instead of 3)"},
     {"ref", T::kText, "the office's own number (建议号, finding number)", false, kMaxNameChars},
     {"category", T::kCode, "category code, e.g. transport", false, kMaxNameChars},
     {"source", T::kCode, "where it came from, e.g. a liaison station code", false, kMaxNameChars},
     {"submitter", T::kText, "who raised it", false, kMaxNameChars},
+    {"deputy", T::kText, "the deputy (an account) it is submitted by or for", false, kMaxNameChars},
     {"key", T::kText, "idempotency key: a retried submit returns the same item", false, 128},
 };
 const Field kAssign[] = {
@@ -57,10 +61,15 @@ const Field kHandle[] = {
     {"promise", T::kDate, "promised date YYYY-MM-DD (needed for in-progress and planned)", false, 10},
 };
 const Field kVerify[] = {
-    {"rating", T::kChoice, "shorthand: the same rating for attitude and result", false, 32, kRatings},
-    {"attitude", T::kChoice, "办理态度: satisfied | basically-satisfied | unsatisfied", false, 32, kRatings},
-    {"result", T::kChoice, "办理结果: satisfied | basically-satisfied | unsatisfied", false, 32, kRatings},
+    {"rating", T::kChoice, "shorthand: the same rating for attitude and result", false, 32,
+     kRatings},
+    {"attitude", T::kChoice, "办理态度: satisfied | basically-satisfied | unsatisfied", false, 32,
+     kRatings},
+    {"result", T::kChoice, "办理结果: satisfied | basically-satisfied | unsatisfied", false, 32,
+     kRatings},
     {"comment", T::kText, "the evaluator's comment (needed when unsatisfied)"},
+    {"via", T::kChoice, "paper: the office records an evaluation received on paper", false, 16,
+     kVia},
 };
 const Field kNote[] = {{"note", T::kText, "a note"}};
 const Field kDepartment[] = {{"department", T::kCode, "the department signing for it", true, kMaxCodeChars}};

@@ -22,20 +22,26 @@ clock() { echo "$1" > "$work/clock.new" && mv "$work/clock.new" "$work/clock"; }
 clock 2026-11-30T01:00:00Z   # Monday 30 November 2026, 09:00 in Shanghai
 "$bin/closeloopd" --config "$work/closeloop.toml" 2>"$work/log" & echo $! > "$work/pid"
 export CLOSELOOP_CONFIG=$work/closeloop.toml
-run() { echo "\$ closeloop $*"; "$bin/closeloop" "$@" || echo "(exit $?)"; echo; }
+run() { local shown="$*"; echo "\$ closeloop ${shown//$work\//}"; "$bin/closeloop" "$@" || echo "(exit $?)"; echo; }
 until "$bin/closeloop" ping >/dev/null 2>&1; do sleep 0.2; done
 sleep 1
 
+# 紫港街道's clerk gets an account (the office acts with its own key, found by the config).
+zgjd=$("$bin/closeloop" keygen --out "$work/zgjd.key")
+"$bin/closeloop" --key "$work/data/keys/admin.key" user add 紫港街道 --role department \
+  --department zgjd --key "$zgjd" >/dev/null
+clerk=(--key "$work/zgjd.key")
+
 cd "$root"
-run --actor 人大办 import docs/examples/list-2026.csv
+run import docs/examples/list-2026.csv
 sleep 1.5   # the timer's next scans
 run inbox --department gaj
 run overdue
 id=$("$bin/closeloop" --json list --kind station --department zgjd | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-run --actor 紫港街道 sign "$id" --department zgjd
-run --actor 紫港街道 handle "$id" --department zgjd --reply "已更换12盏路灯，并排查线路。" --outcome solved
-run --actor 王丽 verify "$id" --attitude satisfied --result basically-satisfied --comment "基本解决，个别路段仍偏暗"
-run --actor 人大办 close "$id"
+run "${clerk[@]}" sign "$id"
+run "${clerk[@]}" handle "$id" --reply "已更换12盏路灯，并排查线路。" --outcome solved
+run verify "$id" --via paper --attitude satisfied --result basically-satisfied --comment "基本解决，个别路段仍偏暗"
+run close "$id"
 run trail "$id" --verify
 clock 2026-12-08T01:00:00Z   # a week later: what is late now?
 sleep 1.5

@@ -40,6 +40,7 @@
 #include "base/result.h"
 #include "cli.h"
 #include "render.h"
+#include "security/rights.h"
 #include "workflow/verbs.h"
 
 namespace closeloop::cli {
@@ -91,7 +92,9 @@ void define_field(CLI::App* sub, const Verb& verb, const Field& field, Invocatio
     default:
       v.option = sub->add_option(flag, v.text, help);
   }
-  if (field.required || field.cli_required) v.option->required();
+  // A clerk's department comes from their account (the service checks the office's).
+  bool from_account = field.name == "department" && security::acts_for_department(verb.name);
+  if ((field.required || field.cli_required) && !from_account) v.option->required();
 }
 
 // The verb's subcommand; a dotted name ("user.add") is a subcommand of a subcommand.

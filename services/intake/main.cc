@@ -35,7 +35,9 @@ class Intake : public StageService {
 
  protected:
   void on_create(Context& ctx, const Command& c) override {
-    std::string idem = c.text("key").empty() ? "" : keys::idempotency(c.text("key"));
+    if (Status allowed = security::may(ctx.actor(), c.verb, c.fields, nullptr); !allowed)
+      return ctx.fail(allowed.error());
+    std::string idem = c.text("key").empty() ? "" : keys::submit_key(c.actor, c.text("key"));
     std::string digest = idem.empty() ? "" : content_digest(c);
     if (!idem.empty()) {
       if (auto earlier = ctx.txn().get(idem)) return replay(ctx, *earlier, c.text("key"), digest);
@@ -101,6 +103,9 @@ class Intake : public StageService {
     const msgpack::object* rows = f.opt_array("rows", kMaxImportRows);
     if (!f.ok() || !rows) return ctx.fail(f.ok() ? Error{errc::kBadRequest, "import lacks rows"} : f.error());
     if (request.actor.empty()) return ctx.fail({errc::kInvalid, "actor must not be empty: say who acts"});
+    if (Status allowed = security::may(ctx.actor(), "import", wire::Json::object(), nullptr);
+        !allowed)
+      return ctx.fail(allowed.error());
     Setting now = setting(ctx);
     wire::Json results = wire::Json::array();
     for (uint32_t i = 0; i < rows->via.array.size; ++i)

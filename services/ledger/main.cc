@@ -88,29 +88,60 @@ class Ledger : public Service {
     if (type == "show" || type == "trail") {
       std::string id = f.str("item", 64);
       uint64_t after = f.opt_uint("after").value_or(0);
+      std::string via = f.opt_str("via", 16).value_or("");
       if (!f.ok()) return ctx.fail(f.error());
       if (after == 0) audit_read(ctx, request, wire::Json(id), "item");
-      return ctx.after_commit([id, type, after](Context& ctx) {
+      return ctx.after_commit([id, type, after, via, actor = ctx.actor()](Context& ctx) {
+        if (Status allowed = may_read(ctx, actor, type, via, id); !allowed)
+          return ctx.fail(allowed.error());
         type == "show" ? show(ctx, id) : trail(ctx, id, after);
       });
     }
     Query query = query_for(type);
     if (!query) return ctx.fail({errc::kBadRequest, "the ledger does not answer " + type});
     const Verb* verb = find_verb(type);
-    auto fields = verb ? decode_fields(*verb, request.body) : Result<wire::Json>(wire::Json::object());
+    auto fields =
+        verb ? decode_fields(*verb, request.body, security::bound_fields(ctx.actor(), type))
+             : Result<wire::Json>(wire::Json::object());
     if (!fields) return ctx.fail(fields.error());
-    if (!type.starts_with("timer.") && !fields->contains("after")) audit_read(ctx, request, *fields, "query");
-    ledger::QueryEnv env{ctx.config(), ctx.clock(), calendar(ctx), reply_bytes(ctx)};
+    if (Status allowed = may_ask(ctx.actor(), type, request, *fields); !allowed)
+      return ctx.fail(allowed.error());
+    if (!fields->contains("after")) audit_read(ctx, request, *fields, "query");
+    ledger::QueryEnv env{ctx.config(),     ctx.clock(), calendar(ctx),
+                         reply_bytes(ctx), ctx.actor(), type};
     ctx.read_later([query, env, fields = std::move(*fields)](const Reader& db) {
       return query(db, env, fields);
     });
   }
 
  private:
+  // A read of one item: the verb's rights on it, and those of the command it serves
+  // (export, bundle). An unknown item is answered not_found by the read itself.
+  static Status may_read(Context& ctx, const security::Actor& actor, const std::string& type,
+                         const std::string& via, const std::string& id) {
+    auto stored = ctx.txn().get(keys::item(id));
+    auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
+    if (!item) return ok_status();
+    security::ItemFacts facts = rights_facts(*item);
+    if (Status s = security::may(actor, type, wire::Json::object(), &facts); !s) return s;
+    return via.empty() ? ok_status() : security::may(actor, via, wire::Json::object(), &facts);
+  }
+
+  // A query's rights (its list is cut to what the actor reaches by the query itself).
+  static Status may_ask(const security::Actor& actor, const std::string& type,
+                        const wire::Request& request, const wire::Json& fields) {
+    if (Status s = security::may(actor, type, fields, nullptr); !s) return s;
+    wire::Fields f(request.body, "body");
+    std::string via = f.opt_str("via", 16).value_or("");
+    return via.empty() ? ok_status() : security::may(actor, via, fields, nullptr);
+  }
+
   // One read audit record, in this turn's batch. `what` is the item id or the query's
-  // fields; `via` says which composed command it serves (export, bundle), if any.
+  // fields; `via` says which composed command it serves (export, bundle), if any. A
+  // worker's reads (locating an item, the timer's scans) are not a person's.
   void audit_read(Context& ctx, const wire::Request& request, const wire::Json& what,
                   const char* key) {
+    if (ctx.actor().worker) return;
     uint64_t seq = next_read_++;
     std::string next;
     keys::append_be64(next, next_read_);

@@ -22,6 +22,11 @@ std::string text(const wire::Json& fields, const char* name) {
   return fields.value(name, std::string());
 }
 
+// Whether the one who asks may see `item` in this list.
+bool visible(const QueryEnv& env, const Item& item) {
+  return security::reaches(env.actor, env.verb, rights_facts(item));
+}
+
 // One reply's worth of records: at most `limit`, within `max_bytes` unless a single
 // record is larger (a page always holds at least one). `more` says the scan stopped early.
 class Page {
@@ -115,7 +120,7 @@ Result<std::string> list(const Reader& db, const QueryEnv& env, const wire::Json
   Page page(env.reply_bytes, limit);
   auto take = [&](std::string_view record) {
     auto item = decode_item(record);
-    return !item || !passes(*item, f, today) || page.add(record);
+    return !item || !passes(*item, f, today) || !visible(env, *item) || page.add(record);
   };
   auto by_index = [&](std::string_view name, const std::string& value) {
     scan_index(db, name, value, after, [&](const std::string& id) {
@@ -221,7 +226,7 @@ Result<std::string> inbox(const Reader& db, const QueryEnv& env, const wire::Jso
   for (const std::string& id : ids) {
     auto stored = db.get(keys::item(id));
     auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
-    if (!item) continue;
+    if (!item || !visible(env, *item)) continue;
     auto todo = todo_of(*item, code, env);
     if (!todo) continue;
     entries.push_back({todo->due, id, item_with(*item, {{"todo", todo->what}, {"todo_due", todo->due}})});
@@ -250,7 +255,7 @@ void late_assignments(const Reader& db, const QueryEnv& env, Date as_of, bool to
     if (assign_by >= as_of.str()) continue;
     auto stored = db.get(keys::item(id));
     auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
-    if (item)
+    if (item && visible(env, *item))
       entries.push_back({assign_by, id, item_with(*item, {{"overdue_on", as_of.str()},
                                                           {"late", "assignment"},
                                                           {"assign_by", assign_by}})});
@@ -272,7 +277,7 @@ Result<std::string> overdue(const Reader& db, const QueryEnv& env, const wire::J
       if (due >= as_of.str()) return false;
       auto stored = db.get(keys::item(id));
       auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
-      if (item && (only.empty() || item->department == only))
+      if (item && (only.empty() || item->department == only) && visible(env, *item))
         entries.push_back({due, id, item_with(*item, {{"overdue_on", as_of.str()}, {"late", "reply"}})});
       return true;
     });
@@ -286,7 +291,7 @@ Result<std::string> overdue(const Reader& db, const QueryEnv& env, const wire::J
     if (!overdue_on(s, as_of) || (!only.empty() && s.department != only)) continue;
     auto stored = db.get(keys::item(id));
     auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
-    if (!item) continue;
+    if (!item || !visible(env, *item)) continue;
     entries.push_back({s.due, id,
                        item_with(*item, {{"overdue_on", as_of.str()},
                                          {"late", "reply"},
@@ -302,11 +307,32 @@ Result<std::string> attention(const Reader& db, const QueryEnv& env, const wire:
   scan_index(db, "attention", "escalated", "", [&](const std::string& id) {
     auto stored = db.get(keys::item(id));
     auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
-    if (item) entries.push_back({item->due, id, *stored});
+    if (item && visible(env, *item)) entries.push_back({item->due, id, *stored});
     return true;
   });
   return dated_reply(std::move(entries), env.reply_bytes);
 }
+
+namespace {
+
+// The counts are everyone's; the items behind them only those the actor may read.
+void hide_unreachable(const Reader& db, const QueryEnv& env, std::map<std::string, Score>& scores) {
+  std::map<std::string, bool> seen;
+  auto reachable = [&](const std::string& id) {
+    auto [at, fresh] = seen.try_emplace(id, false);
+    if (fresh) {
+      auto stored = db.get(keys::item(id));
+      auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
+      at->second = item && security::reaches(env.actor, "show", rights_facts(*item));
+    }
+    return at->second;
+  };
+  for (auto& [department, score] : scores)
+    for (auto& [column, ids] : score.ids)
+      std::erase_if(ids, [&](const std::string& id) { return !reachable(id); });
+}
+
+}  // namespace
 
 Result<std::string> scoreboard(const Reader& db, const QueryEnv& env, const wire::Json& f) {
   ScorePeriod period{*Date::parse(text(f, "from")), *Date::parse(text(f, "to")),
@@ -320,6 +346,7 @@ Result<std::string> scoreboard(const Reader& db, const QueryEnv& env, const wire
   DayOf day = day_of(env.clock);
   for (const std::string& id : ids)
     score_trail(trail_of(db, id), period, *env.calendar, env.config.rules, day, scores);
+  if (f.contains("items")) hide_unreachable(db, env, scores);
   return wire::encode_json(scoreboard_json(scores, period, env.config, only, f.contains("items")));
 }
 

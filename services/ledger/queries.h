@@ -1,6 +1,8 @@
 // The ledger's reads that may be heavy: each runs on the worker's reader thread against
 // a snapshot (Context::read_later), so the loop that the commands' replies wait on goes
-// on meanwhile. Each takes the request's decoded fields and returns the reply body.
+// on meanwhile. Each takes the request's decoded fields and returns the reply body. The
+// caller has checked that the actor may ask (security::may); each list holds only the
+// items the actor reaches with the verb (a clerk's department's, a deputy's own…).
 #pragma once
 
 #include <memory>
@@ -10,6 +12,7 @@
 #include "calendar/calendar.h"
 #include "calendar/clock.h"
 #include "config/config.h"
+#include "security/rights.h"
 #include "store/store.h"
 #include "wire/json.h"
 
@@ -20,7 +23,9 @@ struct QueryEnv {
   const Config& config;
   const Clock& clock;
   std::shared_ptr<const Calendar> calendar;
-  size_t reply_bytes;  // a reply's budget (it always holds at least one entry)
+  size_t reply_bytes;     // a reply's budget (it always holds at least one entry)
+  security::Actor actor;  // who asks: lists hold only the items their rights reach
+  std::string verb;
 };
 
 Result<std::string> list(const Reader& db, const QueryEnv& env, const wire::Json& filters);

@@ -192,7 +192,7 @@ void check_unharmed(Watched& s, std::vector<std::string> earlier = {}) {
   REQUIRE(services);
   CHECK(services->size() == kProcesses.size() - 1);
 
-  Desk desk(*client);
+  Desk desk(s.cluster, *client);
   auto submitted = desk.submit("检查服务仍然正常", "坏输入之后的正常事项");
   require_ok(submitted);
   std::string id = field(*submitted, "item", "id");
@@ -320,7 +320,7 @@ TEST_CASE("wrong field types in the envelope or the body are refused as bad_requ
           "[bad-input]") {
   Watched s;
   Raw raw(s.cluster);
-  Desk desk(*s.client);
+  Desk desk(s.cluster, *s.client);
   auto made = desk.submit("字段类型", "用于错误类型的测试");
   require_ok(made);
   std::string id = field(*made, "item", "id");
@@ -688,7 +688,7 @@ TEST_CASE("a trail longer than max_message_bytes is answered, not dropped with t
   // each handle reply and verify comment (20000 characters, 4 bytes each in UTF-8) is
   // recorded in the trail, so after 7 rounds of rework the trail passes 1 MiB.
   Watched s;
-  Desk desk(*s.client);
+  Desk desk(s.cluster, *s.client);
   auto made = desk.submit("很长的处理记录", "正文");
   require_ok(made);
   std::string id = field(*made, "item", "id");
@@ -698,7 +698,7 @@ TEST_CASE("a trail longer than max_message_bytes is answered, not dropped with t
   for (int round = 0; round < 7; ++round) {
     require_ok(desk.handle(id, "zjj", text, "in-progress"));
     wire::MapBuilder body;
-    body.add("item", id).add("rating", "unsatisfied").add("comment", text);
+    body.add("item", id).add("rating", "unsatisfied").add("comment", text).add("via", "paper");
     require_ok(s.client->call("verify", kActor, body.finish()));
   }
   auto trail = desk.trail(id);
@@ -820,7 +820,7 @@ TEST_CASE("bad command bodies that reach the stage workers get the right code, c
           "[bad-input][stage]") {
   Watched s;
   Raw raw(s.cluster);
-  Desk desk(*s.client);
+  Desk desk(s.cluster, *s.client);
   auto made = desk.submit("阶段工作者的坏输入", "正文");
   require_ok(made);
   std::string id = field(*made, "item", "id");

@@ -52,6 +52,14 @@ struct WithCli : test::Running {
 
   json show(const std::string& id) { return ok({"show", id}); }
 
+  // The account of a clerk of `department`, made on first use.
+  std::string clerk(const std::string& department) {
+    std::string name = "clerk-" + department;
+    if (!std::filesystem::exists(cluster.key_file(name)))
+      cluster.add_account(name, {"department"}, department);
+    return name;
+  }
+
   std::string submit(const std::string& title = "村道路灯损坏",
                      const std::string& body = "青山村主干道12盏路灯不亮，夜间出行不便。") {
     json item = ok({"submit", "--title", title, "--body", body});
@@ -113,6 +121,11 @@ void with_ledger_stopped(WithCli& s, Edit edit) {
 TEST_CASE("the CLI takes an item through its whole lifecycle, each process seeing the last",
           "[cli]") {
   WithCli s;
+  // The office submits, assigns, waives and closes; each department's clerk acts for
+  // their own department (no --department needed); the liaison station evaluates.
+  s.cluster.add_account("交通局", {"department"}, "jtj");
+  s.cluster.add_account("住建局", {"department"}, "zjj");
+  s.cluster.add_account("联络站", {"station"}, "", "center");
   const std::string title = "村道路灯损坏";
   const std::string body = "青山村主干道12盏路灯不亮，夜间出行不便。";
   json item = s.ok({"submit", "--title", title, "--body", body, "--source", "center", "--submitter",
@@ -147,16 +160,15 @@ TEST_CASE("the CLI takes an item through its whole lifecycle, each process seein
 
   // issue 3: the lead replies once every co-department has given its opinion (or the
   // office has waived it)
-  s.ok({"opinion", id, "--department", "jtj", "--text", "配合"});
+  s.ok({"opinion", id, "--text", "配合"}, "交通局");
   s.ok({"waive", id, "--department", "jyj", "--reason", "与教育局无关"});
-  item = s.ok(
-      {"handle", id, "--department", "zjj", "--reply", "已更换全部路灯", "--outcome", "solved"});
+  item = s.ok({"handle", id, "--reply", "已更换全部路灯", "--outcome", "solved"}, "住建局");
   CHECK(item["opinions"].size() == 2);
   check_item_shape(item);
   CHECK(item["stage"] == "handled");
   CHECK(s.show(id)["stage"] == "handled");
 
-  item = s.ok({"verify", id, "--rating", "satisfied", "--comment", "很满意"});
+  item = s.ok({"verify", id, "--rating", "satisfied", "--comment", "很满意"}, "联络站");
   check_item_shape(item);
   CHECK(item["stage"] == "verified");
   CHECK(s.show(id)["stage"] == "verified");
@@ -179,6 +191,8 @@ TEST_CASE("the CLI takes an item through its whole lifecycle, each process seein
                                                    "verify", "close"});
   const std::vector<std::string> stages{"submitted", "assigned", "assigned", "assigned",
                                         "handled",   "verified", "closed"};
+  const std::vector<std::string> actors{"office", "office", "交通局", "office",
+                                        "住建局", "联络站", "office"};
   REQUIRE(trail.size() == stages.size());
   std::string prev(64, '0');
   for (size_t i = 0; i < trail.size(); ++i) {
@@ -189,7 +203,7 @@ TEST_CASE("the CLI takes an item through its whole lifecycle, each process seein
       CHECK(e.contains(key));
     CHECK(e["seq"] == i + 1);
     CHECK(e["stage"] == stages[i]);
-    CHECK(e["actor"] == "office");
+    CHECK(e["actor"] == actors[i]);
     CHECK(e["prev_hash"] == prev);
     CHECK(e["hash"].get<std::string>().size() == 64);
     prev = e["hash"].get<std::string>();
@@ -329,8 +343,8 @@ TEST_CASE("trail --verify exits 0, and 5 naming the seq once a stored event is a
   WithCli s;
   std::string id = s.submit();
   s.ok({"assign", id, "--department", "zjj"});
-  s.ok({"handle", id, "--department", "zjj", "--reply", "已修复", "--outcome", "solved"});
-  s.ok({"verify", id, "--rating", "satisfied"});
+  s.ok({"handle", id, "--reply", "已修复", "--outcome", "solved"}, s.clerk("zjj"));
+  s.ok({"verify", id, "--rating", "satisfied", "--via", "paper"});
 
   Run good = s.cli({"trail", id, "--verify"});
   CHECK(good.code == 0);
@@ -363,7 +377,7 @@ TEST_CASE("trail --verify exits 5 when the trail's last events are missing", "[c
   WithCli s;
   std::string id = s.submit();
   s.ok({"assign", id, "--department", "zjj"});
-  s.ok({"handle", id, "--department", "zjj", "--reply", "已修复", "--outcome", "solved"});
+  s.ok({"handle", id, "--reply", "已修复", "--outcome", "solved"}, s.clerk("zjj"));
   CHECK(s.cli({"trail", id, "--verify"}).code == 0);
 
   // Cutting the last event leaves a chain that verifies by itself, one event short of

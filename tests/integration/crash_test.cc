@@ -55,14 +55,14 @@ bool eventually_stage(Desk& desk, const std::string& id, const std::string& stag
 
 TEST_CASE("kill -9 of every process right after an ack loses nothing", "[crash][durable]") {
   Fast s;
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   std::string id = id_of(office.submit("河道垃圾清理", "紫港河段漂浮垃圾较多"));
   REQUIRE(office.assign(id, "zjj")->ok);
   s.cluster.kill_all9();  // at once, right after the ack
   s.cluster.start_all();
   REQUIRE(s.cluster.wait_ready());
   auto fresh = s.cluster.client(5000);
-  Desk again(*fresh);
+  Desk again(s.cluster, *fresh);
   CHECK(field(*again.show(id), "item", "stage") == "assigned");
   CHECK(again.handle(id, "zjj", "已清理")->ok);  // handle holds it: the handoff was durable
   CHECK(actions(again, id) == std::vector<std::string>{"submit", "assign", "handle"});
@@ -71,11 +71,11 @@ TEST_CASE("kill -9 of every process right after an ack loses nothing", "[crash][
 TEST_CASE("kill -9 before the batch: nothing changed, and the command can be sent again",
           "[crash][handoff]") {
   Fast s;
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   std::string id = id_of(office.submit("农贸市场排水不畅", "雨天积水"));
   s.cluster.kill9("dispatch");
   auto short_client = s.cluster.client(300);
-  Desk hurried(*short_client);
+  Desk hurried(s.cluster, *short_client);
   auto lost = hurried.assign(id, "zjj");
   REQUIRE_FALSE(lost.ok());  // unknown outcome: no worker took it
   CHECK(lost.error().code == errc::kTimeout);
@@ -88,11 +88,11 @@ TEST_CASE("kill -9 before the batch: nothing changed, and the command can be sen
 TEST_CASE("kill -9 after the batch, before sending: the outbox is sent on restart",
           "[crash][handoff]") {
   Fast s;
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   std::string id = id_of(office.submit("小区电梯故障", "3号楼电梯停运一周"));
   s.cluster.kill9("handle");  // dispatch's handoff cannot be delivered
   auto short_client = s.cluster.client(500);
-  Desk hurried(*short_client);
+  Desk hurried(s.cluster, *short_client);
   auto pending = hurried.assign(id, "zjj");
   CHECK_FALSE(pending.ok());  // committed, but the reply waits for handle: unknown to the client
   REQUIRE(eventually_stage(office, id, "assigned"));  // the ledger copy went through
@@ -107,12 +107,12 @@ TEST_CASE("kill -9 after the batch, before sending: the outbox is sent on restar
 TEST_CASE("a receiver down for a while: handoffs wait on disk and move on when it is back",
           "[crash][handoff]") {
   Fast s;
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(id_of(office.submit("路面破损" + std::to_string(i), "")));
   s.cluster.kill9("handle");
   auto short_client = s.cluster.client(200);
-  Desk hurried(*short_client);
+  Desk hurried(s.cluster, *short_client);
   for (const auto& id : ids) (void)hurried.assign(id, "jtj");
   std::this_thread::sleep_for(2s);  // several resend rounds against a missing receiver
   s.cluster.start("handle");
@@ -125,7 +125,7 @@ TEST_CASE("a receiver down for a while: handoffs wait on disk and move on when i
 
 TEST_CASE("a duplicate handoff is applied once and acknowledged again", "[crash][handoff]") {
   Fast s;
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   // A fake sender on the broker's backend, replaying one handoff as a crashed sender would.
   FakeWorker fake(backend_of(s.cluster.endpoint()), "replayer", s.cluster.keys_dir());
 
@@ -170,7 +170,7 @@ TEST_CASE("an entry acknowledged only as applied stays in the outbox until ackno
   Fast s;
   s.cluster.kill9("ledger");
   FakeWorker ledger(backend_of(s.cluster.endpoint()), "ledger", s.cluster.keys_dir());
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   // intake hands the new item to dispatch and to the (fake) ledger; the reply needs both
   auto submitted = std::async(std::launch::async, [&] { return office.submit("路灯不亮", "三处"); });
   auto first = ledger.next_handoff("intake", 5000);
@@ -195,7 +195,7 @@ TEST_CASE("an entry acknowledged only as applied stays in the outbox until ackno
 
 TEST_CASE("a restarted broker: workers re-register and traffic resumes", "[crash][broker]") {
   Fast s;
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   std::string id = id_of(office.submit("公交站台缺少遮雨棚", ""));
   s.cluster.kill9("broker");
   s.cluster.start("broker");
@@ -212,7 +212,7 @@ TEST_CASE("workers started before the broker find it when it comes", "[crash][br
   cluster.start("broker");
   REQUIRE(cluster.wait_ready());
   auto client = cluster.client();
-  Desk office(*client);
+  Desk office(cluster, *client);
   std::string id = id_of(office.submit("先启动工作进程", ""));
   REQUIRE(office.assign(id, "jtj")->ok);
 }

@@ -177,7 +177,9 @@ TEST_CASE("a bundle is checked offline, one altered byte is found and named", "[
   std::string a = o.ok({"submit", "--title", "路灯不亮", "--body", "幸福里小区"})["id"];
   std::string b = o.ok({"submit", "--title", "道路积水", "--body", "雨后积水严重"})["id"];
   o.ok({"assign", b, "--department", "jtj"});
-  o.ok({"handle", b, "--department", "jtj", "--reply", "已疏通排水管", "--outcome", "solved"});
+  o.cluster.add_account("交通局", {"department"}, "jtj");
+  o.ok({"--key", o.cluster.key_file("交通局"), "handle", b, "--reply", "已疏通排水管", "--outcome",
+        "solved"});
   std::string path = o.cluster.dir() + "/evidence.json";
   CliRun made = o.cli({"bundle", a, b, "--out", path});
   REQUIRE(made.code == 0);

@@ -140,11 +140,14 @@ CliRun run_cli(const std::string& dir, const std::vector<std::string>& args,
 
 namespace closeloop::test {
 
-// A client acting as one person (the account whose key the client holds); each method
-// sends one command and returns the reply.
+// The office at work: each method sends one command and returns the reply. The office's
+// client acts, but for a department's own verbs (sign, handle, opinion…), which go through
+// a client of that department's clerk (account "clerk-<code>", made on first use), and
+// verify, which records an evaluation received on paper (`via: paper`) unless told
+// otherwise. With security.mode = "off" everything goes through `office` as "office".
 class Desk {
  public:
-  explicit Desk(Client& client) : client_(client) {}
+  Desk(Cluster& cluster, Client& office);
 
   Result<wire::Reply> submit(const std::string& title, const std::string& body,
                              const std::string& category = "", const std::string& key = "");
@@ -165,7 +168,12 @@ class Desk {
   Result<wire::Reply> command(const Command& c);
 
  private:
+  Client& client_for(const Command& c);
+
+  Cluster& cluster_;
   Client& client_;
+  bool curve_;
+  std::map<std::string, std::unique_ptr<Client>> clerks_;  // by department
 };
 
 // An item made (in `category`) and assigned to `department` the way the workers would

@@ -88,13 +88,13 @@ TEST_CASE("a retried submit answers only once the first attempt's handoffs are a
   Running s(kFastTiming);
   s.cluster.stop("ledger");  // the submit's handoff to the ledger cannot be applied
   auto impatient = s.cluster.client(700);
-  Desk clerk(*impatient);
+  Desk clerk(s.cluster, *impatient);
   auto first = clerk.submit("学校门口交通拥堵", "上下学高峰拥堵", "", "station-7-2026-11-20-3");
   CHECK_FALSE(first.ok());  // no answer: the reply waits for the ledger
   auto retried = clerk.submit("学校门口交通拥堵", "上下学高峰拥堵", "", "station-7-2026-11-20-3");
   CHECK_FALSE(retried.ok());  // nor may a retry answer before that
   s.cluster.start("ledger");
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   auto again = office.submit("学校门口交通拥堵", "上下学高峰拥堵", "", "station-7-2026-11-20-3");
   REQUIRE(again.ok());
   REQUIRE(again->ok);
@@ -236,21 +236,22 @@ TEST_CASE("a receiver keeps an entry it cannot read as an incident, and applies 
   Step unknown_action = step("2026-900011"), unknown_stage = step("2026-900012"),
        newer_version = step("2026-900013"), extra_field = step("2026-900014");
   unknown_action.item.last_action = "teleport";
-  dispatch.request("handle", handoff_request(5, "dispatch",
-                                             {{11, entry_of(unknown_action)},
-                                              {12, altered(unknown_stage, "stage", "archived")},
-                                              {13, altered(newer_version, "v", 3)},
-                                              {14, altered(extra_field, "deputy", {{"name", "王丽"}})}}));
+  dispatch.request("handle",
+                   handoff_request(5, "dispatch",
+                                   {{11, entry_of(unknown_action)},
+                                    {12, altered(unknown_stage, "stage", "archived")},
+                                    {13, altered(newer_version, "v", 3)},
+                                    {14, altered(extra_field, "reviewer", {{"name", "王丽"}})}}));
   durable_ack(dispatch, 5);  // acknowledged: the lane keeps moving
 
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   // The entry with an unknown field is applied, and the field travels on with the item.
   auto signed_for = office.command("sign", "2026-900014", {{"department", "zjj"}});
   REQUIRE(signed_for.ok());
   INFO(signed_for->error.message);
   REQUIRE(signed_for->ok);
   wire::Json item = wire::to_json(signed_for->body)["item"];
-  CHECK(item["deputy"]["name"] == "王丽");
+  CHECK(item["reviewer"]["name"] == "王丽");
   CHECK(field(*office.show("2026-900014"), "item", "stage") == "assigned");
   // The others are not applied: handle does not hold them.
   for (const char* id : {"2026-900011", "2026-900012", "2026-900013"}) {

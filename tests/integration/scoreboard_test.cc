@@ -121,7 +121,7 @@ TEST_CASE("the scoreboard served equals the one recomputed from the trails, and 
   c.start_all();
   REQUIRE(c.wait_ready());
   auto client = c.client();
-  Desk office(*client);
+  Desk office(c, *client);
   auto ok = [](const Result<wire::Reply>& r) {
     REQUIRE(r.ok());
     INFO(r->error.message);

@@ -74,7 +74,7 @@ TEST_CASE("a worker with a key the service does not know cannot register on the 
   CHECK_FALSE(lists(live_services(*s.client), "handle"));
   // No handle worker (the forged one is not it): unavailable until the client gives up.
   auto quick = s.cluster.client(600);
-  auto r = Desk(*quick).handle("2026-000001", "zjj", "伪造的办理");
+  auto r = Desk(s.cluster, *quick).handle("2026-000001", "zjj", "伪造的办理");
   CHECK((!r.ok() || r->error.code == errc::kUnavailable));
   CHECK(read_file(s.cluster.dir() + "/broker.log").find("not a worker key of this service") !=
         std::string::npos);
@@ -129,7 +129,8 @@ TEST_CASE("security.mode = \"off\" runs on loopback, and every process warns abo
       wire::MapBuilder().add("title", "不加密的实验").add("body", "仅限本机").finish());
   REQUIRE(made.ok());
   CHECK(made->ok);
-  CHECK(events_of(*Desk(*s.client).trail(field(*made, "item", "id")))[0].actor == "实验员");
+  CHECK(events_of(*Desk(s.cluster, *s.client).trail(field(*made, "item", "id")))[0].actor ==
+        "实验员");
   CHECK_FALSE(std::filesystem::exists(s.cluster.keys_dir() + "/handle.key"));
   for (const std::string& name : kProcesses) {
     INFO(name);
@@ -143,7 +144,7 @@ TEST_CASE("reads are audited, one record per request, outside every trail", "[se
   s.cluster.add_account("李审", {"auditor"});
   s.cluster.add_account("审计员", {"auditor"});
   auto auditor = s.cluster.client(5000, "审计员");
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   std::string id = field(*office.submit("路灯不亮", "三处"), "item", "id");
   auto before = events_of(*office.trail(id));
   REQUIRE(office.show(id)->ok);

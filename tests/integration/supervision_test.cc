@@ -97,7 +97,7 @@ std::vector<std::string> ids_in(const Json& items) {
 TEST_CASE("imported history is marked overdue at once, reminders and escalation follow the clock, each once",
           "[supervision][timer]") {
   Clocked s("2026-03-02T01:00:00Z");  // Monday 09:00 in Shanghai
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   // 15 working days after Mon 2 Feb: across the Spring Festival holiday (15-23 Feb),
   // counting the make-up working Saturdays 14 and 28 Feb.
   std::string late = import_one(*s.client, row(2, "村道塌方", "jtj", "2026-02-02"));
@@ -159,7 +159,7 @@ TEST_CASE("imported history is marked overdue at once, reminders and escalation 
 TEST_CASE("a provisional due date is recounted when its year's calendar arrives",
           "[supervision][timer][calendar]") {
   Clocked s("2026-12-20T01:00:00Z");  // Sunday; 2027 has no calendar file yet
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   std::string id = field(*office.submit("河道清淤", "汛期前清淤"), "item", "id");
   Json assigned = ok_item(office.assign(id, "jtj"));
   // 15 working days on weekends alone for 2027: 1 January counts as a working day.
@@ -187,7 +187,7 @@ TEST_CASE("a provisional due date is recounted when its year's calendar arrives"
 TEST_CASE("commands a stage does not own reach the worker holding the item",
           "[supervision][routing]") {
   Running s(kFastTiming);
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   std::string id = field(*office.submit("学校周边道路改造", "上学路段无人行道"), "item", "id");
   REQUIRE(office.assign(id, "jtj")->ok);
   Json handled = ok_item(office.command("handle", id,
@@ -237,7 +237,7 @@ TEST_CASE("commands a stage does not own reach the worker holding the item",
 TEST_CASE("extension, co-handling, waiver, rework and bounded returns through the workers",
           "[supervision][rules]") {
   Clocked s("2026-03-02T01:00:00Z", kFastTiming);
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   std::string id = ok_item(office.command("submit", "", {{"title", "关于增设公交线路的建议"},
                                                         {"body", "城北新区缺少公交"},
                                                         {"kind", "suggestion"}}))["id"];
@@ -288,7 +288,7 @@ TEST_CASE("extension, co-handling, waiver, rework and bounded returns through th
 
 TEST_CASE("the inbox says what a department must do next, by date", "[supervision][inbox]") {
   Clocked s("2026-03-02T01:00:00Z", kFastTiming);
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   auto item = [&](const std::string& title) { return field(*office.submit(title, "正文"), "item", "id"); };
   std::string to_sign = item("待签收"), to_answer = item("待答复"), as_co = item("会办"),
               promised = item("承诺");
@@ -319,7 +319,7 @@ TEST_CASE("the inbox says what a department must do next, by date", "[supervisio
 
 TEST_CASE("bad supervision input gets a clear refusal and changes nothing", "[supervision][bad-input]") {
   Running s(kFastTiming);
-  Desk office(*s.client);
+  Desk office(s.cluster, *s.client);
   auto refused = [&](const std::string& verb, const std::string& id, Json fields,
                      const std::string& code, const std::string& says) {
     auto r = office.command(verb, id, std::move(fields));

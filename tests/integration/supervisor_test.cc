@@ -67,7 +67,7 @@ TEST_CASE("closeloopd starts every worker, restarts one killed -9, and stops all
   REQUIRE(cluster.wait_ready());
   CHECK(read_file(cluster.dir() + "/closeloopd.log").find("closeloop-handle") != std::string::npos);
   auto client = cluster.client();
-  Desk office(*client);
+  Desk office(cluster, *client);
   auto submitted = office.submit("重启后仍可受理", "");
   REQUIRE(submitted.ok());
   CHECK(submitted->ok);
@@ -87,7 +87,7 @@ TEST_CASE("two instances with their own endpoint and data_dir run side by side",
   REQUIRE(a.wait_ready());
   REQUIRE(b.wait_ready());
   auto ca = a.client(), cb = b.client();
-  Desk in_a(*ca), in_b(*cb);
+  Desk in_a(a, *ca), in_b(b, *cb);
   auto item = in_a.submit("只在甲实例", "");
   REQUIRE(item.ok());
   REQUIRE(item->ok);

@@ -49,12 +49,15 @@ TEST_CASE("a department clerk acts on their department's items, each verb as lea
           "[security][rights]") {
   ItemFacts led = item("zjj", {"gaj"}), co_of = item("gaj", {"zjj"}), other = item("jtj", {"gaj"});
   Actor zjj = clerk("zjj");
-  for (std::string_view verb : {"sign", "return", "handle", "extend", "promise-kept", "milestone"}) {
+  for (std::string_view verb : {"return", "handle", "extend", "promise-kept", "milestone"}) {
     INFO(verb);
     CHECK(allowed(zjj, verb, &led));
     CHECK_FALSE(allowed(zjj, verb, &co_of));
     CHECK_FALSE(allowed(zjj, verb, &other));
   }
+  CHECK(allowed(zjj, "sign", &led));  // 签收: the lead and every co-department sign
+  CHECK(allowed(zjj, "sign", &co_of));
+  CHECK_FALSE(allowed(zjj, "sign", &other));
   CHECK(allowed(zjj, "opinion", &co_of));
   CHECK_FALSE(allowed(zjj, "opinion", &led));
   for (std::string_view verb : {"show", "trail"}) {

@@ -65,10 +65,10 @@ TEST_CASE("a field this version does not know is kept and written back", "[workf
   Item item;
   item.id = "2026-000001";
   item.opinions.push_back({"jtj", "同意", "t"});
-  std::string newer = with_extra(encode(item), "deputy", {{"name", "王丽"}});
+  std::string newer = with_extra(encode(item), "reviewer", {{"name", "王丽"}});
   auto read = decode_item(newer);
   REQUIRE(read.ok());
-  CHECK(read->extras.fields["deputy"]["name"] == "王丽");
+  CHECK(read->extras.fields["reviewer"]["name"] == "王丽");
   auto again = decode_item(encode(*read));
   CHECK(again->extras.fields == read->extras.fields);
   Event e = event(1, kGenesisHash, "submit");
