@@ -44,13 +44,15 @@ const Keys kTopKeys = {"endpoint",
                        "testing",
                        "security",
                        "key",
-                       "server_key"};
+                       "server_key",
+                       "checkpoint_ms"};
 const Keys kTimingKeys = {"heartbeat_ms",  "liveness",      "reconnect_min_ms",  "reconnect_max_ms",
                           "resend_min_ms", "resend_max_ms", "request_timeout_ms"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 const Keys kCpuSchedulings = {"batch", "normal"};
 const Keys kSecurityModes = {"curve", "off"};
 constexpr int64_t kMaxMs = 3'600'000;  // one hour: any timing above is surely a typo
+constexpr int64_t kMaxCheckpointMs = 86'400'000;  // a day: an auditor's checkpoints may be rare
 
 const char* type_name(toml::node_type t) {
   switch (t) {
@@ -193,6 +195,9 @@ Problem read_scalars(const toml::table& root, Config* c) {
                         &c->max_message_bytes))
     return p;
   if (auto p = read_int(root, "batch_max", "batch_max", 1, 65536, &c->batch_max)) return p;
+  if (auto p = read_int(root, "checkpoint_ms", "checkpoint_ms", 10, kMaxCheckpointMs,
+                        &c->checkpoint_ms))
+    return p;
   if (const toml::node* n = root.get("shards")) {
     if (!n->is_integer()) return wrong_type("shards", *n, "an integer");
     if (n->as_integer()->get() != 1)

@@ -75,6 +75,7 @@ struct Config {
   std::string default_kind = "station";    // an item's kind when submit names none
   std::string calendar_dir = "config/calendar";  // [calendar] dir: cn-YYYY.csv files
   int timer_scan_ms = 60000;                     // [timer] scan_ms: how often the timer looks
+  int checkpoint_ms = 60000;  // the ledger signs a checkpoint this often, when events came
   // [security] mode: "curve" (CURVE + ZAP on the broker's sockets) or "off" (loopback and
   // ipc endpoints only; for benchmark A/B runs and experiments)
   std::string security_mode = "curve";

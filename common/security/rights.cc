@@ -56,6 +56,8 @@ constexpr Row kRows[] = {
   {"import",             {any,    no,         no,    no,     no,     no,  no}},
   {"export",             {any,    no,         no,    no,     any,    no,  no}},
   {"bundle",             {any,    no,         no,    no,     any,    no,  no}},
+  {"checkpoint",         {any,    no,         no,    no,     any,    no,  any}},
+  {"proofs",             {any,    no,         no,    no,     any,    no,  no}},
   {"ping",               {any,    any,        any,   any,    any,    any, any}},
   {"user.add",           {no,     no,         no,    no,     no,     no,  any}},
   {"user.list",          {no,     no,         no,    no,     any,    no,  any}},

@@ -29,7 +29,7 @@ std::string item_reply(std::string_view encoded_item) {
 
 std::string item_reply(const Item& item) { return item_reply(encode(item)); }
 
-void StageService::on_start(Store&) {}
+Status StageService::on_start(Store&, const Config&) { return ok_status(); }
 
 Setting StageService::setting(Context& ctx) {
   if (!calendar_) calendar_.emplace(ctx.config().calendar_dir);

@@ -24,7 +24,7 @@ class StageService : public Service {
  public:
   explicit StageService(std::string name) : name_(std::move(name)) {}
 
-  void on_start(Store& store) override;
+  Status on_start(Store& store, const Config& config) override;
   void on_request(Context& ctx, const wire::Request& request) override;
   Status on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) override;
 

@@ -12,6 +12,9 @@
 //   meta/<name>                     counters and the schema version
 //   account/<name>                  a person's account (ledger)
 //   account_log/<seq: 8 bytes BE>   every change to an account, with its actor (ledger)
+//   merkle/<level: 1 byte><index: 8 bytes BE>  a complete subtree of the ledger's Merkle tree
+//   leaf/<id>/<seq: 8 bytes BE>     an event's leaf index in that tree (ledger)
+//   checkpoint/<size: 8 bytes BE>   a signed checkpoint of the tree (ledger)
 //
 // Numbers in keys are fixed-width big-endian so that byte order is numeric order.
 // Item ids and index values never contain '/', so prefixes cannot collide.
@@ -20,6 +23,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace closeloop::keys {
 
@@ -44,11 +48,18 @@ inline std::string join(std::string_view a, std::string_view b) {
 
 inline std::string item(std::string_view id) { return join("item", id); }
 
+inline const std::string kEventPrefix = "event/";
 inline std::string event_prefix(std::string_view id) { return join("event", id) + "/"; }
 inline std::string event(std::string_view id, uint64_t seq) {
   std::string k = event_prefix(id);
   append_be64(k, seq);
   return k;
+}
+// The item and seq of an event key.
+inline std::pair<std::string, uint64_t> event_of(std::string_view key) {
+  std::string_view rest = key.substr(kEventPrefix.size());
+  if (rest.size() < 9) return {std::string(rest), 0};
+  return {std::string(rest.substr(0, rest.size() - 9)), read_be64(rest.substr(rest.size() - 8))};
 }
 
 inline const std::string kOutboxPrefix = "outbox/";
@@ -106,6 +117,26 @@ inline const std::string kAccountLogPrefix = "account_log/";
 inline std::string account_log(uint64_t seq) {
   std::string k = kAccountLogPrefix;
   append_be64(k, seq);
+  return k;
+}
+
+// The ledger's Merkle tree (services/ledger/checkpoints.h): the hash of the complete
+// subtree at (level, index), each event's leaf index, and the checkpoints signed.
+inline std::string merkle_node(int level, uint64_t index) {
+  std::string k = "merkle/";
+  k.push_back(static_cast<char>(level));
+  append_be64(k, index);
+  return k;
+}
+inline std::string leaf_prefix(std::string_view id) { return join("leaf", id) + "/"; }
+inline std::string leaf(std::string_view id, uint64_t seq) {
+  std::string k = leaf_prefix(id);
+  append_be64(k, seq);
+  return k;
+}
+inline std::string checkpoint(uint64_t size) {
+  std::string k = "checkpoint/";
+  append_be64(k, size);
   return k;
 }
 

@@ -250,7 +250,7 @@ Status Worker::open() {
     next_pos_ = std::max(next_pos_, pos + 1);
     return true;
   });
-  service_.on_start(*store_);
+  if (Status started = service_.on_start(*store_, config_); !started) return started;
   spdlog::info("{}: opened {} ({} handoffs waiting)", name_, path.string(), outbox_.size());
   if (config_.curve()) {
     auto pair = security::own_key_pair(security::keys_dir(config_.data_dir), name_);

@@ -114,7 +114,8 @@ class Context {
 class Service {
  public:
   virtual ~Service() = default;
-  virtual void on_start(Store& store) {}
+  // At start, before the first turn; an error stops the worker (exit 1).
+  virtual Status on_start(Store& store, const Config& config) { return ok_status(); }
   virtual void on_request(Context& ctx, const wire::Request& request) = 0;
   // One entry of a handoff from `from`. Each entry reaches this at most once. An error
   // keeps the entry as an incident (with the error's message as its reason) instead.

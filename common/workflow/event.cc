@@ -6,13 +6,17 @@ namespace closeloop {
 
 namespace {
 
-// The hash of an event: SHA-256 over the previous hash's 32 bytes (all 0xff for the
-// first event) and the canonical form.
-std::string chained_hash(std::string_view prev_hash_hex, std::string_view canonical) {
+// What an event's hash covers: the previous hash's 32 bytes (all 0xff if it is not a
+// hash) and the canonical form.
+std::string hashed_input(std::string_view prev_hash_hex, std::string_view canonical) {
   std::string input;
   if (!from_hex(prev_hash_hex, &input) || input.size() != 32) input.assign(32, '\xff');
   input.append(canonical);
-  return sha256_hex(input);
+  return input;
+}
+
+std::string chained_hash(std::string_view prev_hash_hex, std::string_view canonical) {
+  return sha256_hex(hashed_input(prev_hash_hex, canonical));
 }
 
 // Version 1: the eight fields in their fixed order, payload values as strings (and, as
@@ -171,10 +175,16 @@ Result<Event> decode_event(std::string_view bytes) {
 
 std::string event_hash(const Event& event) { return chained_hash(event.prev_hash, canonical(event)); }
 
-Result<std::string> event_hash(const msgpack::object& event) {
+Result<std::string> event_hashed_bytes(const msgpack::object& event) {
   auto bytes = canonical(event);
   if (!bytes) return bytes.error();
-  return chained_hash(str_of(find(event, "prev_hash")), *bytes);
+  return hashed_input(str_of(find(event, "prev_hash")), *bytes);
+}
+
+Result<std::string> event_hash(const msgpack::object& event) {
+  auto bytes = event_hashed_bytes(event);
+  if (!bytes) return bytes.error();
+  return sha256_hex(*bytes);
 }
 
 uint64_t first_bad_seq(const std::vector<Event>& trail) {

@@ -87,6 +87,10 @@ std::string event_hash(const Event& event);
 // The same from an event as it was received (MessagePack, or JSON converted to it):
 // what a verifier uses. Error for an unknown version or a malformed event.
 Result<std::string> event_hash(const msgpack::object& event);
+// The bytes that hash covers: prev_hash's 32 bytes, then the canonical form. They are
+// also the event's leaf in the ledger's Merkle tree (docs/protocol.md), so a verifier
+// recomputes the leaf from the event alone. Error like event_hash().
+Result<std::string> event_hashed_bytes(const msgpack::object& event);
 
 // Checks a whole trail in seq order starting at 1. Returns 0 if it verifies, else the
 // first seq whose hash, link or numbering is wrong.

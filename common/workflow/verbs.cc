@@ -147,7 +147,28 @@ const Field kExport[] = {
     {"format", T::kChoice, "csv | json", true, 8, kFormats},
     {"out", T::kText, "write to FILE instead of stdout", false, 4096, {}, true},
 };
-const Field kBundle[] = {{"out", T::kText, "the bundle file to write", true, 4096, {}, true}};
+const Field kBundle[] = {
+    {"out", T::kText, "the bundle file to write", true, 4096, {}, true},
+    {"checkpoint", T::kText,
+     "FILE: a checkpoint kept from before (checkpoint --json): add the proof that the bundle's "
+     "checkpoint extends it",
+     false, 4096, {}, true},
+};
+const Field kCheckpoint[] = {
+    {"consistency", T::kText,
+     "FILE: a checkpoint kept from before (checkpoint --json): prove the ledger's tree extends "
+     "it (exit 5 if not)",
+     false, 4096, {}, true},
+    {"fresh", T::kFlag, "sign one now if the latest does not cover every event recorded"},
+    {"old_size", T::kNumber,
+     "the size of an earlier checkpoint: the reply adds the consistency proof from it (what "
+     "--consistency FILE sends)",
+     false, 0, {}, false, false, false, true},
+};
+const Field kProofs[] = {
+    {"size", T::kNumber, "the checkpoint's size: prove against the tree of that many events", true},
+    {"after", T::kNumber, "the seq to continue after (paging)"},
+};
 const Field kKeygen[] = {
     {"out", T::kText, "the key file to write (mode 0600; never overwritten)", true, 4096, {}, true}};
 const Field kUserName[] = {
@@ -257,6 +278,10 @@ const Verb kVerbs[] = {
      kScoreboard},
     {"reads", "the read audit: who read which item, trail or list, and when", VerbKind::kQuery,
      "ledger", false, kReads},
+    {"checkpoint", "the ledger's latest signed checkpoint of every event (tamper evidence)",
+     VerbKind::kQuery, "ledger", false, kCheckpoint},
+    {"proofs", "each event's inclusion proof in a checkpoint's tree (for bundles)",
+     VerbKind::kQuery, "ledger", true, kProofs},
     {"ping", "list the live services", VerbKind::kQuery, "broker", false},
     // accounts
     {"user.add", "add a person's account with roles and a public key", VerbKind::kAccount, "ledger",
@@ -282,7 +307,8 @@ const Verb kVerbs[] = {
     {"export", "export items, trails or the scoreboard as CSV or JSON", VerbKind::kClient, "",
      false, kExport},
     {"bundle",
-     "write items and their full trails to one evidence file",
+     "write items, their full trails and their proofs in a signed checkpoint to one evidence "
+     "file",
      VerbKind::kClient,
      "",
      false,

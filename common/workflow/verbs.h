@@ -61,6 +61,7 @@ struct Field {
   bool client_only = false;  // the CLI's own option, never sent (trail --verify, --out)
   bool cli_required = false;  // the CLI insists, the wire does not (submit --body, issue 2)
   bool positional = false;    // the CLI takes it as an argument (user add NAME), not --name
+  bool wire_only = false;     // no CLI option: the CLI sends it for another (checkpoint's old_size)
 };
 
 enum class VerbKind { kCommand, kQuery, kClient, kAccount };

@@ -295,6 +295,22 @@ class Session {
     return kExitOk;
   }
 
+  // An item's inclusion proofs: the JSON array, or a line per event.
+  int proofs(const std::string& body) {
+    auto reply = client_.call_pages("proofs", in_.actor, body, "proofs", "seq");
+    Answer a = answer_of(reply, target_);
+    if (!a.reply) return a.exit_code;
+    wire::Json json = wire::to_json(a.reply->body).value("proofs", wire::Json::array());
+    if (in_.json) {
+      print_json(json);
+      return kExitOk;
+    }
+    for (const wire::Json& p : json)
+      print_line("seq " + wire::dump(p["seq"]) + "  leaf " + wire::dump(p["index"]) + "  path " +
+                 std::to_string(p["path"].size()) + " hashes");
+    return kExitOk;
+  }
+
   int ping() {
     Answer a = call("ping", wire::empty_map());
     if (!a.reply) return a.exit_code;
@@ -340,6 +356,7 @@ int run(Invocation& in) {
   if (in.verb == "import") return run_import(*client, *target, in);
   if (in.verb == "export") return run_export(*client, *target, in, *fields);
   if (in.verb == "bundle") return run_bundle(*client, *target, in, *fields);
+  if (in.verb == "checkpoint") return run_checkpoint(*client, *target, in, *fields);
 
   Session session(*client, *target, in);
   std::string body = body_of(verb, in, *fields);
@@ -347,6 +364,7 @@ int run(Invocation& in) {
   if (in.verb == "trail") return session.trail(body, fields->contains("verify"));
   if (in.verb == "scoreboard") return session.scoreboard(body);
   if (in.verb == "ping") return session.ping();
+  if (in.verb == "proofs") return session.proofs(body);
   if (verb.kind == VerbKind::kAccount) return session.accounts(in.verb, body);
   uint64_t limit = fields->contains("limit") ? (*fields)["limit"].get<uint64_t>() : UINT64_MAX;
   if (in.verb == "reads") return session.reads(body, limit);

@@ -1,5 +1,5 @@
 // The CLI's parts (main.cc parses, cli.cc runs a verb, files.cc reads and writes files:
-// import, export, bundle, due).
+// import, export, bundle, due; checkpoint.cc gets and checks the ledger's checkpoints).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -11,6 +11,7 @@
 #include "base/result.h"
 #include "config/config.h"
 #include "net/client.h"
+#include "security/checkpoint.h"
 #include "wire/json.h"
 #include "workflow/verbs.h"
 
@@ -21,7 +22,7 @@ constexpr int kExitInternal = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitRefused = 3;
 constexpr int kExitNoAnswer = 4;
-constexpr int kExitBadTrail = 5;
+constexpr int kExitBadTrail = 5;  // a trail, bundle or checkpoint that does not verify
 
 // One option's value as CLI11 fills it.
 struct Value {
@@ -75,5 +76,22 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
 int run_bundle(Client& client, const Target& target, const Invocation& in, const wire::Json& fields);
 int run_due(const Target& target, const Invocation& in, const wire::Json& fields);
 int run_keygen(const Invocation& in, const wire::Json& fields);
+
+// Checkpoints (checkpoint.cc). A checkpoint file as `checkpoint --json` writes it, its
+// signature not checked (the caller does, to tell a forged one from a file that is not one).
+Result<security::Checkpoint> read_checkpoint_file(const std::string& path);
+// The ledger's checkpoint, its signature checked, and the consistency proof from `old`.
+struct Tree {
+  security::Checkpoint checkpoint;
+  std::vector<security::Hash> proof;  // from old's size (empty without one)
+};
+// Asks for it (`fresh`: signed now if the latest does not cover every event); the exit
+// code and its message if it cannot be had (5: a tree smaller than old's, a bad signature).
+int fetch_tree(Client& client, const Target& target, const Invocation& in, bool fresh,
+               const security::Checkpoint* old, Tree& out);
+// Why `tree` does not extend `old` (another key, a proof that fails), or "".
+std::string inconsistency(const security::Checkpoint& old, const Tree& tree);
+int run_checkpoint(Client& client, const Target& target, const Invocation& in,
+                   const wire::Json& fields);
 
 }  // namespace closeloop::cli

@@ -1,6 +1,6 @@
 // The verbs the CLI composes itself: import (a CSV list, sent in batches), export
-// (items, trails or the scoreboard as CSV or JSON), bundle (items and trails in one
-// evidence file) and due (the calendar's answer, computed here without the service).
+// (items, trails or the scoreboard as CSV or JSON), bundle (items, trails and their
+// proofs in a signed checkpoint, in one evidence file) and due (the calendar's answer, computed here without the service).
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -243,11 +243,36 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
 
 // ---- bundle ----
 
+namespace {
+
+// The inclusion proofs of one item's events in the tree of `size` events, as JSON.
+int proofs_of(Client& client, const Target& target, const Invocation& in, const std::string& id,
+              uint64_t size, wire::Json& out) {
+  std::string body = wire::MapBuilder().add("item", id).add("size", size).finish();
+  auto reply = client.call_pages("proofs", in.actor, body, "proofs", "seq");
+  Answer a = answer_of(reply, target);
+  if (!a.reply) return a.exit_code;
+  out = wire::to_json(a.reply->body).value("proofs", wire::Json::array());
+  return kExitOk;
+}
+
+}  // namespace
+
+// Items and trails first, then a checkpoint signed after them (so it covers every event
+// they hold), then each event's proof in its tree.
 int run_bundle(Client& client, const Target& target, const Invocation& in, const wire::Json& f) {
+  std::optional<security::Checkpoint> old;
+  if (f.contains("checkpoint")) {
+    auto read = read_checkpoint_file(text(f, "checkpoint"));
+    if (!read) return fail(kExitUsage, read.error().message);
+    if (!security::verify_signature(*read))
+      return fail(kExitBadTrail, text(f, "checkpoint") + ": its signature does not verify");
+    old = std::move(*read);
+  }
   Clock clock(target.config.timezone);
   wire::Json bundle = {{"format", kBundleFormat}, {"version", kBundleVersion},
                        {"created_at", clock.now_iso()}, {"items", wire::Json::array()},
-                       {"trails", wire::Json::object()}};
+                       {"trails", wire::Json::object()}, {"proofs", wire::Json::object()}};
   for (const std::string& id : in.ids) {
     std::string body = wire::MapBuilder().add("item", id).add("via", "bundle").finish();
     auto shown = client.call("show", in.actor, body);
@@ -264,6 +289,20 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
       json.push_back(event_json(list.via.array.ptr[k]));
     bundle["trails"][id] = std::move(json);
   }
+  Tree tree;
+  if (int code = fetch_tree(client, target, in, /*fresh=*/true, old ? &*old : nullptr, tree);
+      code != kExitOk)
+    return code;
+  bundle["checkpoint"] = security::to_json(tree.checkpoint);
+  if (old) {
+    wire::Json proof = wire::Json::array();
+    for (const security::Hash& h : tree.proof) proof.push_back(security::to_hex(h));
+    bundle["consistency"] = {{"size", old->size}, {"proof", std::move(proof)}};
+  }
+  for (const std::string& id : in.ids)
+    if (int code = proofs_of(client, target, in, id, tree.checkpoint.size, bundle["proofs"][id]);
+        code != kExitOk)
+      return code;
   std::string out = text(f, "out");
   std::ofstream file(out, std::ios::binary | std::ios::trunc);
   file << bundle.dump(2, ' ', false, wire::Json::error_handler_t::replace) << "\n";
@@ -271,7 +310,8 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
   size_t events = 0;
   for (const auto& [id, trail] : bundle["trails"].items()) events += trail.size();
   print_line("wrote " + out + ": " + std::to_string(in.ids.size()) + " items, " +
-                 std::to_string(events) + " events",
+                 std::to_string(events) + " events, in the checkpoint of size " +
+                 std::to_string(tree.checkpoint.size),
              in.json ? stderr : stdout);
   return kExitOk;
 }

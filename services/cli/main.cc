@@ -21,7 +21,9 @@
 // - Output: with --json one JSON document on stdout: the item (commands, show), the
 //   events array (trail), the items array (list, inbox, overdue, attention; printed page
 //   by page as they arrive, so memory stays flat), the scoreboard, the import's
-//   {imported, duplicates, refused}, due's {due, rule, from, calendar, provisional}.
+//   {imported, duplicates, refused}, due's {due, rule, from, calendar, provisional}, the
+//   checkpoint {size, root, at, key, signature} (the file an auditor keeps; with
+//   --consistency {consistent, old, checkpoint, proof}).
 //   Without it, a human-readable form.
 // Exit codes:
 //   0  done (also --help)
@@ -31,7 +33,9 @@
 //   3  refused by the service: `closeloop: <code>: <message>` on stderr (import: any
 //      row refused; the valid rows stay imported)
 //   4  no answer within the timeout: the outcome of a command is unknown
-//   5  trail --verify: the hash chain does not verify, or ends before the item's head
+//   5  trail --verify: the hash chain does not verify, or ends before the item's head;
+//      checkpoint: a checkpoint whose signature does not verify, or (--consistency) a tree
+//      that does not extend the earlier one
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
@@ -131,7 +135,8 @@ void define_verbs(CLI::App& app, Invocation& in) {
     if (verb.takes_id) sub->add_option("ID", in.id, "item id, e.g. 2026-000042")->required();
     if (verb.name == "bundle") sub->add_option("ID", in.ids, "item ids")->required();
     if (verb.name == "import") sub->add_option("FILE", in.file, "the CSV file")->required();
-    for (const Field& field : verb.fields) define_field(sub, verb, field, in);
+    for (const Field& field : verb.fields)
+      if (!field.wire_only) define_field(sub, verb, field, in);
   }
   CLI::App* table = app.add_subcommand("verbs", "print the verb table of docs/protocol.md");
   table->add_flag("--markdown", in.markdown, "as Markdown (the only form)");

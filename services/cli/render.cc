@@ -201,4 +201,11 @@ void print_due(const Json& due) {
              ")");
 }
 
+void print_checkpoint(const Json& checkpoint) {
+  print_table({{"size", text(checkpoint, "size") + " events"},
+               {"root", text(checkpoint, "root")},
+               {"at", text(checkpoint, "at")},
+               {"key", text(checkpoint, "key")}});
+}
+
 }  // namespace closeloop::cli

@@ -13,6 +13,7 @@ void print_trail(const wire::Json& events);  // one line per event
 void print_scoreboard(const wire::Json& board);
 void print_ping(const wire::Json& body);     // one line per live service
 void print_due(const wire::Json& due);
+void print_checkpoint(const wire::Json& checkpoint);  // size, root, at, key
 
 // A list of items printed as it arrives, page by page: a JSON array written element by
 // element, or a table (columns sized per page). `type` picks the columns (an inbox

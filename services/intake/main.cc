@@ -24,8 +24,9 @@ class Intake : public StageService {
  public:
   Intake() : StageService("intake") {}
 
-  void on_start(Store& store) override {
+  Status on_start(Store& store, const Config&) override {
     if (auto next = store.get(keys::meta("next_id"))) next_id_ = keys::read_be64(*next);
+    return ok_status();
   }
 
   void on_request(Context& ctx, const wire::Request& request) override {

@@ -10,13 +10,20 @@
 // page of one) leaves one record read/<seq> {seq, at, actor, verb, item | query, via},
 // written with the turn's group commit before the answer leaves; it is in no item's
 // trail, so reading changes no chain. `reads` lists them.
+//
+// Tamper evidence (ledger/checkpoints.h): every event recorded joins a Merkle tree in
+// the batch that stores it, and checkpoints of the tree are signed with the ledger's
+// key; `checkpoint` answers the latest (and the proof that it extends an older one),
+// `proofs` each event's inclusion proof, for bundles.
 #include <spdlog/spdlog.h>
 
 #include <memory>
 
 #include "accounts.h"
+#include "checkpoints.h"
 #include "indexes.h"
 #include "queries.h"
+#include "security/keys.h"
 #include "store/keys.h"
 #include "worker/worker.h"
 #include "worker/worker_main.h"
@@ -45,14 +52,16 @@ Query query_for(std::string_view type) {
 
 class Ledger : public Service {
  public:
-  void on_start(Store& store) override {
+  Status on_start(Store& store, const Config& config) override {
     if (auto next = store.get(keys::meta("next_read"))) next_read_ = keys::read_be64(*next);
     accounts_.load(store);
+    return checkpoints_.load(store, security::keys_dir(config.data_dir) + "/ledger.signing");
   }
 
   void on_turn(Context& ctx) override {
     if (!bootstrapped_) accounts_.bootstrap(ctx);
     bootstrapped_ = true;
+    checkpoints_.on_turn(ctx);
   }
 
   // None before the first accounts exist: the broker admits no client until they do.
@@ -71,8 +80,17 @@ class Ledger : public Service {
     if (!event) return event.error();
     if (!known_action(event->action))
       return Error{errc::kBadRequest, "unknown action '" + event->action + "'"};
-    ctx.txn().put(keys::event(event->item, event->seq), packed(event_map));
-    if (ledger::dated(event->action)) ledger::index_event(ctx.txn(), event->item, day_of(ctx, *event));
+    std::string event_key = keys::event(event->item, event->seq), event_bytes = packed(event_map);
+    if (auto recorded = ctx.txn().get(event_key)) {  // a copy: it is in the tree already
+      if (*recorded != event_bytes)
+        return Error{errc::kInvalid, "event " + event->item + "/" + std::to_string(event->seq) +
+                                         " differs from the one recorded (kept as it was)"};
+    } else {
+      if (Status leaf = checkpoints_.append(ctx.txn(), event->item, event->seq, event_map); !leaf)
+        return leaf;
+      ctx.txn().put(event_key, event_bytes);
+      if (ledger::dated(event->action)) ledger::index_event(ctx.txn(), event->item, day_of(ctx, *event));
+    }
     std::optional<ledger::Indexed> current;
     if (auto stored = ctx.txn().get(keys::item(item->id))) current = ledger::indexed(*stored);
     if (current && current->seq >= item->seq) return ok_status();  // events may arrive out of order
@@ -84,6 +102,7 @@ class Ledger : public Service {
   void on_request(Context& ctx, const wire::Request& request) override {
     const std::string& type = request.type;
     if (type.starts_with("user.")) return accounts_.serve(ctx, request);
+    if (type == "checkpoint" || type == "proofs") return serve_checkpoints(ctx, request);
     wire::Fields f(request.body, "body");
     if (type == "show" || type == "trail") {
       std::string id = f.str("item", 64);
@@ -164,6 +183,31 @@ class Ledger : public Service {
     return std::string(wire::view(raw));
   }
 
+  // checkpoint and proofs, on the reader thread. A checkpoint is signed first when the
+  // ledger has none, or the request asks for a fresh one; and every write is fsynced
+  // before a checkpoint leaves (ledger/checkpoints.h).
+  void serve_checkpoints(Context& ctx, const wire::Request& request) {
+    auto fields = decode_fields(*find_verb(request.type), request.body);
+    if (!fields) return ctx.fail(fields.error());
+    if (Status allowed = may_ask(ctx.actor(), request.type, request, *fields); !allowed)
+      return ctx.fail(allowed.error());
+    std::string item;
+    if (request.type == "proofs") {
+      wire::Fields f(request.body, "body");
+      item = f.str("item", kMaxNameChars);
+      if (!f.ok()) return ctx.fail(f.error());
+    }
+    Status ready = ledger::Checkpoints::make_durable(ctx.txn());
+    if (ready && request.type == "checkpoint")
+      ready = checkpoints_.sign_on_demand(ctx.txn(), ctx.clock(), fields->contains("fresh"));
+    if (!ready) return ctx.fail(ready.error());
+    ledger::QueryEnv env{ctx.config(), ctx.clock(), calendar(ctx), reply_bytes(ctx)};
+    ctx.read_later([env, item, type = request.type, fields = std::move(*fields)](const Reader& db) {
+      return type == "proofs" ? ledger::proofs(db, env, item, fields)
+                              : ledger::checkpoint(db, env, fields);
+    });
+  }
+
   // The calendar as the reads should see it: shared with the reader thread, replaced
   // (never changed) when its files change.
   std::shared_ptr<const Calendar> calendar(Context& ctx) {
@@ -210,6 +254,7 @@ class Ledger : public Service {
   }
 
   ledger::Accounts accounts_;
+  ledger::Checkpoints checkpoints_;
   bool bootstrapped_ = false;
   std::optional<CalendarWatch> watch_;
   std::shared_ptr<const Calendar> shared_;

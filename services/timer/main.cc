@@ -27,8 +27,9 @@ constexpr size_t kMaxInFlight = 64;  // marks sent and not yet answered
 
 class Timer : public Service {
  public:
-  void on_start(Store& store) override {
+  Status on_start(Store& store, const Config&) override {
     recounted_ = store.get(keys::meta("calendar")).value_or("");
+    return ok_status();
   }
 
   void on_request(Context& ctx, const wire::Request& request) override {

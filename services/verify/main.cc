@@ -2,9 +2,10 @@
 //   closeloop-verify --config FILE   the verify stage worker: owns items in stage handled
 //                                    (all of its behaviour is the verbs' rules, applied
 //                                    by StageService); how closeloopd and systemd run it;
-//   closeloop-verify BUNDLE.json     the offline checker of an evidence bundle (bundle.cc):
+//   closeloop-verify BUNDLE.json [--checkpoint OLD.json]
+//                                    the offline checker of an evidence bundle (bundle.cc):
 //                                    exit 0 and a summary, 5 naming the first bad item and
-//                                    seq, 2 for a file that is not a bundle.
+//                                    seq (or the checkpoint), 2 for a file that is not a bundle.
 // One name for both because the bundle checker's name is the interface auditors use
 // (issue 3) and the stage worker's is what ops and the units know.
 #include <cstring>

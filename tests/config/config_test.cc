@@ -105,6 +105,7 @@ TEST_CASE("minimal config with endpoint, data_dir, department and route gets def
   CHECK(c.sync == defaults.sync);
   CHECK(c.max_message_bytes == defaults.max_message_bytes);
   CHECK(c.batch_max == defaults.batch_max);
+  CHECK(c.checkpoint_ms == 60000);
   CHECK(c.shards == 1);
   CHECK(c.log_level == "info");
   CHECK(c.cpu_scheduling == "batch");
@@ -235,6 +236,9 @@ TEST_CASE("numeric ranges, shards, log_level and cpu_scheduling are checked", "[
   CHECK_THAT(error_of(minimal_with("batch_max = 0")), Contains("batch_max"));
   CHECK_THAT(error_of(minimal_with("batch_max = 65537")), Contains("batch_max"));
   CHECK(parse_config(minimal_with("batch_max = 65536")).ok());
+  CHECK_THAT(error_of(minimal_with("checkpoint_ms = 9")), Contains("checkpoint_ms"));
+  CHECK_THAT(error_of(minimal_with("checkpoint_ms = 86400001")), Contains("checkpoint_ms"));
+  CHECK(parse_config(minimal_with("checkpoint_ms = 100")).value().checkpoint_ms == 100);
   CHECK_THAT(error_of(minimal_with("shards = 2")), Contains("shards") && Contains("only 1"));
   CHECK_THAT(error_of(minimal_with("log_level = \"verbose\"")),
              Contains("log_level") && Contains("verbose"));

@@ -185,7 +185,7 @@ TEST_CASE("a bundle is checked offline, one altered byte is found and named", "[
   REQUIRE(made.code == 0);
   Json bundle = Json::parse(read_file(path));
   CHECK(bundle["format"] == "closeloop-bundle");
-  CHECK(bundle["version"] == 1);
+  CHECK(bundle["version"] == 2);
   CHECK(bundle["items"].size() == 2);
   CHECK(bundle["trails"][b].size() == 3);
 

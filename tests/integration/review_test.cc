@@ -112,7 +112,10 @@ namespace {
 class Asking : public Service {
  public:
   const Store* store = nullptr;
-  void on_start(Store& s) override { store = &s; }
+  Status on_start(Store& s, const Config&) override {
+    store = &s;
+    return ok_status();
+  }
   void on_request(Context& ctx, const wire::Request&) override {
     ctx.txn().put(keys::meta("asked"), "yes");
     ctx.ask("other", "question", wire::empty_map(),

@@ -217,6 +217,12 @@ TEST_CASE("every cell of the rights table holds with the real processes",
           if (verb == "inbox" && role != Role::kDepartment) body["department"] = "zjj";
           if (verb == "scoreboard") body = {{"from", "2026-01-01"}, {"to", "2099-12-31"}};
           if (verb == "import") body = {{"rows", Json::array()}};
+          if (verb == "proofs") {  // against the tree as it is now
+            auto latest = s.as("office", "checkpoint", {{"fresh", true}});
+            REQUIRE(latest.ok());
+            REQUIRE(latest->ok);
+            body["size"] = wire::to_json(latest->body)["checkpoint"]["size"];
+          }
           if (verb == "user.add" || verb == "user.disable" || verb == "user.rotate") {
             std::string name = "临时" + std::to_string(++made);
             if (verb != "user.add") s.cluster.add_account(name, {"auditor"});

@@ -168,6 +168,11 @@ TEST_CASE("a checkpoint's JSON form is refused when a field is missing, ill-type
   check_refused(with("root", std::string(64, '0')), "signature");
   check_refused(with("at", "2026-11-27T03:41:01Z"), "signature");
   check_refused(with("key", generate_signing_key().public_key), "signature");
+  // Read without the signature check, a forged one is for the caller to refuse.
+  Result<Checkpoint> forged = checkpoint_from_json(with("size", 10), /*check_signature=*/false);
+  REQUIRE(forged);
+  CHECK_FALSE(verify_signature(*forged));
+  CHECK_FALSE(checkpoint_from_json(with("root", "5dc9"), /*check_signature=*/false));
 }
 
 TEST_CASE("the signing key file is made 0600 on first use and read back after", "[checkpoint]") {

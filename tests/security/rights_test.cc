@@ -137,7 +137,8 @@ TEST_CASE("auditors read everything and change nothing, ops only ping, admins ke
           "[security][rights]") {
   ItemFacts any_item = item("zjj", {"gaj"});
   Actor auditor = with(Role::kAuditor), ops = with(Role::kOps), admin = with(Role::kAdmin);
-  for (std::string_view verb : {"show", "trail", "list", "bundle", "export", "scoreboard"})
+  for (std::string_view verb :
+       {"show", "trail", "list", "bundle", "export", "scoreboard", "checkpoint", "proofs"})
     CHECK(allowed(auditor, verb, &any_item));
   for (std::string_view verb : {"submit", "assign", "handle", "verify", "close", "import"})
     CHECK_FALSE(allowed(auditor, verb, &any_item));
@@ -145,7 +146,10 @@ TEST_CASE("auditors read everything and change nothing, ops only ping, admins ke
   for (std::string_view verb : {"show", "list", "scoreboard", "submit"})
     CHECK_FALSE(allowed(ops, verb, &any_item));
   CHECK(allowed(admin, "ping", nullptr));
+  CHECK(allowed(admin, "checkpoint", nullptr));  // the tree's checkpoint shows no item
   CHECK_FALSE(allowed(admin, "show", &any_item));
+  CHECK_FALSE(allowed(admin, "proofs", &any_item));
+  CHECK_FALSE(allowed(ops, "checkpoint", nullptr));
   CHECK_FALSE(allowed(Actor{"nobody", {}, "", ""}, "ping", nullptr));
 }
 

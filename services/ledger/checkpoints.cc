@@ -1,0 +1,200 @@
+#include "checkpoints.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+#include "security/merkle.h"
+#include "store/keys.h"
+#include "wire/codec.h"
+#include "workflow/event.h"
+
+namespace closeloop::ledger {
+namespace {
+
+using security::Hash;
+
+// A ledger made before the tree commits its events to it in batches of this many.
+constexpr size_t kMigrationBatch = 10000;
+
+std::string_view bytes(const Hash& hash) {
+  return {reinterpret_cast<const char*>(hash.data()), hash.size()};
+}
+
+std::optional<Hash> as_hash(const std::optional<std::string>& stored) {
+  if (!stored || stored->size() != sizeof(Hash)) return std::nullopt;
+  Hash hash;
+  std::memcpy(hash.data(), stored->data(), hash.size());
+  return hash;
+}
+
+// The stored nodes as this turn sees them (its own pending writes first).
+security::NodeReader nodes_of(const Txn& txn) {
+  return [&txn](int level, uint64_t index) {
+    return as_hash(txn.get(keys::merkle_node(level, index)));
+  };
+}
+security::NodeReader nodes_of(const Reader& db) {
+  return
+      [&db](int level, uint64_t index) { return as_hash(db.get(keys::merkle_node(level, index))); };
+}
+
+std::vector<std::string> hex_list(const std::vector<Hash>& hashes) {
+  std::vector<std::string> out;
+  out.reserve(hashes.size());
+  for (const Hash& h : hashes) out.push_back(security::to_hex(h));
+  return out;
+}
+
+std::string be64(uint64_t v) {
+  std::string out;
+  keys::append_be64(out, v);
+  return out;
+}
+
+uint64_t stored_number(const Reader& db, const std::string& key) {
+  auto stored = db.get(key);
+  return stored ? keys::read_be64(*stored) : 0;
+}
+
+}  // namespace
+
+Status Checkpoints::load(Store& store, const std::string& signing_key_path) {
+  auto key = security::own_signing_key(signing_key_path);
+  if (!key) return key.error();
+  key_ = std::move(*key);
+  if (auto size = store.get(keys::meta("tree_size"))) {
+    size_ = keys::read_be64(*size);
+  } else if (Status migrated = migrate(store); !migrated) {
+    return migrated;
+  }
+  saved_size_ = size_;
+  if (auto latest = store.get(keys::meta("latest_checkpoint"))) latest_ = keys::read_be64(*latest);
+  spdlog::info("ledger: the Merkle tree holds {} events; checkpoints signed by {}", size_,
+               key_.public_key);
+  return ok_status();
+}
+
+// A ledger made before the tree has events and no tree: they join it in key order (item,
+// then seq), as if recorded so. An event that cannot be made a leaf stays out, logged; a
+// bundle of its item then says it has no inclusion proof.
+Status Checkpoints::migrate(Store& store) {
+  Txn txn(store, /*sync=*/true);
+  size_t pending = 0;
+  Status status = ok_status();
+  store.scan(keys::kEventPrefix, [&](std::string_view key, std::string_view value) {
+    auto [item, seq] = keys::event_of(key);
+    auto decoded = wire::decode(value.data(), value.size());
+    Status added = decoded ? append(txn, item, seq, decoded->get()) : Status(decoded.error());
+    if (!added)
+      spdlog::error("ledger: event {}/{} stays out of the tree: {}", item, seq,
+                    added.error().message);
+    if (++pending % kMigrationBatch == 0) status = txn.commit();
+    return status.ok();
+  });
+  if (!status) return status;
+  if (size_ > 0) spdlog::info("ledger: put the {} events recorded before the tree into it", size_);
+  txn.put(keys::meta("tree_size"), be64(size_));
+  return txn.commit();
+}
+
+Status Checkpoints::append(Txn& txn, std::string_view item, uint64_t seq,
+                           const msgpack::object& event) {
+  auto data = event_hashed_bytes(event);
+  if (!data) return data.error();
+  auto nodes = security::append(nodes_of(txn), size_, security::leaf_hash(*data));
+  if (!nodes) return nodes.error();
+  for (const security::Node& node : *nodes)
+    txn.put(keys::merkle_node(node.level, node.index), bytes(node.hash));
+  txn.put(keys::leaf(item, seq), be64(size_++));
+  return ok_status();
+}
+
+void Checkpoints::on_turn(Context& ctx) {
+  if (size_ != saved_size_) {  // once per turn, however many events it appended
+    ctx.txn().put(keys::meta("tree_size"), be64(size_));
+    saved_size_ = size_;
+  }
+  bool grew = size_ > 0 && (!latest_ || size_ > *latest_);
+  bool due = last_signed_ms_ == 0 || monotonic_ms() - last_signed_ms_ >= ctx.config().checkpoint_ms;
+  if (!grew || !due) return;
+  if (Status s = sign(ctx.txn(), ctx.clock()); !s)
+    spdlog::error("ledger: cannot sign a checkpoint: {}", s.error().message);
+}
+
+Status Checkpoints::sign_on_demand(Txn& txn, const Clock& clock, bool fresh) {
+  bool covered = latest_ && (!fresh || *latest_ >= size_);
+  return covered ? ok_status() : sign(txn, clock);
+}
+
+Status Checkpoints::sign(Txn& txn, const Clock& clock) {
+  auto root = security::root(nodes_of(txn), size_);
+  if (!root) return root.error();
+  security::Checkpoint signed_now = security::sign(key_, size_, *root, clock.now_iso());
+  txn.put(keys::checkpoint(size_), wire::encode_json(security::to_json(signed_now)));
+  txn.put(keys::meta("latest_checkpoint"), be64(size_));
+  latest_ = size_;
+  last_signed_ms_ = monotonic_ms();
+  return ok_status();
+}
+
+Result<std::string> checkpoint(const Reader& db, const QueryEnv&, const wire::Json& fields) {
+  auto latest = db.get(keys::meta("latest_checkpoint"));
+  auto record = latest ? db.get(keys::checkpoint(keys::read_be64(*latest))) : std::nullopt;
+  if (!record) return Error{errc::kInternal, "the ledger has signed no checkpoint"};
+  uint64_t size = keys::read_be64(*latest);
+  wire::MapBuilder reply;
+  reply.add_raw("checkpoint", *record);
+  if (!fields.contains("old_size")) return reply.finish();
+  uint64_t old_size = fields["old_size"].get<uint64_t>();
+  if (old_size > size)
+    return Error{errc::kInvalid, "the ledger's latest checkpoint covers " + std::to_string(size) +
+                                     " events, fewer than " + std::to_string(old_size) +
+                                     ": its tree cannot extend one of " + std::to_string(old_size)};
+  auto proof = security::consistency_proof(nodes_of(db), old_size, size);
+  if (!proof) return proof.error();
+  return reply.add("proof", hex_list(*proof)).finish();
+}
+
+Result<std::string> proofs(const Reader& db, const QueryEnv& env, const std::string& item,
+                           const wire::Json& fields) {
+  uint64_t size = fields.value("size", uint64_t{0}), after = fields.value("after", uint64_t{0});
+  uint64_t tree = stored_number(db, keys::meta("tree_size"));
+  if (size > tree)
+    return Error{errc::kInvalid, "size: the ledger's tree holds " + std::to_string(tree) +
+                                     " events, not " + std::to_string(size)};
+  std::vector<std::string> entries;
+  size_t budget = env.reply_bytes, used = 0;
+  bool more = false;
+  Status status = ok_status();
+  db.scan(
+      keys::leaf_prefix(item),
+      [&](std::string_view key, std::string_view value) {
+        uint64_t seq = keys::read_be64(key.substr(key.size() - 8)), index = keys::read_be64(value);
+        if (index >= size) return true;  // recorded after that checkpoint: not in its tree
+        auto path = security::inclusion_proof(nodes_of(db), index, size);
+        if (!path) return (status = path.error()).ok();
+        std::string entry = wire::MapBuilder()
+                                .add("seq", seq)
+                                .add("index", index)
+                                .add("path", hex_list(*path))
+                                .finish();
+        if (!entries.empty() && used + entry.size() > budget) return !(more = true);
+        used += entry.size();
+        entries.push_back(std::move(entry));
+        return true;
+      },
+      keys::leaf(item, after + 1));
+  if (!status) return status.error();
+  if (entries.empty() && after == 0 && !db.get(keys::item(item)))
+    return Error{errc::kNotFound, "unknown item " + item};
+  wire::Buffer array;
+  wire::Packer(array).pack_array(static_cast<uint32_t>(entries.size()));
+  for (const std::string& e : entries) wire::pack_raw(array, e);
+  wire::MapBuilder reply;
+  reply.add_raw("proofs", wire::view(array));
+  if (more) reply.add("more", true);
+  return reply.finish();
+}
+
+}  // namespace closeloop::ledger
