@@ -41,6 +41,7 @@ Setting StageService::setting(Context& ctx) {
 void StageService::on_request(Context& ctx, const wire::Request& request) {
   auto command = decode_command(request, security::bound_fields(ctx.actor(), request.type));
   if (!command) return ctx.fail(command.error());
+  command->via = ctx.actor().via;  // a gateway's name goes into the event beside the person's
   if (command->spec().creates()) return on_create(ctx, *command);
   auto stored = ctx.txn().get(keys::item(command->item_id));
   if (!stored) return locate(ctx, request, *command);

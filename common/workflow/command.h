@@ -20,6 +20,7 @@ struct Command {
   std::string verb;
   std::string item_id;  // empty for submit
   std::string actor;
+  std::string via;  // the gateway account the actor acts through, if any
   wire::Json fields = wire::Json::object();  // by field name, typed as declared; absent if not given
 
   const Verb& spec() const;  // REQUIRES a verb of kVerbs

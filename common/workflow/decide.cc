@@ -15,6 +15,7 @@ Step chain(Item item, const Command& c, wire::Json payload, const Setting& s,
   e.stage = item.stage;
   e.action = std::string(c.spec().trail_action());
   e.actor = c.actor;
+  e.via = c.via;
   e.department = department;
   e.at = s.now;
   for (const auto& [name, value] : c.fields.items()) payload.emplace(name, value);

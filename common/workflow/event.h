@@ -36,6 +36,7 @@ struct Event {
   std::string action, actor, department, at;
   wire::Json payload = wire::Json::object();  // the command's fields and what it decided
   std::string prev_hash, hash;                // hex
+  std::string via;  // the gateway account the actor acted through, if any (left out if none)
   wire::Extras extras;
 
   // Declared in key order, so that the stored form is sorted like the canonical one.
@@ -43,7 +44,7 @@ struct Event {
   static void fields(Self& s, Visit&& v) {
     v("action", s.action), v("actor", s.actor), v("at", s.at), v("department", s.department);
     v("hash", s.hash), v("item", s.item), v("payload", s.payload), v("prev_hash", s.prev_hash);
-    v("seq", s.seq), v("stage", s.stage), v("v", s.v);
+    v("seq", s.seq), v("stage", s.stage), v("v", s.v), v("via", s.via);
   }
 };
 

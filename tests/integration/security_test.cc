@@ -300,3 +300,46 @@ TEST_CASE(
   CliRun missing = run_cli(s.cluster.dir(), {"--key", s.cluster.dir() + "/nobody.key", "ping"});
   CHECK(missing.code == 2);
 }
+
+TEST_CASE("a gateway acts for the people it authenticated, and both names go into the event",
+          "[security][accounts][gateway]") {
+  Running s(kFastTiming);
+  // The web front end: a gateway account with a role of its own (for its own requests).
+  auto admin = s.cluster.client(5000, "admin");
+  security::KeyPair web = security::generate_key_pair();
+  auto added = admin->call("user.add", "",
+                           wire::MapBuilder()
+                               .add("name", "网关")
+                               .add("role", std::vector<std::string>{"auditor"})
+                               .add("gateway", true)
+                               .add("key", web.public_key)
+                               .finish());
+  REQUIRE(added.ok());
+  REQUIRE(added->ok);
+  Client gateway(s.cluster.endpoint(), 5000, 1 << 20, ClientKeys{web, s.cluster.keys()->server_key});
+  auto body = wire::MapBuilder().add("title", "经网关提交").add("body", "正文").finish();
+  auto made = gateway.call("submit", "office", body);  // for the office, as its user
+  REQUIRE(made.ok());
+  INFO(made->error.message);
+  REQUIRE(made->ok);
+  std::string id = field(*made, "item", "id");
+  auto events = events_of(*Desk(s.cluster, *s.client).trail(id));
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].actor == "office");
+  CHECK(events[0].via == "网关");
+  CHECK(events[0].hash == event_hash(events[0]));  // the name is under the hash
+  // Its own name (or none) is its own account, an auditor: it may not submit.
+  auto own = gateway.call("submit", "", body);
+  REQUIRE(own.ok());
+  CHECK(own->error.code == errc::kForbidden);
+  // Nobody it does not know, nor another gateway, nor a disabled account.
+  for (const char* nobody : {"无此人", "网关"}) {
+    auto r = gateway.call("submit", nobody, body);
+    REQUIRE(r.ok());
+    CHECK(r->error.code == errc::kForbidden);
+  }
+  // A person's account is no gateway: naming another is forbidden.
+  auto claimed = s.client->call("submit", "admin", body);
+  REQUIRE(claimed.ok());
+  CHECK(claimed->error.code == errc::kForbidden);
+}
