@@ -157,6 +157,12 @@ Status may(const Actor& actor, std::string_view verb, const wire::Json& fields,
     if (worker_may(actor.name, verb)) return ok_status();
     return Error{errc::kForbidden, "the " + actor.name + " worker may not " + std::string(verb)};
   }
+  // A clerk acts as their own department, whatever the request says (the more telling
+  // reason, before whether the item is theirs).
+  if (actor.has(Role::kDepartment) && acts_for_department(verb) && fields.contains("department") &&
+      text_of(fields, "department") != actor.department && !actor.has(Role::kOffice))
+    return Error{errc::kForbidden, "a clerk of " + actor.department + " acts for " +
+                                       actor.department + " only (--department)"};
   std::string why;
   for (Role role : actor.roles) {
     Reach r = reach(verb, role);

@@ -249,3 +249,16 @@ TEST_CASE("every cell of the rights table holds with the real processes",
     }
   }
 }
+
+TEST_CASE("a clerk naming another department is refused, and changes nothing", "[security][rights]") {
+  People s;
+  std::string id = s.item_for("handle");  // zjj leads, jtj's opinion waived
+  size_t before = s.trail_length(id);
+  Json body = {{"item", id}, {"department", "zjj"}, {"reply", "冒名答复"}, {"outcome", "solved"}};
+  auto claimed = s.as("clerk-jyj", "handle", body);  // jyj's clerk, claiming zjj
+  check_refused(claimed);
+  CHECK(claimed->error.message.find("jyj only") != std::string::npos);
+  CHECK(s.trail_length(id) == before);
+  s.ok("clerk-zjj", "handle", body);  // the same, by zjj's own clerk
+  CHECK(s.trail_length(id) == before + 1);
+}
