@@ -1,11 +1,11 @@
 #include "daemon/daemon.h"
 
-#include <CLI/CLI.hpp>
+#include <sched.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sysexits.h>
 
-#include <sched.h>
-
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -45,9 +45,9 @@ Config daemon_start(int argc, char** argv, const std::string& name) {
     std::exit(rc == 0 ? 0 : 2);
   }
   auto config = load_config(config_path);
-  if (!config) {
+  if (!config) {  // EX_CONFIG: a supervisor (closeloopd, systemd) must not restart it
     std::cerr << name << ": " << config.error().message << "\n";
-    std::exit(2);
+    std::exit(EX_CONFIG);
   }
   setup_logging(name, log_level.empty() ? config->log_level : log_level);
   if (!config->curve())

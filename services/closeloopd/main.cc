@@ -2,8 +2,8 @@
 //
 // Contract:
 //   closeloopd --config FILE [--bin-dir DIR]
-// - Usage errors, an invalid config and a --bin-dir without the executables exit 2
-//   with the reason on stderr; failing to create data_dir exits 1.
+// - Usage errors and a --bin-dir without the executables exit 2, an invalid config 78
+//   (EX_CONFIG), with the reason on stderr; failing to create data_dir exits 1.
 // - Creates data_dir, then starts closeloop-broker, closeloop-ledger, -intake,
 //   -dispatch, -handle, -verify and -close from DIR (default: the directory holding
 //   closeloopd itself) as `<exe> --config <absolute FILE>`. Children stay in
@@ -11,7 +11,9 @@
 //   to its stdout/stderr. Logs "closeloopd: all workers started" once all run.
 // - A child that exits, for any reason, is logged (name, pid, exit status or signal)
 //   and restarted after a backoff: 100 ms, doubling up to 5 s, back to 100 ms once
-//   the child had stayed up for 10 s, so a crash loop does not spin.
+//   the child had stayed up for 10 s, so a crash loop does not spin. A child that
+//   exited 78 (EX_CONFIG: it refused the config) is not restarted, as systemd's
+//   RestartPreventExitStatus=78 does: starting it again would refuse again.
 // - SIGINT/SIGTERM: SIGTERM to every child, up to 10 s for them to exit, SIGKILL to
 //   the rest, exit 0.
 // - Children get PR_SET_PDEATHSIG(SIGTERM): they die with closeloopd even if it is
@@ -23,6 +25,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -68,6 +71,7 @@ struct Child {
   pid_t pid = 0;                       // 0 while not running
   Clock::time_point started;           // while running: since when
   Clock::time_point restart_at;        // while not running: when to start it again
+  bool refused_config = false;         // it exited 78: not started again
   milliseconds backoff = kBackoffMin;  // delay before the next restart
 };
 
@@ -131,7 +135,7 @@ class Supervisor {
   void start_due() {
     auto now = Clock::now();
     for (Child& c : children_) {
-      if (c.pid == 0 && c.restart_at <= now) start(c);
+      if (c.pid == 0 && !c.refused_config && c.restart_at <= now) start(c);
     }
     if (!announced_ && running() == children_.size()) {
       spdlog::info("closeloopd: all workers started");
@@ -149,6 +153,14 @@ class Supervisor {
     c.pid = 0;
     if (stopping_) {
       spdlog::info("closeloopd: {} (pid {}) {}", c.name, pid, describe_status(status));
+      return;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == EX_CONFIG) {
+      spdlog::error(
+          "closeloopd: {} (pid {}) refused the config (exit 78); not restarting it: "
+          "fix the config and restart closeloopd",
+          c.name, pid);
+      c.refused_config = true;
       return;
     }
     if (Clock::now() - c.started >= kStableAfter) c.backoff = kBackoffMin;
@@ -170,7 +182,7 @@ class Supervisor {
   int next_timeout_ms() const {
     int timeout = -1;
     for (const Child& c : children_) {
-      if (c.pid != 0) continue;
+      if (c.pid != 0 || c.refused_config) continue;
       int ms = ms_until(c.restart_at);
       timeout = timeout < 0 ? ms : std::min(timeout, ms);
     }
@@ -273,7 +285,7 @@ int run(const Options& o, SignalFd& signals) {
   Result<Config> config = load_config(o.config);
   if (!config) {
     spdlog::error("closeloopd: {}", config.error().message);
-    return kUsageExit;
+    return EX_CONFIG;
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   std::vector<Child> children = make_children(o.bin_dir.empty() ? default_bin_dir() : o.bin_dir);

@@ -125,3 +125,37 @@ TEST_CASE("every process and its threads run with the configured cpu_scheduling"
   int status = 0;
   REQUIRE(waitpid(daemon, &status, 0) == daemon);
 }
+
+TEST_CASE("a refused config is exit 78, and closeloopd does not restart a worker that refused it",
+          "[supervisor][config]") {
+  Cluster cluster;
+  std::string good = read_file(cluster.config_path());
+  std::ofstream(cluster.dir() + "/bad.toml") << good << "\nno_such_key = 1\n";
+  // A worker and closeloopd alike refuse a bad file with EX_CONFIG.
+  CliRun worker =
+      run_cli(cluster.dir(), {"--config", cluster.dir() + "/bad.toml"}, "", "closeloop-intake");
+  CHECK(worker.code == 78);
+  CHECK(worker.err.find("no_such_key") != std::string::npos);
+  CliRun daemon_run =
+      run_cli(cluster.dir(), {"--config", cluster.dir() + "/bad.toml"}, "", "closeloopd");
+  CHECK(daemon_run.code == 78);
+
+  // The file goes bad under a running service: a worker killed now comes back, refuses
+  // it, and is left down (restarting it would only refuse again); the others run on.
+  pid_t daemon = spawn_closeloopd(cluster);
+  REQUIRE(cluster.wait_ready());
+  pid_t handle = child_pid(cluster, "handle");
+  REQUIRE(handle > 0);
+  std::ofstream(cluster.config_path(), std::ios::app) << "\nno_such_key = 1\n";
+  kill(handle, SIGKILL);
+  std::string log = cluster.dir() + "/closeloopd.log";
+  REQUIRE(
+      eventually([&] { return read_file(log).find("refused the config") != std::string::npos; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // several backoffs' worth
+  CHECK(child_pid(cluster, "handle") == 0);
+  CHECK(child_pid(cluster, "ledger") > 0);
+  kill(daemon, SIGTERM);
+  int status = 0;
+  REQUIRE(waitpid(daemon, &status, 0) == daemon);
+  CHECK(WEXITSTATUS(status) == 0);
+}
