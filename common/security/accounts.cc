@@ -25,6 +25,8 @@ std::string role_list() {
   return out;
 }
 
+}  // namespace
+
 Result<std::vector<Role>> parse_roles(const std::vector<std::string>& names) {
   std::vector<Role> roles;
   for (const std::string& n : names) {
@@ -34,8 +36,6 @@ Result<std::vector<Role>> parse_roles(const std::vector<std::string>& names) {
   }
   return roles;
 }
-
-}  // namespace
 
 Status check_account_name(std::string_view name) {
   if (name.empty() || !valid_utf8(name) || utf8_length(name) > kMaxAccountNameChars)
@@ -137,15 +137,17 @@ Status AccountTable::load(std::string_view encoded) {
   if (array.type != msgpack::type::ARRAY)
     return Error{errc::kBadRequest, "the account table is an array"};
   std::map<std::string, Account> by_name;
-  std::map<std::string, std::string> name_by_key;
+  std::map<std::string, std::string> name_by_key, sender_by_name;
   for (uint32_t i = 0; i < array.via.array.size; ++i) {
     auto account = decode_account(array.via.array.ptr[i]);
     if (!account) return account.error();
     if (!account->disabled) name_by_key[account->key] = account->name;
+    sender_by_name[account->name] = encode_actor(account->actor());
     by_name[account->name] = std::move(*account);
   }
   by_name_ = std::move(by_name);
   name_by_key_ = std::move(name_by_key);
+  sender_by_name_ = std::move(sender_by_name);
   loaded_ = true;
   return ok_status();
 }
@@ -153,6 +155,10 @@ Status AccountTable::load(std::string_view encoded) {
 const Account* AccountTable::by_key(const std::string& key) const {
   auto name = name_by_key_.find(key);
   return name == name_by_key_.end() ? nullptr : by_name(name->second);
+}
+
+const std::string& AccountTable::sender(const Account& account) const {
+  return sender_by_name_.at(account.name);
 }
 
 const Account* AccountTable::by_name(const std::string& name) const {

@@ -38,6 +38,8 @@ struct Account {
 
 // Names: 1..64 characters of UTF-8, no spaces, no control characters, no '/'.
 Status check_account_name(std::string_view name);
+// Role names as the CLI and records write them, each once; an unknown one is `invalid`.
+Result<std::vector<Role>> parse_roles(const std::vector<std::string>& names);
 // Roles present and known; a clerk bound to a department, station staff to a station.
 Status check_roles(const Account& account);
 
@@ -60,10 +62,14 @@ class AccountTable {
   // The enabled account holding `key`, if any.
   const Account* by_key(const std::string& key) const;
   const Account* by_name(const std::string& name) const;
+  // The sender frame of a request `account` makes itself (encode_actor), made at load:
+  // the broker adds it to every request it carries.
+  const std::string& sender(const Account& account) const;
 
  private:
   bool loaded_ = false;
   std::map<std::string, Account> by_name_;
+  std::map<std::string, std::string> sender_by_name_;
   std::map<std::string, std::string> name_by_key_;  // enabled accounts only
 };
 

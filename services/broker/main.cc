@@ -134,8 +134,7 @@ class Broker {
     if (!account)
       return Error{errc::kUnauthenticated,
                    "this key is no longer accepted: its account was disabled or given a new key"};
-    if (request.actor.empty() || request.actor == account->name)
-      return security::encode_actor(account->actor());
+    if (request.actor.empty() || request.actor == account->name) return accounts_.sender(*account);
     const security::Account* person = accounts_.by_name(request.actor);
     if (!account->gateway)
       return Error{errc::kForbidden, "signed in as " + account->name + ": --actor must be " +

@@ -36,9 +36,9 @@ Result<std::string> first_key(const std::string& dir, const std::string& name) {
   return pair.public_key;
 }
 
-std::string text_of(const wire::Json& fields, const char* key) {
-  auto it = fields.find(key);
-  return it != fields.end() && it->is_string() ? it->get<std::string>() : "";
+// A text field of decoded fields (decode_fields typed it), or "" when absent.
+std::string text(const wire::Json& fields, const char* key) {
+  return fields.value(key, std::string());
 }
 
 }  // namespace
@@ -87,7 +87,7 @@ void Accounts::serve(Context& ctx, const wire::Request& request) {
     if (!account) return ctx.fail(account.error());
     return write(ctx, verb.name, std::move(*account), request.actor);
   }
-  std::string name = text_of(*fields, "name");
+  std::string name = text(*fields, "name");
   auto found = accounts_.find(name);
   if (found == accounts_.end()) return ctx.fail({errc::kNotFound, "no account named " + name});
   Account account = found->second;
@@ -95,7 +95,7 @@ void Accounts::serve(Context& ctx, const wire::Request& request) {
     if (account.disabled) return ctx.fail({errc::kRefused, name + " is disabled already"});
     account.disabled = true;
   } else {  // user.rotate
-    std::string key = text_of(*fields, "key");
+    std::string key = text(*fields, "key");
     if (!security::valid_z85_key(key))
       return ctx.fail({errc::kInvalid, "--key must be a public key: 40 characters of Z85"});
     if (std::string holder = holder_of(key); !holder.empty())
@@ -109,19 +109,16 @@ void Accounts::serve(Context& ctx, const wire::Request& request) {
 // A new account from user.add's fields, checked.
 Result<Account> Accounts::added(Context& ctx, const wire::Json& fields) const {
   Account a;
-  a.name = text_of(fields, "name");
+  a.name = text(fields, "name");
   if (Status s = security::check_account_name(a.name); !s) return s.error();
   if (accounts_.count(a.name))
     return Error{errc::kRefused, "an account named " + a.name + " exists"};
-  for (const auto& role : fields.value("role", wire::Json::array())) {
-    auto parsed = security::parse_role(role.get<std::string>());
-    if (!parsed) return Error{errc::kInvalid, "unknown role '" + role.get<std::string>() + "'"};
-    if (std::find(a.roles.begin(), a.roles.end(), *parsed) == a.roles.end())
-      a.roles.push_back(*parsed);
-  }
-  a.department = text_of(fields, "department");
-  a.station = text_of(fields, "station");
-  a.key = text_of(fields, "key");
+  auto roles = security::parse_roles(fields.value("role", std::vector<std::string>{}));
+  if (!roles) return roles.error();
+  a.roles = std::move(*roles);
+  a.department = text(fields, "department");
+  a.station = text(fields, "station");
+  a.key = text(fields, "key");
   a.gateway = fields.contains("gateway");
   if (Status s = security::check_roles(a); !s) return s.error();
   if (!a.department.empty() && !ctx.config().find_department(a.department))

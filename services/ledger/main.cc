@@ -111,9 +111,10 @@ class Ledger : public Service {
       if (!f.ok()) return ctx.fail(f.error());
       if (after == 0) audit_read(ctx, request, wire::Json(id), "item");
       return ctx.after_commit([id, type, after, via, actor = ctx.actor()](Context& ctx) {
-        if (Status allowed = may_read(ctx, actor, type, via, id); !allowed)
+        auto stored = ctx.txn().get(keys::item(id));
+        if (Status allowed = may_read(actor, type, via, stored); !allowed)
           return ctx.fail(allowed.error());
-        type == "show" ? show(ctx, id) : trail(ctx, id, after);
+        type == "show" ? show(ctx, id, stored) : trail(ctx, id, after);
       });
     }
     Query query = query_for(type);
@@ -136,9 +137,8 @@ class Ledger : public Service {
  private:
   // A read of one item: the verb's rights on it, and those of the command it serves
   // (export, bundle). An unknown item is answered not_found by the read itself.
-  static Status may_read(Context& ctx, const security::Actor& actor, const std::string& type,
-                         const std::string& via, const std::string& id) {
-    auto stored = ctx.txn().get(keys::item(id));
+  static Status may_read(const security::Actor& actor, const std::string& type,
+                         const std::string& via, const std::optional<std::string>& stored) {
     auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
     if (!item) return ok_status();
     security::ItemFacts facts = rights_facts(*item);
@@ -222,8 +222,7 @@ class Ledger : public Service {
     return static_cast<size_t>(ctx.config().max_message_bytes * kReplyBytesShare);
   }
 
-  static void show(Context& ctx, const std::string& id) {
-    auto stored = ctx.txn().get(keys::item(id));
+  static void show(Context& ctx, const std::string& id, const std::optional<std::string>& stored) {
     if (!stored) return ctx.fail({errc::kNotFound, "unknown item " + id});
     ctx.reply(wire::MapBuilder().add_raw("item", *stored).finish());
   }
