@@ -206,7 +206,12 @@ TEST_CASE("every cell of the rights table holds with the real processes",
           if (allowed) {
             REQUIRE(r.ok());
             INFO(r->error.code << ": " << r->error.message);
-            CHECK(r->ok);
+            REQUIRE(r->ok);
+            // What the account binds, and its role's default kind.
+            Json item = wire::to_json(r->body)["item"];
+            if (who == "代表甲")
+              CHECK((item["kind"] == "suggestion" && item["deputy"] == "代表甲"));
+            if (who == "站甲") CHECK((item["kind"] == "station" && item["source"] == "st1"));
           } else {
             check_refused(r);
           }
