@@ -10,6 +10,9 @@ packages=(
   tzdata                              # the office's time zone (config `timezone`)
   clang libclang-rt-14-dev            # the libFuzzer target
   python3 python3-zmq python3-msgpack # the independent client used by the bad-input tests
+  libsystemd-dev systemd              # sd_notify (readiness, watchdog); systemd-analyze verify
+  libcpp-httplib-dev                  # the broker's Prometheus /metrics endpoint
+  dpkg-dev lintian fakeroot           # make deb (CPack) and the package's checks
 )
 missing=()
 for p in "${packages[@]}"; do
