@@ -22,6 +22,10 @@
 
 namespace closeloop::backend {
 
+// Every worker process closeloopd starts besides the broker; each keeps its own incidents.
+inline constexpr std::string_view kWorkers[] = {"intake", "dispatch", "handle", "verify",
+                                                "close",  "ledger",   "timer"};
+
 inline constexpr std::string_view kReady = "ready";
 inline constexpr std::string_view kHeartbeat = "hb";
 inline constexpr std::string_view kRequest = "req";

@@ -59,6 +59,10 @@ constexpr Row kRows[] = {
   {"checkpoint",         {any,    no,         no,    no,     any,    no,  any}},
   {"proofs",             {any,    no,         no,    no,     any,    no,  no}},
   {"ping",               {any,    any,        any,   any,    any,    any, any}},
+  {"incidents",          {any,    no,         no,    no,     any,    any, any},
+   "an entry's contents only to roles that may show its item"},
+  {"incidents.ack",      {no,     no,         no,    no,     no,     any, any}},
+  {"incidents.replay",   {no,     no,         no,    no,     no,     any, any}},
   {"user.add",           {no,     no,         no,    no,     no,     no,  any}},
   {"user.list",          {no,     no,         no,    no,     any,    no,  any}},
   {"user.disable",       {no,     no,         no,    no,     no,     no,  any}},
@@ -97,9 +101,10 @@ bool within(Reach reach, Role role, const Actor& actor, const ItemFacts& item) {
 }
 
 // What each worker may ask for itself: the timer its marks and scans, every stage where
-// an item is (locate).
+// an item is (locate), the ledger every worker's incidents (for a person it checked).
 bool worker_may(std::string_view worker, std::string_view verb) {
   if (verb == "show") return true;
+  if (worker == "ledger" && verb.starts_with("incidents")) return true;
   return worker == "timer" && verb.starts_with("timer.");
 }
 

@@ -94,10 +94,17 @@ inline std::string index(std::string_view name, std::string_view value, std::str
   return index_prefix(name, value).append(id);
 }
 
+inline const std::string kIncidentPrefix = "incident/";
 inline std::string incident(std::string_view from, uint64_t hid) {
   std::string k = join("incident", from) + "/";
   append_be64(k, hid);
   return k;
+}
+// The sender and position an incident key names.
+inline std::pair<std::string, uint64_t> incident_of(std::string_view key) {
+  std::string_view rest = key.substr(kIncidentPrefix.size());
+  if (rest.size() < 9) return {std::string(rest), 0};
+  return {std::string(rest.substr(0, rest.size() - 9)), read_be64(rest.substr(rest.size() - 8))};
 }
 
 inline std::string meta(std::string_view name) { return join("meta", name); }

@@ -10,12 +10,14 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <zmq_addon.hpp>
 
 #include "net/backend.h"
 #include "security/accounts.h"
 #include "store/keys.h"
+#include "worker/incidents.h"
 
 namespace closeloop {
 
@@ -34,8 +36,22 @@ constexpr size_t kMaxHandoffDepth = 16;
 // they are acknowledged again as durable and the sender may forget them.
 constexpr int64_t kReceiptSyncMs = 20;
 
-std::string ack_body(uint64_t count, bool durable) {
-  return wire::MapBuilder().add("count", count).add("durable", durable).finish();
+// `held`: the entries kept as incidents, not applied (left out when none, as before).
+std::string ack_body(uint64_t count, bool durable, const std::vector<uint64_t>& held) {
+  wire::MapBuilder ack;
+  ack.add("count", count).add("durable", durable);
+  if (!held.empty()) ack.add("held", held);
+  return ack.finish();
+}
+
+std::vector<uint64_t> held_of(const wire::Reply& ack) {
+  wire::Fields f(ack.body, "handoff ack");
+  const msgpack::object* held = f.opt_array("held", kResendWindow * 4);
+  std::vector<uint64_t> hids;
+  for (uint32_t i = 0; held && i < held->via.array.size; ++i)
+    if (held->via.array.ptr[i].type == msgpack::type::POSITIVE_INTEGER)
+      hids.push_back(held->via.array.ptr[i].via.u64);
+  return hids;
 }
 
 // Removes `name` from `names`; false if it was not there.
@@ -136,8 +152,10 @@ class Worker::ReaderThread {
 struct Worker::Lane {
   std::map<uint64_t, int64_t> unacked;  // position -> when last sent (0: not yet)
   std::vector<uint64_t> fresh;  // committed this turn, not sent yet
+  std::set<uint64_t> held;      // kept by the receiver as incidents: asked about now and then
   int backoff_ms = 0;
   int64_t next_check_ms = 0;
+  int64_t next_held_check_ms = 0;
 };
 
 // ---- Context ----
@@ -235,22 +253,30 @@ Status Worker::open() {
   saved_next_pos_ = next_pos_;
   // Start-up is recovery: every unacknowledged handoff is sent again.
   store_->scan(keys::kOutboxPrefix, [&](std::string_view key, std::string_view value) {
+    uint64_t pos = keys::outbox_pos(key);
+    next_pos_ = std::max(next_pos_, pos + 1);
     auto decoded = wire::decode(value.data(), value.size());
-    if (!decoded) return true;
+    if (!decoded) {
+      keep_unreadable_outbox_record(pos, value, decoded.error().message);
+      return true;
+    }
     wire::Fields f(decoded->get(), "outbox entry");
     std::vector<std::string> to = f.opt_str_list("to", 8, 32).value_or(std::vector<std::string>{});
     wire::Buffer entry;
     msgpack::pack(entry, f.map("entry"));
-    if (!f.ok() || to.empty()) return true;
+    if (!f.ok() || to.empty()) {
+      keep_unreadable_outbox_record(pos, value,
+                                    f.ok() ? "it names no destination" : f.error().message);
+      return true;
+    }
     // Every destination again, acknowledged or not: which acks came was not
     // recorded, and a receiver that has the entry acknowledges it again.
-    uint64_t pos = keys::outbox_pos(key);
     for (const auto& destination : to) lane(destination).fresh.push_back(pos);
     add_to_outbox(pos, std::move(to), std::string(wire::view(entry)));
-    next_pos_ = std::max(next_pos_, pos + 1);
     return true;
   });
   if (Status started = service_.on_start(*store_, config_); !started) return started;
+  if (Status kept = txn_->commit(); !kept) return kept;  // unreadable outbox records' incidents
   spdlog::info("{}: opened {} ({} handoffs waiting)", name_, path.string(), outbox_.size());
   if (config_.curve()) {
     auto pair = security::own_key_pair(security::keys_dir(config_.data_dir), name_);
@@ -437,7 +463,12 @@ void Worker::serve(const std::string& route, const std::string& sender,
   must_sync_ = true;  // a client's command: its reply promises durability
   Context ctx(*this, std::move(target));
   ctx.actor_ = std::move(*actor);
-  service_.on_request(ctx, *request);
+  // Every worker keeps its own incidents; the ledger gathers them for people.
+  if (ctx.actor_.worker && request->type.starts_with("incidents")) {
+    serve_incidents(ctx, *request);
+  } else {
+    service_.on_request(ctx, *request);
+  }
   settle(ctx);
 }
 
@@ -483,25 +514,27 @@ void Worker::accept_handoff(ReplyTarget target, const std::string& from,
   uint32_t count = entries.via.array.size;
   for (uint32_t i = 0; i < count; ++i) apply_entry(ctx, from, entries.via.array.ptr[i]);
   if (ctx.handed_off_.empty()) {
-    receipts_.push_back({ctx.target_, count, 0});  // acknowledged in flush()
+    receipts_.push_back({ctx.target_, count, 0, std::move(ctx.held_)});  // acked in flush()
     return;
   }
   // The entries caused handoffs: the ack waits until those are applied, and says
   // durable, so this turn's batch is synced (hand_off() asks for that, but a duplicate
   // entry's earlier handoffs do not, while a new entry beside it may be unsynced).
   must_sync_ = true;
-  ctx.reply(ack_body(count, true));
+  ctx.reply(ack_body(count, true, ctx.held_));
   settle(ctx);
 }
 
 // Applies one handoff entry at most once. Its seen/ marker remembers the handoffs the
 // entry caused, so that a duplicate is acknowledged only when those are done too.
+// An entry it cannot apply is kept as an incident and acknowledged as held: no seen/
+// marker, so that the sender's next ask about it finds it held again until an operator
+// closes the incident.
 void Worker::apply_entry(Context& ctx, const std::string& from, const msgpack::object& entry) {
   wire::Fields f(entry, "handoff entry");
   uint64_t hid = f.uint("hid");
-  const msgpack::object& data = f.map("entry");
-  if (!f.ok()) {
-    spdlog::error("{}: dropping a malformed handoff entry from {}: {}", name_, from,
+  if (!f.ok()) {  // never from a sender of ours, of any version: it could not be acked
+    spdlog::error("{}: dropping a handoff entry from {} without a position: {}", name_, from,
                   f.error().message);
     return;
   }
@@ -511,9 +544,12 @@ void Worker::apply_entry(Context& ctx, const std::string& from, const msgpack::o
       ctx.handed_off_.push_back(keys::read_be64(std::string_view(*seen).substr(i, 8)));
     return;
   }
+  if (incidents::is_held(*txn_, from, hid)) return ctx.held_.push_back(hid);
+  const msgpack::object& data = f.map("entry");
+  if (!f.ok()) return keep_incident(ctx, from, hid, f.error().message, entry);
   size_t before = ctx.handed_off_.size();
   if (Status applied = service_.on_handoff(ctx, from, data); !applied)
-    keep_incident(from, hid, applied.error().message, data);
+    return keep_incident(ctx, from, hid, applied.error().message, data);
   std::string caused;
   for (size_t i = before; i < ctx.handed_off_.size(); ++i)
     keys::append_be64(caused, ctx.handed_off_[i]);
@@ -521,19 +557,94 @@ void Worker::apply_entry(Context& ctx, const std::string& from, const msgpack::o
 }
 
 // Never dropped silently: kept for ops with who sent it and why it was not applied,
-// and acknowledged like any entry, so the lane behind it keeps moving.
-void Worker::keep_incident(const std::string& from, uint64_t hid, const std::string& reason,
-                           const msgpack::object& entry) {
-  spdlog::error("{}: kept handoff {} from {} as an incident: {}", name_, hid, from, reason);
+// and acknowledged as held, so the lane behind it keeps moving.
+void Worker::keep_incident(Context& ctx, const std::string& from, uint64_t hid,
+                           const std::string& reason, const msgpack::object& entry) {
+  spdlog::error("{}: holding handoff {} from {} as an incident: {} (closeloop incidents)", name_,
+                hid, from, reason);
   wire::Buffer raw;
   msgpack::pack(raw, entry);
-  txn_->put(keys::incident(from, hid), wire::MapBuilder()
-                                           .add("from", from)
-                                           .add("hid", hid)
-                                           .add("reason", reason)
-                                           .add("at", clock_.now_iso())
-                                           .add_raw("entry", wire::view(raw))
-                                           .finish());
+  txn_->put(keys::incident(from, hid),
+            incidents::record(from, hid, reason, clock_.now_iso(), wire::view(raw)));
+  ctx.held_.push_back(hid);
+}
+
+// An outbox record of its own that this version cannot read is not sent, and not
+// skipped silently either: it stays where it is and ops see it as an incident.
+void Worker::keep_unreadable_outbox_record(uint64_t pos, std::string_view value,
+                                           const std::string& why) {
+  spdlog::error("{}: outbox record {} is unreadable ({}); kept as incident {}", name_, pos, why,
+                incidents::format_id({name_, name_, pos}));
+  if (txn_->get(keys::incident(name_, pos))) return;
+  wire::Buffer raw;
+  wire::Packer(raw).pack_bin(static_cast<uint32_t>(value.size()));
+  wire::Packer(raw).pack_bin_body(value.data(), static_cast<uint32_t>(value.size()));
+  txn_->put(keys::incident(name_, pos),
+            incidents::record(name_, pos, "outbox record unreadable: " + why, clock_.now_iso(),
+                              wire::view(raw)));
+}
+
+// The incidents kept here, for the ledger acting for a person whose rights it checked:
+// `incidents` {all} lists them, `incidents.ack` {id, by} closes one, `incidents.replay`
+// {by} applies the held ones this version can read now.
+void Worker::serve_incidents(Context& ctx, const wire::Request& request) {
+  if (Status allowed = security::may(ctx.actor(), request.type, {}, nullptr); !allowed)
+    return ctx.fail(allowed.error());
+  wire::Fields f(request.body, request.type);
+  if (request.type == "incidents") {
+    bool all = f.opt_bool("all").value_or(false);
+    wire::Json list = incidents::list(*store_, name_, all);
+    return ctx.reply(wire::encode_json({{"incidents", std::move(list)}}));
+  }
+  std::string by = f.str("by", 256);
+  if (request.type == "incidents.replay")
+    return f.ok() ? replay_incidents(ctx, by) : ctx.fail(f.error());
+  auto id = incidents::parse_id(f.str("id", 512));
+  if (!f.ok()) return ctx.fail(f.error());
+  if (!id) return ctx.fail(id.error());
+  if (Status closed = incidents::close(*txn_, id->from, id->hid, incidents::kAcknowledged, by,
+                                       clock_.now_iso());
+      !closed)
+    return ctx.fail(closed.error());
+  // The sender's next ask about it is answered as applied, and it forgets it; an
+  // unreadable record of this worker's own outbox goes now.
+  id->from == name_ ? txn_->del(keys::outbox(id->hid))
+                    : txn_->put(keys::seen(id->from, id->hid), "");
+  spdlog::info("{}: incident {} acknowledged by {}", name_, incidents::format_id(*id), by);
+  ctx.reply(
+      wire::encode_json({{"id", incidents::format_id(*id)}, {"state", incidents::kAcknowledged}}));
+}
+
+// Applies each held entry as if it had just arrived; one this version still cannot read
+// stays held with the reason it gives now.
+void Worker::replay_incidents(Context& ctx, const std::string& by) {
+  uint64_t replayed = 0, still = 0;
+  for (const wire::Json& incident : incidents::list(*store_, name_, false)) {
+    std::string from = incident.value("from", "");
+    uint64_t hid = incident.value("hid", uint64_t{0});
+    if (from == name_) {  // an unreadable outbox record of its own stays
+      ++still;
+      continue;
+    }
+    auto entry = incidents::held_entry(*txn_, from, hid);
+    size_t before = ctx.handed_off_.size();
+    Status applied = entry ? service_.on_handoff(ctx, from, entry->get()) : Status(entry.error());
+    if (!applied) {
+      (void)incidents::still_held(*txn_, from, hid, applied.error().message);
+      ++still;
+      continue;
+    }
+    std::string caused;
+    for (size_t i = before; i < ctx.handed_off_.size(); ++i)
+      keys::append_be64(caused, ctx.handed_off_[i]);
+    txn_->put(keys::seen(from, hid), caused);
+    (void)incidents::close(*txn_, from, hid, incidents::kReplayed, by, clock_.now_iso());
+    spdlog::info("{}: incident {} replayed by {}", name_, incidents::format_id({name_, from, hid}),
+                 by);
+    ++replayed;
+  }
+  must_sync_ = true;
+  ctx.reply(wire::encode_json({{"worker", name_}, {"replayed", replayed}, {"held", still}}));
 }
 
 void Worker::take_reply(const zmq::message_t& payload) {
@@ -542,8 +653,14 @@ void Worker::take_reply(const zmq::message_t& payload) {
   if (auto it = in_flight_.find(reply->id); it != in_flight_.end()) {
     if (reply->ok) {
       bool durable = ack_is_durable(*reply);
-      for (uint64_t pos : it->second.positions)
-        durable ? acknowledged(pos, it->second.to) : applied(pos, it->second.to);
+      std::vector<uint64_t> kept = held_of(*reply);
+      for (uint64_t pos : it->second.positions) {
+        if (std::find(kept.begin(), kept.end(), pos) != kept.end()) {
+          held(pos, it->second.to);
+        } else {
+          durable ? acknowledged(pos, it->second.to) : applied(pos, it->second.to);
+        }
+      }
       if (!durable) return;  // the durable ack follows on the same request id
     } else if (reply->error.code != errc::kUnavailable) {
       spdlog::warn("{}: handoff refused: {}", name_, reply->error.message);
@@ -583,9 +700,29 @@ void Worker::acknowledged(uint64_t pos, const std::string& by) {
   if (it == outbox_.end()) return;
   if (!remove_name(it->second.to, by)) return;
   lane(by).unacked.erase(pos);
+  lane(by).held.erase(pos);
   if (!it->second.to.empty()) return;
   outbox_.erase(it);
   txn_->del_lazily(keys::outbox(pos));
+}
+
+// `by` keeps the entry as an incident: the record stays, its reply waits, and `by` is
+// asked about it again every resend_max_ms (ask_about_held) until an operator closes it.
+void Worker::held(uint64_t pos, const std::string& by) {
+  Lane& l = lane(by);
+  if (!outbox_.contains(pos) || !l.held.insert(pos).second) return;
+  l.unacked.erase(pos);
+  if (l.next_held_check_ms == 0)
+    l.next_held_check_ms = monotonic_ms() + config_.timing.resend_max_ms;
+  spdlog::warn("{}: {} holds handoff {} as an incident; its reply waits (closeloop incidents)",
+               name_, by, pos);
+}
+
+void Worker::ask_about_held(const std::string& to, Lane& l) {
+  for (auto it = l.held.begin(); it != l.held.end() && l.fresh.size() < kResendWindow;)
+    l.fresh.push_back(*it), it = l.held.erase(it);
+  send_lane(to, l, false);
+  l.next_held_check_ms = l.held.empty() ? 0 : monotonic_ms() + config_.timing.resend_max_ms;
 }
 
 void Worker::release_waiters(uint64_t pos) {
@@ -628,6 +765,7 @@ void Worker::flush() {
   int64_t now = monotonic_ms();
   for (auto& [to, l] : lanes_) {
     if (!l->fresh.empty()) send_lane(to, *l, false);
+    if (!l->held.empty() && now >= l->next_held_check_ms) ask_about_held(to, *l);
     if (now >= l->next_check_ms) {
       send_lane(to, *l, true);
       l->next_check_ms = now + l->backoff_ms;
@@ -684,11 +822,12 @@ void Worker::acknowledge_receipts() {
   bool durable = !txn_->has_unsynced();
   int64_t now = monotonic_ms();
   auto ack = [&](const Receipt& r) {
-    send({backend::kReply, r.target.route, wire::encode_reply(r.target.id, ack_body(r.count, durable))});
+    send({backend::kReply, r.target.route,
+          wire::encode_reply(r.target.id, ack_body(r.count, durable, r.held))});
   };
   for (Receipt& r : receipts_) {
     ack(r);
-    if (!durable) unsynced_receipts_.push_back({r.target, r.count, now});
+    if (!durable) unsynced_receipts_.push_back({r.target, r.count, now, std::move(r.held)});
   }
   receipts_.clear();
   if (!durable) return;

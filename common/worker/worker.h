@@ -25,8 +25,9 @@
 // receiver that hands an item on (dispatch's routing) acks only when that is done.
 //
 // A handoff entry the service cannot apply (an action, stage or record version this
-// version does not know, an item not its own) is kept under incident/<from>/<hid> with
-// its reason and acknowledged, so the lane keeps moving; it is never dropped silently.
+// version does not know, an item not its own) is kept as an incident and acknowledged as
+// *held* (worker/incidents.h): the sender keeps it and releases no reply for it, the lane
+// moves on, and an operator acknowledges or replays it. Nothing is dropped silently.
 //
 // Heavy reads (text search, scoreboards, exports) run on one reader thread against a
 // snapshot taken after the commit of the turn they arrived in: they see every
@@ -107,6 +108,7 @@ class Context {
   ReplyTarget target_;
   security::Actor actor_;
   std::vector<uint64_t> handed_off_;
+  std::vector<uint64_t> held_;  // handoff entries kept as incidents (accept_handoff)
   std::optional<std::string> reply_;
 };
 
@@ -149,6 +151,7 @@ class Worker {
     ReplyTarget target;
     uint64_t count = 0;
     int64_t since_ms = 0;
+    std::vector<uint64_t> held;  // its entries kept as incidents
   };
   struct Ask {
     Context::AskFn fn;
@@ -168,8 +171,11 @@ class Worker {
   void register_with_broker();
   void accept_handoff(ReplyTarget target, const std::string& from, const wire::Request& request);
   void apply_entry(Context& ctx, const std::string& from, const msgpack::object& entry);
-  void keep_incident(const std::string& from, uint64_t hid, const std::string& reason,
+  void keep_incident(Context& ctx, const std::string& from, uint64_t hid, const std::string& reason,
                      const msgpack::object& entry);
+  void serve_incidents(Context& ctx, const wire::Request& request);
+  void replay_incidents(Context& ctx, const std::string& by);
+  void keep_unreadable_outbox_record(uint64_t pos, std::string_view value, const std::string& why);
   void take_reads();
   void start_reads();
   void queue_ask(uint64_t id, std::string_view service, std::string payload, Ask ask);
@@ -177,6 +183,8 @@ class Worker {
   void settle(Context& ctx);
   void applied(uint64_t pos, const std::string& by);
   void acknowledged(uint64_t pos, const std::string& by);
+  void held(uint64_t pos, const std::string& by);
+  void ask_about_held(const std::string& to, Lane& lane);
   void release_waiters(uint64_t pos);
   static bool ack_is_durable(const wire::Reply& reply);
   void acknowledge_receipts();

@@ -188,6 +188,17 @@ const Field kUserRotate[] = {
     {"name", T::kText, "the account's name", true, kMaxNameChars, {}, false, false, true},
     {"key", T::kText, "the new public key (the old one is refused from now on)", true, 40},
 };
+const Field kIncidents[] = {
+    {"all", T::kFlag, "the acknowledged and replayed ones too, not only those held"}};
+const Field kIncidentId[] = {{"id",
+                              T::kText,
+                              "the incident's id, WORKER/FROM/NUMBER, as `incidents` lists it",
+                              true,
+                              512,
+                              {},
+                              false,
+                              false,
+                              true}};
 const Field kUserList[] = {
     {"history", T::kFlag, "every change to the accounts, with who made it, instead"}};
 const Field kDue[] = {
@@ -292,6 +303,14 @@ const Verb kVerbs[] = {
      VerbKind::kAccount, "ledger", false, kUserName},
     {"user.rotate", "give an account a new public key (the old one is refused from now on)",
      VerbKind::kAccount, "ledger", false, kUserRotate},
+    // operations
+    {"incidents",
+     "handoff entries a worker kept instead of applying (held until acknowledged or replayed)",
+     VerbKind::kOps, "ledger", false, kIncidents},
+    {"incidents.ack", "close an incident: its entry is not applied, and its sender forgets it",
+     VerbKind::kOps, "ledger", false, kIncidentId},
+    {"incidents.replay", "apply the held entries this version can read now (after an upgrade)",
+     VerbKind::kOps, "ledger", false},
     // composed by the CLI
     {"import",
      "import a list of items from a CSV file (清单交办)",
@@ -410,6 +429,8 @@ std::string_view kind_name(VerbKind k) {
       return "client";
     case VerbKind::kAccount:
       return "account";
+    case VerbKind::kOps:
+      return "ops";
   }
   return "";
 }

@@ -11,7 +11,8 @@
 //            plus what the rule decided;
 //   query    reads: one request, answered by `service`;
 //   client   composed by the CLI itself (bundle, export, import, due);
-//   account  changes or lists the people's accounts (user.add …), kept by the ledger.
+//   account  changes or lists the people's accounts (user.add …), kept by the ledger;
+//   ops      the service's own running (incidents …), for operators.
 // A dotted name ("user.add") is a CLI subcommand of a subcommand (closeloop user add).
 // An `internal` verb is sent by workers only (the timer's timer.remind, timer.overdue,
 // timer.escalate, timer.redue, recorded as the actions remind, overdue, escalate,
@@ -64,7 +65,7 @@ struct Field {
   bool wire_only = false;     // no CLI option: the CLI sends it for another (checkpoint's old_size)
 };
 
-enum class VerbKind { kCommand, kQuery, kClient, kAccount };
+enum class VerbKind { kCommand, kQuery, kClient, kAccount, kOps };
 
 // A stage move a command makes; from == to is a self-loop (the item stays).
 struct Move {

@@ -295,6 +295,37 @@ class Session {
     return kExitOk;
   }
 
+  // incidents: the list; incidents ack: the one closed; incidents replay: per worker, how
+  // many were applied and how many are still held. A worker that did not answer is named
+  // on stderr, and the exit code is 4 (no answer): the answer is incomplete.
+  int incidents(const std::string& type, const std::string& body) {
+    Answer a = call(type, body);
+    if (!a.reply) return a.exit_code;
+    wire::Json json = wire::to_json(a.reply->body);
+    if (type == "incidents.ack") {
+      in_.json ? print_json(json)
+               : print_line("incident " + json.value("id", "") + " " + json.value("state", ""));
+      return kExitOk;
+    }
+    if (type == "incidents") {
+      ListPrinter printer(in_.json, "incidents");
+      for (const auto& incident : json.value("incidents", wire::Json::array()))
+        printer.add(incident);
+      printer.finish();
+    } else if (in_.json) {
+      print_json(json);
+    } else {
+      for (const auto& w : json.value("workers", wire::Json::array()))
+        print_line(w.value("worker", "") + ": replayed " + wire::dump(w["replayed"]) +
+                   ", still held " + wire::dump(w["held"]));
+    }
+    auto unreachable = json.value("unreachable", wire::Json::array());
+    for (const auto& u : unreachable)
+      std::fprintf(stderr, "closeloop: %s did not answer: %s\n", u.value("worker", "").c_str(),
+                   u.value("error", "").c_str());
+    return unreachable.empty() ? kExitOk : kExitNoAnswer;
+  }
+
   // An item's inclusion proofs: the JSON array, or a line per event.
   int proofs(const std::string& body) {
     auto reply = client_.call_pages("proofs", in_.actor, body, "proofs", "seq");
@@ -366,6 +397,7 @@ int run(Invocation& in) {
   if (in.verb == "ping") return session.ping();
   if (in.verb == "proofs") return session.proofs(body);
   if (verb.kind == VerbKind::kAccount) return session.accounts(in.verb, body);
+  if (in.verb.starts_with("incidents")) return session.incidents(in.verb, body);
   uint64_t limit = fields->contains("limit") ? (*fields)["limit"].get<uint64_t>() : UINT64_MAX;
   if (in.verb == "reads") return session.reads(body, limit);
   return session.items(in.verb, body, limit);

@@ -137,6 +137,9 @@ void ListPrinter::add(const Json& item) {
     rows_.push_back({text(item, "seq"), text(item, "at"), text(item, "actor"), text(item, "verb"),
                      text(account, "name"),
                      account.value("disabled", false) ? "disabled" : text(account, "key")});
+  } else if (type_ == "incidents") {
+    rows_.push_back({text(item, "id"), text(item, "state"), text(item, "at"),
+                     or_dash(text(item, "item")), text(item, "reason")});
   } else if (type_ == "overdue") {  // late replies by due date; the office's late assignments
     bool assignment = text(item, "late") == "assignment";
     rows_.push_back({text(item, "id"), assignment ? "to assign" : text(item, "stage"),
@@ -159,9 +162,9 @@ void ListPrinter::finish() {
   flush();
   if (json_) print_line(count_ == 0 ? "[]" : "]");
   else if (count_ == 0)
-    print_line(type_ == "reads"               ? "(no reads)"
-               : type_.starts_with("account") ? "(none)"
-                                              : "(no items)");
+    print_line(type_ == "reads"                                       ? "(no reads)"
+               : type_.starts_with("account") || type_ == "incidents" ? "(none)"
+                                                                      : "(no items)");
 }
 
 void print_scoreboard(const Json& board) {

@@ -21,6 +21,7 @@
 
 #include "accounts.h"
 #include "checkpoints.h"
+#include "incidents.h"
 #include "indexes.h"
 #include "queries.h"
 #include "security/keys.h"
@@ -103,6 +104,7 @@ class Ledger : public Service {
     const std::string& type = request.type;
     if (type.starts_with("user.")) return accounts_.serve(ctx, request);
     if (type == "checkpoint" || type == "proofs") return serve_checkpoints(ctx, request);
+    if (type.starts_with("incidents")) return ledger::serve_incidents(ctx, request);
     wire::Fields f(request.body, "body");
     if (type == "show" || type == "trail") {
       std::string id = f.str("item", 64);

@@ -60,6 +60,10 @@ class FakeWorker {
     return socket_.recv(m).has_value();
   }
 
+  // Heartbeats for `ms`, registering again if the broker forgot us meanwhile (a test
+  // that left us silent for longer than the broker's liveness).
+  void rejoin(int ms = 500) { (void)next("", 0, ms); }
+
   // Sends a request to the worker serving `service`.
   void request(const std::string& service, const std::string& payload) {
     std::array<zmq::const_buffer, 3> frames{zmq::str_buffer("req"), zmq::buffer(service),
@@ -92,9 +96,33 @@ class FakeWorker {
     return std::nullopt;
   }
 
-  void ack(const Handoff& h, bool durable) {
-    std::string body =
-        wire::MapBuilder().add("count", uint64_t{h.hids.size()}).add("durable", durable).finish();
+  // Reads the replies to our request `id` until the durable one; returns the hids it
+  // says are held (kept as incidents, not applied).
+  std::vector<uint64_t> held_in_durable_ack(uint64_t id) {
+    for (;;) {
+      auto reply = next_reply(5000);
+      REQUIRE(reply);
+      auto decoded = wire::decode_reply(reply->data(), reply->size());
+      REQUIRE(decoded.ok());
+      INFO(decoded->error.message);
+      REQUIRE(decoded->ok);
+      REQUIRE(decoded->id == id);
+      wire::Fields f(decoded->body, "ack");
+      if (!f.opt_bool("durable").value_or(true)) continue;
+      std::vector<uint64_t> held;
+      if (const msgpack::object* list = f.opt_array("held", 4096))
+        for (uint32_t i = 0; i < list->via.array.size; ++i)
+          held.push_back(list->via.array.ptr[i].as<uint64_t>());
+      return held;
+    }
+  }
+
+  // Acknowledges the handoff; the entries in `held` as kept for an incident (not applied).
+  void ack(const Handoff& h, bool durable, const std::vector<uint64_t>& held = {}) {
+    wire::MapBuilder ack;
+    ack.add("count", uint64_t{h.hids.size()}).add("durable", durable);
+    if (!held.empty()) ack.add("held", held);
+    std::string body = ack.finish();
     std::string payload = wire::encode_reply(h.id, body);
     std::array<zmq::const_buffer, 3> frames{zmq::str_buffer("rep"), zmq::buffer(h.route),
                                             zmq::buffer(payload)};

@@ -387,6 +387,16 @@ std::string entry_of(const Step& step) {
   return wire::MapBuilder().add_raw("item", encode(step.item)).add_raw("event", encode(step.event)).finish();
 }
 
+std::string newer_entry_of(const Step& step) {
+  std::string item = encode(step.item);
+  wire::Json j = wire::to_json(wire::decode(item.data(), item.size())->get());
+  j["v"] = 3;
+  return wire::MapBuilder()
+      .add_raw("item", wire::encode_json(j))
+      .add_raw("event", encode(step.event))
+      .finish();
+}
+
 std::string handoff_request(uint64_t id, const std::string& from,
                             const std::vector<std::pair<uint64_t, std::string>>& entries) {
   wire::Buffer array;

@@ -185,6 +185,9 @@ Result<Step> assigned_step(const std::string& id, const std::string& department)
 std::string handoff_request(uint64_t id, const std::string& from,
                             const std::vector<std::pair<uint64_t, std::string>>& entries);
 std::string entry_of(const Step& step);
+// The same entry as a newer sender writes it: its item's record version is one this
+// version does not know (so a receiver holds it as an incident).
+std::string newer_entry_of(const Step& step);
 
 // The events of a trail reply, decoded.
 std::vector<Event> events_of(const wire::Reply& trail_reply);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "fake_worker.h"
 #include "harness.h"
 #include "security/keys.h"
 #include "security/rights.h"
@@ -172,6 +173,16 @@ TEST_CASE("every cell of the rights table holds with the real processes",
   People s;
   std::string shared = s.item_for("sign");  // an assigned item, for reads
   int made = 0;                             // accounts made for the user.* cells
+  // incidents.ack needs an incident held: a sender of a newer version makes one per cell.
+  FakeWorker newer(backend_of(s.cluster.endpoint()), "newer", s.cluster.keys_dir());
+  auto held_incident = [&](int n) {
+    auto step = assigned_step("2026-9" + std::to_string(10000 + n), "zjj");
+    REQUIRE(step.ok());
+    newer.rejoin();
+    newer.request("handle", handoff_request(n, "newer", {{uint64_t(n), newer_entry_of(*step)}}));
+    REQUIRE(newer.held_in_durable_ack(n) == std::vector<uint64_t>{uint64_t(n)});
+    return "handle/newer/" + std::to_string(n);
+  };
   for (std::string_view verb_view : security::verbs_with_rights()) {
     std::string verb(verb_view);
     std::string refusals;  // one item for every refusal of this verb: they change nothing
@@ -228,6 +239,7 @@ TEST_CASE("every cell of the rights table holds with the real processes",
             REQUIRE(latest->ok);
             body["size"] = wire::to_json(latest->body)["checkpoint"]["size"];
           }
+          if (verb == "incidents.ack") body = {{"id", held_incident(++made)}};
           if (verb == "user.add" || verb == "user.disable" || verb == "user.rotate") {
             std::string name = "临时" + std::to_string(++made);
             if (verb != "user.add") s.cluster.add_account(name, {"auditor"});
