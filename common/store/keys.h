@@ -4,7 +4,8 @@
 //   item/<id>                       current record of an item this worker holds
 //   event/<id>/<seq: 8 bytes BE>    audit events (the ledger: every event of every item)
 //   outbox/<pos: 8 bytes BE>        handoffs not yet acknowledged by their receiver
-//   seen/<from>/<hid: 8 bytes BE>   handoffs already applied here (deduplication)
+//   seen/<from>/<hid: 8 bytes BE>   handoffs already applied here (deduplication), pruned
+//                                   below the sender's watermark (meta/seen_floor/<from>)
 //   idem/<account>/<key>            submit idempotency keys, per account (intake)
 //   idem/import:<key>               imported rows' keys (intake)
 //   index/<name>/<value>/<id>       secondary indexes (ledger)
@@ -73,11 +74,14 @@ inline uint64_t outbox_pos(std::string_view key) {
   return read_be64(key.substr(kOutboxPrefix.size()));
 }
 
+inline std::string seen_prefix(std::string_view from) { return join("seen", from) + "/"; }
 inline std::string seen(std::string_view from, uint64_t hid) {
-  std::string k = join("seen", from) + "/";
+  std::string k = seen_prefix(from);
   append_be64(k, hid);
   return k;
 }
+// The floor below which a sender's seen/ markers were pruned (its watermark then).
+inline std::string seen_floor(std::string_view from) { return join("meta/seen_floor", from); }
 
 inline std::string idempotency(std::string_view key) { return join("idem", key); }
 // A submit's key is the account's own: idem/<account>/<key> (an import row's is global).

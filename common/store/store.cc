@@ -106,8 +106,9 @@ Status Txn::commit(bool defer_sync) {
   if (pending_.empty()) return ok_status();
   bool sync = sync_ && durable_ && !defer_sync;
   Status s = store_.write(&batch_, sync);
-  if (sync) unsynced_ = false;
+  if (sync) unsynced_ = written_unsynced_ = false;
   if (sync_ && durable_ && defer_sync) unsynced_ = true;
+  if (sync_ && !sync) written_unsynced_ = true;
   batch_.Clear();
   pending_.clear();
   durable_ = false;
@@ -118,7 +119,7 @@ Status Txn::sync() {
   if (!unsynced_) return ok_status();
   leveldb::WriteBatch empty;  // LevelDB syncs its log, and so every earlier write
   Status s = store_.write(&empty, true);
-  if (s) unsynced_ = false;
+  if (s) unsynced_ = written_unsynced_ = false;
   return s;
 }
 

@@ -88,6 +88,9 @@ class Txn {
   // Whether committed writes are waiting for an fsync (never, when the config says
   // sync = false: then nothing is ever synced, by choice).
   bool has_unsynced() const { return unsynced_; }
+  // Whether every committed write, lazy deletes included, is on disk (always, when the
+  // config says sync = false).
+  bool settled() const { return !written_unsynced_; }
   // Makes every committed write durable.
   Status sync();
 
@@ -96,6 +99,7 @@ class Txn {
   bool sync_;
   bool durable_ = false;   // holds a change that must be synced
   bool unsynced_ = false;  // committed changes wait for an fsync
+  bool written_unsynced_ = false;  // so do lazy deletes, at least
   leveldb::WriteBatch batch_;
   std::unordered_map<std::string, std::optional<std::string>> pending_;
 };

@@ -25,6 +25,12 @@ namespace {
 constexpr size_t kMaxEntriesPerMessage = 256;
 constexpr size_t kMaxBytesPerMessage = 256 * 1024;
 constexpr size_t kResendWindow = 1024;  // most entries resent to one destination at a time
+// A receiver prunes a sender's seen/ markers once its watermark has moved this far: one
+// short scan per so many entries, not one per handoff.
+constexpr uint64_t kPruneEvery = 256;
+// How far into the outbox a destination's watermark is looked for (else it is set
+// conservatively low, at the first record not looked at).
+constexpr size_t kWatermarkScan = 4096;
 constexpr int kPollMs = 50;
 // A handoff nests deeper than a client's request: envelope, body, entries, entry,
 // {item, event}, then the records' own lists of maps (an event's payload holding a
@@ -153,6 +159,9 @@ struct Worker::Lane {
   std::map<uint64_t, int64_t> unacked;  // position -> when last sent (0: not yet)
   std::vector<uint64_t> fresh;  // committed this turn, not sent yet
   std::set<uint64_t> held;      // kept by the receiver as incidents: asked about now and then
+  // Below it no position of an outbox record naming this destination survives on disk:
+  // sent with every handoff, so the receiver may prune its seen/ markers below it.
+  uint64_t watermark = 0;
   int backoff_ms = 0;
   int64_t next_check_ms = 0;
   int64_t next_held_check_ms = 0;
@@ -240,7 +249,7 @@ Worker::Lane& Worker::lane(const std::string& to) {
 void Worker::add_to_outbox(uint64_t pos, std::vector<std::string> to, std::string entry) {
   for (const auto& destination : to) lane(destination).unacked[pos] = 0;
   std::vector<std::string> unapplied = to;
-  outbox_[pos] = {std::move(to), std::move(unapplied), std::move(entry)};
+  outbox_[pos] = {to, to, std::move(unapplied), std::move(entry)};
 }
 
 Status Worker::open() {
@@ -270,8 +279,10 @@ Status Worker::open() {
       return true;
     }
     // Every destination again, acknowledged or not: which acks came was not
-    // recorded, and a receiver that has the entry acknowledges it again.
-    for (const auto& destination : to) lane(destination).fresh.push_back(pos);
+    // recorded, and a receiver that has the entry acknowledges it again. A window's
+    // worth at once; the rest as acks make room, like resends.
+    for (const auto& destination : to)
+      if (Lane& l = lane(destination); l.fresh.size() < kResendWindow) l.fresh.push_back(pos);
     add_to_outbox(pos, std::move(to), std::string(wire::view(entry)));
     return true;
   });
@@ -373,6 +384,7 @@ bool Worker::turn(int signal_fd) {
   }
   if (!commit()) return false;
   if (!sync_receipts_when_due()) return false;
+  if (txn_->settled()) advance_watermarks();
   if (std::exchange(announce_, false)) register_with_broker();
   start_reads();
   flush();
@@ -511,8 +523,10 @@ void Worker::accept_handoff(ReplyTarget target, const std::string& from,
     ctx.fail(f.error());
     return settle(ctx);
   }
+  uint64_t watermark = f.opt_uint("watermark").value_or(0);
   uint32_t count = entries.via.array.size;
   for (uint32_t i = 0; i < count; ++i) apply_entry(ctx, from, entries.via.array.ptr[i]);
+  if (f.ok() && watermark > 0) prune_seen(from, watermark);
   if (ctx.handed_off_.empty()) {
     receipts_.push_back({ctx.target_, count, 0, std::move(ctx.held_)});  // acked in flush()
     return;
@@ -538,6 +552,7 @@ void Worker::apply_entry(Context& ctx, const std::string& from, const msgpack::o
                   f.error().message);
     return;
   }
+  if (hid < seen_floor(from)) return;  // done long ago: its marker is pruned
   std::string seen_key = keys::seen(from, hid);
   if (auto seen = txn_->get(seen_key)) {
     for (size_t i = 0; i + 8 <= seen->size(); i += 8)
@@ -725,6 +740,70 @@ void Worker::ask_about_held(const std::string& to, Lane& l) {
   l.next_held_check_ms = l.held.empty() ? 0 : monotonic_ms() + config_.timing.resend_max_ms;
 }
 
+// A reply that has waited ten request timeouts for its handoffs is dropped: its client
+// gave up long ago (and may ask again), and a sender waiting for a handoff ack resends.
+// So a receiver that is down, or an entry held as an incident, cannot fill memory.
+void Worker::expire_waiting() {
+  int64_t now = monotonic_ms();
+  if (now < next_waiting_check_ms_) return;
+  next_waiting_check_ms_ = now + 1000;
+  int64_t oldest = now - int64_t{config_.timing.request_timeout_ms} * 10;
+  std::erase_if(waiting_, [&](const auto& kv) { return kv.second.since_ms < oldest; });
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    std::erase_if(it->second, [&](uint64_t id) { return !waiting_.contains(id); });
+    it = it->second.empty() ? waiters_.erase(it) : std::next(it);
+  }
+}
+
+// Called when every committed write is on disk: no outbox record below a lane's
+// watermark can come back after a crash, so its receiver will never see those again.
+void Worker::advance_watermarks() {
+  for (auto& [to, l] : lanes_) l->watermark = watermark(to);
+}
+
+uint64_t Worker::watermark(const std::string& to) const {
+  size_t looked = 0;
+  for (const auto& [pos, record] : outbox_) {
+    if (++looked > kWatermarkScan) return pos;
+    if (std::find(record.sent_to.begin(), record.sent_to.end(), to) != record.sent_to.end())
+      return pos;
+  }
+  return next_pos_;
+}
+
+uint64_t Worker::seen_floor(const std::string& from) {
+  SeenFloor& f = seen_floors_[from];
+  if (!f.loaded) {
+    if (auto stored = store_->get(keys::seen_floor(from))) f.pruned = keys::read_be64(*stored);
+    f.watermark = std::max(f.watermark, f.pruned);
+    f.loaded = true;
+  }
+  return f.watermark;
+}
+
+// Below `watermark` the sender will never send again (its records there are gone from
+// disk), so the markers there only take space: deleted lazily (a lost delete only
+// leaves a marker), a few hundred at a time.
+void Worker::prune_seen(const std::string& from, uint64_t watermark) {
+  if (watermark <= seen_floor(from)) return;
+  SeenFloor& f = seen_floors_[from];
+  f.watermark = watermark;
+  if (watermark - f.pruned < kPruneEvery) return;
+  std::string end = keys::seen(from, watermark);
+  store_->scan(
+      keys::seen_prefix(from),
+      [&](std::string_view key, std::string_view) {
+        if (key >= end) return false;
+        txn_->del_lazily(std::string(key));
+        return true;
+      },
+      keys::seen(from, f.pruned));
+  std::string floor;
+  keys::append_be64(floor, watermark);
+  txn_->put(keys::seen_floor(from), floor);
+  f.pruned = watermark;
+}
+
 void Worker::release_waiters(uint64_t pos) {
   auto w = waiters_.find(pos);
   if (w == waiters_.end()) return;
@@ -750,7 +829,7 @@ void Worker::settle(Context& ctx) {
     return;
   }
   uint64_t id = ++obligation_ids_;
-  waiting_[id] = {ctx.target_, std::move(*ctx.reply_), pending.size()};
+  waiting_[id] = {ctx.target_, std::move(*ctx.reply_), pending.size(), monotonic_ms()};
   for (uint64_t pos : pending) waiters_[pos].push_back(id);
 }
 
@@ -772,6 +851,7 @@ void Worker::flush() {
     }
   }
   expire_asks();
+  expire_waiting();
   keep_alive();
 }
 
@@ -804,7 +884,8 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
     uint64_t id = next_request_id();
     wire::Buffer message(bytes + 64 * batch.size() + 256);
     wire::write_request(message, "handoff", id, name_, [&](wire::Packer& pk) {
-      pk.pack_map(1);  // who sends it is the broker's to say (accept_handoff)
+      pk.pack_map(2);  // who sends it is the broker's to say (accept_handoff)
+      pk.pack("watermark"), pk.pack(l.watermark);
       pk.pack("entries"), pk.pack_array(static_cast<uint32_t>(batch.size()));
       for (uint64_t pos : batch) {
         pk.pack_map(2);

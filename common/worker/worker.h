@@ -146,6 +146,7 @@ class Worker {
     ReplyTarget target;
     std::string payload;
     size_t pending = 0;
+    int64_t since_ms = 0;
   };
   struct Receipt {  // a handoff request received here, to acknowledge
     ReplyTarget target;
@@ -186,6 +187,11 @@ class Worker {
   void held(uint64_t pos, const std::string& by);
   void ask_about_held(const std::string& to, Lane& lane);
   void release_waiters(uint64_t pos);
+  void expire_waiting();
+  void advance_watermarks();
+  uint64_t watermark(const std::string& to) const;
+  uint64_t seen_floor(const std::string& from);
+  void prune_seen(const std::string& from, uint64_t watermark);
   static bool ack_is_durable(const wire::Reply& reply);
   void acknowledge_receipts();
   bool sync_receipts_when_due();
@@ -218,6 +224,7 @@ class Worker {
   std::vector<Receipt> unsynced_receipts_;  // acknowledged as applied, not yet as durable
   uint64_t request_ids_ = 0;
   struct Unacked {
+    std::vector<std::string> sent_to;    // every destination, as the outbox record says
     std::vector<std::string> to;         // destinations that do not hold it durably yet
     std::vector<std::string> unapplied;  // destinations that have not applied it yet
     std::string entry;
@@ -231,6 +238,14 @@ class Worker {
   void add_to_outbox(uint64_t pos, std::vector<std::string> to, std::string entry);
 
   std::map<uint64_t, Unacked> outbox_;  // by position
+  // Per sender: the watermark it last sent (below it, every hid it sent here is done and
+  // will never come again) and the floor below which seen/ markers are pruned.
+  struct SeenFloor {
+    uint64_t watermark = 0, pruned = 0;
+    bool loaded = false;
+  };
+  std::unordered_map<std::string, SeenFloor> seen_floors_;
+  int64_t next_waiting_check_ms_ = 0;
   std::map<std::string, std::unique_ptr<Lane>> lanes_;
   std::unordered_map<uint64_t, InFlight> in_flight_;  // by request id
   std::unordered_map<uint64_t, Waiting> waiting_;                  // by obligation id
