@@ -45,7 +45,8 @@ const Keys kTopKeys = {"endpoint",
                        "security",
                        "key",
                        "server_key",
-                       "checkpoint_ms"};
+                       "checkpoint_ms",
+                       "shutdown_grace_ms"};
 const Keys kTimingKeys = {"heartbeat_ms",  "liveness",      "reconnect_min_ms",  "reconnect_max_ms",
                           "resend_min_ms", "resend_max_ms", "request_timeout_ms"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
@@ -53,6 +54,7 @@ const Keys kCpuSchedulings = {"batch", "normal"};
 const Keys kSecurityModes = {"curve", "off"};
 constexpr int64_t kMaxMs = 3'600'000;  // one hour: any timing above is surely a typo
 constexpr int64_t kMaxCheckpointMs = 86'400'000;  // a day: an auditor's checkpoints may be rare
+constexpr int64_t kMaxShutdownGraceMs = 600'000;  // ten minutes: a stop must end
 
 const char* type_name(toml::node_type t) {
   switch (t) {
@@ -197,6 +199,9 @@ Problem read_scalars(const toml::table& root, Config* c) {
   if (auto p = read_int(root, "batch_max", "batch_max", 1, 65536, &c->batch_max)) return p;
   if (auto p = read_int(root, "checkpoint_ms", "checkpoint_ms", 10, kMaxCheckpointMs,
                         &c->checkpoint_ms))
+    return p;
+  if (auto p = read_int(root, "shutdown_grace_ms", "shutdown_grace_ms", 0, kMaxShutdownGraceMs,
+                        &c->shutdown_grace_ms))
     return p;
   if (const toml::node* n = root.get("shards")) {
     if (!n->is_integer()) return wrong_type("shards", *n, "an integer");
@@ -491,7 +496,9 @@ Result<Config> load_config(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return Error{errc::kInvalid, path + ": cannot read config file"};
-  return parse_config(text.str(), path);
+  auto config = parse_config(text.str(), path);
+  if (config) config->file = path;
+  return config;
 }
 
 }  // namespace closeloop

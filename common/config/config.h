@@ -16,17 +16,20 @@ namespace closeloop {
 struct Department {
   std::string code;  // short stable identifier, e.g. "jtj"
   std::string name;  // 县交通运输局
+  bool operator==(const Department&) const = default;
 };
 
 struct Category {
   std::string code;  // e.g. "transport"
   std::string name;  // 交通出行
+  bool operator==(const Category&) const = default;
 };
 
 // When a submitted item's category matches, dispatch assigns it to `department` itself.
 struct Route {
   std::string category;
   std::string department;
+  bool operator==(const Route&) const = default;
 };
 
 struct Timing {
@@ -37,6 +40,7 @@ struct Timing {
   int resend_min_ms = 500;        // unacknowledged handoff resend backoff, doubling up to max
   int resend_max_ms = 32000;
   int request_timeout_ms = 5000;  // default client timeout (CLI --timeout overrides)
+  bool operator==(const Timing&) const = default;
 };
 
 // The deadlines the office works under (docs/supervision.md). Working days follow the
@@ -55,6 +59,7 @@ struct Rules {
   int max_returns = 2;                // after this many returns, assign needs a ruling
   int remind_working_days = 3;        // the timer reminds this long before a due date
   int escalate_working_days = 5;      // ... and escalates an item this long overdue
+  bool operator==(const Rules&) const = default;
 };
 
 struct Config {
@@ -76,6 +81,9 @@ struct Config {
   std::string calendar_dir = "config/calendar";  // [calendar] dir: cn-YYYY.csv files
   int timer_scan_ms = 60000;                     // [timer] scan_ms: how often the timer looks
   int checkpoint_ms = 60000;  // the ledger signs a checkpoint this often, when events came
+  // SIGTERM: how long a worker goes on (taking no new requests) waiting for the acks and
+  // replies it owes before it exits (docs/operations.md, "Stopping")
+  int shutdown_grace_ms = 5000;
   // [security] mode: "curve" (CURVE + ZAP on the broker's sockets) or "off" (loopback and
   // ipc endpoints only; for benchmark A/B runs and experiments)
   std::string security_mode = "curve";
@@ -87,6 +95,8 @@ struct Config {
   // [testing] clock_file: a file holding an ISO 8601 UTC time that the clock reads as
   // "now" from the moment the file was written. Tests only; absent = the real clock.
   std::string clock_file;
+  // The file this was loaded from (load_config), read again on SIGHUP; empty from text.
+  std::string file;
 
   // Worker <-> broker sockets carry more than one client request: a handoff entry holds a
   // command's text twice (the item and the event), and a batch several entries.

@@ -101,9 +101,10 @@ bool within(Reach reach, Role role, const Actor& actor, const ItemFacts& item) {
 }
 
 // What each worker may ask for itself: the timer its marks and scans, every stage where
-// an item is (locate), the ledger every worker's incidents (for a person it checked).
+// an item is (locate), every worker whether a department has open items (its reload),
+// the ledger every worker's incidents (for a person it checked).
 bool worker_may(std::string_view worker, std::string_view verb) {
-  if (verb == "show") return true;
+  if (verb == "show" || verb == "reload.open") return true;
   if (worker == "ledger" && verb.starts_with("incidents")) return true;
   return worker == "timer" && verb.starts_with("timer.");
 }

@@ -31,6 +31,11 @@ std::string item_reply(const Item& item) { return item_reply(encode(item)); }
 
 Status StageService::on_start(Store&, const Config&) { return ok_status(); }
 
+Status StageService::on_reload(const Config&) {
+  calendar_.reset();  // made again at the next setting(), from the new config
+  return ok_status();
+}
+
 Setting StageService::setting(Context& ctx) {
   if (!calendar_) calendar_.emplace(ctx.config().calendar_dir);
   if (Status s = calendar_->check(); !s) spdlog::error("{}: calendar: {}", name_, s.error().message);

@@ -27,6 +27,8 @@ class StageService : public Service {
   Status on_start(Store& store, const Config& config) override;
   void on_request(Context& ctx, const wire::Request& request) override;
   Status on_handoff(Context& ctx, std::string_view from, const msgpack::object& entry) override;
+  // The calendar is looked for again, in the dir the new config names.
+  Status on_reload(const Config& next) override;
 
  protected:
   // Intake creates items; other stages refuse (the broker never sends them such verbs).

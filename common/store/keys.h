@@ -16,6 +16,7 @@
 //   merkle/<level: 1 byte><index: 8 bytes BE>  a complete subtree of the ledger's Merkle tree
 //   leaf/<id>/<seq: 8 bytes BE>     an event's leaf index in that tree (ledger)
 //   checkpoint/<size: 8 bytes BE>   a signed checkpoint of the tree (ledger)
+//   reload/<seq: 8 bytes BE>        every reload attempt (SIGHUP): {at, file, ok, reason, changed}
 //
 // Numbers in keys are fixed-width big-endian so that byte order is numeric order.
 // Item ids and index values never contain '/', so prefixes cannot collide.
@@ -148,6 +149,14 @@ inline std::string leaf(std::string_view id, uint64_t seq) {
 inline std::string checkpoint(uint64_t size) {
   std::string k = "checkpoint/";
   append_be64(k, size);
+  return k;
+}
+
+// Every reload attempt of this worker's config, accepted or refused (worker/worker.h).
+inline const std::string kReloadPrefix = "reload/";
+inline std::string reload(uint64_t seq) {
+  std::string k = kReloadPrefix;
+  append_be64(k, seq);
   return k;
 }
 

@@ -1,5 +1,6 @@
 #include "worker/worker.h"
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <zmq_addon.hpp>
 
+#include "daemon/signals.h"
 #include "net/backend.h"
 #include "security/accounts.h"
 #include "store/keys.h"
@@ -259,6 +261,7 @@ Status Worker::open() {
   store_ = std::move(*store);
   txn_ = std::make_unique<Txn>(*store_, config_.sync);
   if (auto next = store_->get(keys::meta("next_pos"))) next_pos_ = keys::read_be64(*next);
+  if (auto next = store_->get(keys::meta("next_reload"))) next_reload_ = keys::read_be64(*next);
   saved_next_pos_ = next_pos_;
   // Start-up is recovery: every unacknowledged handoff is sent again.
   store_->scan(keys::kOutboxPrefix, [&](std::string_view key, std::string_view value) {
@@ -338,29 +341,178 @@ void Worker::register_with_broker() {
   }
 }
 
+int Worker::run(SignalFd& signals) {
+  signals_ = &signals;
+  return run(signals.fd());
+}
+
 int Worker::run(int signal_fd) {
+  signal_fd_ = signal_fd;
   if (Status s = open(); !s) {
     spdlog::critical("{}: {}", name_, s.error().message);
     return 1;
   }
   connect();
-  while (turn(signal_fd)) {
+  while (turn()) {
   }
   return txn_ ? 0 : 1;
 }
 
+// ---- Worker: readiness, SIGTERM and SIGHUP ----
+
+// The broker answered the registration: the worker serves.
+void Worker::notice_ready() {
+  serving_ = true;
+  spdlog::info("{}: ready ({} handoffs waiting)", name_, outbox_.size());
+  notify::ready("serving");
+}
+
+void Worker::take_signals() {
+  if (!signals_) return begin_drain(SIGTERM);  // a plain descriptor: readable means stop
+  for (int sig; (sig = signals_->take()) != 0;) {
+    if (sig != SIGHUP) {
+      begin_drain(sig);
+    } else if (drain_until_ms_) {
+      spdlog::warn("{}: SIGHUP while stopping: not reloading", name_);
+    } else {
+      begin_reload();
+    }
+  }
+}
+
+// Finishes this turn (commit, then send what is ready), then takes no new request while
+// it waits, up to shutdown_grace_ms, for what it owes. A second signal ends the wait.
+void Worker::begin_drain(int signal) {
+  if (drain_until_ms_) {
+    stop_now_ = true;
+    return;
+  }
+  drain_until_ms_ = monotonic_ms() + config_.shutdown_grace_ms;
+  spdlog::info("{}: {}: draining: no new requests; up to {} ms for {} replies and {} handoffs owed",
+               name_, strsignal(signal), config_.shutdown_grace_ms, waiting_.size(),
+               outbox_.size());
+  notify::stopping("draining");
+}
+
+bool Worker::owes_nothing() const {
+  return waiting_.empty() && asks_.empty() && reads_.empty() && reads_in_flight_ == 0 &&
+         outbox_.empty() && unsynced_receipts_.empty() && receipts_.empty();
+}
+
+// Whatever is still owed is on disk: the outbox is resent at the next start, and a client
+// without its reply asks again.
+bool Worker::finish_drain() {
+  if (!owes_nothing())
+    spdlog::warn(
+        "{}: stopping while it still owes {} replies, {} questions, {} reads and {} "
+        "handoffs still owed (the handoffs stay in the outbox, sent again at the next "
+        "start)",
+        name_, waiting_.size(), asks_.size(), reads_in_flight_ + reads_.size(), outbox_.size());
+  if (txn_ && commit() && (!txn_->has_unsynced() || storage_ok(txn_->sync())))
+    acknowledge_receipts();  // the receipts acknowledged as applied, now as durable
+  spdlog::info("{}: stopped", name_);
+  return false;
+}
+
+// Loads and checks the --config file again; refused at once, or staged once everything
+// it depends on is known (the ledger's word on dropped departments).
+void Worker::begin_reload() {
+  if (reloading_) {
+    reload_again_ = true;
+    return;
+  }
+  reloading_ = true;
+  spdlog::info("{}: SIGHUP: reloading {}", name_, config_.file);
+  notify::reloading("reloading " + config_.file);
+  auto next = config_.file.empty() ? Result<Config>(Error{errc::kInvalid, "no config file to read"})
+                                   : load_config(config_.file);
+  if (!next) return end_reload(false, next.error().message, {});
+  auto change = reload_change(config_, *next);
+  if (!change) return end_reload(false, change.error().message, {});
+  auto reload = std::make_shared<Reload>(Reload{std::move(*next), std::move(*change)});
+  const auto& dropped = reload->change.dropped_departments;
+  if (dropped.empty()) return stage_reload(std::move(*reload));
+  if (auto local = service_.may_drop(dropped)) {
+    if (!*local) return end_reload(false, local->error().message, {});
+    return stage_reload(std::move(*reload));
+  }
+  ask_ledger_to_drop(std::move(reload));
+}
+
+void Worker::ask_ledger_to_drop(std::shared_ptr<Reload> reload) {
+  std::string body =
+      wire::MapBuilder().add("departments", reload->change.dropped_departments).finish();
+  Context own(*this, ReplyTarget{});
+  own.ask("ledger", "reload.open", std::move(body),
+          [this, reload](Context&, Result<wire::Reply>& answer) {
+            if (!answer)
+              return end_reload(false,
+                                "cannot tell whether the departments dropped have open items: "
+                                "the ledger did not answer",
+                                {});
+            if (!answer->ok) return end_reload(false, answer->error.message, {});
+            stage_reload(std::move(*reload));
+          });
+}
+
+void Worker::stage_reload(Reload reload) {
+  if (reload.change.empty()) return end_reload(true, "nothing changed", {});
+  staged_ = std::move(reload);
+}
+
+// Between two turns, with no read running (a read holds a reference to the config).
+void Worker::apply_reload() {
+  Reload reload = std::move(*staged_);
+  staged_.reset();
+  if (Status s = service_.on_reload(reload.next); !s)
+    return end_reload(false, s.error().message, {});
+  if (reload.next.log_level != config_.log_level)
+    spdlog::default_logger()->set_level(spdlog::level::from_str(reload.next.log_level));
+  config_ = std::move(reload.next);
+  end_reload(true, "", reload.change.changed);
+}
+
+// Logged, recorded under reload/<seq> (committed with the next turn), and told to the
+// supervisor; then a SIGHUP that came meanwhile is served.
+void Worker::end_reload(bool ok, const std::string& reason,
+                        const std::vector<std::string>& changed) {
+  std::string list;
+  for (const auto& key : changed) list += (list.empty() ? "" : ", ") + key;
+  if (ok) {
+    spdlog::info("{}: reloaded {}: {}", name_, config_.file,
+                 list.empty() ? reason : "changed " + list);
+  } else {
+    spdlog::error("{}: reload of {} refused, the running config stays: {}", name_, config_.file,
+                  reason);
+  }
+  wire::MapBuilder record;
+  record.add("at", clock_.now_iso()).add("file", config_.file).add("ok", ok);
+  record.add("reason", reason).add("changed", changed);
+  txn_->put(keys::reload(next_reload_), record.finish());
+  std::string next;
+  keys::append_be64(next, ++next_reload_);
+  txn_->put(keys::meta("next_reload"), next);
+  std::string verdict = ok ? "config reloaded at " + clock_.now_iso()
+                           : "reload refused at " + clock_.now_iso() + ": " + reason;
+  if (serving_) {
+    notify::ready("serving; " + verdict);  // ends the RELOADING=1
+  } else {
+    notify::status(verdict);  // not READY before the broker has answered
+  }
+  reloading_ = false;
+  if (std::exchange(reload_again_, false)) begin_reload();
+}
+
 // ---- Worker: one loop turn ----
 
-bool Worker::turn(int signal_fd) {
+bool Worker::turn() {
   if (!connected_) connect();
   zmq::pollitem_t items[] = {{static_cast<void*>(*broker_), 0, ZMQ_POLLIN, 0},
-                             {nullptr, signal_fd, ZMQ_POLLIN, 0},
+                             {nullptr, signal_fd_, ZMQ_POLLIN, 0},
                              {nullptr, reader_ ? reader_->wake_fd() : -1, ZMQ_POLLIN, 0}};
   zmq::poll(items, reader_ ? 3 : 2, std::chrono::milliseconds(poll_timeout_ms()));
-  if (items[1].revents & ZMQ_POLLIN) {
-    spdlog::info("{}: stopping on signal", name_);
-    return false;
-  }
+  if (items[1].revents & ZMQ_POLLIN) take_signals();
+  if (stop_now_) return finish_drain();
   if (reader_ && (items[2].revents & ZMQ_POLLIN)) take_reads();
   std::vector<zmq::message_t> frames;
   for (int n = 0; n < config_.batch_max; ++n) {
@@ -368,11 +520,11 @@ bool Worker::turn(int signal_fd) {
     if (!zmq::recv_multipart(*broker_, std::back_inserter(frames), zmq::recv_flags::dontwait))
       break;
     last_heard_ms_ = monotonic_ms();
-    reconnect_delay_ms_ = 0;
+    if (std::exchange(reconnect_delay_ms_, 0) != 0 && serving_) notify::status("serving");
     receive(frames);
   }
   Context own(*this, ReplyTarget{});
-  service_.on_turn(own);
+  if (!drain_until_ms_) service_.on_turn(own);  // a draining worker starts nothing new
   if (!commit()) return false;
   // Reads that must see this turn's writes, then whatever they wrote (nothing, normally).
   auto deferred = std::move(after_commit_);
@@ -388,20 +540,28 @@ bool Worker::turn(int signal_fd) {
   if (std::exchange(announce_, false)) register_with_broker();
   start_reads();
   flush();
+  watchdog_.ping_if_due();  // only here: a turn that never ends stops the pings
+  if (staged_ && reads_in_flight_ == 0) apply_reload();
+  if (drain_until_ms_ && (owes_nothing() || monotonic_ms() >= *drain_until_ms_))
+    return finish_drain();
   return true;
 }
 
 // Reads queued this turn start now, against one snapshot taken after the commit.
 void Worker::start_reads() {
-  if (reads_.empty()) return;
+  if (reads_.empty() || staged_) return;  // a staged config waits for an idle reader
   if (!reader_) reader_ = std::make_unique<ReaderThread>();
   std::shared_ptr<const Snapshot> snapshot = store_->snapshot();
   for (auto& [target, read] : reads_) reader_->submit({target, snapshot, std::move(read)});
+  reads_in_flight_ += reads_.size();
   reads_.clear();
 }
 
 void Worker::take_reads() {
-  for (auto& done : reader_->take()) ready_.push_back(std::move(done));
+  for (auto& done : reader_->take()) {
+    ready_.push_back(std::move(done));
+    --reads_in_flight_;
+  }
 }
 
 int64_t Worker::poll_timeout_ms() const {
@@ -441,6 +601,7 @@ bool Worker::storage_ok(const Status& s) {
 
 void Worker::receive(std::vector<zmq::message_t>& frames) {
   std::string_view kind = frames.empty() ? "" : backend::text(frames[0]);
+  if (!serving_ && !kind.empty() && kind != backend::kReregister) notice_ready();
   if (kind == backend::kRequest && frames.size() == 4) {
     serve(std::string(backend::text(frames[1])), std::string(backend::text(frames[2])), frames[3]);
   } else if (kind == backend::kReply && frames.size() == 2) {
@@ -466,6 +627,12 @@ void Worker::serve(const std::string& route, const std::string& sender,
     return;
   }
   ReplyTarget target{route, request->id};
+  if (drain_until_ms_) {  // the sender keeps it (a client retries, an outbox resends)
+    ready_.emplace_back(
+        std::move(target),
+        wire::encode_error(request->id, {errc::kUnavailable, name_ + " is stopping"}));
+    return;
+  }
   if (request->type == "handoff") return accept_handoff(std::move(target), sender, *request);
   auto actor = actor_of(route, sender, *request);
   if (!actor) {
@@ -945,6 +1112,7 @@ void Worker::keep_alive() {
                               : std::min(reconnect_delay_ms_ * 2, int64_t{t.reconnect_max_ms});
     spdlog::warn("{}: broker silent for {} ms, reconnecting (next try in {} ms)", name_,
                  now - last_heard_ms_, reconnect_delay_ms_);
+    notify::status("the broker is silent; reconnecting");
     connect();
     last_heard_ms_ = now + reconnect_delay_ms_;
     in_flight_.clear();

@@ -32,6 +32,15 @@
 // Heavy reads (text search, scoreboards, exports) run on one reader thread against a
 // snapshot taken after the commit of the turn they arrived in: they see every
 // acknowledged write, and the loop goes on committing commands meanwhile.
+//
+// Under a supervisor (docs/operations.md): READY=1 once the store is open, the outbox
+// recovered and the broker has answered the registration; WATCHDOG=1 at the end of each
+// turn when due (a turn that never ends stops the pings). SIGTERM drains: the worker takes
+// no new requests (answered `unavailable`) and goes on turning until it owes nothing (no
+// reply waiting, no ask, no read, an empty outbox) or shutdown_grace_ms has passed. SIGHUP
+// reloads the --config file (config/reload.h): validated whole, refused if a restart-only
+// key differs or a dropped department still has open items (the ledger says), swapped in
+// between two turns while no read runs, and recorded under reload/<seq>.
 #pragma once
 
 #include <functional>
@@ -45,6 +54,8 @@
 
 #include "calendar/clock.h"
 #include "config/config.h"
+#include "config/reload.h"
+#include "daemon/notify.h"
 #include "security/keys.h"
 #include "security/rights.h"
 #include "store/store.h"
@@ -52,6 +63,7 @@
 
 namespace closeloop {
 
+class SignalFd;
 class Worker;
 
 // Where a reply goes: a broker route and the request's correlation id.
@@ -130,13 +142,25 @@ class Service {
   // What the worker tells the broker with its registration (the ledger: the account
   // table); empty for nothing.
   virtual std::string announcement() const { return {}; }
+  // A reload (SIGHUP), between two turns: `next` is validated and differs from the running
+  // config only in live keys (config/reload.h); from the next turn ctx.config() is `next`.
+  // For what the service made from the config (a calendar watch); an error refuses it.
+  virtual Status on_reload(const Config& next) { return ok_status(); }
+  // Whether the departments `dropped` may leave the config: an error names items still
+  // open there. nullopt: this service cannot tell; the worker asks the ledger.
+  virtual std::optional<Status> may_drop(const std::vector<std::string>& dropped) {
+    return std::nullopt;
+  }
 };
 
 class Worker {
  public:
   Worker(const Config& config, std::string name, Service& service);
   ~Worker();
-  // Runs until a signal arrives on signal_fd (0) or storage fails (1).
+  // Runs until SIGINT/SIGTERM, then drains (0), or until storage fails (1); SIGHUP
+  // reloads the config.
+  int run(SignalFd& signals);
+  // The same with a plain descriptor, readable meaning SIGTERM (tests).
   int run(int signal_fd);
 
  private:
@@ -164,7 +188,23 @@ class Worker {
 
   Status open();
   bool connect();
-  bool turn(int signal_fd);
+  bool turn();
+  void take_signals();
+  void notice_ready();
+  // SIGTERM (see the header comment)
+  void begin_drain(int signal);
+  bool owes_nothing() const;
+  bool finish_drain();
+  // SIGHUP (see the header comment)
+  struct Reload {
+    Config next;
+    ConfigChange change;
+  };
+  void begin_reload();
+  void ask_ledger_to_drop(std::shared_ptr<Reload> reload);
+  void stage_reload(Reload reload);
+  void apply_reload();
+  void end_reload(bool ok, const std::string& reason, const std::vector<std::string>& changed);
   void receive(std::vector<zmq::message_t>& frames);
   void serve(const std::string& route, const std::string& sender, const zmq::message_t& payload);
   Result<security::Actor> actor_of(const std::string& route, const std::string& sender,
@@ -259,6 +299,17 @@ class Worker {
   std::unique_ptr<ReaderThread> reader_;  // started by the first read_later(); before store_ dies
 
   int64_t last_heard_ms_ = 0, last_sent_ms_ = 0, reconnect_delay_ms_ = 0;
+
+  SignalFd* signals_ = nullptr;  // null: signal_fd_ is a plain descriptor (tests)
+  int signal_fd_ = -1;
+  Watchdog watchdog_;
+  bool serving_ = false;                   // READY=1 sent: the broker answered
+  std::optional<int64_t> drain_until_ms_;  // set by SIGTERM: the grace's end
+  bool stop_now_ = false;                  // a second SIGTERM: no more grace
+  bool reloading_ = false, reload_again_ = false;
+  std::optional<Reload> staged_;  // validated, swapped in once no read runs
+  size_t reads_in_flight_ = 0;
+  uint64_t next_reload_ = 1;  // the next reload record's seq (meta/next_reload)
 };
 
 // Milliseconds on a monotonic clock.

@@ -8,10 +8,10 @@
 namespace closeloop {
 
 int worker_main(int argc, char** argv, const std::string& name, Service& service) {
-  SignalFd signals({SIGINT, SIGTERM});
+  SignalFd signals({SIGINT, SIGTERM, SIGHUP});
   Config config = daemon_start(argc, argv, name);
   Worker worker(config, name, service);
-  return worker.run(signals.fd());
+  return worker.run(signals);
 }
 
 }  // namespace closeloop

@@ -1,7 +1,7 @@
 // main() of a worker process: `closeloop-<name> --config FILE [--log-level L]`.
-// Blocks SIGINT/SIGTERM into a descriptor before any thread starts, loads the config
-// (exit 2 if bad), then runs a Worker with `service` until a signal (0) or a fatal
-// storage error (1). `service` must not have started threads.
+// Blocks SIGINT/SIGTERM/SIGHUP into a descriptor before any thread starts, loads the
+// config (exit 78 if bad), then runs a Worker with `service` until SIGTERM and its drain
+// (0) or a fatal storage error (1); SIGHUP reloads. `service` must not have started threads.
 #pragma once
 
 #include <string>

@@ -19,13 +19,19 @@
 //   again on every message, so a disabled or rotated key is refused at its next request.
 // Every request the broker carries to a worker names its sender as the broker knows it
 // (net/backend.h): a worker's name, or the account acting, never as the message says.
+//
+// Under a supervisor: READY=1 once both sockets are bound, WATCHDOG=1 from its loop,
+// STOPPING=1 on SIGTERM (it holds nothing to drain); SIGHUP validates the config file like
+// every worker (config/reload.h) and takes its log level.
 #include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <map>
 #include <zmq_addon.hpp>
 
+#include "config/reload.h"
 #include "daemon/daemon.h"
+#include "daemon/notify.h"
 #include "daemon/signals.h"
 #include "net/backend.h"
 #include "security/accounts.h"
@@ -58,9 +64,11 @@ class Broker {
     frontend_.bind(config.endpoint);
     backend_.bind(config.backend);
     spdlog::info("broker: clients at {}, workers at {}", config.endpoint, config.backend);
+    notify::ready("routing");
   }
 
-  int run(int signal_fd) {
+  int run(SignalFd& signals) {
+    int signal_fd = signals.fd();
     zmq::pollitem_t items[] = {{static_cast<void*>(frontend_), 0, ZMQ_POLLIN, 0},
                                {static_cast<void*>(backend_), 0, ZMQ_POLLIN, 0},
                                {nullptr, signal_fd, ZMQ_POLLIN, 0},
@@ -68,15 +76,15 @@ class Broker {
                                 ZMQ_POLLIN, 0}};
     for (;;) {
       zmq::poll(items, zap_ ? 4 : 3, std::chrono::milliseconds(config_.timing.heartbeat_ms / 2));
-      if (items[2].revents & ZMQ_POLLIN) break;
+      if ((items[2].revents & ZMQ_POLLIN) && !take_signals(signals)) break;
       if (zap_) zap_->serve();
       for (int n = 0; n < 1000 && drain(frontend_, &Broker::from_client); ++n) {
       }
       for (int n = 0; n < 1000 && drain(backend_, &Broker::from_worker); ++n) {
       }
       heartbeat();
+      watchdog_.ping_if_due();
     }
-    spdlog::info("broker: stopping on signal");
     return 0;
   }
 
@@ -87,6 +95,39 @@ class Broker {
   };
 
   using Handler = void (Broker::*)(std::vector<zmq::message_t>&);
+
+  // False on SIGINT/SIGTERM: the broker holds nothing, so it stops at once.
+  bool take_signals(SignalFd& signals) {
+    for (int sig; (sig = signals.take()) != 0;) {
+      if (sig == SIGHUP) {
+        reload();
+        continue;
+      }
+      spdlog::info("broker: {}: stopping", strsignal(sig));
+      notify::stopping("stopping");
+      return false;
+    }
+    return true;
+  }
+
+  // Validated like every worker's reload; of what may change live, the broker uses only
+  // the log level.
+  void reload() {
+    notify::reloading("reloading " + config_.file);
+    auto next = load_config(config_.file);
+    auto change = next ? reload_change(config_, *next) : Result<ConfigChange>(next.error());
+    if (!change) {
+      spdlog::error("broker: reload of {} refused, the running config stays: {}", config_.file,
+                    change.error().message);
+      notify::ready("routing; reload refused: " + change.error().message);
+      return;
+    }
+    if (next->log_level != config_.log_level)
+      spdlog::default_logger()->set_level(spdlog::level::from_str(next->log_level));
+    config_ = std::move(*next);
+    spdlog::info("broker: reloaded {}", config_.file);
+    notify::ready("routing; config reloaded");
+  }
 
   // Makes `socket` a CURVE server with the broker's own key pair, asking ZAP as `domain`.
   void serve_curve(zmq::socket_t& socket, const std::string& domain) {
@@ -216,6 +257,7 @@ class Broker {
     by_service_[service] = identity;
     peers_[identity] = {service, monotonic_ms()};
     if (!known) spdlog::info("broker: {} worker ready", service);
+    send_backend(identity, {backend::kHeartbeat});  // at once: it tells the worker it is heard
     if (service == "ledger" && announcement) load_accounts(backend::text(*announcement));
   }
 
@@ -293,7 +335,8 @@ class Broker {
     return wire::MapBuilder().add("services", services).finish();
   }
 
-  const Config& config_;
+  Config config_;  // only live keys change (reload), never the sockets'
+  Watchdog watchdog_;
   zmq::context_t zmq_;
   std::unique_ptr<security::ZapHandler> zap_;  // before the sockets: see security/zap.h
   zmq::socket_t frontend_, backend_;
@@ -309,11 +352,11 @@ class Broker {
 }  // namespace closeloop
 
 int main(int argc, char** argv) {
-  closeloop::SignalFd signals({SIGINT, SIGTERM});  // before any thread starts
+  closeloop::SignalFd signals({SIGINT, SIGTERM, SIGHUP});  // before any thread starts
   closeloop::Config config = closeloop::daemon_start(argc, argv, "broker");
   try {
     closeloop::Broker broker(config);
-    return broker.run(signals.fd());
+    return broker.run(signals);
   } catch (const zmq::error_t& e) {
     spdlog::critical("broker: {}", e.what());
     return 1;

@@ -2,6 +2,9 @@
 //
 // Contract:
 //   closeloopd --config FILE [--bin-dir DIR]
+//   closeloopd --check-config FILE
+// - --check-config validates FILE as every process does at start and starts nothing:
+//   prints "ok: …" (a short summary) and exits 0, or the key and line on stderr and 78.
 // - Usage errors and a --bin-dir without the executables exit 2, an invalid config 78
 //   (EX_CONFIG), with the reason on stderr; failing to create data_dir exits 1.
 // - Creates data_dir, then starts closeloop-broker, closeloop-ledger, -intake,
@@ -14,8 +17,18 @@
 //   the child had stayed up for 10 s, so a crash loop does not spin. A child that
 //   exited 78 (EX_CONFIG: it refused the config) is not restarted, as systemd's
 //   RestartPreventExitStatus=78 does: starting it again would refuse again.
-// - SIGINT/SIGTERM: SIGTERM to every child, up to 10 s for them to exit, SIGKILL to
-//   the rest, exit 0.
+// - Readiness (docs/operations.md): each child gets closeloopd's own notify socket as
+//   NOTIFY_SOCKET (an abstract unix datagram socket, "@closeloopd-<pid>-notify", whose
+//   messages are taken only from the children's pids), never systemd's. closeloopd sends
+//   READY=1 to its own supervisor once every child has said READY=1, with a STATUS line.
+//   With a watchdog of its own (WATCHDOG_USEC), it pings from its loop and gives the same
+//   interval to the children: a ready child silent for that long is killed (SIGABRT) and
+//   restarted, as systemd would.
+// - SIGHUP: validates the file (a refusal is logged), then forwards SIGHUP to every child,
+//   which reloads (worker/worker.h); RELOADING=1 until each has answered READY=1 again.
+// - SIGINT/SIGTERM: SIGTERM to the children one at a time in the flow's order (timer,
+//   intake, dispatch … close, ledger, broker), so that each drains into running
+//   receivers; each gets shutdown_grace_ms + 2 s before SIGKILL; exit 0.
 // - Children get PR_SET_PDEATHSIG(SIGTERM): they die with closeloopd even if it is
 //   SIGKILLed.
 // Single-threaded: signals arrive through a SignalFd, timers are poll() timeouts.
@@ -36,10 +49,12 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "config/config.h"
+#include "daemon/notify.h"
 #include "daemon/signals.h"
 
 namespace closeloop {
@@ -54,14 +69,22 @@ constexpr std::array<const char*, 8> kChildren = {
     "closeloop-broker", "closeloop-ledger", "closeloop-intake", "closeloop-dispatch",
     "closeloop-handle", "closeloop-verify", "closeloop-close", "closeloop-timer"};
 
+// Stop order: the timer (it starts commands), the stages in flow order, so that each
+// drains into a receiver still running, then the ledger, then the broker last.
+constexpr std::array<const char*, 8> kStopOrder = {
+    "closeloop-timer",  "closeloop-intake", "closeloop-dispatch", "closeloop-handle",
+    "closeloop-verify", "closeloop-close",  "closeloop-ledger",   "closeloop-broker"};
+
 constexpr milliseconds kBackoffMin{100};
 constexpr milliseconds kBackoffMax{5000};
 constexpr auto kStableAfter = std::chrono::seconds(10);
-constexpr auto kStopGrace = std::chrono::seconds(10);
+constexpr milliseconds kStopMargin{2000};   // beyond a child's own grace, before SIGKILL
+constexpr milliseconds kReloadWait{10000};  // children answering a reload, at most
 constexpr int kUsageExit = 2;
 
 struct Options {
   std::string config;
+  std::string check_config;
   std::string bin_dir;
 };
 
@@ -73,6 +96,9 @@ struct Child {
   Clock::time_point restart_at;        // while not running: when to start it again
   bool refused_config = false;         // it exited 78: not started again
   milliseconds backoff = kBackoffMin;  // delay before the next restart
+  bool ready = false;                  // said READY=1 since it started
+  bool reloading = false;              // sent SIGHUP, has not said READY=1 since
+  Clock::time_point last_ping;         // its last WATCHDOG=1 (or when it became ready)
 };
 
 std::string describe_status(int status) {
@@ -88,13 +114,28 @@ int ms_until(Clock::time_point t) {
   return static_cast<int>(std::max<int64_t>(left, 0));
 }
 
+// What a child is told about its supervisor, closeloopd: its notify socket, never
+// systemd's, and the watchdog interval closeloopd enforces (none: no watchdog).
+struct ChildNotify {
+  std::string socket;
+  std::string watchdog_usec;
+};
+
 // In the forked child: undo what closeloopd set up, then become the worker.
-[[noreturn]] void exec_child(const Child& c, const std::string& config, pid_t parent) {
+[[noreturn]] void exec_child(const Child& c, const std::string& config, pid_t parent,
+                             const ChildNotify& notify) {
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != parent) _exit(127);  // closeloopd died before prctl took effect
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);  // blocked masks survive exec
+  setenv("NOTIFY_SOCKET", notify.socket.c_str(), 1);
+  unsetenv("WATCHDOG_PID");  // systemd's names closeloopd
+  if (notify.watchdog_usec.empty()) {
+    unsetenv("WATCHDOG_USEC");
+  } else {
+    setenv("WATCHDOG_USEC", notify.watchdog_usec.c_str(), 1);
+  }
   execl(c.exe.c_str(), c.exe.c_str(), "--config", config.c_str(), static_cast<char*>(nullptr));
   dprintf(STDERR_FILENO, "closeloopd: exec %s: %s\n", c.exe.c_str(), strerror(errno));
   _exit(127);
@@ -102,18 +143,36 @@ int ms_until(Clock::time_point t) {
 
 class Supervisor {
  public:
-  Supervisor(std::vector<Child> children, std::string config, SignalFd& signals)
-      : children_(std::move(children)), config_(std::move(config)), signals_(signals) {}
+  Supervisor(std::vector<Child> children, std::string config, milliseconds grace, SignalFd& signals)
+      : children_(std::move(children)),
+        config_(std::move(config)),
+        grace_(grace),
+        signals_(signals),
+        notify_socket_("@closeloopd-" + std::to_string(getpid()) + "-notify") {
+    child_notify_.socket = notify_socket_.address();
+    // The children's watchdog is closeloopd's (as strict as systemd's on closeloopd).
+    if (watchdog_.enabled())
+      child_notify_.watchdog_usec = std::to_string(watchdog_.interval_ms() * 2000);
+  }
 
   // Runs until SIGINT/SIGTERM; returns the exit code.
   int run() {
     for (;;) {
       start_due();
       wait(next_timeout_ms());
+      take_notifications();
       for (int sig; (sig = signals_.take()) != 0;) {
-        if (sig != SIGCHLD) return stop_all(sig);
-        reap();
+        if (sig == SIGHUP) {
+          reload();
+        } else if (sig != SIGCHLD) {
+          return stop_all(sig);
+        } else {
+          reap();
+        }
       }
+      check_watchdogs();
+      end_reload_when_answered();
+      watchdog_.ping_if_due();  // from this loop only: a stuck closeloopd stops pinging
     }
   }
 
@@ -121,7 +180,7 @@ class Supervisor {
   void start(Child& c) {
     pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid == 0) exec_child(c, config_, parent);
+    if (pid == 0) exec_child(c, config_, parent, child_notify_);
     if (pid < 0) {
       spdlog::error("closeloopd: fork for {}: {}", c.name, strerror(errno));
       schedule_restart(c);
@@ -129,7 +188,94 @@ class Supervisor {
     }
     c.pid = pid;
     c.started = Clock::now();
+    c.ready = c.reloading = false;
     spdlog::info("closeloopd: started {} (pid {})", c.name, pid);
+  }
+
+  // What the children said on the notify socket (only theirs is believed).
+  void take_notifications() {
+    for (const auto& m : notify_socket_.take()) {
+      Child* c = child_of(m.pid);
+      if (!c) continue;
+      if (has_line(m.text, "WATCHDOG=1")) c->last_ping = Clock::now();
+      if (has_line(m.text, "READY=1")) became_ready(*c);
+    }
+  }
+
+  void became_ready(Child& c) {
+    if (!c.ready) spdlog::info("closeloopd: {} (pid {}) is ready", c.name, c.pid);
+    c.ready = true;
+    c.reloading = false;
+    c.last_ping = Clock::now();
+    size_t ready = ready_count();
+    if (!announced_ready_ && ready == children_.size()) {
+      spdlog::info("closeloopd: all workers ready");
+      notify::ready("all " + std::to_string(ready) + " workers ready");
+      announced_ready_ = true;
+    } else if (announced_ready_ && !reloading_) {
+      notify::status(std::to_string(ready) + " of " + std::to_string(children_.size()) +
+                     " workers ready");
+    }
+  }
+
+  // A ready child silent for the whole watchdog interval is stuck: SIGABRT (a core to
+  // look at), and the usual restart.
+  void check_watchdogs() {
+    if (!watchdog_.enabled()) return;
+    auto limit = milliseconds(watchdog_.interval_ms() * 2);
+    for (Child& c : children_) {
+      if (c.pid == 0 || !c.ready || Clock::now() - c.last_ping < limit) continue;
+      spdlog::error("closeloopd: {} (pid {}) sent no watchdog ping for {} ms; aborting it", c.name,
+                    c.pid, limit.count());
+      kill(c.pid, SIGABRT);
+      c.ready = false;  // not again before it is restarted
+    }
+  }
+
+  // Validated here for the log; each child validates and records it itself.
+  void reload() {
+    Result<Config> next = load_config(config_);
+    if (next) {
+      spdlog::info("closeloopd: SIGHUP: {} is valid; forwarding SIGHUP to the workers", config_);
+    } else {
+      spdlog::error(
+          "closeloopd: SIGHUP: {}; forwarding anyway: each worker refuses it and keeps "
+          "its running config",
+          next.error().message);
+    }
+    notify::reloading("reloading " + config_);
+    reloading_ = true;
+    reload_until_ = Clock::now() + kReloadWait;
+    for (Child& c : children_) {
+      if (c.pid == 0) continue;
+      c.reloading = c.ready;  // one still starting reads the file anyway
+      kill(c.pid, SIGHUP);
+    }
+  }
+
+  void end_reload_when_answered() {
+    if (!reloading_) return;
+    bool late = Clock::now() >= reload_until_;
+    std::string waiting;
+    for (const Child& c : children_)
+      if (c.pid != 0 && c.reloading) waiting += (waiting.empty() ? "" : ", ") + c.name;
+    if (!waiting.empty() && !late) return;
+    reloading_ = false;
+    if (!waiting.empty()) spdlog::warn("closeloopd: no answer to the reload from {}", waiting);
+    notify::ready(waiting.empty() ? "reloaded; see each worker's log for its verdict"
+                                  : "reload unanswered by " + waiting);
+  }
+
+  Child* child_of(pid_t pid) {
+    if (pid <= 0) return nullptr;
+    auto it = std::find_if(children_.begin(), children_.end(),
+                           [pid](const Child& c) { return c.pid == pid; });
+    return it == children_.end() ? nullptr : &*it;
+  }
+
+  size_t ready_count() const {
+    return std::count_if(children_.begin(), children_.end(),
+                         [](const Child& c) { return c.pid != 0 && c.ready; });
   }
 
   void start_due() {
@@ -151,6 +297,7 @@ class Supervisor {
   void on_exit(Child& c, int status) {
     pid_t pid = c.pid;
     c.pid = 0;
+    c.ready = c.reloading = false;
     if (stopping_) {
       spdlog::info("closeloopd: {} (pid {}) {}", c.name, pid, describe_status(status));
       return;
@@ -178,20 +325,22 @@ class Supervisor {
     }
   }
 
-  // Milliseconds until the earliest pending restart, or -1 (no timer).
+  // Milliseconds until the earliest timer (a restart, a ping, a reload's end), or -1.
   int next_timeout_ms() const {
     int timeout = -1;
+    auto earliest = [&](int ms) { timeout = timeout < 0 ? ms : std::min(timeout, ms); };
     for (const Child& c : children_) {
       if (c.pid != 0 || c.refused_config) continue;
-      int ms = ms_until(c.restart_at);
-      timeout = timeout < 0 ? ms : std::min(timeout, ms);
+      earliest(ms_until(c.restart_at));
     }
+    if (watchdog_.enabled()) earliest(static_cast<int>(watchdog_.due_in_ms()));
+    if (reloading_) earliest(ms_until(reload_until_));
     return timeout;
   }
 
   void wait(int timeout_ms) {
-    pollfd p{signals_.fd(), POLLIN, 0};
-    if (poll(&p, 1, timeout_ms) < 0 && errno != EINTR)
+    pollfd p[] = {{signals_.fd(), POLLIN, 0}, {notify_socket_.fd(), POLLIN, 0}};
+    if (poll(p, 2, timeout_ms) < 0 && errno != EINTR)
       spdlog::error("closeloopd: poll: {}", strerror(errno));
   }
 
@@ -203,44 +352,59 @@ class Supervisor {
   int stop_all(int sig) {
     stopping_ = true;
     spdlog::info("closeloopd: {}: stopping {} workers", strsignal(sig), running());
-    for (const Child& c : children_) {
-      if (c.pid != 0) kill(c.pid, SIGTERM);
+    notify::stopping("stopping the workers");
+    for (const char* name : kStopOrder) {
+      auto it = std::find_if(children_.begin(), children_.end(),
+                             [name](const Child& c) { return c.name == name; });
+      if (it != children_.end() && it->pid != 0) stop(*it);
     }
-    auto deadline = Clock::now() + kStopGrace;
-    while (running() > 0 && Clock::now() < deadline) {
-      wait(ms_until(deadline));
-      while (signals_.take() != 0) {
-      }
-      reap();
-    }
-    kill_remaining();
     spdlog::info("closeloopd: stopped");
     return 0;
   }
 
-  void kill_remaining() {
-    for (Child& c : children_) {
-      if (c.pid == 0) continue;
-      spdlog::warn("closeloopd: {} (pid {}) ignored SIGTERM for {} s; sending SIGKILL", c.name,
-                   c.pid, kStopGrace.count());
-      kill(c.pid, SIGKILL);
-      int status = 0;
-      waitpid(c.pid, &status, 0);
-      on_exit(c, status);
+  // SIGTERM, its drain (up to its grace), then SIGKILL.
+  void stop(Child& c) {
+    kill(c.pid, SIGTERM);
+    auto deadline = Clock::now() + grace_ + kStopMargin;
+    while (c.pid != 0 && Clock::now() < deadline) {
+      wait(ms_until(deadline));
+      (void)notify_socket_.take();
+      while (signals_.take() != 0) {
+      }
+      reap();
+      watchdog_.ping_if_due();
     }
+    if (c.pid == 0) return;
+    spdlog::warn("closeloopd: {} (pid {}) still running {} ms after SIGTERM; sending SIGKILL",
+                 c.name, c.pid, (grace_ + kStopMargin).count());
+    kill(c.pid, SIGKILL);
+    int status = 0;
+    waitpid(c.pid, &status, 0);
+    on_exit(c, status);
   }
 
   std::vector<Child> children_;
   std::string config_;
+  milliseconds grace_;
   SignalFd& signals_;
+  NotifySocket notify_socket_;  // the children's NOTIFY_SOCKET
+  ChildNotify child_notify_;
+  Watchdog watchdog_;  // closeloopd's own, from its supervisor
   bool stopping_ = false;
   bool announced_ = false;
+  bool announced_ready_ = false;
+  bool reloading_ = false;
+  Clock::time_point reload_until_;
 };
 
 // Returns -1 to go on, or the exit code (help: 0, usage error: 2).
 int parse_args(int argc, char** argv, Options* o) {
   CLI::App app{"closeloopd: starts the closeloop broker and workers and restarts them"};
-  app.add_option("--config", o->config, "configuration file (TOML)")->required();
+  auto* config = app.add_option("--config", o->config, "configuration file (TOML)");
+  auto* check = app.add_option("--check-config", o->check_config,
+                               "validate FILE as at start, start nothing: exit 0 (ok) or 78");
+  config->excludes(check);
+  check->excludes(config);
   app.add_option("--bin-dir", o->bin_dir,
                  "directory of the closeloop-* executables (default: closeloopd's own)");
   try {
@@ -248,7 +412,25 @@ int parse_args(int argc, char** argv, Options* o) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : kUsageExit;
   }
+  if (o->config.empty() && o->check_config.empty()) {
+    std::cerr << "closeloopd: --config FILE or --check-config FILE is required\n";
+    return kUsageExit;
+  }
   return -1;
+}
+
+// The same validation as every process's start; nothing is started or created.
+int check_config(const std::string& file) {
+  Result<Config> config = load_config(file);
+  if (!config) {
+    std::cerr << "closeloopd: " << config.error().message << "\n";
+    return EX_CONFIG;
+  }
+  std::cout << "ok: " << file << ": " << config->departments.size() << " departments, "
+            << config->categories.size() << " categories, " << config->routes.size()
+            << " routes; endpoint " << config->endpoint << ", data_dir " << config->data_dir
+            << "\n";
+  return 0;
 }
 
 void setup_logging() {
@@ -296,7 +478,8 @@ int run(const Options& o, SignalFd& signals) {
     spdlog::error("closeloopd: cannot create data_dir {}: {}", config->data_dir, ec.message());
     return 1;
   }
-  Supervisor supervisor(std::move(children), fs::absolute(o.config).string(), signals);
+  Supervisor supervisor(std::move(children), fs::absolute(o.config).string(),
+                        milliseconds(config->shutdown_grace_ms), signals);
   return supervisor.run();
 }
 
@@ -305,9 +488,10 @@ int run(const Options& o, SignalFd& signals) {
 
 int main(int argc, char** argv) {
   // First, before anything could start a thread: block the signals into a descriptor.
-  closeloop::SignalFd signals({SIGINT, SIGTERM, SIGCHLD});
+  closeloop::SignalFd signals({SIGINT, SIGTERM, SIGCHLD, SIGHUP});
   closeloop::Options options;
   if (int rc = closeloop::parse_args(argc, argv, &options); rc >= 0) return rc;
+  if (!options.check_config.empty()) return closeloop::check_config(options.check_config);
   closeloop::setup_logging();
   return closeloop::run(options, signals);
 }

@@ -54,6 +54,7 @@ Query query_for(std::string_view type) {
 class Ledger : public Service {
  public:
   Status on_start(Store& store, const Config& config) override {
+    store_ = &store;
     if (auto next = store.get(keys::meta("next_read"))) next_read_ = keys::read_be64(*next);
     accounts_.load(store);
     return checkpoints_.load(store, security::keys_dir(config.data_dir) + "/ledger.signing");
@@ -103,6 +104,7 @@ class Ledger : public Service {
   void on_request(Context& ctx, const wire::Request& request) override {
     const std::string& type = request.type;
     if (type.starts_with("user.")) return accounts_.serve(ctx, request);
+    if (type == "reload.open") return answer_may_drop(ctx, request);
     if (type == "checkpoint" || type == "proofs") return serve_checkpoints(ctx, request);
     if (type.starts_with("incidents")) return ledger::serve_incidents(ctx, request);
     wire::Fields f(request.body, "body");
@@ -254,6 +256,32 @@ class Ledger : public Service {
     ctx.reply(m.finish());
   }
 
+  // Reloads: its own store says whether a department may go (for itself, and for the
+  // other workers' reload.open, on the reader thread). The calendar is looked for again.
+  std::optional<Status> may_drop(const std::vector<std::string>& dropped) override {
+    return ledger::may_drop(*store_, dropped);
+  }
+
+  Status on_reload(const Config&) override {
+    watch_.reset();
+    return ok_status();
+  }
+
+  void answer_may_drop(Context& ctx, const wire::Request& request) {
+    if (Status allowed = security::may(ctx.actor(), "reload.open", wire::Json::object(), nullptr);
+        !allowed)
+      return ctx.fail(allowed.error());
+    wire::Fields f(request.body, "reload.open");
+    auto codes = f.opt_str_list("departments", 1024, 32);
+    if (!f.ok() || !codes)
+      return ctx.fail({errc::kBadRequest, "reload.open: departments expected"});
+    ctx.read_later([codes = *codes](const Reader& db) -> Result<std::string> {
+      if (Status s = ledger::may_drop(db, codes); !s) return s.error();
+      return wire::empty_map();
+    });
+  }
+
+  Store* store_ = nullptr;
   ledger::Accounts accounts_;
   ledger::Checkpoints checkpoints_;
   bool bootstrapped_ = false;

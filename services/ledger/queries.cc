@@ -4,6 +4,7 @@
 #include <set>
 
 #include "base/text.h"
+#include "indexes.h"
 #include "store/keys.h"
 #include "wire/message.h"
 #include "workflow/deadline.h"
@@ -407,6 +408,44 @@ Result<std::string> provisional(const Reader& db, const QueryEnv& env, const wir
     return items.size() < kMaxTimerActions;
   });
   return wire::encode_json({{"items", std::move(items)}});
+}
+
+namespace {
+
+// The items not closed that have `code` as lead or co-department: a count and a few ids.
+void open_items_of(const Reader& db, const std::string& code, size_t* count,
+                   std::vector<std::string>* some) {
+  std::set<std::string> counted;
+  for (const char* index : {"department", "co"}) {
+    db.scan(keys::index_prefix(index, code), [&](std::string_view key, std::string_view) {
+      std::string id(key.substr(key.rfind('/') + 1));
+      auto stored = db.get(keys::item(id));
+      std::optional<Indexed> item = stored ? indexed(*stored) : std::nullopt;
+      if (!item || item->stage == Stage::kClosed || !counted.insert(id).second) return true;
+      ++*count;
+      if (some->size() < 3) some->push_back(id);
+      return true;
+    });
+  }
+}
+
+}  // namespace
+
+Status may_drop(const Reader& db, const std::vector<std::string>& codes) {
+  for (const std::string& code : codes) {
+    size_t count = 0;
+    std::vector<std::string> some;
+    open_items_of(db, code, &count, &some);
+    if (count == 0) continue;
+    std::string ids;
+    for (const auto& id : some) ids += (ids.empty() ? "" : ", ") + id;
+    return Error{errc::kRefused, "department '" + code + "' is dropped from the file, but " +
+                                     std::to_string(count) + " item(s) still open there (" + ids +
+                                     (count > some.size() ? ", …" : "") +
+                                     ") have it as lead or co-department: keep it until they are "
+                                     "closed or reassigned"};
+  }
+  return ok_status();
 }
 
 }  // namespace closeloop::ledger

@@ -36,6 +36,14 @@ class Timer : public Service {
     ctx.fail({errc::kBadRequest, "the timer answers nothing"});
   }
 
+  // The calendar is looked for again (its dir may have changed), and the next scan
+  // comes at once, on the new scan_ms from then on.
+  Status on_reload(const Config&) override {
+    watch_.reset();
+    next_scan_ms_ = 0;
+    return ok_status();
+  }
+
   void on_turn(Context& ctx) override {
     int64_t now = monotonic_ms();
     if (busy() || now < next_scan_ms_) return;

@@ -130,14 +130,21 @@ bool Cluster::running(const std::string& name) { return pids_.count(name) > 0; }
 
 void Cluster::kill9(const std::string& name) { end(name, SIGKILL); }
 
-void Cluster::stop(const std::string& name) { end(name, SIGTERM); }
+int Cluster::stop(const std::string& name) { return end(name, SIGTERM); }
 
-void Cluster::end(const std::string& name, int signal) {
+pid_t Cluster::pid(const std::string& name) const {
   auto it = pids_.find(name);
-  if (it == pids_.end()) return;
+  return it == pids_.end() ? 0 : it->second;
+}
+
+int Cluster::end(const std::string& name, int signal) {
+  auto it = pids_.find(name);
+  if (it == pids_.end()) return -1;
   kill(it->second, signal);
-  waitpid(it->second, nullptr, 0);
+  int status = 0;
+  waitpid(it->second, &status, 0);
   pids_.erase(it);
+  return status;
 }
 
 void Cluster::kill_all9() {

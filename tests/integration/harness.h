@@ -46,7 +46,8 @@ class Cluster {
   // An environment variable for process `name` from its next start on.
   void set_env(const std::string& name, const std::string& key, const std::string& value);
   void kill9(const std::string& name);
-  void stop(const std::string& name);  // SIGTERM, then wait
+  int stop(const std::string& name);         // SIGTERM, then wait; its wait status
+  pid_t pid(const std::string& name) const;  // 0 if not running
   void kill_all9();
   bool running(const std::string& name);
   // Waits until the broker reports every worker live.
@@ -72,7 +73,7 @@ class Cluster {
   std::string key_file(const std::string& account) const;
 
  private:
-  void end(const std::string& name, int signal);  // signals it, waits for it to exit
+  int end(const std::string& name, int signal);  // signals it, waits for it to exit
   std::string dir_, endpoint_;
   std::map<std::string, pid_t> pids_;
   std::map<std::string, std::map<std::string, std::string>> env_;  // by process

@@ -1,0 +1,103 @@
+// Unit tests for config/reload.h: what a reload may change live, what needs a restart,
+// and which departments it drops.
+#include "config/reload.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace closeloop {
+namespace {
+
+const std::string kBase = R"(endpoint = "tcp://127.0.0.1:7400"
+data_dir = "var"
+
+[[department]]
+code = "jtj"
+name = "县交通运输局"
+
+[[department]]
+code = "zjj"
+name = "县住建局"
+)";
+
+// Config files for one test, removed with it: a refusal reads the new file for the line.
+struct Files {
+  std::vector<std::string> paths;
+  ~Files() {
+    for (const auto& p : paths) std::remove(p.c_str());
+  }
+  // `text` written to a file and loaded as a process loads its --config.
+  Config loaded(const std::string& text) {
+    char path[] = "/tmp/closeloop-reload-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    close(fd);
+    paths.emplace_back(path);
+    std::ofstream(path) << text;
+    auto config = load_config(path);
+    REQUIRE(config.ok());
+    return *config;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("reload: departments, routes and the log level change live", "[config][reload]") {
+  Files files;
+  Config running = files.loaded(kBase);
+  Config next = files.loaded("log_level = \"debug\"\n" + kBase +
+                             "\n[[department]]\ncode = \"xin\"\nname = \"新部门\"\n"
+                             "[[route]]\ncategory = \"transport\"\ndepartment = \"xin\"\n");
+  auto change = reload_change(running, next);
+  REQUIRE(change.ok());
+  CHECK(change->changed == std::vector<std::string>{"department", "route", "log_level"});
+  CHECK(change->dropped_departments.empty());
+  auto same = reload_change(running, files.loaded(kBase));
+  REQUIRE(same.ok());
+  CHECK(same->empty());
+}
+
+TEST_CASE("reload: a restart-only key is refused with its line", "[config][reload]") {
+  Files files;
+  Config running = files.loaded(kBase);
+  std::string moved = kBase;
+  moved.replace(moved.find("\"var\""), 5, "\"elsewhere\"");
+  auto change = reload_change(running, files.loaded(moved));
+  REQUIRE_FALSE(change.ok());
+  CHECK(change.error().message.find("data_dir (line 2): cannot change without a restart") !=
+        std::string::npos);
+  auto timing = reload_change(running, files.loaded(kBase + "[timing]\nheartbeat_ms = 50\n"));
+  REQUIRE_FALSE(timing.ok());
+  CHECK(timing.error().message.find("timing (line 11)") != std::string::npos);
+  // Back to a default by removing the key is a change too.
+  auto back = reload_change(files.loaded("sync = false\n" + kBase), running);
+  REQUIRE_FALSE(back.ok());
+  CHECK(back.error().message.find("sync (not in the file: its default)") != std::string::npos);
+}
+
+TEST_CASE("reload: a department missing from the new file is named as dropped",
+          "[config][reload]") {
+  Files files;
+  Config running = files.loaded(kBase);
+  std::string without_zjj = kBase.substr(0, kBase.find("\n[[department]]\ncode = \"zjj\""));
+  auto change = reload_change(running, files.loaded(without_zjj));
+  REQUIRE(change.ok());
+  CHECK(change->dropped_departments == std::vector<std::string>{"zjj"});
+  CHECK(change->changed == std::vector<std::string>{"department"});
+}
+
+TEST_CASE("shutdown_grace_ms: default 5000, 0 to 600000", "[config]") {
+  Files files;
+  CHECK(files.loaded(kBase).shutdown_grace_ms == 5000);
+  CHECK(files.loaded("shutdown_grace_ms = 0\n" + kBase).shutdown_grace_ms == 0);
+  auto bad = parse_config("shutdown_grace_ms = 600001\n" + kBase, "t.toml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message ==
+        "t.toml: shutdown_grace_ms: must be between 0 and 600000, got 600001 (line 1)");
+}
+
+}  // namespace closeloop
