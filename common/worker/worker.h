@@ -31,12 +31,17 @@
 // Heavy reads (text search, scoreboards, exports) run on one reader thread against a
 // snapshot taken after the commit of the turn they arrived in: they see every
 // acknowledged write, and the loop goes on committing commands meanwhile.
+//
+// The worker counts what it does (worker/metrics.h: requests answered by verb and result,
+// handoffs, each batch's size and fsync latency) and sends those figures to the broker
+// with a heartbeat once per heartbeat interval, for `closeloop status` and /metrics.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -48,6 +53,7 @@
 #include "security/rights.h"
 #include "store/store.h"
 #include "wire/message.h"
+#include "worker/metrics.h"
 
 namespace closeloop {
 
@@ -57,6 +63,7 @@ class Worker;
 struct ReplyTarget {
   std::string route;
   uint64_t id = 0;
+  std::string_view verb;  // the request's verb (static storage), for the figures; "" for none
 };
 
 // What one message may do, inside the current group commit. Nothing it queues leaves
@@ -108,6 +115,7 @@ class Context {
   security::Actor actor_;
   std::vector<uint64_t> handed_off_;
   std::optional<std::string> reply_;
+  std::string result_;  // "ok" or the error's code, for the figures
 };
 
 // A worker's behaviour. Called on the loop thread.
@@ -190,6 +198,10 @@ class Worker {
   void keep_alive();
   bool send(std::initializer_list<std::string_view> frames);
   uint64_t next_request_id() { return ++request_ids_; }
+  // The figures (worker/metrics.h): a reply counted by verb and result, the heartbeat's frame.
+  void count_reply(const ReplyTarget& target, std::string_view result);
+  std::string_view verb_name(std::string_view type);
+  std::string figures_frame();
 
   Config config_;
   Clock clock_;
@@ -213,6 +225,7 @@ class Worker {
     std::vector<std::string> to;         // destinations that do not hold it durably yet
     std::vector<std::string> unapplied;  // destinations that have not applied it yet
     std::string entry;
+    int64_t since_ms = 0;  // when this process wrote it, or read it at start-up
   };
   struct InFlight {
     std::string to;
@@ -235,7 +248,12 @@ class Worker {
   std::vector<std::pair<ReplyTarget, Context::ReadFn>> reads_;  // to start after the commit
   std::unique_ptr<ReaderThread> reader_;  // started by the first read_later(); before store_ dies
 
-  int64_t last_heard_ms_ = 0, last_sent_ms_ = 0, reconnect_delay_ms_ = 0;
+  int64_t last_heard_ms_ = 0, reconnect_delay_ms_ = 0;
+
+  Figures figures_;
+  std::set<std::string, std::less<>> verb_names_;  // what ReplyTarget::verb points into
+  uint64_t batch_messages_ = 0;  // commands and handoff entries since the last commit()
+  int64_t last_figures_ms_ = 0, last_disk_ms_ = 0;
 };
 
 // Milliseconds on a monotonic clock.
