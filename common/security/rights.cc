@@ -59,6 +59,7 @@ constexpr Row kRows[] = {
   {"checkpoint",         {any,    no,         no,    no,     any,    no,  any}},
   {"proofs",             {any,    no,         no,    no,     any,    no,  no}},
   {"ping",               {any,    any,        any,   any,    any,    any, any}},
+  {"status",             {no,     no,         no,    no,     any,    any, any}},
   {"user.add",           {no,     no,         no,    no,     no,     no,  any}},
   {"user.list",          {no,     no,         no,    no,     any,    no,  any}},
   {"user.disable",       {no,     no,         no,    no,     no,     no,  any}},

@@ -319,6 +319,14 @@ class Session {
     return kExitOk;
   }
 
+  int status() {
+    Answer a = call("status", wire::empty_map());
+    if (!a.reply) return a.exit_code;
+    wire::Json json = wire::to_json(a.reply->body);
+    in_.json ? print_json(json) : print_status(json);
+    return kExitOk;
+  }
+
  private:
   Client& client_;
   const Target& target_;
@@ -364,6 +372,7 @@ int run(Invocation& in) {
   if (in.verb == "trail") return session.trail(body, fields->contains("verify"));
   if (in.verb == "scoreboard") return session.scoreboard(body);
   if (in.verb == "ping") return session.ping();
+  if (in.verb == "status") return session.status();
   if (in.verb == "proofs") return session.proofs(body);
   if (verb.kind == VerbKind::kAccount) return session.accounts(in.verb, body);
   uint64_t limit = fields->contains("limit") ? (*fields)["limit"].get<uint64_t>() : UINT64_MAX;
