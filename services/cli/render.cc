@@ -227,9 +227,10 @@ void print_status(const Json& body) {
                                               "disk"}};
   for (const auto& w : body.value("workers", Json::array())) {
     const Json& commit = w.value("last_commit", Json::object());
-    char last[64];
-    std::snprintf(last, sizeof last, "%s msgs, fsync %.2f ms", text(commit, "size").c_str(),
-                  commit.value("fsync_ms", 0.0));
+    char last[64] = "-";  // nothing committed yet
+    if (commit.value("size", 0) > 0 || commit.value("fsync_ms", 0.0) > 0)
+      std::snprintf(last, sizeof last, "size %s, fsync %.2f ms", text(commit, "size").c_str(),
+                    commit.value("fsync_ms", 0.0));
     rows.push_back({text(w, "name"), w.value("up", false) ? "up" : "DOWN", text(w, "pid"),
                     or_dash(text(w, "up_since")), text(w, "restarts"), text(w, "messages_in"),
                     text(w, "messages_out"), outbox_text(w.value("outbox", Json::array())), last,
