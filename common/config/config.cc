@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -46,7 +47,8 @@ const Keys kTopKeys = {"endpoint",
                        "key",
                        "server_key",
                        "checkpoint_ms",
-                       "shutdown_grace_ms"};
+                       "shutdown_grace_ms",
+                       "metrics_listen"};
 const Keys kTimingKeys = {"heartbeat_ms",  "liveness",      "reconnect_min_ms",  "reconnect_max_ms",
                           "resend_min_ms", "resend_max_ms", "request_timeout_ms"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
@@ -162,6 +164,14 @@ bool split_tcp(std::string_view ep, std::string* host, int* port) {
   return *port >= 1 && *port <= 65535;
 }
 
+Problem check_listen(const std::string& name, const std::string& listen) {
+  std::string host;
+  int port = 0;
+  if (split_host_port(listen, &host, &port)) return {};
+  return name + ": expected host:port (e.g. \"127.0.0.1:9464\"; port 1-65535), got '" + listen +
+         "'";
+}
+
 Problem check_endpoint(const std::string& name, const std::string& ep) {
   std::string host;
   int port = 0;
@@ -203,6 +213,10 @@ Problem read_scalars(const toml::table& root, Config* c) {
   if (auto p = read_int(root, "shutdown_grace_ms", "shutdown_grace_ms", 0, kMaxShutdownGraceMs,
                         &c->shutdown_grace_ms))
     return p;
+  if (auto p = read_string(root, "metrics_listen", "metrics_listen", &c->metrics_listen)) return p;
+  if (!c->metrics_listen.empty())
+    if (auto p = check_listen("metrics_listen", c->metrics_listen))
+      return *p + line_of(*root.get("metrics_listen"));
   if (const toml::node* n = root.get("shards")) {
     if (!n->is_integer()) return wrong_type("shards", *n, "an integer");
     if (n->as_integer()->get() != 1)
@@ -457,6 +471,31 @@ Problem parse_toml(std::string_view text, const std::string& origin, toml::table
 }
 
 }  // namespace
+
+bool split_host_port(std::string_view listen, std::string* host, int* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view name = listen.substr(0, colon), digits = listen.substr(colon + 1);
+  auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
+  if (digits.empty() || digits.size() > 5 || !std::all_of(digits.begin(), digits.end(), digit))
+    return false;
+  *port = std::stoi(std::string(digits));
+  if (*port < 1 || *port > 65535) return false;
+  if (name.starts_with('[') && name.ends_with(']') && name.size() > 2) {
+    name = name.substr(1, name.size() - 2);
+    auto v6 = [](char ch) {
+      return std::isxdigit(static_cast<unsigned char>(ch)) || ch == ':' || ch == '.';
+    };
+    if (!std::all_of(name.begin(), name.end(), v6)) return false;
+  } else {
+    auto v4_or_name = [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-';
+    };
+    if (!std::all_of(name.begin(), name.end(), v4_or_name)) return false;
+  }
+  *host = std::string(name);
+  return true;
+}
 
 const Department* Config::find_department(std::string_view code) const {
   for (const Department& d : departments) {

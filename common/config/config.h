@@ -84,6 +84,8 @@ struct Config {
   // SIGTERM: how long a worker goes on (taking no new requests) waiting for the acks and
   // replies it owes before it exits (docs/operations.md, "Stopping")
   int shutdown_grace_ms = 5000;
+  // Where the broker serves Prometheus /metrics over HTTP, "host:port"; empty: not served.
+  std::string metrics_listen;
   // [security] mode: "curve" (CURVE + ZAP on the broker's sockets) or "off" (loopback and
   // ipc endpoints only; for benchmark A/B runs and experiments)
   std::string security_mode = "curve";
@@ -106,6 +108,10 @@ struct Config {
   const Route* find_route(std::string_view category) const;
   bool known_category(std::string_view code) const;
 };
+
+// Splits "host:port" (host a name, an IPv4 address or [IPv6]; port 1-65535); false if it
+// is not that. The host is returned without brackets.
+bool split_host_port(std::string_view listen, std::string* host, int* port);
 
 // Parses and validates a TOML file. `path` is also used in error messages.
 Result<Config> load_config(const std::string& path);

@@ -4,9 +4,13 @@
 //
 //   worker → broker                         broker → worker
 //   [ready][service]                        [req][route][sender][payload]  a request to serve
-//   [hb]                                    [rep][payload]          reply to the worker's own req
+//   [hb][figures?]                          [rep][payload]          reply to the worker's own req
 //   [req][service][payload]  ask a service  [hb]
 //   [rep][route][payload]    answer a req   [reregister]            "I don't know you": send ready
+//
+// A worker's heartbeat carries its figures (worker/metrics.h, encode_figures()) once per
+// heartbeat interval; a heartbeat without them ([hb] alone, as older workers send it) is
+// as valid, and a broker that does not read them ignores the frame.
 //
 // `sender` is who sent the request as the broker knows them: the name a worker
 // registered under (with security.mode = "curve", the name of the key it proved), or

@@ -63,6 +63,7 @@ constexpr Row kRows[] = {
    "an entry's contents only to roles that may show its item"},
   {"incidents.ack",      {no,     no,         no,    no,     no,     any, any}},
   {"incidents.replay",   {no,     no,         no,    no,     no,     any, any}},
+  {"status",             {any,    no,         no,    no,     any,    any, any}},
   {"user.add",           {no,     no,         no,    no,     no,     no,  any}},
   {"user.list",          {no,     no,         no,    no,     any,    no,  any}},
   {"user.disable",       {no,     no,         no,    no,     no,     no,  any}},

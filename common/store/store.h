@@ -85,6 +85,8 @@ class Txn {
   // defer_sync the batch is written (so it survives a kill -9, in the OS's page
   // cache) but not fsynced: it becomes durable with the next synced commit or sync().
   Status commit(bool defer_sync = false);
+  // Whether commit(defer_sync) would fsync (for the worker's fsync figures).
+  bool syncs_on_commit(bool defer_sync) const { return sync_ && durable_ && !defer_sync; }
   // Whether committed writes are waiting for an fsync (never, when the config says
   // sync = false: then nothing is ever synced, by choice).
   bool has_unsynced() const { return unsynced_; }

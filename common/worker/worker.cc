@@ -15,6 +15,7 @@
 #include <thread>
 #include <zmq_addon.hpp>
 
+#include "calendar/clock.h"
 #include "daemon/signals.h"
 #include "net/backend.h"
 #include "security/accounts.h"
@@ -38,6 +39,11 @@ constexpr int kPollMs = 50;
 // {item, event}, then the records' own lists of maps (an event's payload holding a
 // project's milestones is 4 deeper still).
 constexpr size_t kMaxHandoffDepth = 16;
+// The worker's LevelDB folder is measured for the figures at most this often.
+constexpr int64_t kDiskBytesEveryMs = 5000;
+// A worker labels its figures with at most this many request types (they come from
+// workers and the verb table; the broker refuses unknown types from clients).
+constexpr size_t kMaxVerbNames = 128;
 // How long a receipt may wait for its fsync. Receipts are applied and acknowledged at
 // once (enough for read-your-writes) and made durable within this bound, together
 // with whatever else the worker commits meanwhile (one fsync for many), after which
@@ -60,6 +66,11 @@ std::vector<uint64_t> held_of(const wire::Reply& ack) {
     if (held->via.array.ptr[i].type == msgpack::type::POSITIVE_INTEGER)
       hids.push_back(held->via.array.ptr[i].via.u64);
   return hids;
+}
+
+uint64_t nanos_since(std::chrono::steady_clock::time_point start) {
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
 }
 
 // Removes `name` from `names`; false if it was not there.
@@ -107,8 +118,14 @@ class Worker::ReaderThread {
     ready_.notify_one();
   }
 
+  struct Done {
+    ReplyTarget target;
+    std::string payload;
+    std::string result;  // "ok" or the error's code
+  };
+
   // The replies finished since the last call.
-  std::vector<std::pair<ReplyTarget, std::string>> take() {
+  std::vector<Done> take() {
     uint64_t count;
     (void)!::read(wake_, &count, sizeof count);
     std::lock_guard lock(mutex_);
@@ -126,25 +143,27 @@ class Worker::ReaderThread {
         job = std::move(jobs_.front());
         jobs_.pop_front();
       }
-      std::string reply = answer(job);
+      Done done = answer(job);
       job.snapshot.reset();  // released here, not by the loop
       {
         std::lock_guard lock(mutex_);
-        done_.emplace_back(job.target, std::move(reply));
+        done_.push_back(std::move(done));
       }
       uint64_t one = 1;
       (void)!::write(wake_, &one, sizeof one);
     }
   }
 
-  static std::string answer(const Job& job) {
+  static Done answer(const Job& job) {
     try {
       auto body = job.read(*job.snapshot);
-      return body ? wire::encode_reply(job.target.id, *body)
-                  : wire::encode_error(job.target.id, body.error());
+      if (body) return {job.target, wire::encode_reply(job.target.id, *body), "ok"};
+      return {job.target, wire::encode_error(job.target.id, body.error()), body.error().code};
     } catch (const std::exception& e) {  // never across the thread's boundary
       spdlog::error("a read failed: {}", e.what());
-      return wire::encode_error(job.target.id, {errc::kInternal, "the read failed; logged"});
+      return {job.target,
+              wire::encode_error(job.target.id, {errc::kInternal, "the read failed; logged"}),
+              errc::kInternal};
     }
   }
 
@@ -152,7 +171,7 @@ class Worker::ReaderThread {
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<Job> jobs_;
-  std::vector<std::pair<ReplyTarget, std::string>> done_;
+  std::vector<Done> done_;
   bool stopping_ = false;
   std::thread thread_;
 };
@@ -180,15 +199,24 @@ uint64_t Context::hand_off(std::vector<std::string> to, std::string entry) {
   uint64_t pos = worker_.next_pos_++;
   worker_.must_sync_ = true;  // what leaves the process rests on synced state
   txn().put(keys::outbox(pos), wire::MapBuilder().add("to", to).add_raw("entry", entry).finish());
-  for (const auto& destination : to) worker_.lane(destination).fresh.push_back(pos);
+  for (const auto& destination : to) {
+    worker_.lane(destination).fresh.push_back(pos);
+    ++worker_.figures_.handoffs_sent[destination];
+  }
   worker_.add_to_outbox(pos, std::move(to), std::move(entry));
   handed_off_.push_back(pos);
   return pos;
 }
 
-void Context::reply(std::string body) { reply_ = wire::encode_reply(target_.id, body); }
+void Context::reply(std::string body) {
+  reply_ = wire::encode_reply(target_.id, body);
+  result_ = "ok";
+}
 
-void Context::fail(Error error) { reply_ = wire::encode_error(target_.id, error); }
+void Context::fail(Error error) {
+  reply_ = wire::encode_error(target_.id, error);
+  result_ = error.code;
+}
 
 void Context::after_commit(std::function<void(Context&)> fn) {
   worker_.after_commit_.emplace_back(target_, std::move(fn));
@@ -235,7 +263,10 @@ Worker::Worker(const Config& config, std::string name, Service& service)
       clock_(config.timezone, config.clock_file),
       name_(std::move(name)),
       service_(service),
-      zmq_(1) {}
+      zmq_(1) {
+  figures_.pid = static_cast<uint64_t>(::getpid());
+  figures_.up_since = format_iso(std::chrono::system_clock::now());
+}
 
 Worker::~Worker() = default;
 
@@ -251,7 +282,7 @@ Worker::Lane& Worker::lane(const std::string& to) {
 void Worker::add_to_outbox(uint64_t pos, std::vector<std::string> to, std::string entry) {
   for (const auto& destination : to) lane(destination).unacked[pos] = 0;
   std::vector<std::string> unapplied = to;
-  outbox_[pos] = {to, to, std::move(unapplied), std::move(entry)};
+  outbox_[pos] = {to, to, std::move(unapplied), std::move(entry), monotonic_ms()};
 }
 
 Status Worker::open() {
@@ -559,7 +590,8 @@ void Worker::start_reads() {
 
 void Worker::take_reads() {
   for (auto& done : reader_->take()) {
-    ready_.push_back(std::move(done));
+    count_reply(done.target, done.result);
+    ready_.emplace_back(std::move(done.target), std::move(done.payload));
     --reads_in_flight_;
   }
 }
@@ -576,7 +608,10 @@ int64_t Worker::poll_timeout_ms() const {
 bool Worker::sync_receipts_when_due() {
   if (unsynced_receipts_.empty() || !txn_->has_unsynced()) return true;
   if (monotonic_ms() - unsynced_receipts_.front().since_ms < kReceiptSyncMs) return true;
-  return storage_ok(txn_->sync());
+  auto start = std::chrono::steady_clock::now();
+  if (!storage_ok(txn_->sync())) return false;
+  figures_.fsynced(nanos_since(start));
+  return true;
 }
 
 bool Worker::commit() {
@@ -588,7 +623,13 @@ bool Worker::commit() {
   }
   bool defer_sync = !must_sync_;
   must_sync_ = false;
-  return storage_ok(txn_->commit(defer_sync));
+  bool writes = !txn_->empty(), syncs = txn_->syncs_on_commit(defer_sync);
+  auto start = std::chrono::steady_clock::now();
+  if (!storage_ok(txn_->commit(defer_sync))) return false;
+  if (syncs) figures_.fsynced(nanos_since(start));
+  uint64_t folded = std::exchange(batch_messages_, 0);  // messages that wrote nothing: no batch
+  if (writes && folded > 0) figures_.committed(folded);
+  return true;
 }
 
 // LevelDB refuses every write after a failed one: crash-only, the supervisor restarts us.
@@ -602,6 +643,7 @@ bool Worker::storage_ok(const Status& s) {
 void Worker::receive(std::vector<zmq::message_t>& frames) {
   std::string_view kind = frames.empty() ? "" : backend::text(frames[0]);
   if (!serving_ && !kind.empty() && kind != backend::kReregister) notice_ready();
+  if (kind != backend::kHeartbeat) ++figures_.messages_in;
   if (kind == backend::kRequest && frames.size() == 4) {
     serve(std::string(backend::text(frames[1])), std::string(backend::text(frames[2])), frames[3]);
   } else if (kind == backend::kReply && frames.size() == 2) {
@@ -634,12 +676,15 @@ void Worker::serve(const std::string& route, const std::string& sender,
     return;
   }
   if (request->type == "handoff") return accept_handoff(std::move(target), sender, *request);
+  target.verb = verb_name(request->type);
   auto actor = actor_of(route, sender, *request);
   if (!actor) {
+    count_reply(target, actor.error().code);
     ready_.emplace_back(std::move(target), wire::encode_error(request->id, actor.error()));
     return;
   }
   must_sync_ = true;  // a client's command: its reply promises durability
+  ++batch_messages_;
   Context ctx(*this, std::move(target));
   ctx.actor_ = std::move(*actor);
   // Every worker keeps its own incidents; the ledger gathers them for people.
@@ -692,6 +737,7 @@ void Worker::accept_handoff(ReplyTarget target, const std::string& from,
   }
   uint64_t watermark = f.opt_uint("watermark").value_or(0);
   uint32_t count = entries.via.array.size;
+  batch_messages_ += count;
   for (uint32_t i = 0; i < count; ++i) apply_entry(ctx, from, entries.via.array.ptr[i]);
   if (f.ok() && watermark > 0) prune_seen(from, watermark);
   if (ctx.handed_off_.empty()) {
@@ -732,6 +778,7 @@ void Worker::apply_entry(Context& ctx, const std::string& from, const msgpack::o
   size_t before = ctx.handed_off_.size();
   if (Status applied = service_.on_handoff(ctx, from, data); !applied)
     return keep_incident(ctx, from, hid, applied.error().message, data);
+  ++figures_.handoffs_applied[from];
   std::string caused;
   for (size_t i = before; i < ctx.handed_off_.size(); ++i)
     keys::append_be64(caused, ctx.handed_off_[i]);
@@ -987,6 +1034,7 @@ void Worker::release_waiters(uint64_t pos) {
 // Turns a context's reply into one sent after commit, once its handoffs are acknowledged.
 void Worker::settle(Context& ctx) {
   if (!ctx.reply_) return;
+  count_reply(ctx.target_, ctx.result_);
   std::vector<uint64_t> pending;
   for (uint64_t pos : ctx.handed_off_)
     if (auto it = outbox_.find(pos); it != outbox_.end() && !it->second.unapplied.empty())
@@ -1117,13 +1165,48 @@ void Worker::keep_alive() {
     last_heard_ms_ = now + reconnect_delay_ms_;
     in_flight_.clear();
   }
-  if (now - last_sent_ms_ >= t.heartbeat_ms) send({backend::kHeartbeat});
+  // The figures ride on a heartbeat every interval, busy or not (the broker's only news of them).
+  if (now - last_figures_ms_ >= t.heartbeat_ms) {
+    last_figures_ms_ = now;
+    send({backend::kHeartbeat, figures_frame()});
+  }
+}
+
+void Worker::count_reply(const ReplyTarget& target, std::string_view result) {
+  if (!target.verb.empty()) figures_.command(target.verb, result);
+}
+
+// The request's type, kept once so that replies can name it without a copy each.
+std::string_view Worker::verb_name(std::string_view type) {
+  auto known = verb_names_.find(type);
+  if (known != verb_names_.end()) return *known;
+  if (verb_names_.size() >= kMaxVerbNames) return "other";
+  return *verb_names_.emplace(type).first;
+}
+
+// The heartbeat's figures: the counters as they are, the outbox as it is now, the disk
+// as last measured (every kDiskBytesEveryMs at most: a directory listing).
+std::string Worker::figures_frame() {
+  int64_t now = monotonic_ms();
+  if (last_disk_ms_ == 0 || now - last_disk_ms_ >= kDiskBytesEveryMs) {
+    last_disk_ms_ = now;
+    figures_.disk_bytes = folder_bytes((std::filesystem::path(config_.data_dir) / name_).string());
+  }
+  figures_.outbox.clear();
+  for (const auto& [to, l] : lanes_) {
+    OutboxFigures& o = figures_.outbox[to];
+    o.entries = l->unacked.size();
+    if (auto oldest = l->unacked.empty() ? outbox_.end() : outbox_.find(l->unacked.begin()->first);
+        oldest != outbox_.end())
+      o.oldest_age_ms = static_cast<uint64_t>(std::max<int64_t>(0, now - oldest->second.since_ms));
+  }
+  return encode_figures(figures_);
 }
 
 bool Worker::send(std::initializer_list<std::string_view> frames) {
+  if (frames.size() > 0 && *frames.begin() != backend::kHeartbeat) ++figures_.messages_out;
   std::vector<zmq::const_buffer> parts;
   for (auto f : frames) parts.push_back(zmq::buffer(f.data(), f.size()));
-  last_sent_ms_ = monotonic_ms();
   try {
     return zmq::send_multipart(*broker_, parts, zmq::send_flags::dontwait).has_value();
   } catch (const zmq::error_t& e) {

@@ -41,12 +41,17 @@
 // reloads the --config file (config/reload.h): validated whole, refused if a restart-only
 // key differs or a dropped department still has open items (the ledger says), swapped in
 // between two turns while no read runs, and recorded under reload/<seq>.
+//
+// The worker counts what it does (worker/metrics.h: requests answered by verb and result,
+// handoffs, each batch's size and fsync latency) and sends those figures to the broker
+// with a heartbeat once per heartbeat interval, for `closeloop status` and /metrics.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -60,6 +65,7 @@
 #include "security/rights.h"
 #include "store/store.h"
 #include "wire/message.h"
+#include "worker/metrics.h"
 
 namespace closeloop {
 
@@ -70,6 +76,7 @@ class Worker;
 struct ReplyTarget {
   std::string route;
   uint64_t id = 0;
+  std::string_view verb;  // the request's verb (static storage), for the figures; "" for none
 };
 
 // What one message may do, inside the current group commit. Nothing it queues leaves
@@ -122,6 +129,7 @@ class Context {
   std::vector<uint64_t> handed_off_;
   std::vector<uint64_t> held_;  // handoff entries kept as incidents (accept_handoff)
   std::optional<std::string> reply_;
+  std::string result_;  // "ok" or the error's code, for the figures
 };
 
 // A worker's behaviour. Called on the loop thread.
@@ -244,6 +252,10 @@ class Worker {
   void keep_alive();
   bool send(std::initializer_list<std::string_view> frames);
   uint64_t next_request_id() { return ++request_ids_; }
+  // The figures (worker/metrics.h): a reply counted by verb and result, the heartbeat's frame.
+  void count_reply(const ReplyTarget& target, std::string_view result);
+  std::string_view verb_name(std::string_view type);
+  std::string figures_frame();
 
   Config config_;
   Clock clock_;
@@ -268,6 +280,7 @@ class Worker {
     std::vector<std::string> to;         // destinations that do not hold it durably yet
     std::vector<std::string> unapplied;  // destinations that have not applied it yet
     std::string entry;
+    int64_t since_ms = 0;  // when this process wrote it, or read it at start-up
   };
   struct InFlight {
     std::string to;
@@ -298,7 +311,12 @@ class Worker {
   std::vector<std::pair<ReplyTarget, Context::ReadFn>> reads_;  // to start after the commit
   std::unique_ptr<ReaderThread> reader_;  // started by the first read_later(); before store_ dies
 
-  int64_t last_heard_ms_ = 0, last_sent_ms_ = 0, reconnect_delay_ms_ = 0;
+  int64_t last_heard_ms_ = 0, reconnect_delay_ms_ = 0;
+
+  Figures figures_;
+  std::set<std::string, std::less<>> verb_names_;  // what ReplyTarget::verb points into
+  uint64_t batch_messages_ = 0;  // commands and handoff entries since the last commit()
+  int64_t last_figures_ms_ = 0, last_disk_ms_ = 0;
 
   SignalFd* signals_ = nullptr;  // null: signal_fd_ is a plain descriptor (tests)
   int signal_fd_ = -1;

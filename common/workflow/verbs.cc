@@ -294,6 +294,9 @@ const Verb kVerbs[] = {
     {"proofs", "each event's inclusion proof in a checkpoint's tree (for bundles)",
      VerbKind::kQuery, "ledger", true, kProofs},
     {"ping", "list the live services", VerbKind::kQuery, "broker", false},
+    {"status",
+     "each worker: up, pid, restarts, messages, outbox, last commit, disk (the broker's view)",
+     VerbKind::kQuery, "broker", false},
     // accounts
     {"user.add", "add a person's account with roles and a public key", VerbKind::kAccount, "ledger",
      false, kUserAdd},

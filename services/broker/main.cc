@@ -23,6 +23,10 @@
 // Under a supervisor: READY=1 once both sockets are bound, WATCHDOG=1 from its loop,
 // STOPPING=1 on SIGTERM (it holds nothing to drain); SIGHUP validates the config file like
 // every worker (config/reload.h) and takes its log level.
+//
+// It answers `ping` and `status` itself: `status` from the figures the workers send with
+// their heartbeats (worker/status.h), which it also serves as Prometheus text at
+// `metrics_listen` (metrics_http.h) when the config names one.
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -33,11 +37,14 @@
 #include "daemon/daemon.h"
 #include "daemon/notify.h"
 #include "daemon/signals.h"
+#include "metrics_http.h"
 #include "net/backend.h"
 #include "security/accounts.h"
 #include "security/keys.h"
+#include "security/rights.h"
 #include "security/zap.h"
 #include "wire/message.h"
+#include "worker/status.h"
 #include "worker/worker.h"
 #include "workflow/verbs.h"
 
@@ -65,6 +72,7 @@ class Broker {
     backend_.bind(config.backend);
     spdlog::info("broker: clients at {}, workers at {}", config.endpoint, config.backend);
     notify::ready("routing");
+    if (!config.metrics_listen.empty()) serve_metrics(config.metrics_listen);
   }
 
   int run(SignalFd& signals) {
@@ -84,6 +92,7 @@ class Broker {
       }
       heartbeat();
       watchdog_.ping_if_due();
+      publish_metrics();
     }
     return 0;
   }
@@ -215,7 +224,7 @@ class Broker {
     }
     auto sender = sender_of(payload, *request);
     if (!sender) return to_route(route, wire::encode_error(request->id, sender.error()));
-    if (service == "broker") return to_route(route, wire::encode_reply(request->id, ping()));
+    if (service == "broker") return to_route(route, answer_here(*request, *sender));
     forward(std::string(service), route, payload, *sender);
   }
 
@@ -231,7 +240,9 @@ class Broker {
       return;
     }
     peer->second.last_heard_ms = monotonic_ms();
-    if (kind == backend::kRequest && frames.size() == 4) {
+    if (kind == backend::kHeartbeat && frames.size() == 3) {
+      take_figures(peer->second.service, backend::text(frames[2]));
+    } else if (kind == backend::kRequest && frames.size() == 4) {
       forward(std::string(backend::text(frames[2])), "B" + identity, frames[3],
               peer->second.service);
     } else if (kind == backend::kReply && frames.size() == 4) {
@@ -258,6 +269,7 @@ class Broker {
     peers_[identity] = {service, monotonic_ms()};
     if (!known) spdlog::info("broker: {} worker ready", service);
     send_backend(identity, {backend::kHeartbeat});  // at once: it tells the worker it is heard
+    board_.registered(service);
     if (service == "ledger" && announcement) load_accounts(backend::text(*announcement));
   }
 
@@ -312,7 +324,10 @@ class Broker {
     auto peer = peers_.find(identity);
     if (peer == peers_.end()) return;
     spdlog::warn("broker: lost the {} worker", peer->second.service);
-    if (by_service_[peer->second.service] == identity) by_service_.erase(peer->second.service);
+    if (by_service_[peer->second.service] == identity) {
+      by_service_.erase(peer->second.service);
+      board_.lost(peer->second.service);
+    }
     peers_.erase(peer);
   }
 
@@ -335,6 +350,54 @@ class Broker {
     return wire::MapBuilder().add("services", services).finish();
   }
 
+  // The verbs the broker serves itself (service "broker" in workflow/verbs.cc).
+  std::string answer_here(const wire::Request& request, const std::string& sender) {
+    if (request.type != "status") return wire::encode_reply(request.id, ping());
+    if (Status allowed = may(sender, request.type); !allowed)
+      return wire::encode_error(request.id, allowed.error());
+    return wire::encode_reply(request.id, board_.status_body());
+  }
+
+  // The rights of the account in a client's sender frame (none to check with security.mode =
+  // "off", where the frame is empty).
+  Status may(const std::string& sender, std::string_view verb) const {
+    if (sender.empty()) return ok_status();
+    auto actor = security::decode_actor(sender);
+    if (!actor) return actor.error();
+    actor->worker = actor->unchecked = false;  // a client is a person, proven by the key
+    return security::may(*actor, verb, wire::Json::object(), nullptr);
+  }
+
+  void take_figures(const std::string& service, std::string_view frame) {
+    auto figures = decode_figures(frame);
+    if (!figures) {
+      spdlog::warn("broker: unreadable figures from the {} worker: {}", service,
+                   figures.error().message);
+      return;
+    }
+    board_.reported(service, std::move(*figures));
+  }
+
+  // An unusable metrics_listen stops the broker like an unusable endpoint (exit 1).
+  void serve_metrics(const std::string& listen) {
+    auto server = MetricsServer::start(listen);
+    if (!server) throw std::runtime_error(server.error().message);
+    metrics_ = std::move(*server);
+    metrics_->publish(board_.prometheus_text());
+    spdlog::info("broker: Prometheus metrics at http://{}/metrics", listen);
+  }
+
+  // The text /metrics serves, rebuilt when figures or liveness changed, at most once a
+  // heartbeat interval (the workers' reports of one interval make one text, ~0.2 ms).
+  void publish_metrics() {
+    if (!metrics_ || board_.version() == published_version_) return;
+    int64_t now = monotonic_ms();
+    if (now - published_ms_ < config_.timing.heartbeat_ms) return;
+    published_version_ = board_.version();
+    published_ms_ = now;
+    metrics_->publish(board_.prometheus_text());
+  }
+
   Config config_;  // only live keys change (reload), never the sockets'
   Watchdog watchdog_;
   zmq::context_t zmq_;
@@ -346,6 +409,10 @@ class Broker {
   std::map<std::string, Peer> peers_;               // by identity
   std::map<std::string, std::string> by_service_;   // service -> identity
   int64_t last_beat_ms_ = 0;
+  StatusBoard board_;                       // the workers' figures, for status and /metrics
+  std::unique_ptr<MetricsServer> metrics_;  // with metrics_listen
+  uint64_t published_version_ = 0;          // the board's version /metrics serves
+  int64_t published_ms_ = 0;                // when it was built
 };
 
 }  // namespace
@@ -357,7 +424,7 @@ int main(int argc, char** argv) {
   try {
     closeloop::Broker broker(config);
     return broker.run(signals);
-  } catch (const zmq::error_t& e) {
+  } catch (const std::exception& e) {  // a socket or the metrics port it cannot have
     spdlog::critical("broker: {}", e.what());
     return 1;
   }

@@ -350,6 +350,14 @@ class Session {
     return kExitOk;
   }
 
+  int status() {
+    Answer a = call("status", wire::empty_map());
+    if (!a.reply) return a.exit_code;
+    wire::Json json = wire::to_json(a.reply->body);
+    in_.json ? print_json(json) : print_status(json);
+    return kExitOk;
+  }
+
  private:
   Client& client_;
   const Target& target_;
@@ -395,6 +403,7 @@ int run(Invocation& in) {
   if (in.verb == "trail") return session.trail(body, fields->contains("verify"));
   if (in.verb == "scoreboard") return session.scoreboard(body);
   if (in.verb == "ping") return session.ping();
+  if (in.verb == "status") return session.status();
   if (in.verb == "proofs") return session.proofs(body);
   if (verb.kind == VerbKind::kAccount) return session.accounts(in.verb, body);
   if (in.verb.starts_with("incidents")) return session.incidents(in.verb, body);

@@ -23,7 +23,7 @@
 //   by page as they arrive, so memory stays flat), the scoreboard, the import's
 //   {imported, duplicates, refused}, due's {due, rule, from, calendar, provisional}, the
 //   checkpoint {size, root, at, key, signature} (the file an auditor keeps; with
-//   --consistency {consistent, old, checkpoint, proof}).
+//   --consistency {consistent, old, checkpoint, proof}), status's {workers: [...]}.
 //   Without it, a human-readable form.
 // Exit codes:
 //   0  done (also --help)

@@ -196,6 +196,56 @@ void print_ping(const Json& body) {
     print_line(s.is_string() ? s.get<std::string>() : wire::dump(s));
 }
 
+namespace {
+
+std::string bytes_text(uint64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  size_t u = 0;
+  for (; v >= 1024 && u + 1 < std::size(units); ++u) v /= 1024;
+  char out[32];
+  std::snprintf(out, sizeof out, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return out;
+}
+
+// "ledger 0, handle 3 (oldest 1.2 s)": each destination's entries, and the oldest's age.
+std::string outbox_text(const Json& outbox) {
+  std::string out;
+  for (const auto& o : outbox) {
+    out += (out.empty() ? "" : ", ") + text(o, "to") + " " + text(o, "entries");
+    if (o.value("entries", 0) > 0) {
+      char age[32];
+      std::snprintf(age, sizeof age, " (oldest %.1f s)", o.value("oldest_age_ms", 0) / 1000.0);
+      out += age;
+    }
+  }
+  return or_dash(out);
+}
+
+}  // namespace
+
+void print_status(const Json& body) {
+  std::vector<std::vector<std::string>> rows{{"worker", "up", "pid", "up since", "restarts",
+                                              "msgs in", "msgs out", "outbox", "last commit",
+                                              "disk"}};
+  for (const auto& w : body.value("workers", Json::array())) {
+    const Json& commit = w.value("last_commit", Json::object());
+    char last[64] = "-";  // nothing committed yet
+    if (commit.value("size", 0) > 0 || commit.value("fsync_ms", 0.0) > 0)
+      std::snprintf(last, sizeof last, "size %s, fsync %.2f ms", text(commit, "size").c_str(),
+                    commit.value("fsync_ms", 0.0));
+    rows.push_back({text(w, "name"), w.value("up", false) ? "up" : "DOWN", text(w, "pid"),
+                    or_dash(text(w, "up_since")), text(w, "restarts"), text(w, "messages_in"),
+                    text(w, "messages_out"), outbox_text(w.value("outbox", Json::array())), last,
+                    bytes_text(w.value("disk_bytes", uint64_t{0}))});
+  }
+  if (rows.size() == 1) {
+    print_line("no worker has reported yet");
+    return;
+  }
+  print_table(rows);
+}
+
 void print_due(const Json& due) {
   print_line(text(due, "due") + "  (" + text(due, "rule") + ", from " + text(due, "from") + "; " +
              text(due, "calendar") +

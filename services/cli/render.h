@@ -12,6 +12,7 @@ void print_item(const wire::Json& item);
 void print_trail(const wire::Json& events);  // one line per event
 void print_scoreboard(const wire::Json& board);
 void print_ping(const wire::Json& body);     // one line per live service
+void print_status(const wire::Json& body);   // one line per worker (`status`)
 void print_due(const wire::Json& due);
 void print_checkpoint(const wire::Json& checkpoint);  // size, root, at, key
 

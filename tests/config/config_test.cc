@@ -319,3 +319,43 @@ TEST_CASE("security.mode is curve by default, and off only with loopback or ipc 
 
 }  // namespace
 }  // namespace closeloop
+
+namespace closeloop {
+namespace {
+
+TEST_CASE("metrics_listen is off by default, host:port when given, refused otherwise",
+          "[config][metrics]") {
+  Result<Config> plain = parse_config(kMinimal);
+  REQUIRE(plain.ok());
+  CHECK(plain->metrics_listen.empty());
+  for (std::string good : {"127.0.0.1:9464", "localhost:9464", "[::1]:9464", "0.0.0.0:1",
+                           "metrics.example-county.cn:65535"}) {
+    Result<Config> c = parse_config(minimal_with("metrics_listen = \"" + good + "\""));
+    INFO(good);
+    REQUIRE(c.ok());
+    CHECK(c->metrics_listen == good);
+  }
+  for (std::string bad : {"127.0.0.1", "127.0.0.1:", ":9464", "127.0.0.1:0", "127.0.0.1:65536",
+                          "127.0.0.1:94x4", "tcp://127.0.0.1:9464", "[::1:9464", "a b:9464"}) {
+    INFO(bad);
+    std::string message = error_of(minimal_with("metrics_listen = \"" + bad + "\""));
+    CHECK_THAT(message, Contains("metrics_listen: expected host:port"));
+    CHECK_THAT(message, Contains("(line 1)"));
+  }
+  CHECK_THAT(error_of(minimal_with("metrics_listen = 9464")), Contains("metrics_listen"));
+  CHECK_THAT(error_of(minimal_with("metrics_listen = \"\"")), Contains("must not be empty"));
+}
+
+TEST_CASE("split_host_port gives the host without brackets and the port", "[config][metrics]") {
+  std::string host;
+  int port = 0;
+  REQUIRE(split_host_port("[::1]:9464", &host, &port));
+  CHECK(host == "::1");
+  CHECK(port == 9464);
+  REQUIRE(split_host_port("127.0.0.1:80", &host, &port));
+  CHECK(host == "127.0.0.1");
+  CHECK(port == 80);
+}
+
+}  // namespace
+}  // namespace closeloop

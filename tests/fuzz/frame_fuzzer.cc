@@ -1,9 +1,9 @@
 // libFuzzer target over everything that reads a frame from the network: the strict
-// MessagePack decoder, the request/reply envelopes, the command decoder and the item
-// and event decoders, each reached the way the processes reach them (the broker's and
-// the workers' request limits, the client's reply limits, an item inside a reply body,
-// a handoff's entries). Any input must give a value or an Error: never a crash, a
-// leak, undefined behaviour or an unbounded allocation.
+// MessagePack decoder, the request/reply envelopes, the command decoder, the item and
+// event decoders and the figures a worker's heartbeat carries, each reached the way the
+// processes reach them (the broker's and the workers' request limits, the client's reply
+// limits, an item inside a reply body, a handoff's entries). Any input must give a value
+// or an Error: never a crash, a leak, undefined behaviour or an unbounded allocation.
 //
 // Besides "no crash", it checks round trips that must hold for anything accepted:
 // what decodes, re-encoded by our own encoder, decodes again to the same thing.
@@ -20,6 +20,7 @@
 
 #include "wire/codec.h"
 #include "wire/message.h"
+#include "worker/metrics.h"
 #include "workflow/command.h"
 #include "workflow/event.h"
 #include "workflow/item.h"
@@ -171,6 +172,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string& code = reply.error().code;
     FUZZ_CHECK(code == errc::kBadRequest || code == errc::kInvalid);
     FUZZ_CHECK(!reply.error().message.empty());
+  }
+
+  // The broker reads a worker's figures from its heartbeat: what decodes re-encodes stably.
+  auto figures = decode_figures(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (figures) {
+    std::string encoded = encode_figures(*figures);
+    auto again = decode_figures(encoded);
+    FUZZ_CHECK(again.ok());
+    FUZZ_CHECK(encode_figures(*again) == encoded);
+  } else {
+    FUZZ_CHECK(!figures.error().message.empty());
   }
 
   // Stored records are read with the plain decoder (LevelDB values, outbox entries).

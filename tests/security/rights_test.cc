@@ -133,8 +133,9 @@ TEST_CASE("the office supervises every item, verifying only what it evaluates it
   }
 }
 
-TEST_CASE("auditors read everything and change nothing, ops only ping, admins keep accounts",
-          "[security][rights]") {
+TEST_CASE(
+    "auditors read everything and change nothing, ops only ping and status, admins keep accounts",
+    "[security][rights]") {
   ItemFacts any_item = item("zjj", {"gaj"});
   Actor auditor = with(Role::kAuditor), ops = with(Role::kOps), admin = with(Role::kAdmin);
   for (std::string_view verb :
@@ -151,6 +152,10 @@ TEST_CASE("auditors read everything and change nothing, ops only ping, admins ke
   CHECK_FALSE(allowed(admin, "proofs", &any_item));
   CHECK_FALSE(allowed(ops, "checkpoint", nullptr));
   CHECK_FALSE(allowed(Actor{"nobody", {}, "", ""}, "ping", nullptr));
+  // The workers' figures: for those who run or audit the service, not the office or a clerk.
+  for (const Actor& a : {ops, auditor, admin}) CHECK(allowed(a, "status", nullptr));
+  for (Role r : {Role::kOffice, Role::kDepartment, Role::kDeputy, Role::kStation})
+    CHECK_FALSE(allowed(with(r), "status", nullptr));
 }
 
 TEST_CASE("an account with several roles may do what any of them may", "[security][rights]") {

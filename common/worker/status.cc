@@ -1,0 +1,195 @@
+#include "worker/status.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include "wire/message.h"
+
+namespace closeloop {
+
+WorkerStatus& StatusBoard::of(const std::string& name) {
+  WorkerStatus& w = workers_[name];
+  w.name = name;
+  ++version_;
+  return w;
+}
+
+void StatusBoard::registered(const std::string& name) { of(name).up = true; }
+
+void StatusBoard::lost(const std::string& name) { of(name).up = false; }
+
+void StatusBoard::reported(const std::string& name, Figures figures) {
+  WorkerStatus& w = of(name);
+  if (w.figures.pid != 0 && figures.pid != w.figures.pid) ++w.restarts;
+  w.figures = std::move(figures);
+}
+
+std::string StatusBoard::status_body() const {
+  wire::Buffer list;
+  wire::Packer(list).pack_array(static_cast<uint32_t>(workers_.size()));
+  for (const auto& [name, w] : workers_) {
+    const Figures& x = w.figures;
+    wire::Buffer outbox;
+    wire::Packer(outbox).pack_array(static_cast<uint32_t>(x.outbox.size()));
+    for (const auto& [to, o] : x.outbox)
+      wire::pack_raw(outbox, wire::MapBuilder()
+                                 .add("to", to)
+                                 .add("entries", o.entries)
+                                 .add("oldest_age_ms", o.oldest_age_ms)
+                                 .finish());
+    std::string last_commit = wire::MapBuilder()
+                                  .add("size", x.last_commit_size)
+                                  .add("fsync_ms", static_cast<double>(x.last_fsync_ns) / 1e6)
+                                  .finish();
+    wire::pack_raw(list, wire::MapBuilder()
+                             .add("name", name)
+                             .add("pid", x.pid)
+                             .add("up_since", x.up_since)
+                             .add("restarts", w.restarts)
+                             .add("messages_in", x.messages_in)
+                             .add("messages_out", x.messages_out)
+                             .add_raw("outbox", wire::view(outbox))
+                             .add_raw("last_commit", last_commit)
+                             .add("disk_bytes", x.disk_bytes)
+                             .add("up", w.up)
+                             .finish());
+  }
+  return wire::MapBuilder().add_raw("workers", wire::view(list)).finish();
+}
+
+// ---- Prometheus text exposition format 0.0.4 ----
+
+namespace {
+
+// A label value as the format wants it: backslash, double quote and newline escaped.
+std::string escaped(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  }
+  return out;
+}
+
+using Labels = std::vector<std::pair<const char*, std::string_view>>;
+
+void sample(std::string& out, std::string_view name, const Labels& labels, std::string_view value) {
+  out += name;
+  for (size_t i = 0; i < labels.size(); ++i)
+    out +=
+        fmt::format("{}{}=\"{}\"", i == 0 ? "{" : ",", labels[i].first, escaped(labels[i].second));
+  out += labels.empty() ? " " : "} ";
+  out += value;
+  out += '\n';
+}
+
+void sample(std::string& out, std::string_view name, const Labels& labels, uint64_t value) {
+  sample(out, name, labels, std::to_string(value));
+}
+
+// A histogram's _bucket (cumulative, with +Inf), _sum and _count; values divided by `scale`
+// (nanoseconds to seconds: 1e9).
+void histogram(std::string& out, std::string_view name, const std::string& worker,
+               const Histogram& h, double scale) {
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < h.counts.size(); ++i) {
+    cumulative += h.counts[i];
+    std::string le = i < h.bounds.size() ? fmt::format("{}", h.bounds[i] / scale) : "+Inf";
+    sample(out, std::string(name) + "_bucket", {{"worker", worker}, {"le", le}}, cumulative);
+  }
+  sample(out, std::string(name) + "_sum", {{"worker", worker}}, fmt::format("{}", h.sum / scale));
+  sample(out, std::string(name) + "_count", {{"worker", worker}}, cumulative);
+}
+
+struct Family {
+  const char* name;
+  const char* type;
+  const char* help;
+  bool when_down;  // written for a worker that is down too (else for live ones only)
+  void (*write)(std::string& out, const char* name, const WorkerStatus& w);
+};
+
+const Family kFamilies[] = {
+    {"closeloop_worker_up", "gauge", "1 if the worker is registered with the broker, else 0.", true,
+     [](std::string& out, const char* name, const WorkerStatus& w) {
+       sample(out, name, {{"worker", w.name}}, w.up ? 1 : 0);
+     }},
+    {"closeloop_restarts_total", "counter",
+     "Times the worker came back as a new process since the broker started.", true,
+     [](std::string& out, const char* name, const WorkerStatus& w) {
+       sample(out, name, {{"worker", w.name}}, w.restarts);
+     }},
+    {"closeloop_messages_in_total", "counter", "Messages the worker took from the broker.", false,
+     [](std::string& out, const char* name, const WorkerStatus& w) {
+       sample(out, name, {{"worker", w.name}}, w.figures.messages_in);
+     }},
+    {"closeloop_messages_out_total", "counter", "Messages the worker sent to the broker.", false,
+     [](std::string& out, const char* name, const WorkerStatus& w) {
+       sample(out, name, {{"worker", w.name}}, w.figures.messages_out);
+     }},
+    {"closeloop_commands_total", "counter",
+     "Requests the worker answered, by verb and result (ok or the error code).", false,
+     [](std::string& out, const char* name, const WorkerStatus& w) {
+       for (const auto& [key, n] : w.figures.commands)
+         sample(out, name, {{"worker", w.name}, {"verb", key.first}, {"result", key.second}}, n);
+     }},
+    {"closeloop_handoffs_total", "counter",
+     "Handoff entries the worker wrote to its outbox, by destination.", false,
+     [](std::string& out, const char* name, const WorkerStatus& w) {
+       for (const auto& [to, n] : w.figures.handoffs_sent)
+         sample(out, name, {{"worker", w.name}, {"to", to}}, n);
+     }},
+    {"closeloop_handoffs_applied_total", "counter",
+     "Handoff entries the worker applied, by sender (duplicates not counted).", false,
+     [](std::string& out, const char* name, const WorkerStatus& w) {
+       for (const auto& [from, n] : w.figures.handoffs_applied)
+         sample(out, name, {{"worker", w.name}, {"from", from}}, n);
+     }},
+    {"closeloop_outbox_entries", "gauge",
+     "Outbox entries not yet acknowledged as durable by the destination.", false,
+     [](std::string& out, const char* name, const WorkerStatus& w) {
+       for (const auto& [to, o] : w.figures.outbox)
+         sample(out, name, {{"worker", w.name}, {"to", to}}, o.entries);
+     }},
+    {"closeloop_outbox_oldest_seconds", "gauge",
+     "Age of the oldest such entry (0 when there is none).", false,
+     [](std::string& out, const char* name, const WorkerStatus& w) {
+       for (const auto& [to, o] : w.figures.outbox)
+         sample(out, name, {{"worker", w.name}, {"to", to}},
+                fmt::format("{}", o.oldest_age_ms / 1e3));
+     }},
+    {"closeloop_fsync_seconds", "histogram", "Latency of the worker's fsyncs.", false,
+     [](std::string& out, const char* name, const WorkerStatus& w) {
+       histogram(out, name, w.name, w.figures.fsync_ns, 1e9);
+     }},
+    {"closeloop_group_commit_size", "histogram",
+     "Commands and handoff entries folded into one batch (group commit).", false,
+     [](std::string& out, const char* name, const WorkerStatus& w) {
+       histogram(out, name, w.name, w.figures.group_commit_size, 1);
+     }},
+    {"closeloop_disk_bytes", "gauge", "Size of the worker's LevelDB folder.", false,
+     [](std::string& out, const char* name, const WorkerStatus& w) {
+       sample(out, name, {{"worker", w.name}}, w.figures.disk_bytes);
+     }},
+};
+
+}  // namespace
+
+std::string StatusBoard::prometheus_text() const {
+  std::string out;
+  for (const Family& f : kFamilies) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
+    for (const auto& [name, w] : workers_) {
+      bool reported = w.figures.pid != 0;
+      if (f.when_down || (w.up && reported)) f.write(out, f.name, w);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> metric_families() {
+  std::vector<std::string> names;
+  for (const Family& f : kFamilies) names.emplace_back(f.name);
+  return names;
+}
+
+}  // namespace closeloop
