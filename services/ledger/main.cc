@@ -55,7 +55,7 @@ class Ledger : public Service {
   Status on_start(Store& store, const Config& config) override {
     if (auto next = store.get(keys::meta("next_read"))) next_read_ = keys::read_be64(*next);
     accounts_.load(store);
-    return checkpoints_.load(store, security::keys_dir(config.data_dir) + "/ledger.signing");
+    return checkpoints_.load(store, security::signing_key_path(config.data_dir));
   }
 
   void on_turn(Context& ctx) override {
