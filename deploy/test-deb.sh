@@ -43,6 +43,10 @@ fi
 
 root=$(mktemp -d /var/tmp/closeloop-chroot-XXXXXX)
 cleanup() {
+  # Whatever still runs in the chroot (a step failed) is ours: stopped before it goes.
+  for proc in /proc/[0-9]*; do
+    [[ $(readlink "$proc/root" 2>/dev/null) == "$root" ]] && kill -KILL "${proc#/proc/}" 2>/dev/null
+  done
   umount -l "$root/proc" 2>/dev/null || true
   if [[ -n ${CLOSELOOP_KEEP_CHROOT:-} ]]; then echo "kept the chroot: $root"; else rm -rf "$root"; fi
 }
@@ -80,6 +84,7 @@ as_closeloop() { echo "closeloop\$ $*"; runuser -u closeloop -- "$@"; }
 setpriv --reuid=closeloop --regid=closeloop --clear-groups -- \
   closeloopd --config /etc/closeloop/closeloop.toml 2>/tmp/closeloopd.log &
 daemon=$!
+trap 'kill -TERM $daemon 2>/dev/null || true' EXIT  # a failed step still stops it
 # Ready when the broker lists the seven workers live (at most 30 s).
 live() { runuser -u closeloop -- closeloop ping 2>/dev/null | grep -cxE 'ledger|intake|dispatch|handle|verify|close|timer'; }
 for _ in $(seq 150); do
@@ -88,8 +93,9 @@ for _ in $(seq 150); do
 done
 cd /tmp
 as_closeloop closeloop ping
-as_closeloop closeloop keygen --out /tmp/zgjd.key | tee /tmp/zgjd.pub
-zgjd=$(cat /tmp/zgjd.pub)
+echo "closeloop\$ closeloop keygen --out /tmp/zgjd.key"
+zgjd=$(runuser -u closeloop -- closeloop keygen --out /tmp/zgjd.key)
+echo "$zgjd"
 as_closeloop closeloop --key /var/lib/closeloop/keys/admin.key user add 紫港街道 \
   --role department --department zgjd --key "$zgjd"
 as_closeloop closeloop submit --title "老旧小区停车难" \
@@ -103,6 +109,7 @@ as_closeloop closeloop close 2026-000001
 as_closeloop closeloop trail 2026-000001 --verify
 kill -TERM "$daemon"
 wait "$daemon" && echo "closeloopd exited 0 on SIGTERM; the end of its log:"
+trap - EXIT
 tail -4 /tmp/closeloopd.log
 LIFECYCLE
 unshare --net -- sh -c 'ip link set lo up && exec chroot "$1" /usr/bin/env -i \
