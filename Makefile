@@ -1,10 +1,11 @@
 # The two commands of the README: `make run` and `make test`. Both install any missing
 # Debian package first (deploy/install-deps.sh), then build with CMake into build/.
+# `make deb` builds the Debian package, build/closeloop_<version>_amd64.deb (deploy/README.md).
 BUILD  ?= build
 CONFIG ?= config/closeloop.toml
 JOBS   ?= $(shell nproc)
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test bench deb clean
 
 all: build
 
@@ -20,6 +21,9 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 600
+
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 bench: build
 	bench/run.sh $(BUILD)

@@ -167,6 +167,10 @@ Result<SigningKey> read_signing_key(const std::string& path) {
   return key;
 }
 
+std::string signing_key_path(const std::string& data_dir) {
+  return keys_dir(data_dir) + "/ledger.signing";
+}
+
 Result<SigningKey> own_signing_key(const std::string& path) {
   std::string extension = fs::path(path).extension().string();
   if (extension == ".pub" || extension == ".key")

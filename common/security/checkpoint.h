@@ -50,6 +50,8 @@ Result<SigningKey> read_signing_key(const std::string& path);
 // The key kept at `path`, made on first use (and its folder with it). A NAME.pub or
 // NAME.key path is refused.
 Result<SigningKey> own_signing_key(const std::string& path);
+// Where the ledger keeps its signing key: <data_dir>/keys/ledger.signing.
+std::string signing_key_path(const std::string& data_dir);
 
 struct Checkpoint {
   uint64_t size = 0;

@@ -140,6 +140,21 @@ Result<KeyPair> own_key_pair(const std::string& dir, const std::string& name) {
   return pair;
 }
 
+Result<std::string> own_account_key(const std::string& dir, const std::string& name) {
+  std::string path = dir + "/" + name + ".key";
+  if (::access(path.c_str(), F_OK) == 0) {
+    auto pair = read_key_file(path);
+    if (!pair) return pair.error();
+    return pair->public_key;
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return file_error(dir, ec.message());
+  KeyPair pair = generate_key_pair();
+  if (Status s = write_key_file(path, pair); !s) return s.error();
+  return pair.public_key;
+}
+
 std::map<std::string, std::string> trusted_keys(const std::string& dir) {
   std::map<std::string, std::string> trusted;
   std::error_code ec;

@@ -49,6 +49,12 @@ std::string keys_dir(const std::string& data_dir);
 // The pair `name` keeps in `dir` (NAME.key and NAME.pub), made on first use.
 Result<KeyPair> own_key_pair(const std::string& dir, const std::string& name);
 
+// The public key of a person's key file, `dir`/NAME.key, made (0600) if missing; no
+// NAME.pub beside it, which the broker would take for a worker's key. The first
+// accounts' keys (admin, office) are made this way, by the ledger's first start or by
+// `closeloopd --init`, whichever comes first.
+Result<std::string> own_account_key(const std::string& dir, const std::string& name);
+
 // Every NAME.pub in `dir`: public key → NAME. Unreadable files are skipped (and logged).
 std::map<std::string, std::string> trusted_keys(const std::string& dir);
 

@@ -69,8 +69,8 @@ std::string env(const char* name) {
   return value ? value : "";
 }
 
-// The config file to read: named by the user, else found next to the build tree or in
-// the working directory; empty if there is none.
+// The config file to read: named by the user, else found next to the build tree, in
+// the working directory or where the Debian package puts it; empty if there is none.
 std::string find_config(const std::string& flag) {
   if (!flag.empty()) return flag;
   if (std::string named = env("CLOSELOOP_CONFIG"); !named.empty()) return named;
@@ -80,6 +80,7 @@ std::string find_config(const std::string& flag) {
   std::vector<fs::path> candidates;
   if (!ec) candidates.push_back(exe.parent_path() / "../../config/closeloop.toml");
   candidates.push_back("config/closeloop.toml");
+  candidates.push_back("/etc/closeloop/closeloop.toml");
   for (const fs::path& p : candidates)
     if (::access(p.c_str(), R_OK) == 0) return p.lexically_normal().string();
   return "";

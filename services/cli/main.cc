@@ -10,8 +10,8 @@
 // - The endpoint is --endpoint, else $CLOSELOOP_ENDPOINT, else `endpoint` of the config
 //   file; the timeout is --timeout, else the config's timing.request_timeout_ms (5000).
 //   The config file is --config, else $CLOSELOOP_CONFIG, else <exe dir>/../../config/
-//   closeloop.toml, else ./config/closeloop.toml. `due` reads the calendar and rules
-//   from it, with no service at all.
+//   closeloop.toml, else ./config/closeloop.toml, else /etc/closeloop/closeloop.toml
+//   (the package's). `due` reads the calendar and rules from it, with no service at all.
 // - Who acts is the account whose key the CLI holds (cli.h, client_keys()): --actor may
 //   only repeat its name, or, for a gateway's account, name the person it acts for. With
 //   security.mode = "off" (no keys) the actor is --actor, else $CLOSELOOP_ACTOR, else
@@ -55,7 +55,8 @@ void define_globals(CLI::App& app, Invocation& in) {
   app.add_option("--endpoint", in.endpoint,
                  "broker endpoint (default: $CLOSELOOP_ENDPOINT, config)");
   app.add_option("--config", in.config,
-                 "config file (default: $CLOSELOOP_CONFIG, config/closeloop.toml)");
+                 "config file (default: $CLOSELOOP_CONFIG, config/closeloop.toml, "
+                 "/etc/closeloop/closeloop.toml)");
   app.add_option("--timeout", in.timeout_ms, "milliseconds to wait for an answer (default 5000)")
       ->check(CLI::Range(1, 3600000));
   app.add_option("--actor", in.actor,

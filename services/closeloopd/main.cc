@@ -5,6 +5,7 @@
 //   closeloopd --check-config FILE
 // - --check-config validates FILE as every process does at start and starts nothing:
 //   prints "ok: …" (a short summary) and exits 0, or the key and line on stderr and 78.
+//   closeloopd --init --config FILE: makes data_dir and the keys, starts nothing (init.h)
 // - Usage errors and a --bin-dir without the executables exit 2, an invalid config 78
 //   (EX_CONFIG), with the reason on stderr; failing to create data_dir exits 1.
 // - Creates data_dir, then starts closeloop-broker, closeloop-ledger, -intake,
@@ -56,6 +57,7 @@
 #include "config/config.h"
 #include "daemon/notify.h"
 #include "daemon/signals.h"
+#include "init.h"
 
 namespace closeloop {
 namespace {
@@ -86,6 +88,7 @@ struct Options {
   std::string config;
   std::string check_config;
   std::string bin_dir;
+  bool init = false;
 };
 
 struct Child {
@@ -407,6 +410,9 @@ int parse_args(int argc, char** argv, Options* o) {
   check->excludes(config);
   app.add_option("--bin-dir", o->bin_dir,
                  "directory of the closeloop-* executables (default: closeloopd's own)");
+  app.add_flag("--init", o->init,
+               "make data_dir and every key a first start makes (existing ones are kept), "
+               "print where the admin's key is, and exit");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -470,6 +476,7 @@ int run(const Options& o, SignalFd& signals) {
     return EX_CONFIG;
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
+  if (o.init) return init_data_dir(*config, {kChildren.begin(), kChildren.end()});
   std::vector<Child> children = make_children(o.bin_dir.empty() ? default_bin_dir() : o.bin_dir);
   if (children.empty()) return kUsageExit;
   std::error_code ec;

@@ -1,9 +1,6 @@
 #include "accounts.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
-
-#include <filesystem>
 
 #include "security/keys.h"
 #include "store/keys.h"
@@ -19,22 +16,6 @@ using security::Role;
 // The first accounts: the operator's and the office's.
 constexpr std::pair<const char*, Role> kFirstAccounts[] = {{"admin", Role::kAdmin},
                                                            {"office", Role::kOffice}};
-
-// The key a first account gets: the one in its key file if there is one, else a new
-// pair written there.
-Result<std::string> first_key(const std::string& dir, const std::string& name) {
-  std::string path = dir + "/" + name + ".key";
-  if (::access(path.c_str(), F_OK) == 0) {
-    auto pair = security::read_key_file(path);
-    if (!pair) return pair.error();
-    return pair->public_key;
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  security::KeyPair pair = security::generate_key_pair();
-  if (Status s = security::write_key_file(path, pair); !s) return s.error();
-  return pair.public_key;
-}
 
 // A text field of decoded fields (decode_fields typed it), or "" when absent.
 std::string text(const wire::Json& fields, const char* key) {
@@ -62,7 +43,7 @@ void Accounts::bootstrap(Context& ctx) {
   if (!accounts_.empty()) return;
   std::string dir = security::keys_dir(ctx.config().data_dir);
   for (const auto& [name, role] : kFirstAccounts) {
-    auto key = first_key(dir, name);
+    auto key = security::own_account_key(dir, name);
     if (!key) {
       spdlog::critical("ledger: cannot make the {} account's key: {}", name, key.error().message);
       continue;

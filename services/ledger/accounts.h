@@ -5,7 +5,8 @@
 //
 // First start: an empty table gets an `admin` and an `office` account, with their key
 // pairs written to <data_dir>/keys/admin.key and office.key (0600) for the operator; a
-// key file already there (a ledger rebuilt beside its keys) is kept and its key used.
+// key file already there (made by `closeloopd --init`, or a ledger rebuilt beside its
+// keys) is kept and its key used.
 #pragma once
 
 #include <map>

@@ -57,7 +57,7 @@ class Ledger : public Service {
     store_ = &store;
     if (auto next = store.get(keys::meta("next_read"))) next_read_ = keys::read_be64(*next);
     accounts_.load(store);
-    return checkpoints_.load(store, security::keys_dir(config.data_dir) + "/ledger.signing");
+    return checkpoints_.load(store, security::signing_key_path(config.data_dir));
   }
 
   void on_turn(Context& ctx) override {
