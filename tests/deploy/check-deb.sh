@@ -28,6 +28,7 @@ expected=(
   /usr/share/doc/closeloop/copyright /usr/share/doc/closeloop/changelog.Debian.gz
   /usr/share/doc/closeloop/README.Debian /usr/share/man/man1/closeloop.1.gz
   /usr/share/man/man8/closeloopd.8.gz /usr/share/lintian/overrides/closeloop
+  /usr/share/doc/closeloop/grafana/closeloop.json
 )
 for worker in broker ledger intake dispatch handle verify close timer; do
   expected+=("/lib/systemd/system/closeloop-$worker.service")
