@@ -134,7 +134,7 @@ TEST_CASE("the office supervises every item, verifying only what it evaluates it
 }
 
 TEST_CASE(
-    "auditors read everything and change nothing, ops only ping and status, admins keep accounts",
+    "auditors read everything and change nothing, ops only the service's running, admins keep accounts",
     "[security][rights]") {
   ItemFacts any_item = item("zjj", {"gaj"});
   Actor auditor = with(Role::kAuditor), ops = with(Role::kOps), admin = with(Role::kAdmin);
@@ -152,10 +152,23 @@ TEST_CASE(
   CHECK_FALSE(allowed(admin, "proofs", &any_item));
   CHECK_FALSE(allowed(ops, "checkpoint", nullptr));
   CHECK_FALSE(allowed(Actor{"nobody", {}, "", ""}, "ping", nullptr));
-  // The workers' figures: for those who run or audit the service, not the office or a clerk.
-  for (const Actor& a : {ops, auditor, admin}) CHECK(allowed(a, "status", nullptr));
-  for (Role r : {Role::kOffice, Role::kDepartment, Role::kDeputy, Role::kStation})
+  // The workers' figures and incidents: for those who run, audit or supervise the service;
+  // closing or replaying an incident for those who run it.
+  Actor office = with(Role::kOffice);
+  for (const Actor& a : {office, ops, auditor, admin}) {
+    CHECK(allowed(a, "status", nullptr));
+    CHECK(allowed(a, "incidents", nullptr));
+  }
+  for (Role r : {Role::kDepartment, Role::kDeputy, Role::kStation}) {
     CHECK_FALSE(allowed(with(r), "status", nullptr));
+    CHECK_FALSE(allowed(with(r), "incidents", nullptr));
+  }
+  for (std::string_view verb : {"incidents.ack", "incidents.replay"}) {
+    CHECK(allowed(ops, verb, nullptr));
+    CHECK(allowed(admin, verb, nullptr));
+    CHECK_FALSE(allowed(office, verb, nullptr));
+    CHECK_FALSE(allowed(auditor, verb, nullptr));
+  }
 }
 
 TEST_CASE("an account with several roles may do what any of them may", "[security][rights]") {
