@@ -49,13 +49,13 @@ size_t markers(const std::string& data_dir, const std::string& worker, const std
 bool outbox_drained(Client& client, const std::string& worker) {
   for (int i = 0; i < 200; ++i) {
     auto r = client.call("status", "", wire::empty_map());
-    if (r && r->ok)
-      for (const auto& w : wire::to_json(r->body)["workers"]) {
-        if (w.value("name", "") != worker) continue;
-        size_t entries = 0;
-        for (const auto& o : w.value("outbox", wire::Json::array())) entries += o.value("entries", 0);
-        if (entries == 0) return true;
-      }
+    wire::Json status = r && r->ok ? wire::to_json(r->body) : wire::Json::object();
+    for (const auto& w : status.value("workers", wire::Json::array())) {
+      if (w.value("name", "") != worker) continue;
+      size_t entries = 0;
+      for (const auto& o : w.value("outbox", wire::Json::array())) entries += o.value("entries", 0);
+      if (entries == 0) return true;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;

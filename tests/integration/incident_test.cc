@@ -172,8 +172,15 @@ TEST_CASE(
   CliRun replay = incidents_cli(s.cluster, "运维", {"replay", "--json"});
   INFO(replay.err);
   REQUIRE(replay.code == 0);
-  for (const auto& w : replay.parsed()["workers"])
-    if (w["worker"] == "handle") CHECK((w["replayed"] == 0 && w["held"] == 1));
+  wire::Json workers = replay.parsed()["workers"];
+  int handles = 0;
+  for (const auto& w : workers)
+    if (w["worker"] == "handle") {
+      ++handles;
+      CHECK((w["replayed"] == 0 && w["held"] == 1));
+    }
+  CHECK(handles == 1);
+  CHECK(workers.size() == 7);  // every worker answered
 
   // The upgrade: this test cannot swap in a newer binary, so it changes the bytes the
   // held entry has instead of the version that reads them: handle, stopped, finds the
