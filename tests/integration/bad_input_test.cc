@@ -135,7 +135,7 @@ void check_error(const Result<wire::Reply>& r, const std::string& code, const st
   CHECK(r->id == id);
 }
 
-void require_ok(const Result<wire::Reply>& r) {
+void require_reply_ok(const Result<wire::Reply>& r) {
   if (!r) FAIL(r.error().code << ": " << r.error().message);
   INFO(r->error.code << ": " << r->error.message);
   REQUIRE(r->ok);
@@ -186,7 +186,7 @@ std::string submit_body(const std::string& title, const std::string& body = "正
 void check_unharmed(Watched& s, std::vector<std::string> earlier = {}) {
   auto client = s.cluster.client();
   auto ping = client->call("ping", "", wire::empty_map());
-  require_ok(ping);
+  require_reply_ok(ping);
   wire::Fields f(ping->body, "ping");
   auto services = f.opt_str_list("services", 16, 32);
   REQUIRE(services);
@@ -194,21 +194,21 @@ void check_unharmed(Watched& s, std::vector<std::string> earlier = {}) {
 
   Desk desk(s.cluster, *client);
   auto submitted = desk.submit("检查服务仍然正常", "坏输入之后的正常事项");
-  require_ok(submitted);
+  require_reply_ok(submitted);
   std::string id = field(*submitted, "item", "id");
-  require_ok(desk.assign(id, "zjj"));
-  require_ok(desk.handle(id, "zjj", "已处理"));
-  require_ok(desk.verify(id, "satisfied"));
+  require_reply_ok(desk.assign(id, "zjj"));
+  require_reply_ok(desk.handle(id, "zjj", "已处理"));
+  require_reply_ok(desk.verify(id, "satisfied"));
   auto closed = desk.close(id);
-  require_ok(closed);
+  require_reply_ok(closed);
   CHECK(field(*closed, "item", "stage") == "closed");
   auto trail = desk.trail(id);
-  require_ok(trail);
+  require_reply_ok(trail);
   CHECK(events_of(*trail).size() == 5);
 
   earlier.push_back(id);
   auto all = desk.list();
-  require_ok(all);
+  require_reply_ok(all);
   auto ids = ids_of(*all);
   std::sort(ids.begin(), ids.end());
   std::sort(earlier.begin(), earlier.end());
@@ -322,7 +322,7 @@ TEST_CASE("wrong field types in the envelope or the body are refused as bad_requ
   Raw raw(s.cluster);
   Desk desk(s.cluster, *s.client);
   auto made = desk.submit("字段类型", "用于错误类型的测试");
-  require_ok(made);
+  require_reply_ok(made);
   std::string id = field(*made, "item", "id");
 
   SECTION("envelope") {
@@ -408,7 +408,7 @@ TEST_CASE("wrong field types in the envelope or the body are refused as bad_requ
       pk.pack("body"), pk.pack_map(0);
       int_key = std::string(wire::view(buf));
     }
-    require_ok(raw.call(int_key));  // unknown keys are ignored: this is a ping
+    require_reply_ok(raw.call(int_key));  // unknown keys are ignored: this is a ping
   }
 
   SECTION("submit body") {
@@ -459,7 +459,7 @@ TEST_CASE("wrong field types in the envelope or the body are refused as bad_requ
   }
 
   auto shown = desk.show(id);
-  require_ok(shown);
+  require_reply_ok(shown);
   CHECK(field(*shown, "item", "stage") == "submitted");
   CHECK(events_of(*desk.trail(id)).size() == 1);
   check_unharmed(s, {id});
@@ -631,7 +631,7 @@ TEST_CASE("a multi-frame message is refused as bad_request", "[bad-input]") {
   REQUIRE(frames->size() == 2);
   CHECK(frames->at(0).empty());
   auto reply = wire::decode_reply(frames->at(1).data(), frames->at(1).size());
-  require_ok(reply);
+  require_reply_ok(reply);
   CHECK(reply->id == 111);
   check_unharmed(s);
 }
@@ -650,7 +650,7 @@ TEST_CASE("a frame over max_message_bytes drops only that connection, others are
   }
   Raw fresh(s.cluster);
   auto ping = fresh.call(request("ping", 123, wire::empty_map(), ""));
-  require_ok(ping);
+  require_reply_ok(ping);
   CHECK(ping->id == 123);
   // Just under the limit is served as usual (here: refused for its too-long title).
   std::string near = submit_body(std::string(60000, 'x'));
@@ -690,16 +690,16 @@ TEST_CASE("a trail longer than max_message_bytes is answered, not dropped with t
   Watched s;
   Desk desk(s.cluster, *s.client);
   auto made = desk.submit("很长的处理记录", "正文");
-  require_ok(made);
+  require_reply_ok(made);
   std::string id = field(*made, "item", "id");
-  require_ok(desk.assign(id, "zjj"));
+  require_reply_ok(desk.assign(id, "zjj"));
   std::string text;
   for (int i = 0; i < 20000; ++i) text += "\xf0\xa0\x80\x80";  // U+20000, 4 bytes
   for (int round = 0; round < 7; ++round) {
-    require_ok(desk.handle(id, "zjj", text, "in-progress"));
+    require_reply_ok(desk.handle(id, "zjj", text, "in-progress"));
     wire::MapBuilder body;
     body.add("item", id).add("rating", "unsatisfied").add("comment", text).add("via", "paper");
-    require_ok(s.client->call("verify", kActor, body.finish()));
+    require_reply_ok(s.client->call("verify", kActor, body.finish()));
   }
   auto trail = desk.trail(id);
   INFO("broker.log:\n" << read_file(s.cluster.dir() + "/broker.log"));
@@ -752,7 +752,7 @@ TEST_CASE("raw non-ZeroMQ bytes on the TCP port do not disturb the broker", "[ba
   }
   Raw raw(s.cluster);
   auto ping = raw.call(request("ping", 141, wire::empty_map(), ""));
-  require_ok(ping);  // served while the silent and half-open connections still hang
+  require_reply_ok(ping);  // served while the silent and half-open connections still hang
   check_unharmed(s);
   close(silent);
   close(half);
@@ -822,7 +822,7 @@ TEST_CASE("bad command bodies that reach the stage workers get the right code, c
   Raw raw(s.cluster);
   Desk desk(s.cluster, *s.client);
   auto made = desk.submit("阶段工作者的坏输入", "正文");
-  require_ok(made);
+  require_reply_ok(made);
   std::string id = field(*made, "item", "id");
   uint64_t n = 200;
   // Sends `type` with body {item: id, <fields>} and checks the error; the fields are
@@ -853,7 +853,7 @@ TEST_CASE("bad command bodies that reach the stage workers get the right code, c
          "人大办");
   CHECK(field(*desk.show(id), "item", "stage") == "submitted");
 
-  require_ok(desk.assign(id, "zjj"));  // now the handle worker holds it
+  require_reply_ok(desk.assign(id, "zjj"));  // now the handle worker holds it
   expect("handle", {{"department", str("zjj")}, {"reply", str("已处理")}, {"outcome", str("done")}},
          errc::kInvalid, "outcome must be one of");
   expect("handle", {{"department", str("zjj")}, {"outcome", str("solved")}}, errc::kBadRequest,
@@ -867,7 +867,7 @@ TEST_CASE("bad command bodies that reach the stage workers get the right code, c
   expect("return", {{"department", str("zjj")}}, errc::kBadRequest, "lacks reason");
   CHECK(field(*desk.show(id), "item", "stage") == "assigned");
 
-  require_ok(desk.handle(id, "zjj", "已处理"));  // now the verify worker holds it
+  require_reply_ok(desk.handle(id, "zjj", "已处理"));       // now the verify worker holds it
   expect("verify", {}, errc::kInvalid, "either --rating");  // issue 3: or --attitude and --result
   expect("verify", {{"rating", str("great")}}, errc::kInvalid, "rating must be one of");
   expect("verify", {{"rating", packed(true)}}, errc::kBadRequest, "rating must be a string");
@@ -875,7 +875,7 @@ TEST_CASE("bad command bodies that reach the stage workers get the right code, c
          "comment must be a string");
   CHECK(field(*desk.show(id), "item", "stage") == "handled");
 
-  require_ok(desk.verify(id, "satisfied"));  // now the close worker holds it
+  require_reply_ok(desk.verify(id, "satisfied"));  // now the close worker holds it
   expect("close", {{"note", packed(5)}}, errc::kBadRequest, "note must be a string");
   uint64_t rid = ++n;
   check_error(raw.call(request("close", rid, wire::empty_map())), errc::kBadRequest, "lacks item",
@@ -890,7 +890,7 @@ TEST_CASE("bad command bodies that reach the stage workers get the right code, c
               errc::kNotFound, "unknown item", rid);
 
   auto trail = desk.trail(id);
-  require_ok(trail);
+  require_reply_ok(trail);
   std::vector<std::string> actions;
   for (const auto& e : events_of(*trail)) actions.push_back(e.action);
   CHECK(actions == std::vector<std::string>{"submit", "assign", "handle", "verify"});

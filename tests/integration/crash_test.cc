@@ -32,14 +32,13 @@ std::string id_of(const Result<wire::Reply>& r) {
   return field(*r, "item", "id");
 }
 
-std::vector<std::string> actions(Desk& desk, const std::string& id) {
+std::vector<std::string> trail_actions(Desk& desk, const std::string& id) {
   std::vector<std::string> out;
   auto r = desk.trail(id);
   if (r && r->ok)
     for (const auto& e : events_of(*r)) out.push_back(e.action);
   return out;
 }
-
 
 // Polls until the ledger's stage for id is `stage`.
 bool eventually_stage(Desk& desk, const std::string& id, const std::string& stage) {
@@ -65,7 +64,7 @@ TEST_CASE("kill -9 of every process right after an ack loses nothing", "[crash][
   Desk again(s.cluster, *fresh);
   CHECK(field(*again.show(id), "item", "stage") == "assigned");
   CHECK(again.handle(id, "zjj", "已清理")->ok);  // handle holds it: the handoff was durable
-  CHECK(actions(again, id) == std::vector<std::string>{"submit", "assign", "handle"});
+  CHECK(trail_actions(again, id) == std::vector<std::string>{"submit", "assign", "handle"});
 }
 
 TEST_CASE("kill -9 before the batch: nothing changed, and the command can be sent again",
@@ -82,7 +81,7 @@ TEST_CASE("kill -9 before the batch: nothing changed, and the command can be sen
   s.cluster.start("dispatch");
   REQUIRE(s.cluster.wait_ready());
   REQUIRE(office.assign(id, "zjj")->ok);
-  CHECK(actions(office, id) == std::vector<std::string>{"submit", "assign"});
+  CHECK(trail_actions(office, id) == std::vector<std::string>{"submit", "assign"});
 }
 
 TEST_CASE("kill -9 after the batch, before sending: the outbox is sent on restart",
@@ -101,7 +100,7 @@ TEST_CASE("kill -9 after the batch, before sending: the outbox is sent on restar
   s.cluster.start("dispatch");
   REQUIRE(s.cluster.wait_ready());
   REQUIRE(office.handle(id, "zjj", "已维修")->ok);  // handle got it from the recovered outbox
-  CHECK(actions(office, id) == std::vector<std::string>{"submit", "assign", "handle"});
+  CHECK(trail_actions(office, id) == std::vector<std::string>{"submit", "assign", "handle"});
 }
 
 TEST_CASE("a receiver down for a while: handoffs wait on disk and move on when it is back",
@@ -119,7 +118,7 @@ TEST_CASE("a receiver down for a while: handoffs wait on disk and move on when i
   REQUIRE(s.cluster.wait_ready());
   for (const auto& id : ids) {
     REQUIRE(office.handle(id, "jtj", "已修补")->ok);
-    CHECK(actions(office, id) == std::vector<std::string>{"submit", "assign", "handle"});
+    CHECK(trail_actions(office, id) == std::vector<std::string>{"submit", "assign", "handle"});
   }
 }
 
@@ -201,7 +200,7 @@ TEST_CASE("a restarted broker: workers re-register and traffic resumes", "[crash
   s.cluster.start("broker");
   REQUIRE(s.cluster.wait_ready());
   REQUIRE(office.assign(id, "jtj")->ok);
-  CHECK(actions(office, id) == std::vector<std::string>{"submit", "assign"});
+  CHECK(trail_actions(office, id) == std::vector<std::string>{"submit", "assign"});
 }
 
 TEST_CASE("workers started before the broker find it when it comes", "[crash][broker]") {

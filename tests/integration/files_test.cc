@@ -17,9 +17,9 @@ using wire::Json;
 namespace {
 
 // A cluster on the test's clock (30 Nov 2026), and the CLI pointed at it.
-struct Office {
+struct FilesOffice {
   Cluster cluster{"", /*test_clock=*/true};
-  Office() {
+  FilesOffice() {
     cluster.set_clock("2026-11-30T01:00:00Z");
     cluster.start_all();
     REQUIRE(cluster.wait_ready());
@@ -76,7 +76,7 @@ std::string gb18030(const std::string& utf8) {
 
 TEST_CASE("import takes a list's valid rows, refuses each broken one with its line, and never imports twice",
           "[files][import]") {
-  Office o;
+  FilesOffice o;
   std::string path = o.write("清单.csv", kList);
   CliRun first = o.cli({"import", path, "--json"});
   INFO(first.out << first.err);
@@ -123,7 +123,7 @@ TEST_CASE("import takes a list's valid rows, refuses each broken one with its li
 
 TEST_CASE("a file that is not such a list is refused whole and changes nothing (exit 2)",
           "[files][import][bad-input]") {
-  Office o;
+  FilesOffice o;
   auto refused = [&](const std::string& name, const std::string& bytes, const std::string& says) {
     CliRun r = o.cli({"import", o.write(name, bytes)});
     INFO(name << ": " << r.err);
@@ -141,7 +141,7 @@ TEST_CASE("a file that is not such a list is refused whole and changes nothing (
 
 TEST_CASE("export writes items, trails and the scoreboard as CSV for Excel or as JSON",
           "[files][export]") {
-  Office o;
+  FilesOffice o;
   o.cli({"import", o.write("l.csv", kList)});
   std::string out = o.cluster.dir() + "/items.csv";
   CHECK(o.cli({"export", "--what", "items", "--from", "2026-10-01", "--to", "2026-11-30",
@@ -173,7 +173,7 @@ TEST_CASE("export writes items, trails and the scoreboard as CSV for Excel or as
 }
 
 TEST_CASE("a bundle is checked offline, one altered byte is found and named", "[files][bundle]") {
-  Office o;
+  FilesOffice o;
   std::string a = o.ok({"submit", "--title", "路灯不亮", "--body", "幸福里小区"})["id"];
   std::string b = o.ok({"submit", "--title", "道路积水", "--body", "雨后积水严重"})["id"];
   o.ok({"assign", b, "--department", "jtj"});

@@ -223,6 +223,22 @@ std::string field(const wire::Reply& reply, const std::string& outer, const std:
   return g.opt_str(key).value_or("");
 }
 
+wire::Json body_of(const Result<wire::Reply>& reply) {
+  REQUIRE(reply.ok());
+  INFO(reply->error.code << ": " << reply->error.message);
+  REQUIRE(reply->ok);
+  return wire::to_json(reply->body);
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return condition();
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;

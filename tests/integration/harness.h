@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -113,6 +115,13 @@ Result<wire::Reply> run(Client& client, const std::string& verb, const std::stri
 
 // Reads field `key` (a string) of the map at reply.body[outer].
 std::string field(const wire::Reply& reply, const std::string& outer, const std::string& key);
+
+// The body of a reply that must be ok, as JSON (fails the test otherwise).
+wire::Json body_of(const Result<wire::Reply>& reply);
+
+// Whether `condition` holds within `limit`, asked every 20 ms.
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds limit = std::chrono::seconds(20));
 
 // The whole of a file, bytes as they are ("" if it cannot be read).
 std::string read_file(const std::string& path);

@@ -102,7 +102,7 @@ struct People : Running {
 
 // The verb's body for `who` on item `id`: a clerk's department comes from the account,
 // anyone else names the department as its clerk would act.
-Json body_of(const std::string& verb, const std::string& who, const std::string& id) {
+Json command_body(const std::string& verb, const std::string& who, const std::string& id) {
   Json b = {{"item", id}};
   if (security::acts_for_department(verb) && !who.starts_with("clerk-"))
     b["department"] = verb == "opinion" ? "jtj" : "zjj";
@@ -199,7 +199,7 @@ TEST_CASE("every cell of the rights table holds with the real processes",
           if (!allowed && refusals.empty()) refusals = s.item_for(verb);
           std::string id = allowed ? s.item_for(verb) : refusals;
           size_t before = s.trail_length(id);
-          auto r = s.as(who, verb, body_of(verb, who, id));
+          auto r = s.as(who, verb, command_body(verb, who, id));
           if (allowed) {
             REQUIRE(r.ok());
             INFO(r->error.code << ": " << r->error.message);

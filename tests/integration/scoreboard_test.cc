@@ -16,13 +16,6 @@ using wire::Json;
 
 namespace {
 
-Json body_of(const Result<wire::Reply>& r) {
-  REQUIRE(r.ok());
-  INFO(r->error.code << ": " << r->error.message);
-  REQUIRE(r->ok);
-  return wire::to_json(r->body);
-}
-
 // The office-local (UTC+8, Asia/Shanghai) day of an event: its occurred_on, else `at`.
 std::string day_of(const Json& e) {
   if (e["payload"].contains("occurred_on")) return e["payload"]["occurred_on"];

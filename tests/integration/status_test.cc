@@ -40,14 +40,6 @@ int free_port() {
 }
 
 // Polls `condition` for up to 10 s (the figures come with heartbeats, every 100 ms here).
-bool eventually(const std::function<bool()>& condition) {
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
 
 // A cluster whose broker serves /metrics on a port of its own.
 struct Observed {

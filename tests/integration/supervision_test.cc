@@ -32,13 +32,6 @@ struct Clocked {
   }
 };
 
-Json body_of(const Result<wire::Reply>& r) {
-  REQUIRE(r.ok());
-  INFO(r->error.code << ": " << r->error.message);
-  REQUIRE(r->ok);
-  return wire::to_json(r->body);
-}
-
 // The item of a reply as clients see it (every field; the wire form leaves defaults out).
 Json ok_item(const Result<wire::Reply>& r) {
   body_of(r);

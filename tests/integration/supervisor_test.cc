@@ -42,14 +42,6 @@ pid_t child_pid(const Cluster& cluster, const std::string& name) {
   return out.empty() ? 0 : std::stoi(out);
 }
 
-bool eventually(const std::function<bool()>& condition) {
-  for (int i = 0; i < 200; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("closeloopd starts every worker, restarts one killed -9, and stops all on SIGTERM",
