@@ -939,19 +939,23 @@ void Worker::acknowledged(uint64_t pos, const std::string& by) {
 // asked about it again every resend_max_ms (ask_about_held) until an operator closes it.
 void Worker::held(uint64_t pos, const std::string& by) {
   Lane& l = lane(by);
-  if (!outbox_.contains(pos) || !l.held.insert(pos).second) return;
-  l.unacked.erase(pos);
+  if (!outbox_.contains(pos)) return;
+  l.unacked.erase(pos);  // not resent with backoff: asked about every resend_max_ms instead
+  if (!l.held.insert(pos).second) return;  // held still: said once already
   if (l.next_held_check_ms == 0)
     l.next_held_check_ms = monotonic_ms() + config_.timing.resend_max_ms;
   spdlog::warn("{}: {} holds handoff {} as an incident; its reply waits (closeloop incidents)",
                name_, by, pos);
 }
 
+// Sends the held entries again (a window's worth): the receiver answers held again, or,
+// once an operator closed the incident, as done, and the entry leaves `held` (acknowledged()).
 void Worker::ask_about_held(const std::string& to, Lane& l) {
-  for (auto it = l.held.begin(); it != l.held.end() && l.fresh.size() < kResendWindow;)
-    l.fresh.push_back(*it), it = l.held.erase(it);
+  size_t asked = 0;
+  for (auto it = l.held.begin(); it != l.held.end() && asked < kResendWindow; ++it, ++asked)
+    l.fresh.push_back(*it);
   send_lane(to, l, false);
-  l.next_held_check_ms = l.held.empty() ? 0 : monotonic_ms() + config_.timing.resend_max_ms;
+  l.next_held_check_ms = monotonic_ms() + config_.timing.resend_max_ms;
 }
 
 // A reply that has waited ten request timeouts for its handoffs is dropped: its client
@@ -1196,6 +1200,7 @@ std::string Worker::figures_frame() {
   for (const auto& [to, l] : lanes_) {
     OutboxFigures& o = figures_.outbox[to];
     o.entries = l->unacked.size();
+    for (uint64_t pos : l->held) o.entries += !l->unacked.contains(pos);  // held, not being asked
     if (auto oldest = l->unacked.empty() ? outbox_.end() : outbox_.find(l->unacked.begin()->first);
         oldest != outbox_.end())
       o.oldest_age_ms = static_cast<uint64_t>(std::max<int64_t>(0, now - oldest->second.since_ms));
