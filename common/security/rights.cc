@@ -63,6 +63,8 @@ constexpr Row kRows[] = {
    "an entry's contents only to roles that may show its item"},
   {"incidents.ack",      {no,     no,         no,    no,     no,     any, any}},
   {"incidents.replay",   {no,     no,         no,    no,     no,     any, any}},
+  {"backup",             {no,     no,         no,    no,     no,     no,  any}},
+  {"rebuild",            {no,     no,         no,    no,     no,     no,  any}},
   {"status",             {any,    no,         no,    no,     any,    any, any}},
   {"user.add",           {no,     no,         no,    no,     no,     no,  any}},
   {"user.list",          {no,     no,         no,    no,     any,    no,  any}},
@@ -103,10 +105,10 @@ bool within(Reach reach, Role role, const Actor& actor, const ItemFacts& item) {
 
 // What each worker may ask for itself: the timer its marks and scans, every stage where
 // an item is (locate), every worker whether a department has open items (its reload),
-// the ledger every worker's incidents (for a person it checked).
+// the ledger every worker's incidents and intake's backup part (for a person it checked).
 bool worker_may(std::string_view worker, std::string_view verb) {
   if (verb == "show" || verb == "reload.open") return true;
-  if (worker == "ledger" && verb.starts_with("incidents")) return true;
+  if (worker == "ledger" && (verb.starts_with("incidents") || verb == "backup")) return true;
   return worker == "timer" && verb.starts_with("timer.");
 }
 

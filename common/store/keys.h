@@ -10,7 +10,9 @@
 //   idem/import:<key>               imported rows' keys (intake)
 //   index/<name>/<value>/<id>       secondary indexes (ledger)
 //   incident/<from>/<hid: 8 bytes BE> handoff entries not applied, with sender and reason
-//   meta/<name>                     counters and the schema version
+//   meta/<name>                     counters and the schema version; meta/epoch: when this
+//                                   store began (its handoffs' positions count from there)
+//   meta/epoch_of/<from>            the sender's epoch that its seen/ markers here belong to
 //   account/<name>                  a person's account (ledger)
 //   account_log/<seq: 8 bytes BE>   every change to an account, with its actor (ledger)
 //   merkle/<level: 1 byte><index: 8 bytes BE>  a complete subtree of the ledger's Merkle tree
@@ -83,6 +85,8 @@ inline std::string seen(std::string_view from, uint64_t hid) {
 }
 // The floor below which a sender's seen/ markers were pruned (its watermark then).
 inline std::string seen_floor(std::string_view from) { return join("meta/seen_floor", from); }
+// The epoch of a sender's store that its markers here belong to (meta/epoch is one's own).
+inline std::string sender_epoch(std::string_view from) { return join("meta/epoch_of", from); }
 
 inline std::string idempotency(std::string_view key) { return join("idem", key); }
 // A submit's key is the account's own: idem/<account>/<key> (an import row's is global).

@@ -60,6 +60,10 @@ void Worker::accept_handoff(ReplyTarget target, const std::string& from,
     return settle(ctx);
   }
   uint64_t watermark = f.opt_uint("watermark").value_or(0);
+  if (Status life = take_epoch(from, f.opt_uint("epoch").value_or(0)); !life) {
+    ctx.fail(life.error());
+    return settle(ctx);
+  }
   uint32_t count = entries.via.array.size;
   batch_messages_ += count;
   for (uint32_t i = 0; i < count; ++i) apply_entry(ctx, from, entries.via.array.ptr[i]);
@@ -317,10 +321,44 @@ uint64_t Worker::seen_floor(const std::string& from) {
   SeenFloor& f = seen_floors_[from];
   if (!f.loaded) {
     if (auto stored = store_->get(keys::seen_floor(from))) f.pruned = keys::read_be64(*stored);
+    if (auto stored = store_->get(keys::sender_epoch(from))) f.epoch = keys::read_be64(*stored);
     f.watermark = std::max(f.watermark, f.pruned);
     f.loaded = true;
   }
   return f.watermark;
+}
+
+// A sender whose store began anew (a later epoch) counts its positions from 1 again: the
+// markers of its earlier life are dropped, and its entries still held here as incidents
+// are closed (that life will never ask about them again). A handoff from an earlier life
+// than the one known is refused: that store is gone, and its positions mean nothing now.
+Status Worker::take_epoch(const std::string& from, uint64_t epoch) {
+  seen_floor(from);
+  SeenFloor& f = seen_floors_[from];
+  if (epoch == f.epoch) return ok_status();
+  if (epoch < f.epoch)
+    return Error{errc::kRefused, "handoff from an earlier life of " + from + " (epoch " +
+                                     std::to_string(epoch) + ", now " + std::to_string(f.epoch) +
+                                     ")"};
+  size_t dropped = 0;
+  store_->scan(keys::seen_prefix(from), [&](std::string_view key, std::string_view) {
+    txn_->del(std::string(key));
+    return ++dropped, true;
+  });
+  spdlog::log(dropped ? spdlog::level::warn : spdlog::level::info,
+              "{}: {} began anew (epoch {}, was {}): {} dedup markers of its earlier life dropped",
+              name_, from, epoch, f.epoch, dropped);
+  for (const wire::Json& incident : incidents::list(*store_, name_, false))
+    if (incident.value("from", "") == from)
+      (void)incidents::close(*txn_, from, incident.value("hid", uint64_t{0}),
+                             incidents::kAcknowledged, from + " epoch " + std::to_string(epoch),
+                             clock_.now_iso());
+  txn_->del(keys::seen_floor(from));
+  std::string value;
+  keys::append_be64(value, epoch);
+  txn_->put(keys::sender_epoch(from), value);
+  f = SeenFloor{0, 0, epoch, true};
+  return ok_status();
 }
 
 // Below `watermark` the sender will never send again (its records there are gone from
@@ -388,7 +426,8 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
     uint64_t id = next_request_id();
     wire::Buffer message(bytes + 64 * batch.size() + 256);
     wire::write_request(message, "handoff", id, name_, [&](wire::Packer& pk) {
-      pk.pack_map(2);  // who sends it is the broker's to say (accept_handoff)
+      pk.pack_map(3);  // who sends it is the broker's to say (accept_handoff)
+      pk.pack("epoch"), pk.pack(epoch_);
       pk.pack("watermark"), pk.pack(l.watermark);
       pk.pack("entries"), pk.pack_array(static_cast<uint32_t>(batch.size()));
       for (uint64_t pos : batch) {

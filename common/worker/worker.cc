@@ -53,6 +53,11 @@ int64_t monotonic_ms() {
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
+int64_t wall_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 // The reader thread: runs reads against snapshots, one at a time, and hands the
 // replies back to the loop, which polls wake_fd().
 class Worker::ReaderThread {
@@ -198,7 +203,11 @@ void Context::forward(std::string_view service, std::string_view type, std::stri
 
 void Context::await_handoff(uint64_t pos) { handed_off_.push_back(pos); }
 
-void Context::read_later(ReadFn read) { worker_.reads_.emplace_back(target_, std::move(read)); }
+void Context::read_later(ReadFn read) { worker_.reads_.push_back({target_, std::move(read), {}}); }
+
+void Context::read_later(std::shared_ptr<const Snapshot> snapshot, ReadFn read) {
+  worker_.reads_.push_back({target_, std::move(read), std::move(snapshot)});
+}
 
 void Context::announce() { worker_.announce_ = true; }
 
@@ -247,6 +256,7 @@ Status Worker::open() {
   if (auto next = store_->get(keys::meta("next_pos"))) next_pos_ = keys::read_be64(*next);
   if (auto next = store_->get(keys::meta("next_reload"))) next_reload_ = keys::read_be64(*next);
   saved_next_pos_ = next_pos_;
+  if (Status epoch = load_epoch(); !epoch) return epoch;
   // Start-up is recovery: every unacknowledged handoff is sent again.
   store_->scan(keys::kOutboxPrefix, [&](std::string_view key, std::string_view value) {
     uint64_t pos = keys::outbox_pos(key);
@@ -282,6 +292,23 @@ Status Worker::open() {
     key_pair_ = std::move(*pair);
   }
   return ok_status();
+}
+
+// A store's epoch tells its receivers which life of it a handoff comes from: a store made
+// anew (a lost data dir, a restore, closeloop rebuild) counts its positions from 1 again,
+// and its receivers must not take those for the duplicates of its earlier life's. A store
+// that handed off before epochs existed keeps epoch 0, which its receivers assume.
+Status Worker::load_epoch() {
+  if (auto stored = store_->get(keys::meta("epoch"))) {
+    epoch_ = keys::read_be64(*stored);
+    return ok_status();
+  }
+  bool handed_off_before = store_->get(keys::meta("next_pos")).has_value();
+  epoch_ = handed_off_before ? 0 : static_cast<uint64_t>(wall_clock_ms());
+  std::string value;
+  keys::append_be64(value, epoch_);
+  txn_->put(keys::meta("epoch"), value);
+  return txn_->commit();
 }
 
 // With CURVE the worker needs the broker's public key, which the broker makes at its
@@ -391,7 +418,8 @@ void Worker::start_reads() {
   if (reads_.empty() || staged_) return;  // a staged config waits for an idle reader
   if (!reader_) reader_ = std::make_unique<ReaderThread>();
   std::shared_ptr<const Snapshot> snapshot = store_->snapshot();
-  for (auto& [target, read] : reads_) reader_->submit({target, snapshot, std::move(read)});
+  for (auto& r : reads_)
+    reader_->submit({r.target, r.snapshot ? r.snapshot : snapshot, std::move(r.read)});
   reads_in_flight_ += reads_.size();
   reads_.clear();
 }
@@ -498,6 +526,8 @@ void Worker::serve(const std::string& route, const std::string& sender,
   // Every worker keeps its own incidents; the ledger gathers them for people.
   if (ctx.actor_.worker && request->type.starts_with("incidents")) {
     serve_incidents(ctx, *request);
+  } else if (request->type == "backup") {
+    serve_backup(ctx, *request);
   } else {
     service_.on_request(ctx, *request);
   }

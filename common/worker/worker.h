@@ -65,6 +65,7 @@
 #include "security/rights.h"
 #include "store/store.h"
 #include "wire/message.h"
+#include "worker/backup.h"
 #include "worker/metrics.h"
 
 namespace closeloop {
@@ -117,6 +118,8 @@ class Context {
   void await_handoff(uint64_t pos);
   // Answers with `read`'s result, run on the reader thread after this turn's commit.
   void read_later(ReadFn read);
+  // The same against `snapshot` (one taken earlier: a backup's).
+  void read_later(std::shared_ptr<const Snapshot> snapshot, ReadFn read);
   // Registers again with the broker after this turn's commit, with the service's
   // announcement() as it is then.
   void announce();
@@ -195,6 +198,7 @@ class Worker {
   class ReaderThread;
 
   Status open();
+  Status load_epoch();
   bool connect();
   bool turn();
   void take_signals();
@@ -223,6 +227,8 @@ class Worker {
   void keep_incident(Context& ctx, const std::string& from, uint64_t hid, const std::string& reason,
                      const msgpack::object& entry);
   void serve_incidents(Context& ctx, const wire::Request& request);
+  void serve_backup(Context& ctx, const wire::Request& request);
+  void read_backup(Context& ctx, uint64_t session, std::string after, std::string prefix);
   void replay_incidents(Context& ctx, const std::string& by);
   void keep_unreadable_outbox_record(uint64_t pos, std::string_view value, const std::string& why);
   void take_reads();
@@ -239,6 +245,7 @@ class Worker {
   void advance_watermarks();
   uint64_t watermark(const std::string& to) const;
   uint64_t seen_floor(const std::string& from);
+  Status take_epoch(const std::string& from, uint64_t epoch);
   void prune_seen(const std::string& from, uint64_t watermark);
   static bool ack_is_durable(const wire::Reply& reply);
   void acknowledge_receipts();
@@ -269,6 +276,7 @@ class Worker {
   bool connected_ = false;  // false until the broker's public key is known (curve)
   bool announce_ = false;   // register again after this turn's commit
 
+  uint64_t epoch_ = 0;           // this store's life (meta/epoch), sent with every handoff
   uint64_t next_pos_ = 1;        // next outbox position (persisted in meta/next_pos)
   uint64_t saved_next_pos_ = 1;  // the value meta/next_pos holds
   bool must_sync_ = false;       // this turn's batch must be fsynced (else it may wait)
@@ -295,6 +303,7 @@ class Worker {
   // will never come again) and the floor below which seen/ markers are pruned.
   struct SeenFloor {
     uint64_t watermark = 0, pruned = 0;
+    uint64_t epoch = 0;  // the sender's life these belong to (meta/epoch_of/<from>)
     bool loaded = false;
   };
   std::unordered_map<std::string, SeenFloor> seen_floors_;
@@ -308,8 +317,14 @@ class Worker {
   std::vector<std::pair<ReplyTarget, std::function<void(Context&)>>> after_commit_;
   std::unordered_map<uint64_t, Ask> asks_;
   std::vector<std::pair<std::string, std::string>> outgoing_asks_;  // (service, request) after the commit
-  std::vector<std::pair<ReplyTarget, Context::ReadFn>> reads_;  // to start after the commit
+  struct PendingRead {
+    ReplyTarget target;
+    Context::ReadFn read;
+    std::shared_ptr<const Snapshot> snapshot;  // null: one taken after the commit
+  };
+  std::vector<PendingRead> reads_;        // to start after the commit
   std::unique_ptr<ReaderThread> reader_;  // started by the first read_later(); before store_ dies
+  SnapshotSessions backups_;              // backups being read (worker/backup.h); likewise
 
   int64_t last_heard_ms_ = 0, reconnect_delay_ms_ = 0;
 
@@ -332,5 +347,7 @@ class Worker {
 
 // Milliseconds on a monotonic clock.
 int64_t monotonic_ms();
+// Milliseconds since 1970 on the wall clock.
+int64_t wall_clock_ms();
 
 }  // namespace closeloop

@@ -380,6 +380,7 @@ int run(Invocation& in) {
   auto fields = fields_of(verb, in);
   if (!fields) return fail(kExitUsage, fields.error().message);
   if (in.verb == "keygen") return run_keygen(in, *fields);
+  if (in.verb == "restore") return run_restore(in, *fields);
   auto target = resolve_target(in);
   if (!target) return fail(kExitUsage, target.error().message);
   if (in.verb == "due") return run_due(*target, in, *fields);
@@ -397,6 +398,8 @@ int run(Invocation& in) {
   if (in.verb == "export") return run_export(*client, *target, in, *fields);
   if (in.verb == "bundle") return run_bundle(*client, *target, in, *fields);
   if (in.verb == "checkpoint") return run_checkpoint(*client, *target, in, *fields);
+  if (in.verb == "backup") return run_backup(*client, *target, in, *fields);
+  if (in.verb == "rebuild") return run_rebuild(*client, *target, in, *fields);
 
   Session session(*client, *target, in);
   std::string body = body_of(verb, in, *fields);

@@ -76,6 +76,12 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
 int run_bundle(Client& client, const Target& target, const Invocation& in, const wire::Json& fields);
 int run_due(const Target& target, const Invocation& in, const wire::Json& fields);
 int run_keygen(const Invocation& in, const wire::Json& fields);
+// backup.cc: a backup of the running service, a data dir from one, a stage from the ledger.
+int run_backup(Client& client, const Target& target, const Invocation& in,
+               const wire::Json& fields);
+int run_restore(const Invocation& in, const wire::Json& fields);
+int run_rebuild(Client& client, const Target& target, const Invocation& in,
+                const wire::Json& fields);
 
 // Checkpoints (checkpoint.cc). A checkpoint file as `checkpoint --json` writes it, its
 // signature not checked (the caller does, to tell a forged one from a file that is not one).

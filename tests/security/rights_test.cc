@@ -35,9 +35,11 @@ TEST_CASE("every verb a person can send has a row in the rights table, and only 
   std::vector<std::string_view> rows = verbs_with_rights();
   for (const Verb& v : verbs()) {
     bool reaches_service = !v.internal && !v.service.empty();
+    // Composed by the CLI of verbs that do reach one (export and bundle read, rebuild backs up).
+    bool composed = v.name == "export" || v.name == "bundle" || v.name == "rebuild";
     INFO(v.name);
     CHECK((std::find(rows.begin(), rows.end(), v.name) != rows.end()) ==
-          (reaches_service || v.name == "export" || v.name == "bundle"));
+          (reaches_service || composed));
   }
   for (std::string_view verb : rows) {
     INFO(verb);

@@ -1,0 +1,220 @@
+// backup, restore and rebuild (backup/dump.h, backup/restore.h; docs/operations.md).
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "backup/dump.h"
+#include "backup/restore.h"
+#include "base/text.h"
+#include "cli.h"
+#include "terminal.h"
+
+namespace closeloop::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string text_of(const wire::Json& f, const char* key) {
+  auto it = f.find(key);
+  return it != f.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::string_view bin_field(const msgpack::object& map, std::string_view key) {
+  if (map.type != msgpack::type::MAP) return {};
+  for (uint32_t i = 0; i < map.via.map.size; ++i) {
+    const auto& kv = map.via.map.ptr[i];
+    if (kv.key.type == msgpack::type::STR && kv.key.as<std::string_view>() == key &&
+        kv.val.type == msgpack::type::BIN)
+      return {kv.val.via.bin.ptr, kv.val.via.bin.size};
+  }
+  return {};
+}
+
+// Reads one part of the ledger's backup (or intake's, through it) to its end, chunk by
+// chunk from one snapshot, handing each chunk to `take`. The snapshot's time in *at.
+using ChunkFn = std::function<Status(std::string_view records, uint64_t count)>;
+int read_part(Client& client, const Target& target, const Invocation& in, const std::string& part,
+              const std::string& prefix, const ChunkFn& take, std::string* at) {
+  uint64_t session = 0;
+  std::string after;
+  for (;;) {
+    wire::MapBuilder body;
+    body.add("part", part).add("session", session).add("after", after);
+    if (!prefix.empty()) body.add("prefix", prefix);
+    auto reply = client.call("backup", in.actor, body.finish());
+    Answer a = answer_of(reply, target);
+    if (!a.reply) return a.exit_code;
+    wire::Fields f(a.reply->body, "backup reply");
+    session = f.uint("session");
+    uint64_t count = f.uint("count");
+    bool done = f.opt_bool("done").value_or(false);
+    after = f.str("last", 4096);
+    if (auto taken = f.opt_str("at", 64); taken && at && at->empty()) *at = *taken;
+    if (!f.ok()) return fail(kExitInternal, "an unreadable backup reply: " + f.error().message);
+    if (Status s = take(bin_field(a.reply->body, "records"), count); !s)
+      return fail(kExitUsage, s.error().message);
+    if (done) return kExitOk;
+  }
+}
+
+int write_keys(Client& client, const Target& target, const Invocation& in, const std::string& dir,
+               wire::Json& names) {
+  auto reply = client.call("backup", in.actor, wire::MapBuilder().add("part", "keys").finish());
+  Answer a = answer_of(reply, target);
+  if (!a.reply) return a.exit_code;
+  std::string keys = backup::keys_path(dir);
+  if (::mkdir(keys.c_str(), 0700) != 0) return fail(kExitUsage, "cannot create " + keys);
+  wire::Fields f(a.reply->body, "backup reply");
+  const msgpack::object& files = f.array("files");
+  for (uint32_t i = 0; f.ok() && i < files.via.array.size; ++i) {
+    wire::Fields file(files.via.array.ptr[i], "key file");
+    std::string name = file.str("name", 255);
+    uint64_t mode = file.uint("mode") & 0644;  // never wider than the owner's and read
+    if (!file.ok() || name.find('/') != std::string::npos || name.starts_with("."))
+      return fail(kExitInternal, "an unreadable key file in the backup reply");
+    std::string path = keys + "/" + name, content(bin_field(files.via.array.ptr[i], "content"));
+    std::ofstream out(path, std::ios::binary);
+    out << content;
+    out.close();
+    if (!out || ::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0)
+      return fail(kExitUsage, "cannot write " + path);
+    names.push_back(name);
+  }
+  return f.ok() ? kExitOk : fail(kExitInternal, "an unreadable backup reply: " + f.error().message);
+}
+
+Status write_manifest(const std::string& dir, const wire::Json& manifest) {
+  std::string path = backup::manifest_path(dir), partial = path + ".partial";
+  {
+    std::ofstream out(partial);
+    out << manifest.dump(2) << "\n";
+    if (!out) return Error{errc::kInternal, "cannot write " + partial};
+  }
+  std::error_code ec;
+  fs::rename(partial, path, ec);  // last: a folder with a manifest is a whole backup
+  if (ec) return Error{errc::kInternal, "cannot write " + path + ": " + ec.message()};
+  return ok_status();
+}
+
+std::string megabytes(uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return text;
+}
+
+// Everything but the folder itself: the parts, the keys, then the manifest.
+int write_backup(Client& client, const Target& target, const Invocation& in,
+                 const std::string& dir) {
+  wire::Json manifest = {{"format", backup::kFormat}, {"parts", wire::Json::object()}};
+  std::string at;
+  for (const std::string& part : backup::kParts) {
+    backup::DumpWriter writer;
+    if (Status opened = writer.open(backup::dump_path(dir, part)); !opened)
+      return fail(kExitUsage, opened.error().message);
+    auto take = [&](std::string_view records, uint64_t count) {
+      return writer.write(records, count);
+    };
+    if (int code = read_part(client, target, in, part, "", take, &at); code != kExitOk) return code;
+    auto facts = writer.finish();
+    if (!facts) return fail(kExitUsage, facts.error().message);
+    manifest["parts"][part] = {
+        {"records", facts->records}, {"bytes", facts->bytes}, {"sha256", facts->sha256}};
+  }
+  manifest["taken_at"] = at;
+  manifest["keys"] = wire::Json::array();
+  if (int code = write_keys(client, target, in, dir, manifest["keys"]); code != kExitOk)
+    return code;
+  if (Status written = write_manifest(dir, manifest); !written)
+    return fail(kExitUsage, written.error().message);
+  if (in.json) {
+    print_json(manifest);
+  } else {
+    const wire::Json& parts = manifest["parts"];
+    print_line("backup of " + at + " written to " + dir + ": ledger " +
+               wire::dump(parts["ledger"]["records"]) + " records (" +
+               megabytes(parts["ledger"]["bytes"].get<uint64_t>()) + "), intake " +
+               wire::dump(parts["intake"]["records"]) + " records, " +
+               std::to_string(manifest["keys"].size()) + " key files");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+// The ledger's snapshot first, then intake's (backup/dump.h says why), then the keys; the
+// manifest last. A backup that fails leaves no folder behind (nor what it had written).
+int run_backup(Client& client, const Target& target, const Invocation& in, const wire::Json& f) {
+  std::string dir = text_of(f, "out");
+  if (!backup::absent_or_empty(dir))
+    return fail(kExitUsage, dir + " exists and is not empty: a backup goes into a new folder");
+  std::error_code ec;
+  bool made = !fs::exists(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec || ::chmod(dir.c_str(), 0700) != 0)
+    return fail(kExitUsage, "cannot create " + dir + ": " + ec.message());
+  int code = write_backup(client, target, in, dir);
+  if (code != kExitOk && made) fs::remove_all(dir, ec);
+  if (code != kExitOk && !made)
+    for (const auto& entry : fs::directory_iterator(dir, ec)) fs::remove_all(entry.path(), ec);
+  return code;
+}
+
+int run_restore(const Invocation& in, const wire::Json& f) {
+  std::string dir = text_of(f, "dir"), data_dir = text_of(f, "data-dir");
+  auto restored = backup::restore(dir, data_dir);
+  if (!restored) return fail(kExitUsage, "restore: " + restored.error().message);
+  wire::Json out = {{"taken_at", restored->taken_at},
+                    {"data_dir", data_dir},
+                    {"records", restored->records},
+                    {"left_out", restored->left_out},
+                    {"key_files", restored->key_files}};
+  if (in.json) {
+    print_json(out);
+    return kExitOk;
+  }
+  std::string stages;
+  for (const auto& worker : backup::kStageWorkers)
+    stages += ", " + worker + " " + std::to_string(restored->records[worker]) + " items";
+  print_line("restored the backup of " + restored->taken_at + " into " + data_dir + ": ledger " +
+             std::to_string(restored->records["ledger"]) + " records, intake " +
+             std::to_string(restored->records["intake"]) + " records" + stages + ", " +
+             std::to_string(restored->key_files) + " key files");
+  if (restored->left_out > 0)
+    print_line(std::to_string(restored->left_out) +
+                   " submits in transit at that moment (never acknowledged) are not in it",
+               stderr);
+  return kExitOk;
+}
+
+// The items of the ledger's snapshot, put with the stage worker that owns each stage.
+int run_rebuild(Client& client, const Target& target, const Invocation& in, const wire::Json& f) {
+  auto worker = backup::stage_worker(text_of(f, "stage"));
+  if (!worker) return fail(kExitUsage, worker.error().message);
+  std::string data_dir = f.contains("data-dir") ? text_of(f, "data-dir") : target.config.data_dir;
+  auto rebuild = backup::StageRebuild::begin(data_dir, *worker);
+  if (!rebuild) return fail(kExitUsage, "rebuild: " + rebuild.error().message);
+  std::string at;
+  auto take = [&](std::string_view records, uint64_t) -> Status {
+    return backup::read_records(records, [&](std::string_view key, std::string_view value) {
+      return (*rebuild)->add(key, value);
+    });
+  };
+  if (int code = read_part(client, target, in, "ledger", "item/", take, &at); code != kExitOk)
+    return code;
+  auto items = (*rebuild)->finish();
+  if (!items) return fail(kExitUsage, "rebuild: " + items.error().message);
+  if (in.json)
+    print_json({{"worker", *worker},
+                {"items", *items},
+                {"ledger_at", at},
+                {"data_dir", data_dir + "/" + *worker}});
+  else
+    print_line("rebuilt " + *worker + " in " + data_dir + "/" + *worker + ": " +
+               std::to_string(*items) + " items from the ledger as of " + at +
+               "; start closeloop-" + *worker + " now");
+  return kExitOk;
+}
+
+}  // namespace closeloop::cli
