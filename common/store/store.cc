@@ -2,14 +2,54 @@
 
 #include <leveldb/filter_policy.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 namespace closeloop {
 
+namespace {
+
+constexpr const char* kDiskFull = "the disk is full";
+constexpr const char* kQuotaFull = "the disk quota is used up";
+constexpr const char* kReadOnly = "the disk is read-only";
+
+// What went wrong, in an operator's words, when it is the disk's doing: LevelDB's
+// PosixEnv reports errno as strerror() text in its IOError.
+std::optional<std::string> disk_trouble(std::string_view message) {
+  struct Cause {
+    int error;
+    const char* words;
+  };
+  static const Cause kCauses[] = {{ENOSPC, kDiskFull},
+                                  {EDQUOT, kQuotaFull},
+                                  {EIO, "the disk failed to write"},
+                                  {EROFS, kReadOnly}};
+  for (const Cause& c : kCauses) {
+    std::string text = std::strerror(c.error);
+    if (message.find(text) != std::string_view::npos)
+      return std::string(c.words) + " (" + text + ")";
+  }
+  return std::nullopt;
+}
+
+Error storage_error(const std::string& what, const std::string& detail) {
+  if (auto trouble = disk_trouble(detail)) return Error{errc::kUnavailable, *trouble};
+  return Error{errc::kInternal, what + ": " + detail};
+}
+
+}  // namespace
+
+bool nothing_written(const Error& error) {
+  for (const char* cause : {kDiskFull, kQuotaFull, kReadOnly})
+    if (error.message.starts_with(cause)) return true;
+  return false;
+}
+
 Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
-  if (ec) return Error{errc::kInternal, "cannot create " + path + ": " + ec.message()};
+  if (ec) return storage_error("cannot create " + path, ec.message());
   auto filter = std::unique_ptr<const leveldb::FilterPolicy>(leveldb::NewBloomFilterPolicy(10));
   leveldb::Options options;
   options.create_if_missing = true;
@@ -18,8 +58,11 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   options.filter_policy = filter.get();
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, path, &raw);
-  if (!s.ok()) return Error{errc::kInternal, "cannot open " + path + ": " + s.ToString()};
-  return std::unique_ptr<Store>(new Store(std::unique_ptr<leveldb::DB>(raw), std::move(filter)));
+  if (!s.ok()) return storage_error("cannot open " + path, s.ToString());
+  std::unique_ptr<Store> store(new Store(std::unique_ptr<leveldb::DB>(raw), std::move(filter)));
+  leveldb::WriteBatch empty;  // a log record of a few bytes, fsynced
+  if (Status probe = store->write(&empty, true); !probe) return probe.error();
+  return store;
 }
 
 namespace {
@@ -77,7 +120,7 @@ Status Store::write(leveldb::WriteBatch* batch, bool sync) {
   leveldb::WriteOptions options;
   options.sync = sync;
   leveldb::Status s = db_->Write(options, batch);
-  if (!s.ok()) return Error{errc::kInternal, "LevelDB write failed: " + s.ToString()};
+  if (!s.ok()) return storage_error("LevelDB write failed", s.ToString());
   return ok_status();
 }
 

@@ -6,6 +6,9 @@
 // other. commit() writes everything in one WriteBatch, synced when the config says
 // so (the default). A failed write is fatal by design: LevelDB refuses all later
 // writes, so the worker exits and its supervisor restarts it (crash-only).
+// A failure that is the disk's doing (full, failing) is an Error with code `unavailable`
+// and the cause in plain words ("the disk is full (No space left on device)"); any other
+// is `internal`.
 // Not thread-safe; each worker uses its Store from its single loop thread.
 #pragma once
 
@@ -52,6 +55,8 @@ class Snapshot : public Reader {
 
 class Store : public Reader {
  public:
+  // Opens (creating if missing) and proves the disk takes a synced write: LevelDB writes
+  // at every open, yet a write may still fit where a new file does not.
   static Result<std::unique_ptr<Store>> open(const std::string& path);
 
   std::optional<std::string> get(const std::string& key) const override;
@@ -65,6 +70,11 @@ class Store : public Reader {
   std::unique_ptr<const leveldb::FilterPolicy> filter_;  // outlives db_, which uses it
   std::unique_ptr<leveldb::DB> db_;
 };
+
+// Whether a write that failed with `error` left nothing behind: the disk refused the write
+// itself (full, quota, read-only), as Linux reports those; a torn log record is dropped when
+// LevelDB reads its log. After an I/O error, or a failed fsync, the record may still be found.
+bool nothing_written(const Error& error);
 
 class Txn {
  public:

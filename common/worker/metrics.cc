@@ -121,6 +121,7 @@ std::string encode_figures(const Figures& x) {
       .add_raw("fsync_ns", encode_histogram(x.fsync_ns))
       .add_raw("group_commit_size", encode_histogram(x.group_commit_size))
       .add("disk_bytes", x.disk_bytes)
+      .add_nonempty("storage_error", x.storage_error)
       .finish();
 }
 
@@ -156,6 +157,7 @@ Result<Figures> decode_figures(std::string_view frame) {
   read_histogram(f, "fsync_ns", &x.fsync_ns);
   read_histogram(f, "group_commit_size", &x.group_commit_size);
   x.disk_bytes = f.opt_uint("disk_bytes").value_or(0);
+  x.storage_error = f.opt_str("storage_error", 512).value_or("");
   if (!f.ok()) return f.error();
   return x;
 }

@@ -60,6 +60,7 @@ struct Figures {
   Histogram fsync_ns{kFsyncBucketsNs};
   Histogram group_commit_size{kGroupCommitBuckets};
   uint64_t disk_bytes = 0;  // the worker's LevelDB folder, measured every few seconds
+  std::string storage_error;  // why the worker cannot write its store now; "" when it can
 
   void command(std::string_view verb, std::string_view result) {
     ++commands[{std::string(verb), std::string(result)}];

@@ -50,6 +50,7 @@ std::string StatusBoard::status_body() const {
                              .add_raw("outbox", wire::view(outbox))
                              .add_raw("last_commit", last_commit)
                              .add("disk_bytes", x.disk_bytes)
+                             .add("storage_error", x.storage_error)
                              .add("up", w.up)
                              .finish());
   }
@@ -169,6 +170,11 @@ const Family kFamilies[] = {
     {"closeloop_disk_bytes", "gauge", "Size of the worker's LevelDB folder.", false,
      [](std::string& out, const char* name, const WorkerStatus& w) {
        sample(out, name, {{"worker", w.name}}, w.figures.disk_bytes);
+     }},
+    {"closeloop_storage_error", "gauge",
+     "1 while the worker cannot write its store (disk full, I/O error), else 0.", false,
+     [](std::string& out, const char* name, const WorkerStatus& w) {
+       sample(out, name, {{"worker", w.name}}, w.figures.storage_error.empty() ? 0 : 1);
      }},
 };
 

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -360,13 +361,17 @@ int Worker::run(SignalFd& signals) {
 int Worker::run(int signal_fd) {
   signal_fd_ = signal_fd;
   if (Status s = open(); !s) {
-    spdlog::critical("{}: {}", name_, s.error().message);
-    return 1;
+    if (s.error().code != errc::kUnavailable || store_) {  // not the disk's doing, or half open
+      spdlog::critical("{}: {}", name_, s.error().message);
+      return store_ ? EX_TEMPFAIL : 1;
+    }
+    if (auto code = wait_for_storage(s.error())) return *code;
+  } else {
+    connect();
   }
-  connect();
   while (turn()) {
   }
-  return txn_ ? 0 : 1;
+  return txn_ ? 0 : EX_TEMPFAIL;
 }
 
 // ---- Worker: one loop turn ----
@@ -462,16 +467,23 @@ bool Worker::commit() {
   bool writes = !txn_->empty(), syncs = txn_->syncs_on_commit(defer_sync);
   auto start = std::chrono::steady_clock::now();
   if (!storage_ok(txn_->commit(defer_sync))) return false;
+  batch_commands_.clear();
   if (syncs) figures_.fsynced(nanos_since(start));
   uint64_t folded = std::exchange(batch_messages_, 0);  // messages that wrote nothing: no batch
   if (writes && folded > 0) figures_.committed(folded);
   return true;
 }
 
-// LevelDB refuses every write after a failed one: crash-only, the supervisor restarts us.
+// LevelDB refuses every write after a failed one, and a failed fsync may have lost what
+// the page cache held: crash-only, the supervisor starts us again from what is on disk.
 bool Worker::storage_ok(const Status& s) {
   if (s) return true;
-  spdlog::critical("{}: {}; exiting", name_, s.error().message);
+  spdlog::critical(
+      "{}: cannot write its store: {}; refusing this batch's {} commands "
+      "and exiting (75) to start again from what is on disk",
+      name_, s.error().message, batch_commands_.size());
+  notify::status("cannot write its store: " + s.error().message + "; restarting");
+  refuse_batch(s.error());
   txn_.reset();
   return false;
 }
@@ -521,6 +533,7 @@ void Worker::serve(const std::string& route, const std::string& sender,
   }
   must_sync_ = true;  // a client's command: its reply promises durability
   ++batch_messages_;
+  batch_commands_.push_back(target);  // answered `unavailable` if the commit fails
   Context ctx(*this, std::move(target));
   ctx.actor_ = std::move(*actor);
   // Every worker keeps its own incidents; the ledger gathers them for people.

@@ -42,6 +42,17 @@
 // key differs or a dropped department still has open items (the ledger says), swapped in
 // between two turns while no read runs, and recorded under reload/<seq>.
 //
+// When the disk fails (full, or an fsync that fails): nothing is acknowledged that did not
+// reach the disk. The commands of the batch whose commit failed are answered
+// `unavailable` with the cause in plain words, receipts of that batch are never
+// acknowledged, and the worker exits with 75 (EX_TEMPFAIL): LevelDB refuses every write
+// after a failed sync (the page cache may have dropped what it held), so the supervisor
+// starts it again from what is on disk. A worker whose store cannot be opened or written
+// at start for the disk's sake does not exit (a restart loop would hit systemd's start
+// limit): it says so (log, STATUS=, `closeloop status`), registers with the broker,
+// answers every request `unavailable` with the cause, tries again every few seconds and
+// serves once the disk takes writes again (worker/storage.cc, docs/operations.md).
+//
 // The worker counts what it does (worker/metrics.h: requests answered by verb and result,
 // handoffs, each batch's size and fsync latency) and sends those figures to the broker
 // with a heartbeat once per heartbeat interval, for `closeloop status` and /metrics.
@@ -168,8 +179,8 @@ class Worker {
  public:
   Worker(const Config& config, std::string name, Service& service);
   ~Worker();
-  // Runs until SIGINT/SIGTERM, then drains (0), or until storage fails (1); SIGHUP
-  // reloads the config.
+  // Runs until SIGINT/SIGTERM, then drains (0), or until storage fails (75, EX_TEMPFAIL;
+  // 1 for a store it cannot open for another reason); SIGHUP reloads the config.
   int run(SignalFd& signals);
   // The same with a plain descriptor, readable meaning SIGTERM (tests).
   int run(int signal_fd);
@@ -253,6 +264,10 @@ class Worker {
   int64_t poll_timeout_ms() const;
   bool commit();
   bool storage_ok(const Status& s);
+  // The disk failed (worker/storage.cc): the batch's commands are answered with why; at
+  // start, the wait for a disk that takes writes again (nullopt: opened; else an exit code).
+  void refuse_batch(const Error& why);
+  std::optional<int> wait_for_storage(const Error& why);
   void flush();
   void send_lane(const std::string& to, Lane& lane, bool resend);
   void expire_asks();
@@ -343,6 +358,7 @@ class Worker {
   std::optional<Reload> staged_;  // validated, swapped in once no read runs
   size_t reads_in_flight_ = 0;
   uint64_t next_reload_ = 1;  // the next reload record's seq (meta/next_reload)
+  std::vector<ReplyTarget> batch_commands_;  // commands in the batch not yet committed
 };
 
 // Milliseconds on a monotonic clock.

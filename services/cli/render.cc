@@ -244,6 +244,9 @@ void print_status(const Json& body) {
     return;
   }
   print_table(rows);
+  for (const auto& w : body.value("workers", Json::array()))  // what an operator must act on
+    if (!text(w, "storage_error").empty())
+      print_line(text(w, "name") + ": CANNOT WRITE ITS STORE: " + text(w, "storage_error"));
 }
 
 void print_due(const Json& due) {

@@ -69,6 +69,11 @@ TEST_CASE("figures survive the heartbeat's frame", "[metrics]") {
   CHECK(back->fsync_ns.sum == 1'200'000);
   CHECK(back->group_commit_size.counts == x.group_commit_size.counts);
   CHECK(back->disk_bytes == 4096);
+  CHECK(back->storage_error.empty());
+  x.storage_error = "the disk is full (No space left on device)";
+  back = decode_figures(encode_figures(x));
+  REQUIRE(back.ok());
+  CHECK(back->storage_error == x.storage_error);
 }
 
 TEST_CASE("a figures frame that is not one is refused, not half read", "[metrics][bad-input]") {
@@ -122,7 +127,7 @@ TEST_CASE("the status body has the fields the issue names", "[metrics][status]")
   CHECK(handle["up"] == false);
   CHECK(intake["up"] == true);
   for (const char* key : {"name", "pid", "up_since", "restarts", "messages_in", "messages_out",
-                          "outbox", "last_commit", "disk_bytes", "up"})
+                          "outbox", "last_commit", "disk_bytes", "storage_error", "up"})
     CHECK(intake.contains(key));
   CHECK(intake["outbox"] ==
         wire::Json::parse(R"([{"to":"dispatch","entries":1,"oldest_age_ms":1500}])"));
