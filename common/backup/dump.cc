@@ -1,5 +1,8 @@
 #include "backup/dump.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -79,8 +82,12 @@ DumpWriter::~DumpWriter() {
 
 Status DumpWriter::open(const std::string& path) {
   path_ = path;
-  file_ = std::fopen(path.c_str(), "wbx");  // never over a file that is there
-  if (!file_) return io_error("cannot create", path);
+  // Never over a file that is there; readable by its owner only (it is the whole ledger).
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 || !(file_ = ::fdopen(fd, "wb"))) {
+    if (fd >= 0) ::close(fd);
+    return io_error("cannot create", path);
+  }
   crypto_hash_sha256_init(&hash_);
   return ok_status();
 }

@@ -98,10 +98,17 @@ Status write_manifest(const std::string& dir, const wire::Json& manifest) {
   return ok_status();
 }
 
-std::string megabytes(uint64_t bytes) {
+std::string size_text(uint64_t bytes) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  if (bytes < 1000 * 1000)
+    std::snprintf(text, sizeof text, "%.1f kB", static_cast<double>(bytes) / 1e3);
+  else
+    std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / 1e6);
   return text;
+}
+
+std::string count_of(uint64_t n, const std::string& what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
 }
 
 // Everything but the folder itself: the parts, the keys, then the manifest.
@@ -134,7 +141,7 @@ int write_backup(Client& client, const Target& target, const Invocation& in,
     const wire::Json& parts = manifest["parts"];
     print_line("backup of " + at + " written to " + dir + ": ledger " +
                wire::dump(parts["ledger"]["records"]) + " records (" +
-               megabytes(parts["ledger"]["bytes"].get<uint64_t>()) + "), intake " +
+               size_text(parts["ledger"]["bytes"].get<uint64_t>()) + "), intake " +
                wire::dump(parts["intake"]["records"]) + " records, " +
                std::to_string(manifest["keys"].size()) + " key files");
   }
@@ -176,7 +183,7 @@ int run_restore(const Invocation& in, const wire::Json& f) {
   }
   std::string stages;
   for (const auto& worker : backup::kStageWorkers)
-    stages += ", " + worker + " " + std::to_string(restored->records[worker]) + " items";
+    stages += ", " + worker + " " + count_of(restored->records[worker], "item");
   print_line("restored the backup of " + restored->taken_at + " into " + data_dir + ": ledger " +
              std::to_string(restored->records["ledger"]) + " records, intake " +
              std::to_string(restored->records["intake"]) + " records" + stages + ", " +
@@ -212,8 +219,8 @@ int run_rebuild(Client& client, const Target& target, const Invocation& in, cons
                 {"data_dir", data_dir + "/" + *worker}});
   else
     print_line("rebuilt " + *worker + " in " + data_dir + "/" + *worker + ": " +
-               std::to_string(*items) + " items from the ledger as of " + at +
-               "; start closeloop-" + *worker + " now");
+               count_of(*items, "item") + " from the ledger as of " + at + "; start closeloop-" +
+               *worker + " now");
   return kExitOk;
 }
 

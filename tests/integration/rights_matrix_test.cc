@@ -230,6 +230,7 @@ TEST_CASE("every cell of the rights table holds with the real processes",
           Json body = {{"item", shared}};
           std::string asked = verb;
           if (verb == "export" || verb == "bundle") body["via"] = verb, asked = "trail";
+          if (verb == "backup" || verb == "rebuild") body = {{"part", "intake"}}, asked = "backup";
           if (verb == "inbox" && role != Role::kDepartment) body["department"] = "zjj";
           if (verb == "scoreboard") body = {{"from", "2026-01-01"}, {"to", "2099-12-31"}};
           if (verb == "import") body = {{"rows", Json::array()}};
