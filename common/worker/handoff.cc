@@ -176,9 +176,7 @@ void Worker::serve_incidents(Context& ctx, const wire::Request& request) {
 // stays held with the reason it gives now.
 void Worker::replay_incidents(Context& ctx, const std::string& by) {
   uint64_t replayed = 0, still = 0;
-  for (const wire::Json& incident : incidents::list(*store_, name_, false)) {
-    std::string from = incident.value("from", "");
-    uint64_t hid = incident.value("hid", uint64_t{0});
+  for (const auto& [worker, from, hid] : incidents::held_ids(*store_, name_)) {
     if (from == name_) {  // an unreadable outbox record of its own stays
       ++still;
       continue;
@@ -345,14 +343,13 @@ Status Worker::take_epoch(const std::string& from, uint64_t epoch) {
     txn_->del(std::string(key));
     return ++dropped, true;
   });
-  spdlog::log(dropped ? spdlog::level::warn : spdlog::level::info,
+  spdlog::log(dropped ? spdlog::level::warn : spdlog::level::debug,
               "{}: {} began anew (epoch {}, was {}): {} dedup markers of its earlier life dropped",
               name_, from, epoch, f.epoch, dropped);
-  for (const wire::Json& incident : incidents::list(*store_, name_, false))
-    if (incident.value("from", "") == from)
-      (void)incidents::close(*txn_, from, incident.value("hid", uint64_t{0}),
-                             incidents::kAcknowledged, from + " epoch " + std::to_string(epoch),
-                             clock_.now_iso());
+  for (const incidents::Id& held : incidents::held_ids(*store_, name_))
+    if (held.from == from)
+      (void)incidents::close(*txn_, from, held.hid, incidents::kAcknowledged,
+                             from + " epoch " + std::to_string(epoch), clock_.now_iso());
   txn_->del(keys::seen_floor(from));
   std::string value;
   keys::append_be64(value, epoch);

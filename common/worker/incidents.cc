@@ -62,6 +62,16 @@ std::string item_of(const wire::Json& entry) {
 
 }  // namespace
 
+std::vector<Id> held_ids(const Reader& store, std::string_view worker) {
+  std::vector<Id> ids;
+  store.scan(keys::kIncidentPrefix, [&](std::string_view, std::string_view value) {
+    auto r = read(value);
+    if (r && r->state == kHeld) ids.push_back({std::string(worker), r->from, r->hid});
+    return true;
+  });
+  return ids;
+}
+
 std::string format_id(const Id& id) {
   return id.worker + "/" + id.from + "/" + std::to_string(id.hid);
 }

@@ -45,6 +45,9 @@ bool is_held(const Txn& txn, std::string_view from, uint64_t hid);
 // `id` and the `item` its entry names, oldest first.
 wire::Json list(const Reader& store, std::string_view worker, bool all);
 
+// The ids of the incidents still held here, oldest first (read without converting entries).
+std::vector<Id> held_ids(const Reader& store, std::string_view worker);
+
 // The held entry (from, hid) as its sender wrote it, decoded (for a replay).
 Result<msgpack::object_handle> held_entry(const Txn& txn, std::string_view from, uint64_t hid);
 
