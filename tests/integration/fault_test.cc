@@ -28,35 +28,18 @@ struct FaultCue {
     std::filesystem::rename(path + ".new", path);  // whole, never half-written
   }
   void clear() const { std::filesystem::remove(path); }
+  // The shim and its cue, for a process's environment (closeloopd passes it to every
+  // child: only files under `dir` fail).
+  std::map<std::string, std::string> env() const {
+    return {{"LD_PRELOAD", CLOSELOOP_FAULT_SHIM},
+            {"CLOSELOOP_FAULT_CUE", path},
+            {"CLOSELOOP_FAULT_DIR", dir}};
+  }
 };
 
 // Faults for intake's data dir, cued by a file in the cluster's dir.
 FaultCue intake_fault(const Cluster& cluster) {
   return {cluster.dir() + "/fault-cue", cluster.dir() + "/data/intake"};
-}
-
-// closeloopd running the cluster, every child with the shim (only intake's files fail).
-pid_t supervise_with_faults(const Cluster& cluster, const FaultCue& cue) {
-  std::string binary = binary_path("closeloopd");
-  std::string log = cluster.dir() + "/closeloopd.log";
-  std::string config = cluster.config_path();
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (!freopen(log.c_str(), "a", stderr)) _exit(126);
-    setenv("LD_PRELOAD", CLOSELOOP_FAULT_SHIM, 1);
-    setenv("CLOSELOOP_FAULT_CUE", cue.path.c_str(), 1);
-    setenv("CLOSELOOP_FAULT_DIR", cue.dir.c_str(), 1);
-    execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), nullptr);
-    _exit(127);
-  }
-  return pid;
-}
-
-void stop_supervisor(pid_t daemon) {
-  kill(daemon, SIGTERM);
-  int status = 0;
-  REQUIRE(waitpid(daemon, &status, 0) == daemon);
-  CHECK(WIFEXITED(status));
 }
 
 // What `status` says of `worker`'s store ("" when it can write it).
@@ -185,7 +168,7 @@ TEST_CASE("disk full during commands: no ok for an unwritten command, recovery w
           "[faults][durability]") {
   Cluster cluster(kFastTiming);
   FaultCue cue = intake_fault(cluster);
-  pid_t daemon = supervise_with_faults(cluster, cue);
+  pid_t daemon = spawn_closeloopd(cluster, cue.env());
   REQUIRE(cluster.wait_ready());
   fault_and_recover(cluster, cue, "ENOSPC", "the disk is full (No space left on device)",
                     "refusing this batch's", /*written_nothing=*/true);
@@ -193,14 +176,14 @@ TEST_CASE("disk full during commands: no ok for an unwritten command, recovery w
   CHECK(log.find("exited with status 75") != std::string::npos);  // EX_TEMPFAIL: start again
   CHECK(log.find("intake: cannot open its store: the disk is full") != std::string::npos);
   CHECK(log.find("intake: its store is open again: serving") != std::string::npos);
-  stop_supervisor(daemon);
+  CHECK(WIFEXITED(stop_closeloopd(daemon)));
 }
 
 TEST_CASE("a failing fsync (EIO) is never retried as if nothing happened, nor acknowledged",
           "[faults][durability]") {
   Cluster cluster(kFastTiming);
   FaultCue cue = intake_fault(cluster);
-  pid_t daemon = supervise_with_faults(cluster, cue);
+  pid_t daemon = spawn_closeloopd(cluster, cue.env());
   REQUIRE(cluster.wait_ready());
   // The write reaches the page cache, its fsync fails: what was refused may or may not be
   // found after the restart (the log record may survive); what was acknowledged is there.
@@ -212,16 +195,14 @@ TEST_CASE("a failing fsync (EIO) is never retried as if nothing happened, nor ac
                     /*written_nothing=*/false);
   std::string log = read_file(cluster.dir() + "/closeloopd.log");
   CHECK(log.find("exited with status 75") != std::string::npos);
-  stop_supervisor(daemon);
+  CHECK(WIFEXITED(stop_closeloopd(daemon)));
 }
 
 TEST_CASE("a worker started on a full disk stays up, says why, and serves once space returns",
           "[faults]") {
   Cluster cluster(kFastTiming);
   FaultCue cue = intake_fault(cluster);
-  cluster.set_env("intake", "LD_PRELOAD", CLOSELOOP_FAULT_SHIM);
-  cluster.set_env("intake", "CLOSELOOP_FAULT_CUE", cue.path);
-  cluster.set_env("intake", "CLOSELOOP_FAULT_DIR", cue.dir);
+  for (const auto& [key, value] : cue.env()) cluster.set_env("intake", key, value);
   cluster.start_all();
   REQUIRE(cluster.wait_ready());
   auto client = cluster.client(2000);

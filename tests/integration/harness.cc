@@ -452,4 +452,24 @@ std::vector<std::string> ids_of(const wire::Reply& reply) {
   return out;
 }
 
+pid_t spawn_closeloopd(const Cluster& cluster, const std::map<std::string, std::string>& env) {
+  std::string binary = binary_path("closeloopd");
+  std::string log = cluster.dir() + "/closeloopd.log";
+  std::string config = cluster.config_path();
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!freopen(log.c_str(), "a", stderr)) _exit(126);
+    for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
+    execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), nullptr);
+    _exit(127);
+  }
+  return pid;
+}
+
+int stop_closeloopd(pid_t daemon) {
+  kill(daemon, SIGTERM);
+  int status = 0;
+  return waitpid(daemon, &status, 0) == daemon ? status : -1;
+}
+
 }  // namespace closeloop::test

@@ -139,6 +139,12 @@ struct CliRun {
   wire::Json parsed() const;  // stdout as JSON (fails the test if it is not)
 };
 
+// closeloopd running the cluster's config (its stderr in <dir>/closeloopd.log), with `env`
+// set for it and so for every child it starts.
+pid_t spawn_closeloopd(const Cluster& cluster, const std::map<std::string, std::string>& env = {});
+// SIGTERM to closeloopd, then waits for it: its wait status (a test checks the exit code).
+int stop_closeloopd(pid_t daemon);
+
 // Runs build/bin/<binary> (default: the CLI) with `args`, each quoted, after `prefix`
 // (shell text such as an environment assignment); stderr is captured through a file in
 // `dir`. CLOSELOOP_CONFIG names <dir>/closeloop.toml when there is one (a cluster's), so

@@ -21,19 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-pid_t spawn_closeloopd(const Cluster& cluster) {
-  std::string binary = binary_path("closeloopd");
-  std::string log = cluster.dir() + "/closeloopd.log";
-  std::string config = cluster.config_path();
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (!freopen(log.c_str(), "a", stderr)) _exit(126);
-    execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), nullptr);
-    _exit(127);
-  }
-  return pid;
-}
-
 // The pid of closeloop-<name> started with this cluster's config, or 0 ([c]: so that
 // the pattern does not match the shell running pgrep).
 pid_t child_pid(const Cluster& cluster, const std::string& name) {
@@ -64,9 +51,7 @@ TEST_CASE("closeloopd starts every worker, restarts one killed -9, and stops all
   REQUIRE(submitted.ok());
   CHECK(submitted->ok);
 
-  kill(daemon, SIGTERM);
-  int status = 0;
-  REQUIRE(waitpid(daemon, &status, 0) == daemon);
+  int status = stop_closeloopd(daemon);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   for (const auto& name : kProcesses) CHECK(child_pid(cluster, name) == 0);
@@ -113,9 +98,7 @@ TEST_CASE("every process and its threads run with the configured cpu_scheduling"
     CHECK(policies.size() >= 2);  // the loop and ZeroMQ's I/O thread at least
     CHECK(std::count(policies.begin(), policies.end(), policy.second) == std::ssize(policies));
   }
-  kill(daemon, SIGTERM);
-  int status = 0;
-  REQUIRE(waitpid(daemon, &status, 0) == daemon);
+  CHECK(WIFEXITED(stop_closeloopd(daemon)));
 }
 
 TEST_CASE("a refused config is exit 78, and closeloopd does not restart a worker that refused it",
@@ -146,8 +129,7 @@ TEST_CASE("a refused config is exit 78, and closeloopd does not restart a worker
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // several backoffs' worth
   CHECK(child_pid(cluster, "handle") == 0);
   CHECK(child_pid(cluster, "ledger") > 0);
-  kill(daemon, SIGTERM);
-  int status = 0;
-  REQUIRE(waitpid(daemon, &status, 0) == daemon);
+  int status = stop_closeloopd(daemon);
+  CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
 }

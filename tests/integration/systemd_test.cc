@@ -284,29 +284,11 @@ TEST_CASE(
   CHECK(records >= 1);
 }
 
-namespace {
-
-pid_t spawn_closeloopd(const Cluster& cluster, const std::string& notify_socket) {
-  std::string binary = binary_path("closeloopd");
-  std::string log = cluster.dir() + "/closeloopd.log";
-  std::string config = cluster.config_path();
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (!freopen(log.c_str(), "a", stderr)) _exit(126);
-    setenv("NOTIFY_SOCKET", notify_socket.c_str(), 1);
-    execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), nullptr);
-    _exit(127);
-  }
-  return pid;
-}
-
-}  // namespace
-
 TEST_CASE("closeloopd says READY=1 once every worker has, and forwards SIGHUP to them",
           "[systemd][supervisor][reload]") {
   Cluster cluster(kFastTiming);  // its config and directory; closeloopd starts the processes
   StandIn systemd(cluster.dir() + "/closeloopd.notify");
-  pid_t daemon = spawn_closeloopd(cluster, systemd.socket.address());
+  pid_t daemon = spawn_closeloopd(cluster, {{"NOTIFY_SOCKET", systemd.socket.address()}});
   REQUIRE(systemd.wait_for("READY=1"));
   // Ready means every worker serves: a command goes through at once, and the broker
   // lists them all.
@@ -332,9 +314,7 @@ TEST_CASE("closeloopd says READY=1 once every worker has, and forwards SIGHUP to
   INFO(assigned->error.message);
   CHECK(assigned->ok);
 
-  kill(daemon, SIGTERM);
-  int status = 0;
-  REQUIRE(waitpid(daemon, &status, 0) == daemon);
+  int status = stop_closeloopd(daemon);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(systemd.wait_for("STOPPING=1"));
