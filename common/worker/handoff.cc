@@ -18,6 +18,24 @@ constexpr uint64_t kPruneEvery = 256;
 // conservatively low, at the first record not looked at).
 constexpr size_t kWatermarkScan = 4096;
 
+}  // namespace
+
+Result<OutboxRecord> read_outbox_record(std::string_view value) {
+  auto decoded = wire::decode(value.data(), value.size());
+  if (!decoded) return decoded.error();
+  wire::Fields f(decoded->get(), "outbox entry");
+  OutboxRecord record;
+  record.to = f.opt_str_list("to", 8, 32).value_or(std::vector<std::string>{});
+  wire::Buffer entry;
+  msgpack::pack(entry, f.map("entry"));
+  if (!f.ok()) return f.error();
+  if (record.to.empty()) return Error{errc::kInvalid, "it names no destination"};
+  record.entry = std::string(wire::view(entry));
+  return record;
+}
+
+namespace {
+
 // `held`: the entries kept as incidents, not applied (left out when none, as before).
 std::string ack_body(uint64_t count, bool durable, const std::vector<uint64_t>& held) {
   wire::MapBuilder ack;
@@ -310,7 +328,44 @@ uint64_t Worker::watermark(const std::string& to) const {
     if (std::find(record.sent_to.begin(), record.sent_to.end(), to) != record.sent_to.end())
       return pos;
   }
-  return next_pos_;
+  // None in memory: the first record on disk only, if any of those names it.
+  auto l = lanes_.find(to);
+  bool on_disk = spill_from_ && l != lanes_.end() && l->second->on_disk > 0;
+  return on_disk ? *spill_from_ : next_pos_;
+}
+
+bool Worker::mirror_full() const { return spill_from_ || outbox_.size() >= kOutboxMirror; }
+
+// A record beyond the mirror: on disk only, counted per destination (for status and the
+// watermark), sent once paged in.
+void Worker::leave_on_disk(uint64_t pos, const std::vector<std::string>& to) {
+  if (!spill_from_) spill_from_ = pos;
+  for (const auto& destination : to) ++lane(destination).on_disk;
+}
+
+// Once acks have made a window's room, the records on disk come in, in position order,
+// until the mirror is full again, as entries not sent yet: the lanes' resends send them, the
+// lowest positions first, a window at a time, paced by their backoff (so a receiver gets them
+// in order, after every earlier one). Called after a commit, so the scan sees every record.
+void Worker::page_in_outbox() {
+  if (!spill_from_ || outbox_.size() + kResendWindow > kOutboxMirror) return;
+  std::optional<uint64_t> rest;
+  store_->scan(
+      keys::kOutboxPrefix,
+      [&](std::string_view key, std::string_view value) {
+        uint64_t pos = keys::outbox_pos(key);
+        if (outbox_.size() >= kOutboxMirror) return (rest = pos), false;
+        auto record = read_outbox_record(value);
+        if (!record) return true;  // kept as an incident when the worker started
+        for (const auto& destination : record->to)
+          if (Lane& l = lane(destination); l.on_disk > 0) --l.on_disk;
+        add_to_outbox(pos, std::move(record->to), std::move(record->entry));
+        return true;
+      },
+      keys::outbox(*spill_from_));
+  spdlog::debug("{}: paged in outbox records from {} ({} in memory{})", name_, *spill_from_,
+                outbox_.size(), rest ? ", more on disk" : "");
+  spill_from_ = rest;
 }
 
 uint64_t Worker::seen_floor(const std::string& from) {
