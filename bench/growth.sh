@@ -73,11 +73,13 @@ admin=("${cli[@]}" --key "$tmp/data/keys/admin.key")
 "${admin[@]}" user add clerk-zjj --role department --department zjj --key "$(public "$tmp/clerk-zjj.key")" >/dev/null
 "${admin[@]}" user add bench --role office --gateway --key "$(public "$tmp/bench.key")" >/dev/null
 
-pid_of() { # the pid of closeloop-<worker> under closeloopd
-  local p
+pid_of() { # the pid of closeloop-<worker> under closeloopd (comm is cut at 15 characters)
+  local p exe
   for p in $(pgrep -P "$DAEMON_PID"); do
-    [[ $(cat "/proc/$p/comm" 2>/dev/null) == "closeloop-$1"* ]] && { echo "$p"; return; }
+    exe=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -1)
+    [[ ${exe##*/} == "closeloop-$1" ]] && { echo "$p"; return 0; }
   done
+  return 0
 }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
