@@ -223,6 +223,7 @@ void Worker::take_reply(const zmq::message_t& payload) {
   if (!reply) return spdlog::warn("{}: undecodable reply: {}", name_, reply.error().message);
   if (auto it = in_flight_.find(reply->id); it != in_flight_.end()) {
     if (reply->ok) {
+      lane(it->second.to).probing = false;  // it answers: whole windows again
       bool durable = ack_is_durable(*reply);
       std::vector<uint64_t> kept = held_of(*reply);
       for (uint64_t pos : it->second.positions) {
@@ -233,7 +234,9 @@ void Worker::take_reply(const zmq::message_t& payload) {
         }
       }
       if (!durable) return;  // the durable ack follows on the same request id
-    } else if (reply->error.code != errc::kUnavailable) {
+    } else if (reply->error.code == errc::kUnavailable) {
+      lane(it->second.to).probing = true;  // down or stopping: see Lane::probing
+    } else {
       spdlog::warn("{}: handoff refused: {}", name_, reply->error.message);
     }
     in_flight_.erase(it);
@@ -421,7 +424,7 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
   std::vector<uint64_t> chosen;
   if (resend) {
     for (auto [pos, sent_ms] : l.unacked) {
-      if (chosen.size() >= kResendWindow) break;
+      if (chosen.size() >= (l.probing ? kMaxEntriesPerMessage : kResendWindow)) break;
       if (now - sent_ms >= l.backoff_ms) chosen.push_back(pos);
     }
     if (chosen.empty()) return;
@@ -430,7 +433,8 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
   } else {
     chosen.swap(l.fresh);
   }
-  for (size_t i = 0; i < chosen.size();) {
+  bool one_message = resend && l.probing;
+  for (size_t i = 0; i < chosen.size() && !(one_message && i > 0);) {
     std::vector<uint64_t> batch;
     size_t bytes = 0;
     for (; i < chosen.size() && batch.size() < kMaxEntriesPerMessage && bytes < kMaxBytesPerMessage;

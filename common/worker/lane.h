@@ -34,6 +34,12 @@ struct Worker::Lane {
   std::vector<uint64_t> fresh;          // committed this turn, not sent yet
   std::set<uint64_t> held;  // kept by the receiver as incidents: asked about now and then
   size_t on_disk = 0;       // records naming it beyond the mirror (not in `unacked` yet)
+  // Set when the receiver answered `unavailable` (down, starting, stopping), cleared by its
+  // next answer: meanwhile a resend is one message (the lowest positions). Else a window's
+  // later messages could get through while its first is refused, around the moment the
+  // receiver registers, and arrive before it. (Entries made meanwhile are sent at once, as
+  // ever: new traffic may overtake what waits for a resend.)
+  bool probing = false;
   // Below it no position of an outbox record naming this destination survives on disk:
   // sent with every handoff, so the receiver may prune its seen/ markers below it.
   uint64_t watermark = 0;

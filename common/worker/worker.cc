@@ -273,6 +273,8 @@ Status Worker::open() {
     add_to_outbox(pos, std::move(record->to), std::move(record->entry));
     return true;
   });
+  // Its receivers may be starting too: the first message to each goes alone (Lane::probing).
+  for (auto& [to, l] : lanes_) l->probing = true;
   if (Status started = service_.on_start(*store_, config_); !started) return started;
   if (Status kept = txn_->commit(); !kept) return kept;  // unreadable outbox records' incidents
   spdlog::info("{}: opened {} ({} handoffs waiting, {} of them on disk only)", name_, path.string(),
