@@ -3,6 +3,7 @@
 # limits and the peer (BullMQ + Redis), all measured in one run on one machine.
 #
 #   bench/run.sh [BUILD_DIR]          (make bench runs `bench/run.sh build`)
+#   bench/run.sh --lifecycles N [BUILD_DIR]   disk and RSS per item per worker (bench/growth.sh)
 #
 # 1. closeloop: for each round and each W in $WINDOWS, a fresh service (closeloopd,
 #    the 7 processes, a temp config copied from config/closeloop.toml with a free port,
@@ -38,6 +39,13 @@
 # Everything listens on 127.0.0.1 only; every step is bounded in time; whatever this
 # script started is stopped by its pid on exit, and its temp data is deleted.
 set -euo pipefail
+
+# bench/run.sh --lifecycles N [BUILD_DIR]: disk and memory per item as history grows
+# (bench/growth.sh; docs/performance.md, "Bounded growth").
+if [[ ${1:-} == --lifecycles ]]; then
+  shift
+  exec "$(dirname "$0")/growth.sh" "$@"
+fi
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }

@@ -99,6 +99,7 @@ std::string item_of_idem(std::string_view key, std::string_view value) {
   auto decoded = wire::decode(value.data(), value.size());
   if (!decoded) return "";
   wire::Fields record(decoded->get(), "idempotency record");
+  if (auto id = record.opt_str("id", 64)) return *id;  // kept when its reply expires
   const msgpack::object* reply = record.opt_map("reply");
   wire::Fields r(reply ? *reply : decoded->get(), "reply");
   const msgpack::object* item = r.opt_map("item");
@@ -252,19 +253,24 @@ Result<Restored> restore(const std::string& dir, const std::string& data_dir) {
   // an item that does not exist here (its submit was never acknowledged), so it goes.
   auto intake = StoreWriter::open(data_dir + "/intake");
   if (!intake) return intake.error();
+  std::set<std::string, std::less<>> left_out;  // idem/ sorts before idem_expiry/
   read = read_dump(
       dump_path(dir, "intake"), *intake_facts,
       [&](std::string_view key, std::string_view value) -> Status {
         if (earlier_life(key)) return ok_status();
         if (key.starts_with("idem/") && !items.contains(item_of_idem(key, value))) {
-          ++out.left_out;
+          left_out.emplace(key);
           return ok_status();
         }
+        if (key.starts_with(keys::kIdemExpiryPrefix) &&
+            left_out.contains(keys::idem_expiry_key(key)))
+          return ok_status();
         if (key.starts_with(keys::kEventPrefix) && !items.contains(keys::event_of(key).first))
           return ok_status();
         return intake->put(key, value);
       });
   if (!read) return read.error();
+  out.left_out = left_out.size();
   auto intake_records = intake->finish();
   if (!intake_records) return intake_records.error();
   out.records["intake"] = *intake_records;

@@ -48,7 +48,8 @@ const Keys kTopKeys = {"endpoint",
                        "server_key",
                        "checkpoint_ms",
                        "shutdown_grace_ms",
-                       "metrics_listen"};
+                       "metrics_listen",
+                       "idem_reply_ttl_days"};
 const Keys kTimingKeys = {"heartbeat_ms",  "liveness",      "reconnect_min_ms",  "reconnect_max_ms",
                           "resend_min_ms", "resend_max_ms", "request_timeout_ms"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
@@ -57,6 +58,7 @@ const Keys kSecurityModes = {"curve", "off"};
 constexpr int64_t kMaxMs = 3'600'000;  // one hour: any timing above is surely a typo
 constexpr int64_t kMaxCheckpointMs = 86'400'000;  // a day: an auditor's checkpoints may be rare
 constexpr int64_t kMaxShutdownGraceMs = 600'000;  // ten minutes: a stop must end
+constexpr int64_t kMaxIdemReplyTtlDays = 3650;    // ten years: longer is keeping them forever
 
 const char* type_name(toml::node_type t) {
   switch (t) {
@@ -212,6 +214,9 @@ Problem read_scalars(const toml::table& root, Config* c) {
     return p;
   if (auto p = read_int(root, "shutdown_grace_ms", "shutdown_grace_ms", 0, kMaxShutdownGraceMs,
                         &c->shutdown_grace_ms))
+    return p;
+  if (auto p = read_int(root, "idem_reply_ttl_days", "idem_reply_ttl_days", 1, kMaxIdemReplyTtlDays,
+                        &c->idem_reply_ttl_days))
     return p;
   if (auto p = read_string(root, "metrics_listen", "metrics_listen", &c->metrics_listen)) return p;
   if (!c->metrics_listen.empty())

@@ -84,6 +84,9 @@ struct Config {
   // SIGTERM: how long a worker goes on (taking no new requests) waiting for the acks and
   // replies it owes before it exits (docs/operations.md, "Stopping")
   int shutdown_grace_ms = 5000;
+  // How long intake keeps a submit's reply for a retry with the same key; after it the
+  // retry is answered with the item as it is now (the key -> item mapping stays).
+  int idem_reply_ttl_days = 30;
   // Where the broker serves Prometheus /metrics over HTTP, "host:port"; empty: not served.
   std::string metrics_listen;
   // [security] mode: "curve" (CURVE + ZAP on the broker's sockets) or "off" (loopback and

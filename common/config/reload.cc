@@ -44,6 +44,7 @@ const KeyRule kLive[] = {rule("department", &Config::departments),
                          rule("default_kind", &Config::default_kind),
                          rule("batch_max", &Config::batch_max),
                          rule("shutdown_grace_ms", &Config::shutdown_grace_ms),
+                         rule("idem_reply_ttl_days", &Config::idem_reply_ttl_days),
                          rule("key", &Config::key),
                          rule("server_key", &Config::server_key)};
 

@@ -8,6 +8,7 @@
 //                                   below the sender's watermark (meta/seen_floor/<from>)
 //   idem/<account>/<key>            submit idempotency keys, per account (intake)
 //   idem/import:<key>               imported rows' keys (intake)
+//   idem_expiry/<at ms: 8 bytes BE>/<idem key>  when a submit's cached reply was made (intake)
 //   index/<name>/<value>/<id>       secondary indexes (ledger)
 //   incident/<from>/<hid: 8 bytes BE> handoff entries not applied, with sender and reason
 //   meta/<name>                     counters and the schema version; meta/epoch: when this
@@ -94,6 +95,25 @@ inline std::string submit_key(std::string_view account, std::string_view key) {
   return join("idem", account) + "/" + std::string(key);
 }
 
+// When a submit's reply was cached (ms since the epoch, the service's clock): intake
+// walks these in time order and drops the replies older than idem_reply_ttl_days.
+inline const std::string kIdemExpiryPrefix = "idem_expiry/";
+inline std::string idem_expiry(uint64_t at_ms, std::string_view idem_key) {
+  std::string k = kIdemExpiryPrefix;
+  append_be64(k, at_ms);
+  k.push_back('/');
+  k.append(idem_key);
+  return k;
+}
+inline uint64_t idem_expiry_at(std::string_view key) {
+  return read_be64(key.substr(kIdemExpiryPrefix.size()));
+}
+// The idem/ key an expiry key names.
+inline std::string_view idem_expiry_key(std::string_view key) {
+  return key.size() < kIdemExpiryPrefix.size() + 9 ? std::string_view()
+                                                   : key.substr(kIdemExpiryPrefix.size() + 9);
+}
+
 inline std::string index_prefix(std::string_view name, std::string_view value) {
   return join(join("index", name), value) + "/";
 }
@@ -144,6 +164,7 @@ inline std::string merkle_node(int level, uint64_t index) {
   append_be64(k, index);
   return k;
 }
+inline const std::string kLeafPrefix = "leaf/";
 inline std::string leaf_prefix(std::string_view id) { return join("leaf", id) + "/"; }
 inline std::string leaf(std::string_view id, uint64_t seq) {
   std::string k = leaf_prefix(id);

@@ -18,6 +18,24 @@ constexpr uint64_t kPruneEvery = 256;
 // conservatively low, at the first record not looked at).
 constexpr size_t kWatermarkScan = 4096;
 
+}  // namespace
+
+Result<OutboxRecord> read_outbox_record(std::string_view value) {
+  auto decoded = wire::decode(value.data(), value.size());
+  if (!decoded) return decoded.error();
+  wire::Fields f(decoded->get(), "outbox entry");
+  OutboxRecord record;
+  record.to = f.opt_str_list("to", 8, 32).value_or(std::vector<std::string>{});
+  wire::Buffer entry;
+  msgpack::pack(entry, f.map("entry"));
+  if (!f.ok()) return f.error();
+  if (record.to.empty()) return Error{errc::kInvalid, "it names no destination"};
+  record.entry = std::string(wire::view(entry));
+  return record;
+}
+
+namespace {
+
 // `held`: the entries kept as incidents, not applied (left out when none, as before).
 std::string ack_body(uint64_t count, bool durable, const std::vector<uint64_t>& held) {
   wire::MapBuilder ack;
@@ -207,6 +225,7 @@ void Worker::take_reply(const zmq::message_t& payload) {
   if (!reply) return spdlog::warn("{}: undecodable reply: {}", name_, reply.error().message);
   if (auto it = in_flight_.find(reply->id); it != in_flight_.end()) {
     if (reply->ok) {
+      lane(it->second.to).probing = false;  // it answers: whole windows again
       bool durable = ack_is_durable(*reply);
       std::vector<uint64_t> kept = held_of(*reply);
       for (uint64_t pos : it->second.positions) {
@@ -217,7 +236,9 @@ void Worker::take_reply(const zmq::message_t& payload) {
         }
       }
       if (!durable) return;  // the durable ack follows on the same request id
-    } else if (reply->error.code != errc::kUnavailable) {
+    } else if (reply->error.code == errc::kUnavailable) {
+      lane(it->second.to).probing = true;  // down or stopping: see Lane::probing
+    } else {
       spdlog::warn("{}: handoff refused: {}", name_, reply->error.message);
     }
     in_flight_.erase(it);
@@ -312,7 +333,44 @@ uint64_t Worker::watermark(const std::string& to) const {
     if (std::find(record.sent_to.begin(), record.sent_to.end(), to) != record.sent_to.end())
       return pos;
   }
-  return next_pos_;
+  // None in memory: the first record on disk only, if any of those names it.
+  auto l = lanes_.find(to);
+  bool on_disk = spill_from_ && l != lanes_.end() && l->second->on_disk > 0;
+  return on_disk ? *spill_from_ : next_pos_;
+}
+
+bool Worker::mirror_full() const { return spill_from_ || outbox_.size() >= kOutboxMirror; }
+
+// A record beyond the mirror: on disk only, counted per destination (for status and the
+// watermark), sent once paged in.
+void Worker::leave_on_disk(uint64_t pos, const std::vector<std::string>& to) {
+  if (!spill_from_) spill_from_ = pos;
+  for (const auto& destination : to) ++lane(destination).on_disk;
+}
+
+// Once acks have made a window's room, the records on disk come in, in position order,
+// until the mirror is full again, as entries not sent yet: the lanes' resends send them, the
+// lowest positions first, a window at a time, paced by their backoff (so a receiver gets them
+// in order, after every earlier one). Called after a commit, so the scan sees every record.
+void Worker::page_in_outbox() {
+  if (!spill_from_ || outbox_.size() + kResendWindow > kOutboxMirror) return;
+  std::optional<uint64_t> rest;
+  store_->scan(
+      keys::kOutboxPrefix,
+      [&](std::string_view key, std::string_view value) {
+        uint64_t pos = keys::outbox_pos(key);
+        if (outbox_.size() >= kOutboxMirror) return (rest = pos), false;
+        auto record = read_outbox_record(value);
+        if (!record) return true;  // kept as an incident when the worker started
+        for (const auto& destination : record->to)
+          if (Lane& l = lane(destination); l.on_disk > 0) --l.on_disk;
+        add_to_outbox(pos, std::move(record->to), std::move(record->entry));
+        return true;
+      },
+      keys::outbox(*spill_from_));
+  spdlog::debug("{}: paged in outbox records from {} ({} in memory{})", name_, *spill_from_,
+                outbox_.size(), rest ? ", more on disk" : "");
+  spill_from_ = rest;
 }
 
 uint64_t Worker::seen_floor(const std::string& from) {
@@ -401,7 +459,7 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
   std::vector<uint64_t> chosen;
   if (resend) {
     for (auto [pos, sent_ms] : l.unacked) {
-      if (chosen.size() >= kResendWindow) break;
+      if (chosen.size() >= (l.probing ? kMaxEntriesPerMessage : kResendWindow)) break;
       if (now - sent_ms >= l.backoff_ms) chosen.push_back(pos);
     }
     if (chosen.empty()) return;
@@ -410,7 +468,8 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
   } else {
     chosen.swap(l.fresh);
   }
-  for (size_t i = 0; i < chosen.size();) {
+  bool one_message = resend && l.probing;
+  for (size_t i = 0; i < chosen.size() && !(one_message && i > 0);) {
     std::vector<uint64_t> batch;
     size_t bytes = 0;
     for (; i < chosen.size() && batch.size() < kMaxEntriesPerMessage && bytes < kMaxBytesPerMessage;

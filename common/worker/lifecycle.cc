@@ -47,7 +47,7 @@ void Worker::begin_drain(int signal) {
 
 bool Worker::owes_nothing() const {
   return waiting_.empty() && asks_.empty() && reads_.empty() && reads_in_flight_ == 0 &&
-         outbox_.empty() && unsynced_receipts_.empty() && receipts_.empty();
+         outbox_.empty() && !spill_from_ && unsynced_receipts_.empty() && receipts_.empty();
 }
 
 // Whatever is still owed is on disk: the outbox is resent at the next start, and a client

@@ -104,6 +104,7 @@ std::string encode_figures(const Figures& x) {
     m.add("to", kv.first)
         .add("entries", kv.second.entries)
         .add("oldest_age_ms", kv.second.oldest_age_ms);
+    if (kv.second.on_disk > 0) m.add("on_disk", kv.second.on_disk);
   });
   return wire::MapBuilder()
       .add("pid", x.pid)
@@ -146,7 +147,7 @@ Result<Figures> decode_figures(std::string_view frame) {
            [&](wire::Fields& e) { x.handoffs_applied[e.str("from", 64)] = e.uint("count"); });
   each_map(f, "outbox", [&](wire::Fields& e) {
     std::string to = e.str("to", 64);
-    x.outbox[to] = {e.uint("entries"), e.uint("oldest_age_ms")};
+    x.outbox[to] = {e.uint("entries"), e.uint("oldest_age_ms"), e.opt_uint("on_disk").value_or(0)};
   });
   if (const msgpack::object* last = f.opt_map("last_commit")) {
     wire::Fields l(*last, "last_commit");

@@ -45,6 +45,7 @@ inline constexpr uint64_t kGroupCommitBuckets[] = {1, 2, 4, 8, 16, 32, 64, 128, 
 struct OutboxFigures {
   uint64_t entries = 0;
   uint64_t oldest_age_ms = 0;
+  uint64_t on_disk = 0;  // of `entries`, those beyond the in-memory mirror (worker/lane.h)
 };
 
 struct Figures {

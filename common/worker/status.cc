@@ -30,12 +30,12 @@ std::string StatusBoard::status_body() const {
     const Figures& x = w.figures;
     wire::Buffer outbox;
     wire::Packer(outbox).pack_array(static_cast<uint32_t>(x.outbox.size()));
-    for (const auto& [to, o] : x.outbox)
-      wire::pack_raw(outbox, wire::MapBuilder()
-                                 .add("to", to)
-                                 .add("entries", o.entries)
-                                 .add("oldest_age_ms", o.oldest_age_ms)
-                                 .finish());
+    for (const auto& [to, o] : x.outbox) {
+      wire::MapBuilder entry;
+      entry.add("to", to).add("entries", o.entries).add("oldest_age_ms", o.oldest_age_ms);
+      if (o.on_disk > 0) entry.add("on_disk", o.on_disk);  // beyond the in-memory mirror
+      wire::pack_raw(outbox, entry.finish());
+    }
     std::string last_commit = wire::MapBuilder()
                                   .add("size", x.last_commit_size)
                                   .add("fsync_ms", static_cast<double>(x.last_fsync_ns) / 1e6)

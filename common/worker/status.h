@@ -37,8 +37,8 @@ class StatusBoard {
   uint64_t version() const { return version_; }
 
   // The `status` reply body: {workers: [{name, pid, up_since, restarts, messages_in,
-  // messages_out, outbox: [{to, entries, oldest_age_ms}], last_commit: {size, fsync_ms},
-  // disk_bytes, storage_error ("" when it can write its store), up}]}, by name.
+  // messages_out, outbox: [{to, entries, oldest_age_ms, on_disk?}], last_commit: {size,
+  // fsync_ms}, disk_bytes, storage_error ("" when it can write its store), up}]}, by name.
   std::string status_body() const;
   // Prometheus text exposition format 0.0.4.
   std::string prometheus_text() const;

@@ -158,12 +158,14 @@ uint64_t Context::hand_off(std::vector<std::string> to, std::string entry) {
   uint64_t pos = worker_.next_pos_++;
   worker_.must_sync_ = true;  // what leaves the process rests on synced state
   txn().put(keys::outbox(pos), wire::MapBuilder().add("to", to).add_raw("entry", entry).finish());
-  for (const auto& destination : to) {
-    worker_.lane(destination).fresh.push_back(pos);
-    ++worker_.figures_.handoffs_sent[destination];
-  }
-  worker_.add_to_outbox(pos, std::move(to), std::move(entry));
+  for (const auto& destination : to) ++worker_.figures_.handoffs_sent[destination];
   handed_off_.push_back(pos);
+  if (worker_.mirror_full()) {
+    worker_.leave_on_disk(pos, to);
+    return pos;
+  }
+  for (const auto& destination : to) worker_.lane(destination).fresh.push_back(pos);
+  worker_.add_to_outbox(pos, std::move(to), std::move(entry));
   return pos;
 }
 
@@ -258,35 +260,36 @@ Status Worker::open() {
   if (auto next = store_->get(keys::meta("next_reload"))) next_reload_ = keys::read_be64(*next);
   saved_next_pos_ = next_pos_;
   if (Status epoch = load_epoch(); !epoch) return epoch;
-  // Start-up is recovery: every unacknowledged handoff is sent again.
+  // Start-up is recovery: every unacknowledged handoff is sent again. The first
+  // kOutboxMirror records come into memory; the rest are counted and paged in later.
+  size_t on_disk = 0;
   store_->scan(keys::kOutboxPrefix, [&](std::string_view key, std::string_view value) {
     uint64_t pos = keys::outbox_pos(key);
     next_pos_ = std::max(next_pos_, pos + 1);
-    auto decoded = wire::decode(value.data(), value.size());
-    if (!decoded) {
-      keep_unreadable_outbox_record(pos, value, decoded.error().message);
+    auto record = read_outbox_record(value);
+    if (!record) {
+      keep_unreadable_outbox_record(pos, value, record.error().message);
       return true;
     }
-    wire::Fields f(decoded->get(), "outbox entry");
-    std::vector<std::string> to = f.opt_str_list("to", 8, 32).value_or(std::vector<std::string>{});
-    wire::Buffer entry;
-    msgpack::pack(entry, f.map("entry"));
-    if (!f.ok() || to.empty()) {
-      keep_unreadable_outbox_record(pos, value,
-                                    f.ok() ? "it names no destination" : f.error().message);
+    if (mirror_full()) {
+      leave_on_disk(pos, record->to);
+      ++on_disk;
       return true;
     }
     // Every destination again, acknowledged or not: which acks came was not
     // recorded, and a receiver that has the entry acknowledges it again. A window's
     // worth at once; the rest as acks make room, like resends.
-    for (const auto& destination : to)
+    for (const auto& destination : record->to)
       if (Lane& l = lane(destination); l.fresh.size() < kResendWindow) l.fresh.push_back(pos);
-    add_to_outbox(pos, std::move(to), std::string(wire::view(entry)));
+    add_to_outbox(pos, std::move(record->to), std::move(record->entry));
     return true;
   });
+  // Its receivers may be starting too: the first message to each goes alone (Lane::probing).
+  for (auto& [to, l] : lanes_) l->probing = true;
   if (Status started = service_.on_start(*store_, config_); !started) return started;
   if (Status kept = txn_->commit(); !kept) return kept;  // unreadable outbox records' incidents
-  spdlog::info("{}: opened {} ({} handoffs waiting)", name_, path.string(), outbox_.size());
+  spdlog::info("{}: opened {} ({} handoffs waiting, {} of them on disk only)", name_, path.string(),
+               outbox_.size() + on_disk, on_disk);
   if (config_.curve()) {
     auto pair = security::own_key_pair(security::keys_dir(config_.data_dir), name_);
     if (!pair) return pair.error();
@@ -524,6 +527,14 @@ void Worker::serve(const std::string& route, const std::string& sender,
     return;
   }
   if (request->type == "handoff") return accept_handoff(std::move(target), sender, *request);
+  if (waiting_.size() >= kMaxWaiting) {  // its receivers are slow or down: no more for now
+    ready_.emplace_back(
+        std::move(target),
+        wire::encode_error(request->id, {errc::kUnavailable,
+                                         name_ + " is busy: " + std::to_string(waiting_.size()) +
+                                             " replies wait for their handoffs"}));
+    return;
+  }
   target.verb = verb_name(request->type);
   auto actor = actor_of(route, sender, *request);
   if (!actor) {
@@ -580,7 +591,8 @@ void Worker::settle(Context& ctx) {
   count_reply(ctx.target_, ctx.result_);
   std::vector<uint64_t> pending;
   for (uint64_t pos : ctx.handed_off_)
-    if (auto it = outbox_.find(pos); it != outbox_.end() && !it->second.unapplied.empty())
+    if (auto it = outbox_.find(pos);
+        it != outbox_.end() ? !it->second.unapplied.empty() : only_on_disk(pos))
       pending.push_back(pos);
   if (pending.empty()) {
     ready_.emplace_back(ctx.target_, std::move(*ctx.reply_));
@@ -599,6 +611,7 @@ void Worker::flush() {
   for (const auto& [service, payload] : outgoing_asks_) send({backend::kRequest, service, payload});
   outgoing_asks_.clear();
   acknowledge_receipts();
+  page_in_outbox();  // after the commit: the scan sees every record written
   int64_t now = monotonic_ms();
   for (auto& [to, l] : lanes_) {
     if (!l->fresh.empty()) send_lane(to, *l, false);
@@ -677,7 +690,8 @@ std::string Worker::figures_frame() {
   figures_.outbox.clear();
   for (const auto& [to, l] : lanes_) {
     OutboxFigures& o = figures_.outbox[to];
-    o.entries = l->unacked.size();
+    o.entries = l->unacked.size() + l->on_disk;
+    o.on_disk = l->on_disk;
     for (uint64_t pos : l->held) o.entries += !l->unacked.contains(pos);  // held, not being asked
     if (auto oldest = l->unacked.empty() ? outbox_.end() : outbox_.find(l->unacked.begin()->first);
         oldest != outbox_.end())

@@ -312,8 +312,16 @@ class Worker {
   };
   Lane& lane(const std::string& to);
   void add_to_outbox(uint64_t pos, std::vector<std::string> to, std::string entry);
+  // The mirror's bound (worker/lane.h): records beyond it stay on disk, paged in later.
+  bool mirror_full() const;
+  void leave_on_disk(uint64_t pos, const std::vector<std::string>& to);
+  bool only_on_disk(uint64_t pos) const { return spill_from_ && pos >= *spill_from_; }
+  void page_in_outbox();
 
-  std::map<uint64_t, Unacked> outbox_;  // by position
+  std::map<uint64_t, Unacked> outbox_;  // by position; at most kOutboxMirror records
+  // Set while records exist on disk beyond the mirror: every record from this position on is
+  // there only (none of them sent yet).
+  std::optional<uint64_t> spill_from_;
   // Per sender: the watermark it last sent (below it, every hid it sent here is done and
   // will never come again) and the floor below which seen/ markers are pruned.
   struct SeenFloor {

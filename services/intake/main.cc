@@ -9,16 +9,32 @@
 // a key names one submission, and answering with another's item would hide the mistake. An imported
 // row's key (its `key` column, else a digest of the row) maps to its item, so importing
 // the same list twice imports nothing twice.
+//
+// Bounded growth: a submit's cached reply is dropped idem_reply_ttl_days after it was
+// given (idem_expiry/ orders them by time; a few hundred per turn, on the service's clock).
+// The record keeps the item's id, the handoff and the digest, so a later retry makes no
+// second item: it is answered with the item as the ledger has it now (as `show` would).
 #include <spdlog/spdlog.h>
 
-#include "stage/stage_service.h"
+#include <chrono>
+
 #include "base/text.h"
+#include "stage/stage_service.h"
 #include "store/keys.h"
 #include "worker/worker_main.h"
 #include "workflow/import.h"
 
 namespace closeloop {
 namespace {
+
+constexpr size_t kExpireStep = 256;       // cached replies dropped per turn at most
+constexpr int64_t kExpireEveryMs = 1000;  // how often intake looks for expired ones
+constexpr int64_t kDayMs = 86'400'000;
+
+int64_t epoch_ms(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch())
+      .count();
+}
 
 class Intake : public StageService {
  public:
@@ -48,14 +64,20 @@ class Intake : public StageService {
     if (!step) return ctx.fail(step.error());
     Committed done = commit_step(ctx, *step);
     std::string reply = item_reply(done.item);
-    if (!idem.empty())
+    if (!idem.empty()) {
+      uint64_t at = static_cast<uint64_t>(std::max<int64_t>(0, epoch_ms(ctx.clock())));
       ctx.txn().put(idem, wire::MapBuilder()
                               .add_raw("reply", reply)
                               .add("pos", done.pos)
                               .add("digest", digest)
+                              .add("id", step->item.id)
                               .finish());
+      ctx.txn().put(keys::idem_expiry(at, idem), "");
+    }
     ctx.reply(std::move(reply));
   }
+
+  void on_turn(Context& ctx) override { expire_replies(ctx); }
 
  private:
   // What a submit says, whoever retries it: its fields but the key, and who acts.
@@ -65,8 +87,44 @@ class Intake : public StageService {
     return sha256_hex(c.actor + "\n" + wire::dump(content));
   }
 
+  // Drops the cached replies older than idem_reply_ttl_days, oldest first, a step at a
+  // time: the next step comes at the next turn while there are more, else a second later.
+  void expire_replies(Context& ctx) {
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_expiry_) return;
+    int64_t cutoff = epoch_ms(ctx.clock()) - int64_t{ctx.config().idem_reply_ttl_days} * kDayMs;
+    size_t dropped = 0;
+    bool more = false;
+    ctx.txn().store().scan(keys::kIdemExpiryPrefix, [&](std::string_view key, std::string_view) {
+      if (static_cast<int64_t>(keys::idem_expiry_at(key)) > cutoff) return false;
+      if (dropped == kExpireStep) return !(more = true);
+      drop_reply(ctx, std::string(keys::idem_expiry_key(key)));
+      ctx.txn().del(std::string(key));
+      ++dropped;
+      return true;
+    });
+    if (dropped > 0) spdlog::debug("intake: dropped {} cached submit replies", dropped);
+    next_expiry_ = more ? now : now + std::chrono::milliseconds(kExpireEveryMs);
+  }
+
+  // The record without its reply: what the key made stays.
+  static void drop_reply(Context& ctx, const std::string& idem) {
+    auto stored = ctx.txn().get(idem);
+    if (!stored) return;
+    auto decoded = wire::decode(stored->data(), stored->size());
+    if (!decoded) return;
+    wire::Fields f(decoded->get(), "idempotency record");
+    std::string id = f.opt_str("id", 64).value_or("");
+    if (id.empty()) return;  // records from before the expiry keep their reply
+    wire::MapBuilder kept;
+    kept.add("id", id).add("pos", f.opt_uint("pos").value_or(0));
+    if (auto digest = f.opt_str("digest", 64)) kept.add("digest", *digest);
+    ctx.txn().put(idem, kept.finish());
+  }
+
   // The first attempt's reply, once its handoff is applied (records of issue 2 hold
-  // the reply alone, and records before the digest no digest: those are replayed).
+  // the reply alone, and records before the digest no digest: those are replayed). Once
+  // that reply has expired, the item as the ledger has it now, with the asker's rights.
   static void replay(Context& ctx, const std::string& stored, const std::string& key,
                      const std::string& digest) {
     auto decoded = wire::decode(stored.data(), stored.size());
@@ -83,6 +141,10 @@ class Intake : public StageService {
       wire::Buffer raw;
       msgpack::pack(raw, *reply);
       return ctx.reply(std::string(wire::view(raw)));
+    }
+    if (auto id = f.opt_str("id", 64)) {
+      return ctx.forward("ledger", "show", ctx.actor().name,
+                         wire::MapBuilder().add("item", *id).finish());
     }
     ctx.reply(stored);
   }
@@ -189,6 +251,7 @@ class Intake : public StageService {
   }
 
   uint64_t next_id_ = 1;
+  std::chrono::steady_clock::time_point next_expiry_{};
 };
 
 }  // namespace

@@ -100,4 +100,22 @@ TEST_CASE("shutdown_grace_ms: default 5000, 0 to 600000", "[config]") {
         "t.toml: shutdown_grace_ms: must be between 0 and 600000, got 600001 (line 1)");
 }
 
+TEST_CASE("idem_reply_ttl_days: default 30, 1 to 3650, changes live", "[config]") {
+  Files files;
+  Config running = files.loaded(kBase);
+  CHECK(running.idem_reply_ttl_days == 30);
+  Config next = files.loaded("idem_reply_ttl_days = 7\n" + kBase);
+  CHECK(next.idem_reply_ttl_days == 7);
+  auto change = reload_change(running, next);
+  REQUIRE(change.ok());
+  CHECK(change->changed == std::vector<std::string>{"idem_reply_ttl_days"});
+  for (const char* bad : {"0", "3651", "\"30\""}) {
+    auto refused =
+        parse_config("idem_reply_ttl_days = " + std::string(bad) + "\n" + kBase, "t.toml");
+    REQUIRE_FALSE(refused.ok());
+    CHECK_THAT(refused.error().message, Catch::Matchers::Contains("t.toml: idem_reply_ttl_days:"));
+    CHECK_THAT(refused.error().message, Catch::Matchers::Contains("(line 1)"));
+  }
+}
+
 }  // namespace closeloop
