@@ -53,7 +53,7 @@ void derive(const SigningKey& key, Ed25519Pair& pair) {
   crypto_sign_seed_keypair(pair.public_key.data(), pair.secret.data(), key.seed.data());
 }
 
-Error file_error(const std::string& path, const std::string& why) {
+Error signing_file_error(const std::string& path, const std::string& why) {
   return Error{errc::kInvalid, path + ": " + why};
 }
 
@@ -62,18 +62,18 @@ Result<SigningKey> parse_signing_key(const std::string& path, const std::string&
   try {
     table = toml::parse(text, path);
   } catch (const toml::parse_error&) {
-    return file_error(path, "not a closeloop signing key file");
+    return signing_file_error(path, "not a closeloop signing key file");
   }
   SigningKey key{table["public"].value_or(std::string()), {}};
   std::array<uint8_t, kPublicKeyBytes> public_key;
   if (!from_base64(key.public_key, public_key))
-    return file_error(path, "not a closeloop signing key file (no valid `public` key)");
+    return signing_file_error(path, "not a closeloop signing key file (no valid `public` key)");
   if (!from_base64(table["secret"].value_or(std::string()), key.seed))
-    return file_error(path, "the `secret` key is not 32 bytes of base64");
+    return signing_file_error(path, "the `secret` key is not 32 bytes of base64");
   Ed25519Pair pair;
   derive(key, pair);
   if (pair.public_key != public_key)
-    return file_error(path, "the `public` key is not the `secret` key's public half");
+    return signing_file_error(path, "the `public` key is not the `secret` key's public half");
   return key;
 }
 
@@ -174,14 +174,15 @@ std::string signing_key_path(const std::string& data_dir) {
 Result<SigningKey> own_signing_key(const std::string& path) {
   std::string extension = fs::path(path).extension().string();
   if (extension == ".pub" || extension == ".key")
-    return file_error(path, "a signing key must not be named *.pub or *.key: the broker reads "
-                            "those as workers' CURVE keys");
+    return signing_file_error(path,
+                              "a signing key must not be named *.pub or *.key: the broker reads "
+                              "those as workers' CURVE keys");
   std::error_code ec;
   bool exists = fs::exists(path, ec);
-  if (ec) return file_error(path, ec.message());
+  if (ec) return signing_file_error(path, ec.message());
   if (exists) return read_signing_key(path);
   if (fs::path dir = fs::path(path).parent_path(); !dir.empty()) fs::create_directories(dir, ec);
-  if (ec) return file_error(path, ec.message());
+  if (ec) return signing_file_error(path, ec.message());
   SigningKey key = generate_signing_key();
   if (Status s = write_signing_key(path, key); !s) return s.error();
   spdlog::info("made a new checkpoint signing key {} (public key {})", path, key.public_key);
