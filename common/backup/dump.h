@@ -64,14 +64,15 @@ class DumpWriter {
   DumpFacts facts_;
 };
 
-// Calls fn(key, value) for every record of the dump at `path`, checking it against `expected`
-// (size and SHA-256 first, then every record's form): a damaged dump is refused before any
-// record is given out.
-using RecordFn = std::function<Status(std::string_view key, std::string_view value)>;
-// Whether the dump at `path` is the one the manifest describes (size and SHA-256).
+// Whether the dump at `path` is the one the manifest describes (size and SHA-256): checked
+// before any record of it is used (a restore checks every dump before it writes anything).
 Status check_dump(const std::string& path, const DumpFacts& expected);
+
+using RecordFn = std::function<Status(std::string_view key, std::string_view value)>;
+// Calls fn(key, value) for every record of a dump check_dump() accepted, checking each
+// record's form and, at the end, their count against `expected` (the file is read once).
+Status read_dump(const std::string& path, const DumpFacts& expected, const RecordFn& fn);
 // The same for records in memory (a chunk as the worker sent it).
 Status read_records(std::string_view records, const RecordFn& fn);
-Status read_dump(const std::string& path, const DumpFacts& expected, const RecordFn& fn);
 
 }  // namespace closeloop::backup
