@@ -1,20 +1,31 @@
 // Frames between the broker's backend ROUTER and a worker's DEALER (docs/protocol.md).
 // The first frame names the kind; the broker never decodes a payload it only carries,
-// except to answer `unavailable` when no worker serves the destination.
+// except to answer an error when it cannot deliver it.
 //
-//   worker → broker                         broker → worker
-//   [ready][service]                        [req][route][sender][payload]  a request to serve
-//   [hb][figures?]                          [rep][payload]          reply to the worker's own req
-//   [req][service][payload]  ask a service  [hb]
-//   [rep][route][payload]    answer a req   [reregister]            "I don't know you": send ready
+//   worker → broker                              broker → worker
+//   [ready][service][announcement?]              [req][token][sender][payload]  serve this
+//   [hb][figures?]                               [rep][payload]   the reply to your own req
+//   [req][service][payload]         ask          [hb]
+//   [req][service][payload][token]  pass on      [reregister]     "I don't know you"
+//   [rep][token][payload]           answer
+//   [interim][token][payload]       answer, more to come (a handoff's applied ack)
+//
+// `token` is the broker's: random, one per request it delivers, naming that request
+// while it waits for its answer. A worker's answer is delivered only for a token the
+// broker gave that very worker, still waiting; anything else is dropped and counted
+// (a worker cannot answer for another). A request a worker passes on names the token of
+// the person's request it is serving: the broker then carries it with that person's
+// account, as it authenticated them, marked as passed on by the worker — so a worker
+// can act for a person only while serving that person's request, and never make one up.
+//
+// `sender` is who sent the request, as the broker knows them: an encoded Actor
+// (security/accounts.h): a worker (`worker`: the name of the key it proved), a person
+// (the account acting, `gateway` when through one), or a person's request passed on
+// (`forwarded_by`); empty for a client with security.mode = "off".
 //
 // A worker's heartbeat carries its figures (worker/metrics.h, encode_figures()) once per
 // heartbeat interval; a heartbeat without them ([hb] alone, as older workers send it) is
 // as valid, and a broker that does not read them ignores the frame.
-//
-// `sender` is who sent the request as the broker knows them: the name a worker
-// registered under (with security.mode = "curve", the name of the key it proved), or
-// empty for a client. A handoff's sender is this frame, never a field of the message.
 #pragma once
 
 #include <zmq.hpp>
@@ -34,6 +45,7 @@ inline constexpr std::string_view kReady = "ready";
 inline constexpr std::string_view kHeartbeat = "hb";
 inline constexpr std::string_view kRequest = "req";
 inline constexpr std::string_view kReply = "rep";
+inline constexpr std::string_view kInterim = "interim";
 inline constexpr std::string_view kReregister = "reregister";
 
 inline std::string_view text(const zmq::message_t& m) {

@@ -19,11 +19,13 @@ std::vector<std::string> role_names(const std::vector<Role>& roles) {
   return names;
 }
 
-std::string role_list() {
+std::string join_roles(const std::vector<Role>& roles) {
   std::string out;
-  for (Role r : kRoles) out += (out.empty() ? "" : ", ") + std::string(role_name(r));
+  for (Role r : roles) out += (out.empty() ? "" : ", ") + std::string(role_name(r));
   return out;
 }
+
+std::string role_list() { return join_roles({std::begin(kRoles), std::end(kRoles)}); }
 
 }  // namespace
 
@@ -58,6 +60,27 @@ Status check_roles(const Account& a) {
     return invalid(staff ? "a liaison station's account needs --station"
                          : "--station binds the station role only");
   if (!valid_z85_key(a.key)) return invalid("--key must be a public key: 40 characters of Z85");
+  if (!a.gateway && !a.acts_for.empty()) return invalid("--acts-for is a gateway's (--gateway)");
+  for (Role r : a.acts_for)
+    if (r == Role::kAdmin || r == Role::kOps)
+      return invalid("a gateway never acts for " + std::string(role_name(r)) + " (--acts-for)");
+  return ok_status();
+}
+
+Status may_act_for(const Account& gateway, const Account* person, std::string_view name) {
+  auto refuse = [&](const std::string& why) {
+    return Error{errc::kForbidden,
+                 "the gateway " + gateway.name + " cannot act for '" + std::string(name) + "': " + why};
+  };
+  if (!person || person->disabled || person->gateway) return refuse("no enabled person's account");
+  for (Role role : person->roles) {
+    bool scoped = std::find(gateway.acts_for.begin(), gateway.acts_for.end(), role) !=
+                  gateway.acts_for.end();
+    if (role == Role::kAdmin || role == Role::kOps || !scoped)
+      return refuse("the account holds the role " + std::string(role_name(role)) +
+                    ", outside what the gateway acts for (" +
+                    (gateway.acts_for.empty() ? "nothing" : join_roles(gateway.acts_for)) + ")");
+  }
   return ok_status();
 }
 
@@ -65,7 +88,7 @@ std::string encode_account(const Account& a) {
   wire::MapBuilder m;
   m.add("name", a.name).add("roles", role_names(a.roles)).add_nonempty("department", a.department);
   m.add_nonempty("station", a.station).add("key", a.key);
-  if (a.gateway) m.add("gateway", true);
+  if (a.gateway) m.add("gateway", true).add("acts_for", role_names(a.acts_for));
   if (a.disabled) m.add("disabled", true);
   m.add_nonempty("created_at", a.created_at).add_nonempty("changed_at", a.changed_at);
   return m.finish();
@@ -80,6 +103,7 @@ Result<Account> decode_account(const msgpack::object& map) {
   a.station = f.opt_str("station", 64).value_or("");
   a.key = f.str("key", 64);
   a.gateway = f.opt_bool("gateway").value_or(false);
+  auto scope = f.opt_str_list("acts_for", kMaxRoles * 2, 32);
   a.disabled = f.opt_bool("disabled").value_or(false);
   a.created_at = f.opt_str("created_at", 64).value_or("");
   a.changed_at = f.opt_str("changed_at", 64).value_or("");
@@ -87,6 +111,14 @@ Result<Account> decode_account(const msgpack::object& map) {
   auto parsed = parse_roles(roles);
   if (!parsed) return parsed.error();
   a.roles = std::move(*parsed);
+  if (!a.gateway) return a;
+  if (!scope) {  // a gateway made before scopes
+    a.acts_for.assign(std::begin(kDefaultGatewayScope), std::end(kDefaultGatewayScope));
+    return a;
+  }
+  auto acts_for = parse_roles(*scope);
+  if (!acts_for) return acts_for.error();
+  a.acts_for = std::move(*acts_for);
   return a;
 }
 
@@ -94,7 +126,7 @@ wire::Json account_json(const Account& a) {
   wire::Json j = {{"name", a.name}, {"roles", role_names(a.roles)}, {"key", a.key}};
   if (!a.department.empty()) j["department"] = a.department;
   if (!a.station.empty()) j["station"] = a.station;
-  if (a.gateway) j["gateway"] = true;
+  if (a.gateway) j["gateway"] = true, j["acts_for"] = role_names(a.acts_for);
   j["disabled"] = a.disabled;
   if (!a.created_at.empty()) j["created_at"] = a.created_at;
   if (!a.changed_at.empty()) j["changed_at"] = a.changed_at;
@@ -105,9 +137,8 @@ std::string encode_actor(const Actor& actor) {
   wire::MapBuilder m;
   m.add("name", actor.name).add("roles", role_names(actor.roles));
   m.add_nonempty("department", actor.department).add_nonempty("station", actor.station);
-  m.add_nonempty("via", actor.via);
+  m.add_nonempty("gateway", actor.gateway).add_nonempty("forwarded_by", actor.forwarded_by);
   if (actor.worker) m.add("worker", true);
-  if (actor.unchecked) m.add("unchecked", true);
   return m.finish();
 }
 
@@ -120,9 +151,9 @@ Result<Actor> decode_actor(std::string_view frame) {
   auto roles = f.opt_str_list("roles", kMaxRoles * 2, 32).value_or(std::vector<std::string>{});
   actor.department = f.opt_str("department", 64).value_or("");
   actor.station = f.opt_str("station", 64).value_or("");
-  actor.via = f.opt_str("via", 256).value_or("");
+  actor.gateway = f.opt_str("gateway", 256).value_or("");
+  actor.forwarded_by = f.opt_str("forwarded_by", 256).value_or("");
   actor.worker = f.opt_bool("worker").value_or(false);
-  actor.unchecked = f.opt_bool("unchecked").value_or(false);
   if (!f.ok()) return f.error();
   auto parsed = parse_roles(roles);
   if (!parsed) return parsed.error();

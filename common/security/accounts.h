@@ -9,7 +9,8 @@
 //
 // A gateway account (the coming web front end) authenticates people itself: it names
 // the person in the request's `actor`, and acts with that person's account, recorded
-// with both names.
+// with both names — only for an enabled person's account whose every role is in the
+// gateway's scope (`acts_for`), never one holding admin or ops (may_act_for()).
 #pragma once
 
 #include <map>
@@ -30,6 +31,7 @@ struct Account {
   std::string station;     // a liaison station's staff's
   std::string key;         // CURVE public key, Z85
   bool gateway = false;    // may act for other accounts (authenticated by it)
+  std::vector<Role> acts_for;  // a gateway's scope: the roles of the people it may act for
   bool disabled = false;
   std::string created_at, changed_at;
 
@@ -43,13 +45,20 @@ Result<std::vector<Role>> parse_roles(const std::vector<std::string>& names);
 // Roles present and known; a clerk bound to a department, station staff to a station.
 Status check_roles(const Account& account);
 
+// Whether `gateway` may act for `person`: an enabled person's account (not a gateway),
+// none of whose roles is admin, ops or outside the gateway's scope (refused whole, not
+// cut down). The error says why.
+Status may_act_for(const Account& gateway, const Account* person, std::string_view name);
+
 std::string encode_account(const Account& account);
 Result<Account> decode_account(const msgpack::object& map);
 wire::Json account_json(const Account& account);  // for lists (the key included)
 
-// The sender frame of a client's request (net/backend.h): who acts, as proven; also the
-// `account` a worker forwards a request with. The flags `worker` and `unchecked` are
-// trusted from a worker only (the broker never sets them in a sender frame).
+// The sender frame of a request the broker carries (net/backend.h): who sent it, as the
+// broker proved it — a worker, a person, or a person's request a worker passed on. Only
+// the broker makes this frame, so its `worker` and `forwarded_by` are believed; nothing
+// a message says about its sender ever is. `unchecked` is never in it: that is the
+// receiver's own config (security.mode = "off").
 std::string encode_actor(const Actor& actor);
 Result<Actor> decode_actor(std::string_view frame);
 

@@ -155,14 +155,45 @@ Result<std::string> own_account_key(const std::string& dir, const std::string& n
   return pair.public_key;
 }
 
-std::map<std::string, std::string> trusted_keys(const std::string& dir) {
+// A worker's .pub as the broker trusts it: a regular file of the service's user that only
+// it may write, opened without following a link (so what is checked is what is read).
+Result<std::string> read_worker_key(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    return file_error(path, errno == ELOOP ? "a symbolic link, not a key file" : std::strerror(errno));
+  struct stat st {};
+  std::string text(512, '\0');
+  ssize_t n = -1;
+  Status checked = ok_status();
+  if (::fstat(fd, &st) != 0) {
+    checked = file_error(path, std::strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    checked = file_error(path, "not a regular file");
+  } else if (st.st_uid != ::geteuid()) {
+    checked = file_error(path, "owned by uid " + std::to_string(st.st_uid) +
+                                   ", not by the service's user (" + std::to_string(::geteuid()) + ")");
+  } else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    checked = file_error(path, "writable by group or others (chmod go-w)");
+  } else if ((n = ::read(fd, text.data(), text.size())) < 0) {
+    checked = file_error(path, std::strerror(errno));
+  }
+  ::close(fd);
+  if (!checked) return checked.error();
+  text.resize(static_cast<size_t>(n));
+  auto pair = parse_key_text(path, text);
+  if (!pair) return pair.error();
+  return pair->public_key;
+}
+
+std::map<std::string, std::string> trusted_keys(const std::string& dir,
+                                                std::map<std::string, std::string>* refused) {
   std::map<std::string, std::string> trusted;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (entry.path().extension() != ".pub") continue;
-    auto key = read_public_key(entry.path().string());
+    auto key = read_worker_key(entry.path().string());
     if (!key) {
-      spdlog::warn("skipping {}", key.error().message);
+      if (refused) (*refused)[entry.path().filename().string()] = key.error().message;
       continue;
     }
     trusted[*key] = entry.path().stem().string();

@@ -55,7 +55,10 @@ Result<KeyPair> own_key_pair(const std::string& dir, const std::string& name);
 // `closeloopd --init`, whichever comes first.
 Result<std::string> own_account_key(const std::string& dir, const std::string& name);
 
-// Every NAME.pub in `dir`: public key → NAME. Unreadable files are skipped (and logged).
-std::map<std::string, std::string> trusted_keys(const std::string& dir);
+// Every worker key NAME.pub directly in `dir`: public key → NAME. Only a regular file (not
+// a symbolic link) owned by this process's user and writable by nobody else counts; the
+// others go into `refused` (file name → why), when given.
+std::map<std::string, std::string> trusted_keys(const std::string& dir,
+                                                std::map<std::string, std::string>* refused = nullptr);
 
 }  // namespace closeloop::security

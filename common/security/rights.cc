@@ -144,6 +144,10 @@ bool acts_for_department(std::string_view verb) {
   return row && row->as_department;
 }
 
+bool through_gateway(std::string_view verb) {
+  return verb != "backup" && verb != "rebuild" && !verb.starts_with("user.");
+}
+
 std::string_view role_name(Role role) { return kRoleNames[static_cast<size_t>(role)]; }
 
 std::optional<Role> parse_role(std::string_view name) {
@@ -166,6 +170,9 @@ Status may(const Actor& actor, std::string_view verb, const wire::Json& fields,
     if (worker_may(actor.name, verb)) return ok_status();
     return Error{errc::kForbidden, "the " + actor.name + " worker may not " + std::string(verb)};
   }
+  if (!actor.gateway.empty() && !through_gateway(verb))
+    return Error{errc::kForbidden, std::string(verb) + " is never done through a gateway (" +
+                                       actor.gateway + "): use the CLI with your own key"};
   // A clerk acts as their own department, whatever the request says (the more telling
   // reason, before whether the item is theirs).
   if (actor.has(Role::kDepartment) && acts_for_department(verb) && fields.contains("department") &&

@@ -34,7 +34,10 @@ struct Actor {
   std::vector<Role> roles;
   std::string department;  // a department clerk's
   std::string station;     // a liaison station's staff's
-  std::string via;         // the gateway account it acted through, if any
+  std::string gateway;     // the gateway account it acted through, if any
+  // The worker that passed the person's request on to this one (the broker vouches for
+  // both: the worker had been given that person's request); empty if none.
+  std::string forwarded_by;
   bool worker = false;     // a worker of the service (its key's name), not a person
   bool unchecked = false;  // security.mode = "off": no accounts, the name as the request says
   bool has(Role role) const;
@@ -55,6 +58,14 @@ Reach reach(std::string_view verb, Role role);
 // Whether a clerk runs `verb` as their department (its commands and its inbox): then the
 // verb's `department` names who acts, taken from the account when left out.
 bool acts_for_department(std::string_view verb);
+
+// Whether a gateway may ever carry `verb` for a person: never the keys and accounts
+// (backup, rebuild, user …), whoever the person is.
+bool through_gateway(std::string_view verb);
+
+// The roles a gateway acts for when its account names none (accounts made before scopes).
+inline constexpr Role kDefaultGatewayScope[] = {Role::kOffice, Role::kDepartment, Role::kDeputy,
+                                                Role::kStation, Role::kAuditor};
 
 // Whether the actor may run `verb` on `item` (nullptr: a verb without an item, such as
 // submit or list) with the command's `fields`; a refusal is `forbidden` and says why.

@@ -46,7 +46,7 @@ Setting StageService::setting(Context& ctx) {
 void StageService::on_request(Context& ctx, const wire::Request& request) {
   auto command = decode_command(request, security::bound_fields(ctx.actor(), request.type));
   if (!command) return ctx.fail(command.error());
-  command->via = ctx.actor().via;  // a gateway's name goes into the event beside the person's
+  command->via = ctx.actor().gateway;  // a gateway's name goes into the event beside the person's
   if (command->spec().creates()) return on_create(ctx, *command);
   auto stored = ctx.txn().get(keys::item(command->item_id));
   if (!stored) return locate(ctx, request, *command);
@@ -112,7 +112,8 @@ Status StageService::on_handoff(Context& ctx, std::string_view from, const msgpa
 void StageService::locate(Context& ctx, const wire::Request& request, const Command& command) {
   wire::Buffer body;
   msgpack::pack(body, request.body);
-  auto again = [command, forwarded = request.forwarded, body = std::string(wire::view(body)),
+  bool forwarded = !ctx.actor().forwarded_by.empty();  // as the broker says, never the message
+  auto again = [command, forwarded, body = std::string(wire::view(body)),
                 this](Context& ctx, Result<wire::Reply>& reply) {
     const std::string& id = command.item_id;
     if (!reply)

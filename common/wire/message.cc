@@ -4,12 +4,6 @@ namespace closeloop::wire {
 
 namespace {
 
-std::string encoded(const msgpack::object& o) {
-  Buffer out;
-  msgpack::pack(out, o);
-  return std::string(view(out));
-}
-
 // Reads {v, type, id}; the caller reads the rest.
 bool read_header(Fields& f, std::string* type, uint64_t* id) {
   auto v = f.opt_uint("v");
@@ -31,8 +25,6 @@ Result<Request> decode_request(const void* data, size_t size, const Limits& limi
   Fields f(req.handle.get(), "message");
   read_header(f, &req.type, &req.id);
   req.actor = f.opt_str("actor", 64).value_or("");
-  req.forwarded = f.opt_bool("forwarded").value_or(false);
-  if (const msgpack::object* account = f.opt_map("account")) req.account = encoded(*account);
   req.body = f.map("body");
   if (!f.ok()) return f.error();
   return req;
@@ -62,12 +54,10 @@ Result<Reply> decode_reply(const void* data, size_t size, const Limits& limits) 
 }
 
 std::string encode_request(std::string_view type, uint64_t id, std::string_view actor,
-                           std::string_view body, bool forwarded, std::string_view account) {
+                           std::string_view body) {
   MapBuilder m;
   m.add("v", kVersion).add("type", type).add("id", id);
   if (!actor.empty()) m.add("actor", actor);
-  if (forwarded) m.add("forwarded", true);
-  if (!account.empty()) m.add_raw("account", account);
   return m.add_raw("body", body).finish();
 }
 

@@ -22,9 +22,10 @@ inline constexpr uint64_t kVersion = 1;
 struct Request {
   std::string type;
   uint64_t id = 0;
+  // Who acts, as the client says: with CURVE only the name of its own account or, from
+  // a gateway, of the person it acts for (the broker checks). Who sent a request is
+  // never read from the message (net/backend.h: the broker's sender frame).
   std::string actor;
-  bool forwarded = false;  // sent on by a worker that does not hold the item (once at most)
-  std::string account;     // forwarded: the person's account as the first worker had it
   msgpack::object body;  // a map; points into `handle`
   msgpack::object_handle handle;
 };
@@ -42,10 +43,8 @@ Result<Request> decode_request(const void* data, size_t size, const Limits& limi
 Result<Reply> decode_reply(const void* data, size_t size, const Limits& limits = {});
 
 // `body` is an encoded MessagePack map (see MapBuilder).
-// `account` (an encoded map, security/accounts.h) goes with a forwarded request only.
 std::string encode_request(std::string_view type, uint64_t id, std::string_view actor,
-                           std::string_view body, bool forwarded = false,
-                           std::string_view account = {});
+                           std::string_view body);
 // The same with the body written in place by `body` (which packs one map into `out`):
 // for large bodies, so that they are not encoded first and copied after.
 void write_request(Buffer& out, std::string_view type, uint64_t id, std::string_view actor,

@@ -501,8 +501,8 @@ void Worker::send_lane(const std::string& to, Lane& l, bool resend) {
 void Worker::acknowledge_receipts() {
   bool durable = !txn_->has_unsynced();
   int64_t now = monotonic_ms();
-  auto ack = [&](const Receipt& r) {
-    send({backend::kReply, r.target.route,
+  auto ack = [&](const Receipt& r) {  // an applied ack is followed by its durable one
+    send({durable ? backend::kReply : backend::kInterim, r.target.route,
           wire::encode_reply(r.target.id, ack_body(r.count, durable, r.held))});
   };
   for (Receipt& r : receipts_) {

@@ -23,6 +23,14 @@ void StatusBoard::reported(const std::string& name, Figures figures) {
   w.figures = std::move(figures);
 }
 
+void StatusBoard::admitted_keys(const std::map<std::string, std::string>& keys) {
+  std::map<std::string, std::string> by_name;
+  for (const auto& [key, name] : keys) by_name[name] = key;
+  if (by_name == keys_) return;
+  keys_ = std::move(by_name);
+  ++version_;
+}
+
 std::string StatusBoard::status_body() const {
   wire::Buffer list;
   wire::Packer(list).pack_array(static_cast<uint32_t>(workers_.size()));
@@ -54,7 +62,17 @@ std::string StatusBoard::status_body() const {
                              .add("up", w.up)
                              .finish());
   }
-  return wire::MapBuilder().add_raw("workers", wire::view(list)).finish();
+  wire::Buffer keys;
+  wire::Packer(keys).pack_array(static_cast<uint32_t>(keys_.size()));
+  for (const auto& [name, key] : keys_)
+    wire::pack_raw(keys, wire::MapBuilder().add("name", name).add("key", key).finish());
+  return wire::MapBuilder()
+      .add_raw("workers", wire::view(list))
+      .add_raw("worker_keys", wire::view(keys))
+      .add("dropped_replies", counts_.dropped_replies)
+      .add("refused_forwards", counts_.refused_forwards)
+      .add("unadmitted_messages", counts_.unadmitted_messages)
+      .finish();
 }
 
 // ---- Prometheus text exposition format 0.0.4 ----
@@ -178,6 +196,25 @@ const Family kFamilies[] = {
      }},
 };
 
+// The broker's own counters: one sample each, no worker label.
+struct BrokerFamily {
+  const char* name;
+  const char* help;
+  uint64_t BrokerCounts::*count;
+};
+
+const BrokerFamily kBrokerFamilies[] = {
+    {"closeloop_dropped_replies_total",
+     "Answers the broker dropped: for a request the worker was not given, or no longer waiting.",
+     &BrokerCounts::dropped_replies},
+    {"closeloop_refused_forwards_total",
+     "Requests a worker tried to pass on for a person without serving that person's request.",
+     &BrokerCounts::refused_forwards},
+    {"closeloop_unadmitted_messages_total",
+     "Messages dropped because their worker key is no longer admitted.",
+     &BrokerCounts::unadmitted_messages},
+};
+
 }  // namespace
 
 std::string StatusBoard::prometheus_text() const {
@@ -189,12 +226,17 @@ std::string StatusBoard::prometheus_text() const {
       if (f.when_down || (w.up && reported)) f.write(out, f.name, w);
     }
   }
+  for (const BrokerFamily& f : kBrokerFamilies) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", f.name, f.help, f.name);
+    sample(out, f.name, {}, counts_.*f.count);
+  }
   return out;
 }
 
 std::vector<std::string> metric_families() {
   std::vector<std::string> names;
   for (const Family& f : kFamilies) names.emplace_back(f.name);
+  for (const BrokerFamily& f : kBrokerFamilies) names.emplace_back(f.name);
   return names;
 }
 

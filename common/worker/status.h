@@ -26,11 +26,24 @@ struct WorkerStatus {
   Figures figures;        // the latest reported (pid 0: none yet)
 };
 
+// What the broker counts of its own since it started (docs/security.md).
+struct BrokerCounts {
+  uint64_t dropped_replies = 0;      // answers to a request the worker was not given, or no longer waiting
+  uint64_t refused_forwards = 0;     // a worker passing on a request it was not serving
+  uint64_t unadmitted_messages = 0;  // messages under a worker key no longer admitted
+};
+
 class StatusBoard {
  public:
   void registered(const std::string& name);
   void lost(const std::string& name);
   void reported(const std::string& name, Figures figures);
+  // The worker keys the broker admits now: public key -> name.
+  void admitted_keys(const std::map<std::string, std::string>& keys);
+  void count_dropped_reply() { ++counts_.dropped_replies, ++version_; }
+  void count_refused_forward() { ++counts_.refused_forwards, ++version_; }
+  void count_unadmitted_message() { ++counts_.unadmitted_messages, ++version_; }
+  const BrokerCounts& counts() const { return counts_; }
 
   const std::map<std::string, WorkerStatus>& workers() const { return workers_; }
   // Grows with every change: the broker rebuilds its /metrics text when it moved.
@@ -38,7 +51,8 @@ class StatusBoard {
 
   // The `status` reply body: {workers: [{name, pid, up_since, restarts, messages_in,
   // messages_out, outbox: [{to, entries, oldest_age_ms, on_disk?}], last_commit: {size,
-  // fsync_ms}, disk_bytes, storage_error ("" when it can write its store), up}]}, by name.
+  // fsync_ms}, disk_bytes, storage_error ("" when it can write its store), up}]}, by name;
+  // worker_keys: [{name, key}] (admitted now), and the BrokerCounts by their names.
   std::string status_body() const;
   // Prometheus text exposition format 0.0.4.
   std::string prometheus_text() const;
@@ -46,6 +60,8 @@ class StatusBoard {
  private:
   WorkerStatus& of(const std::string& name);
   std::map<std::string, WorkerStatus> workers_;
+  std::map<std::string, std::string> keys_;  // admitted worker keys: name -> public key
+  BrokerCounts counts_;
   uint64_t version_ = 0;
 };
 

@@ -192,8 +192,6 @@ void Context::ask(std::string_view service, std::string_view type, std::string b
 void Context::forward(std::string_view service, std::string_view type, std::string_view actor,
                       std::string_view body) {
   uint64_t id = worker_.next_request_id();
-  std::string payload = wire::encode_request(type, id, actor, body, /*forwarded=*/true,
-                                             security::encode_actor(actor_));
   AskFn relay = [](Context& ctx, Result<wire::Reply>& reply) {
     if (!reply) return ctx.fail(reply.error());
     if (!reply->ok) return ctx.fail(reply->error);
@@ -201,7 +199,9 @@ void Context::forward(std::string_view service, std::string_view type, std::stri
     msgpack::pack(answer, reply->body);
     ctx.reply(std::string(wire::view(answer)));
   };
-  worker_.queue_ask(id, service, std::move(payload), {std::move(relay), target_, actor_});
+  // The broker carries it with the account of the request it names (target_.route).
+  worker_.queue_ask(id, service, wire::encode_request(type, id, actor, body),
+                    {std::move(relay), target_, actor_}, target_.route);
 }
 
 void Context::await_handoff(uint64_t pos) { handed_off_.push_back(pos); }
@@ -215,10 +215,11 @@ void Context::read_later(std::shared_ptr<const Snapshot> snapshot, ReadFn read) 
 void Context::announce() { worker_.announce_ = true; }
 
 // An ask waits for its answer until the request timeout; its request leaves after the commit.
-void Worker::queue_ask(uint64_t id, std::string_view service, std::string payload, Ask ask) {
+void Worker::queue_ask(uint64_t id, std::string_view service, std::string payload, Ask ask,
+                       std::string on_behalf_of) {
   ask.deadline_ms = monotonic_ms() + config_.timing.request_timeout_ms;
   asks_[id] = std::move(ask);
-  outgoing_asks_.emplace_back(std::string(service), std::move(payload));
+  outgoing_asks_.push_back({std::string(service), std::move(payload), std::move(on_behalf_of)});
 }
 
 // ---- Worker: start-up ----
@@ -506,7 +507,8 @@ void Worker::receive(std::vector<zmq::message_t>& frames) {
   }
 }
 
-// `sender`: who sent it, as the broker knows them (a worker's name, a client's account).
+// `route`: the broker's token for the request; `sender`: who sent it, as the broker proved
+// it (net/backend.h).
 void Worker::serve(const std::string& route, const std::string& sender,
                    const zmq::message_t& payload) {
   wire::Limits limits;
@@ -526,7 +528,11 @@ void Worker::serve(const std::string& route, const std::string& sender,
         wire::encode_error(request->id, {errc::kUnavailable, name_ + " is stopping"}));
     return;
   }
-  if (request->type == "handoff") return accept_handoff(std::move(target), sender, *request);
+  auto actor = actor_of(sender, *request);
+  if (request->type == "handoff") {  // from a worker, the one the broker names
+    std::string from = actor && actor->worker ? actor->name : "";
+    return accept_handoff(std::move(target), from, *request);
+  }
   if (waiting_.size() >= kMaxWaiting) {  // its receivers are slow or down: no more for now
     ready_.emplace_back(
         std::move(target),
@@ -536,7 +542,6 @@ void Worker::serve(const std::string& route, const std::string& sender,
     return;
   }
   target.verb = verb_name(request->type);
-  auto actor = actor_of(route, sender, *request);
   if (!actor) {
     count_reply(target, actor.error().code);
     ready_.emplace_back(std::move(target), wire::encode_error(request->id, actor.error()));
@@ -558,30 +563,26 @@ void Worker::serve(const std::string& route, const std::string& sender,
   settle(ctx);
 }
 
-// Who acts: a worker (route 'B') by the name the broker proved, or the person it forwards
-// for; a client by the account the broker put in the sender frame. The request's actor
-// becomes that account's name, so that nothing downstream can act under another.
+// Who acts, from the broker's sender frame alone: a worker as that worker and nothing
+// else; a person by the account the broker authenticated, also when a worker passed the
+// request on (the broker checked that the worker was serving that person's request). The
+// request's actor becomes that account's name, so nothing downstream acts under another.
 // With security.mode = "off" there are no accounts: the request's actor is taken as said.
-Result<security::Actor> Worker::actor_of(const std::string& route, const std::string& sender,
-                                         wire::Request& request) const {
-  if (route.starts_with('B')) {
-    if (!request.forwarded || request.account.empty()) {
-      security::Actor worker{sender};
-      worker.worker = true;
-      return worker;
-    }
-    return security::decode_actor(request.account);
+Result<security::Actor> Worker::actor_of(const std::string& sender, wire::Request& request) const {
+  security::Actor actor;
+  if (!sender.empty()) {
+    auto decoded = security::decode_actor(sender);
+    if (!decoded) return Error{errc::kInternal, "the broker's sender frame: " + decoded.error().message};
+    actor = std::move(*decoded);
   }
-  if (sender.empty()) {
-    if (config_.curve()) return Error{errc::kUnauthenticated, "the request names no account"};
-    security::Actor anyone{request.actor};
-    anyone.unchecked = true;
-    return anyone;
+  if (actor.worker) return actor;
+  if (!config_.curve()) {
+    actor.name = request.actor;
+    actor.unchecked = true;
+    return actor;
   }
-  auto actor = security::decode_actor(sender);
-  if (!actor) return actor;
-  actor->worker = actor->unchecked = false;  // a client is a person, proven by the broker
-  request.actor = actor->name;
+  if (actor.name.empty()) return Error{errc::kUnauthenticated, "the request names no account"};
+  request.actor = actor.name;
   return actor;
 }
 
@@ -608,7 +609,13 @@ void Worker::settle(Context& ctx) {
 void Worker::flush() {
   for (auto& [target, payload] : ready_) send({backend::kReply, target.route, payload});
   ready_.clear();
-  for (const auto& [service, payload] : outgoing_asks_) send({backend::kRequest, service, payload});
+  for (const auto& ask : outgoing_asks_) {
+    if (ask.on_behalf_of.empty()) {
+      send({backend::kRequest, ask.service, ask.payload});
+    } else {
+      send({backend::kRequest, ask.service, ask.payload, ask.on_behalf_of});
+    }
+  }
   outgoing_asks_.clear();
   acknowledge_receipts();
   page_in_outbox();  // after the commit: the scan sees every record written

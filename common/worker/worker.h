@@ -120,8 +120,9 @@ class Context {
   // Sends a request to another service after this turn's commit; fn runs with its
   // reply, or an error if none comes within the request timeout.
   void ask(std::string_view service, std::string_view type, std::string body, AskFn fn);
-  // Sends a client's request (its type, actor and encoded body) on to the worker of
-  // `service`, marked as forwarded, and answers with whatever that worker answers.
+  // Passes the person's request being served (its type, actor and encoded body) on to
+  // the worker of `service`, which the broker tells who the person is and that this
+  // worker passed it on; answers with whatever that worker answers.
   void forward(std::string_view service, std::string_view type, std::string_view actor,
                std::string_view body);
   // The reply waits, like one to a command, until the handoff at outbox position `pos`
@@ -230,8 +231,7 @@ class Worker {
   void end_reload(bool ok, const std::string& reason, const std::vector<std::string>& changed);
   void receive(std::vector<zmq::message_t>& frames);
   void serve(const std::string& route, const std::string& sender, const zmq::message_t& payload);
-  Result<security::Actor> actor_of(const std::string& route, const std::string& sender,
-                                   wire::Request& request) const;
+  Result<security::Actor> actor_of(const std::string& sender, wire::Request& request) const;
   void register_with_broker();
   void accept_handoff(ReplyTarget target, const std::string& from, const wire::Request& request);
   void apply_entry(Context& ctx, const std::string& from, const msgpack::object& entry);
@@ -244,7 +244,9 @@ class Worker {
   void keep_unreadable_outbox_record(uint64_t pos, std::string_view value, const std::string& why);
   void take_reads();
   void start_reads();
-  void queue_ask(uint64_t id, std::string_view service, std::string payload, Ask ask);
+  // `on_behalf_of`: the broker's token of the person's request a forward serves.
+  void queue_ask(uint64_t id, std::string_view service, std::string payload, Ask ask,
+                 std::string on_behalf_of = {});
   void take_reply(const zmq::message_t& payload);
   void settle(Context& ctx);
   void applied(uint64_t pos, const std::string& by);
@@ -339,7 +341,10 @@ class Worker {
   std::vector<std::pair<ReplyTarget, std::string>> ready_;  // replies to send after commit
   std::vector<std::pair<ReplyTarget, std::function<void(Context&)>>> after_commit_;
   std::unordered_map<uint64_t, Ask> asks_;
-  std::vector<std::pair<std::string, std::string>> outgoing_asks_;  // (service, request) after the commit
+  struct OutgoingAsk {
+    std::string service, payload, on_behalf_of;
+  };
+  std::vector<OutgoingAsk> outgoing_asks_;  // sent after the commit
   struct PendingRead {
     ReplyTarget target;
     Context::ReadFn read;

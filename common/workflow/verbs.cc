@@ -183,6 +183,10 @@ const Field kUserAdd[] = {
      kMaxNameChars},
     {"key", T::kText, "the person's public key (closeloop keygen prints it)", true, 40},
     {"gateway", T::kFlag, "a gateway (web front end) acting for the people it authenticates"},
+    {"acts-for", T::kCodes,
+     "a gateway's scope: the roles of the people it may act for (default office,department,"
+     "deputy,station,auditor; never admin or ops)",
+     false, 16},
 };
 const Field kUserRotate[] = {
     {"name", T::kText, "the account's name", true, kMaxNameChars, {}, false, false, true},

@@ -18,7 +18,11 @@
 //   sends with its registration (no client at all until it has come), and checks the key
 //   again on every message, so a disabled or rotated key is refused at its next request.
 // Every request the broker carries to a worker names its sender as the broker knows it
-// (net/backend.h): a worker's name, or the account acting, never as the message says.
+// (net/backend.h): a worker, the account acting, or a person's request a worker passed
+// on — never as the message says. Each carries a route token of its own (pending.h): a
+// worker's answer reaches only the requester of a request that worker was given.
+// The worker keys are read again every few seconds: a .pub removed (or made unsafe) is
+// no longer admitted, its messages are dropped and its worker deregistered.
 //
 // Under a supervisor: READY=1 once both sockets are bound, WATCHDOG=1 from its loop,
 // STOPPING=1 on SIGTERM (it holds nothing to drain); SIGHUP validates the config file like
@@ -38,6 +42,7 @@
 #include "daemon/notify.h"
 #include "daemon/signals.h"
 #include "metrics_http.h"
+#include "pending.h"
 #include "net/backend.h"
 #include "security/accounts.h"
 #include "security/keys.h"
@@ -60,7 +65,8 @@ class Broker {
                                   zmq_, [this](const auto& r) { return admit(r); })
                             : nullptr),
         frontend_(zmq_, zmq::socket_type::router),
-        backend_(zmq_, zmq::socket_type::router) {
+        backend_(zmq_, zmq::socket_type::router),
+        pending_(answer_lifetime_ms(config)) {
     backend::harden(frontend_, config.max_message_bytes);
     backend::harden(backend_, config.internal_message_bytes());
     backend_.set(zmq::sockopt::router_mandatory, 1);  // a send to a dead worker fails loudly
@@ -101,7 +107,17 @@ class Broker {
   struct Peer {
     std::string service;
     int64_t last_heard_ms = 0;
+    std::string key;     // the worker key it proved (curve)
+    std::string sender;  // the sender frame of its requests: the worker, by name
   };
+
+  // How long a request's token waits for its answer: the longest legitimate lateness.
+  static int64_t answer_lifetime_ms(const Config& config) {
+    return int64_t{10} * config.timing.request_timeout_ms;
+  }
+
+  // How often the worker keys are read again: a removed .pub is refused within 10 s.
+  static constexpr int64_t kKeyScanMs = 5000;
 
   using Handler = void (Broker::*)(std::vector<zmq::message_t>&);
 
@@ -134,6 +150,7 @@ class Broker {
     if (next->log_level != config_.log_level)
       spdlog::default_logger()->set_level(spdlog::level::from_str(next->log_level));
     config_ = std::move(*next);
+    pending_.set_lifetime_ms(answer_lifetime_ms(config_));
     spdlog::info("broker: reloaded {}", config_.file);
     notify::ready("routing; config reloaded");
   }
@@ -151,30 +168,56 @@ class Broker {
   // The ZAP decision. Clients: the key of an enabled account, named by its key (checked
   // again per message); any key before the ledger has sent the accounts, whose messages
   // are then answered `unavailable` until it has. Workers: a key with a NAME.pub in the keys
-  // folder, read again whenever a key is not found: a worker writes its .pub before it first
-  // connects, and libzmq does not retry a connection refused at the handshake.
+  // folder (security/keys.h: a regular file only the service's user may write), named by
+  // its key too (checked again per message, so a removed .pub stops it). The folder is read
+  // again whenever a key is not found: a worker writes its .pub before it first connects,
+  // and libzmq does not retry a connection refused at the handshake.
   security::ZapVerdict admit(const security::ZapRequest& r) {
     if (r.domain == "clients") {
       if (accounts_.loaded() && !accounts_.by_key(r.public_key))
         return security::ZapVerdict::refuse("no enabled account holds this key");
       return security::ZapVerdict::admit(r.public_key);
     }
-    auto known = workers_.find(r.public_key);
-    if (known == workers_.end()) {
-      workers_ = security::trusted_keys(security::keys_dir(config_.data_dir));
-      workers_.erase(own_key_);
-      known = workers_.find(r.public_key);
-    }
-    if (known == workers_.end()) {
+    if (!workers_.count(r.public_key)) scan_worker_keys();
+    if (!workers_.count(r.public_key)) {
       return security::ZapVerdict::refuse("not a worker key of this service (no .pub for it in " +
                                           security::keys_dir(config_.data_dir) + ")");
     }
-    return security::ZapVerdict::admit(known->second);
+    return security::ZapVerdict::admit(r.public_key);
+  }
+
+  // Reads the worker keys again; a worker whose key is no longer there is deregistered.
+  void scan_worker_keys() {
+    std::map<std::string, std::string> refused;
+    workers_ = security::trusted_keys(security::keys_dir(config_.data_dir), &refused);
+    workers_.erase(own_key_);
+    for (const auto& [file, why] : refused)
+      if (refused_keys_[file] != why) spdlog::warn("broker: not a worker key: {}", why);
+    refused_keys_ = std::move(refused);
+    std::vector<std::string> gone;
+    for (const auto& [identity, peer] : peers_)
+      if (!peer.key.empty() && !workers_.count(peer.key)) gone.push_back(identity);
+    for (const auto& identity : gone) {
+      spdlog::warn("broker: the {} worker's key is no longer admitted: deregistered",
+                   peers_[identity].service);
+      forget(identity);
+    }
+    board_.admitted_keys(workers_);
+    next_key_scan_ms_ = monotonic_ms() + kKeyScanMs;
+  }
+
+  // The worker a backend message comes from, by the key it proved: null when that key is
+  // no longer admitted. With security.mode = "off", "" (no keys: the name it registers).
+  const std::string* worker_of(zmq::message_t& frame) const {
+    static const std::string kAnyone;
+    if (!zap_) return &kAnyone;
+    auto found = workers_.find(frame.gets("User-Id"));
+    return found == workers_.end() ? nullptr : &found->second;
   }
 
   // Who acts for a client's request: its key's account, or, for a gateway naming a
-  // person in `actor`, that person's account (through the gateway). Empty (no accounts)
-  // with security.mode = "off".
+  // person in `actor`, that person's account (through the gateway) when it is in the
+  // gateway's scope. Empty (no accounts) with security.mode = "off".
   Result<std::string> sender_of(zmq::message_t& payload, const wire::Request& request) {
     if (!zap_) return std::string();
     if (!accounts_.loaded())
@@ -185,15 +228,14 @@ class Broker {
       return Error{errc::kUnauthenticated,
                    "this key is no longer accepted: its account was disabled or given a new key"};
     if (request.actor.empty() || request.actor == account->name) return accounts_.sender(*account);
-    const security::Account* person = accounts_.by_name(request.actor);
     if (!account->gateway)
       return Error{errc::kForbidden, "signed in as " + account->name + ": --actor must be " +
                                          account->name + " or left out"};
-    if (!person || person->disabled || person->gateway)
-      return Error{errc::kForbidden, "the gateway " + account->name + " cannot act for '" +
-                                         request.actor + "': no enabled person's account"};
+    const security::Account* person = accounts_.by_name(request.actor);
+    if (Status scoped = security::may_act_for(*account, person, request.actor); !scoped)
+      return scoped.error();
     security::Actor actor = person->actor();
-    actor.via = account->name;
+    actor.gateway = account->name;
     return security::encode_actor(actor);
   }
 
@@ -225,48 +267,65 @@ class Broker {
     auto sender = sender_of(payload, *request);
     if (!sender) return to_route(route, wire::encode_error(request->id, sender.error()));
     if (service == "broker") return to_route(route, answer_here(*request, *sender));
-    forward(std::string(service), route, payload, *sender);
+    forward(std::string(service), {route, "", *sender, /*from_person=*/true}, payload);
   }
 
   void from_worker(std::vector<zmq::message_t>& frames) {
     if (frames.size() < 2) return;
     std::string identity(backend::text(frames[0]));
+    const std::string* key_name = worker_of(frames.back());
+    if (!key_name) return drop_unkeyed(identity);
     std::string_view kind = backend::text(frames[1]);
     if (kind == backend::kReady && (frames.size() == 3 || frames.size() == 4))
-      return enlist(identity, frames[2], frames.size() == 4 ? &frames[3] : nullptr);
+      return enlist(identity, *key_name, frames[2], frames.size() == 4 ? &frames[3] : nullptr);
     auto peer = peers_.find(identity);
     if (peer == peers_.end()) {
       send_backend(identity, {backend::kReregister});
       return;
     }
     peer->second.last_heard_ms = monotonic_ms();
+    std::string route = "B" + identity;
     if (kind == backend::kHeartbeat && frames.size() == 3) {
       take_figures(peer->second.service, backend::text(frames[2]));
     } else if (kind == backend::kRequest && frames.size() == 4) {
-      forward(std::string(backend::text(frames[2])), "B" + identity, frames[3],
-              peer->second.service);
-    } else if (kind == backend::kReply && frames.size() == 4) {
-      to_route(std::string(backend::text(frames[2])), backend::text(frames[3]));
+      forward(std::string(backend::text(frames[2])), {route, "", peer->second.sender}, frames[3]);
+    } else if (kind == backend::kRequest && frames.size() == 5) {
+      pass_on(peer->second, identity, std::string(backend::text(frames[2])), frames[3],
+              std::string(backend::text(frames[4])));
+    } else if ((kind == backend::kReply || kind == backend::kInterim) && frames.size() == 4) {
+      answer(identity, std::string(backend::text(frames[2])), backend::text(frames[3]),
+             kind == backend::kReply);
     }
   }
 
-  // A worker's registration; the ledger's carries the account table.
-  void enlist(const std::string& identity, zmq::message_t& service_frame,
-              const zmq::message_t* announcement) {
+  // A message from a connection whose worker key is no longer admitted.
+  void drop_unkeyed(const std::string& identity) {
+    board_.count_unadmitted_message();
+    if (peers_.count(identity)) {
+      spdlog::warn("broker: the {} worker's key is no longer admitted: deregistered",
+                   peers_[identity].service);
+      forget(identity);
+    }
+  }
+
+  // A worker's registration, under the name of the key it proved (curve); the ledger's
+  // carries the account table.
+  void enlist(const std::string& identity, const std::string& key_name,
+              zmq::message_t& service_frame, const zmq::message_t* announcement) {
     std::string service(backend::text(service_frame));
-    if (zap_) {  // the name its key was admitted under
-      const char* user = service_frame.gets("User-Id");
-      if (service != (user ? user : "")) {
-        spdlog::warn("broker: refused a worker with the key of '{}' registering as '{}'",
-                     user ? user : "", service);
-        return;
-      }
+    if (zap_ && service != key_name) {
+      spdlog::warn("broker: refused a worker with the key of '{}' registering as '{}'", key_name,
+                   service);
+      return;
     }
     if (auto old = by_service_.find(service); old != by_service_.end() && old->second != identity)
       peers_.erase(old->second);  // a restarted worker replaces its dead predecessor
     bool known = peers_.count(identity) > 0;
     by_service_[service] = identity;
-    peers_[identity] = {service, monotonic_ms()};
+    security::Actor worker{service};
+    worker.worker = true;
+    peers_[identity] = {service, monotonic_ms(), zap_ ? service_frame.gets("User-Id") : "",
+                        security::encode_actor(worker)};
     if (!known) spdlog::info("broker: {} worker ready", service);
     send_backend(identity, {backend::kHeartbeat});  // at once: it tells the worker it is heard
     board_.registered(service);
@@ -278,18 +337,69 @@ class Broker {
       spdlog::error("broker: the ledger's account table is unreadable: {}", s.error().message);
   }
 
-  // Sends a request from `sender` (a worker's name; empty for a client) to the worker
-  // serving `service`, or answers unavailable (decoding the request only then, for its
-  // id: carried messages are never decoded).
-  void forward(const std::string& service, const std::string& route,
-               const zmq::message_t& payload, const std::string& sender) {
+  // Delivers a request to the worker serving `service` with a token of its own, or
+  // answers it `unavailable` (decoding the request only then, for its id: carried
+  // messages are never decoded).
+  void forward(const std::string& service, PendingRequests::Request request,
+               const zmq::message_t& payload) {
     auto worker = by_service_.find(service);
-    if (worker != by_service_.end() &&
-        send_backend(worker->second, {backend::kRequest, route, sender, backend::text(payload)}))
+    if (worker == by_service_.end())
+      return refuse(request.route, payload, {errc::kUnavailable, "no " + service + " worker is running"});
+    request.worker = worker->second;
+    std::string route = request.route, sender = request.sender;
+    auto token = pending_.open(std::move(request), monotonic_ms());
+    if (!token)
+      return refuse(route, payload, {errc::kUnavailable, "the broker is busy: " +
+                                                             std::to_string(pending_.size()) +
+                                                             " requests wait for their answers"});
+    if (send_backend(worker->second, {backend::kRequest, *token, sender, backend::text(payload)}))
       return;
+    pending_.close(*token);
+    refuse(route, payload, {errc::kUnavailable, "no " + service + " worker is running"});
+  }
+
+  // A worker passes on the person's request named by `token`: only one it was given,
+  // straight from a client, still waiting; carried with that person's account as the
+  // broker authenticated it, marked as passed on by this worker.
+  void pass_on(const Peer& peer, const std::string& identity, const std::string& service,
+               const zmq::message_t& payload, const std::string& token) {
+    std::string route = "B" + identity;
+    const PendingRequests::Request* original = pending_.find(token, identity);
+    if (!original || !original->from_person) {
+      board_.count_refused_forward();
+      return refuse(route, payload, {errc::kForbidden, "the " + peer.service +
+                                                           " worker may pass on only a person's "
+                                                           "request it is serving"});
+    }
+    security::Actor person;
+    if (!original->sender.empty()) {
+      auto decoded = security::decode_actor(original->sender);
+      if (!decoded) return refuse(route, payload, decoded.error());
+      person = std::move(*decoded);
+    }
+    person.forwarded_by = peer.service;
+    forward(service, {route, "", security::encode_actor(person)}, payload);
+  }
+
+  // A worker's answer to the request `token` names: delivered only if that request was
+  // given to this worker and still waits; kept waiting for an interim one (a handoff's
+  // applied ack, before its durable one).
+  void answer(const std::string& identity, const std::string& token, std::string_view payload,
+              bool final) {
+    const PendingRequests::Request* request = pending_.find(token, identity);
+    if (!request) {
+      board_.count_dropped_reply();
+      spdlog::debug("broker: dropped an answer for a request the worker was not given");
+      return;
+    }
+    std::string route = request->route;
+    if (final) pending_.close(token);
+    to_route(route, payload);
+  }
+
+  void refuse(const std::string& route, const zmq::message_t& payload, const Error& error) {
     auto request = wire::decode_request(payload.data(), payload.size());
-    to_route(route, wire::encode_error(request ? request->id : 0,
-                                       {errc::kUnavailable, "no " + service + " worker is running"}));
+    to_route(route, wire::encode_error(request ? request->id : 0, error));
   }
 
   void to_route(const std::string& route, std::string_view payload) {
@@ -335,6 +445,8 @@ class Broker {
     int64_t now = monotonic_ms();
     if (now - last_beat_ms_ < config_.timing.heartbeat_ms) return;
     last_beat_ms_ = now;
+    pending_.expire(now);
+    if (zap_ && now >= next_key_scan_ms_) scan_worker_keys();
     std::vector<std::string> dead;
     for (const auto& [identity, peer] : peers_) {
       if (now - peer.last_heard_ms > int64_t{config_.timing.heartbeat_ms} * config_.timing.liveness)
@@ -405,9 +517,12 @@ class Broker {
   zmq::socket_t frontend_, backend_;
   std::string own_key_;                         // the broker's public key
   std::map<std::string, std::string> workers_;  // trusted worker keys: public key -> name
+  std::map<std::string, std::string> refused_keys_;  // .pub files refused: file -> why (logged once)
+  int64_t next_key_scan_ms_ = 0;
   security::AccountTable accounts_;             // the ledger's, for the frontend
   std::map<std::string, Peer> peers_;               // by identity
   std::map<std::string, std::string> by_service_;   // service -> identity
+  PendingRequests pending_;                         // requests delivered, waiting for answers
   int64_t last_beat_ms_ = 0;
   StatusBoard board_;                       // the workers' figures, for status and /metrics
   std::unique_ptr<MetricsServer> metrics_;  // with metrics_listen

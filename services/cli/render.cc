@@ -122,14 +122,24 @@ void ListPrinter::add(const Json& item) {
                      text(item, "stage"), text(item, "title")});
   } else if (type_ == "reads") {  // the read audit: what was read, and for which command
     std::string what = item.contains("item") ? text(item, "item") : text(item, "query");
+    if (item.contains("after")) what += "  after " + text(item, "after");
     if (!text(item, "via").empty()) what += "  (" + text(item, "via") + ")";
-    rows_.push_back({text(item, "seq"), text(item, "at"), text(item, "actor"), text(item, "verb"), what});
+    std::string actor = text(item, "actor");
+    if (!text(item, "gateway").empty()) actor += " via " + text(item, "gateway");
+    rows_.push_back({text(item, "seq"), text(item, "at"), actor, text(item, "verb"),
+                     item.value("result", std::string("ok")), what});
   } else if (type_ == "accounts") {
     std::string roles;
     for (const auto& r : item.value("roles", Json::array()))
       roles += (roles.empty() ? "" : ",") + r.get<std::string>();
     std::string bound =
         !text(item, "department").empty() ? text(item, "department") : text(item, "station");
+    if (item.value("gateway", false)) {  // a gateway's scope: whom it may act for
+      std::string scope;
+      for (const auto& r : item.value("acts_for", Json::array()))
+        scope += (scope.empty() ? "" : ",") + r.get<std::string>();
+      bound = "gateway for " + (scope.empty() ? std::string("nobody") : scope);
+    }
     rows_.push_back({text(item, "name"), roles, or_dash(bound),
                      item.value("disabled", false) ? "disabled" : "enabled", text(item, "key")});
   } else if (type_ == "account changes") {
@@ -247,6 +257,12 @@ void print_status(const Json& body) {
   for (const auto& w : body.value("workers", Json::array()))  // what an operator must act on
     if (!text(w, "storage_error").empty())
       print_line(text(w, "name") + ": CANNOT WRITE ITS STORE: " + text(w, "storage_error"));
+  std::string keys;
+  for (const auto& k : body.value("worker_keys", Json::array()))
+    keys += (keys.empty() ? "" : ", ") + text(k, "name") + " " + text(k, "key").substr(0, 8) + "…";
+  if (!keys.empty()) print_line("worker keys admitted: " + keys);
+  for (const char* count : {"dropped_replies", "refused_forwards", "unadmitted_messages"})
+    if (body.value(count, uint64_t{0}) > 0) print_line(std::string(count) + ": " + text(body, count));
 }
 
 void print_due(const Json& due) {

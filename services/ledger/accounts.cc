@@ -56,12 +56,14 @@ void Accounts::bootstrap(Context& ctx) {
   }
 }
 
-void Accounts::serve(Context& ctx, const wire::Request& request) {
+void Accounts::serve(Context& ctx, const wire::Request& request, ReadAudit& audit) {
   const Verb& verb = *find_verb(request.type);
   auto fields = decode_fields(verb, request.body);
-  if (!fields) return ctx.fail(fields.error());
-  if (Status allowed = security::may(ctx.actor(), verb.name, *fields, nullptr); !allowed)
-    return ctx.fail(allowed.error());
+  Status allowed =
+      fields ? security::may(ctx.actor(), verb.name, *fields, nullptr) : Status(fields.error());
+  if (request.type == "user.list")
+    audit.record(ctx, request, {"query", fields ? *fields : wire::Json::object()}, allowed);
+  if (!allowed) return ctx.fail(allowed.error());
   if (request.type == "user.list") return list(ctx, fields->contains("history"));
   if (request.type == "user.add") {
     auto account = added(ctx, *fields);
@@ -101,6 +103,14 @@ Result<Account> Accounts::added(Context& ctx, const wire::Json& fields) const {
   a.station = text(fields, "station");
   a.key = text(fields, "key");
   a.gateway = fields.contains("gateway");
+  if (fields.contains("acts-for")) {  // check_roles() refuses it but for a gateway
+    auto scope = security::parse_roles(fields["acts-for"].get<std::vector<std::string>>());
+    if (!scope) return scope.error();
+    a.acts_for = std::move(*scope);
+  } else if (a.gateway) {
+    a.acts_for.assign(std::begin(security::kDefaultGatewayScope),
+                      std::end(security::kDefaultGatewayScope));
+  }
   if (Status s = security::check_roles(a); !s) return s.error();
   if (!a.department.empty() && !ctx.config().find_department(a.department))
     return Error{errc::kInvalid, "unknown department " + a.department};

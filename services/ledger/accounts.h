@@ -12,6 +12,7 @@
 #include <map>
 #include <string>
 
+#include "read_audit.h"
 #include "security/accounts.h"
 #include "worker/worker.h"
 
@@ -22,8 +23,8 @@ class Accounts {
   void load(const Reader& store);
   // Once, at the first turn: the first accounts if there are none.
   void bootstrap(Context& ctx);
-  // user.add, user.list, user.disable, user.rotate.
-  void serve(Context& ctx, const wire::Request& request);
+  // user.add, user.list (a read: recorded in `audit`), user.disable, user.rotate.
+  void serve(Context& ctx, const wire::Request& request, ReadAudit& audit);
   // The table for the broker: an array of every account.
   std::string table() const;
   bool empty() const { return accounts_.empty(); }

@@ -88,14 +88,15 @@ void relay(Context& ctx, Result<wire::Reply>& reply) {
 
 }  // namespace
 
-void serve_incidents(Context& ctx, const wire::Request& request) {
+void serve_incidents(Context& ctx, const wire::Request& request, ReadAudit& audit) {
   const std::string& verb = request.type;
-  if (Status allowed = security::may(ctx.actor(), verb, {}, nullptr); !allowed)
-    return ctx.fail(allowed.error());
+  Status allowed = security::may(ctx.actor(), verb, {}, nullptr);
   wire::Fields f(request.body, verb);
   bool all = f.opt_bool("all").value_or(false);
   std::string id = verb == "incidents.ack" ? f.str("id", 512) : "";
-  if (!f.ok()) return ctx.fail(f.error());
+  if (allowed && !f.ok()) allowed = f.error();
+  if (verb == "incidents") audit.record(ctx, request, {"query", {{"all", all}}}, allowed);
+  if (!allowed) return ctx.fail(allowed.error());
   std::string by = ctx.actor().name;
   if (verb == "incidents.ack") {
     auto parsed = incidents::parse_id(id);

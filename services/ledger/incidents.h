@@ -3,12 +3,13 @@
 // answers with what they all said.
 #pragma once
 
+#include "read_audit.h"
 #include "wire/message.h"
 #include "worker/worker.h"
 
 namespace closeloop::ledger {
 
-// `incidents` {all}, `incidents.ack` {id}, `incidents.replay` {}.
-void serve_incidents(Context& ctx, const wire::Request& request);
+// `incidents` {all} (a read: recorded in `audit`), `incidents.ack` {id}, `incidents.replay` {}.
+void serve_incidents(Context& ctx, const wire::Request& request, ReadAudit& audit);
 
 }  // namespace closeloop::ledger

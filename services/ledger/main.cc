@@ -6,10 +6,9 @@
 // the timer's scans) run on the reader thread against a snapshot taken then: both see
 // every acknowledged command, and a long read stalls no command's reply.
 //
-// The read audit: every read a person asks for (not the timer's scans, not the next
-// page of one) leaves one record read/<seq> {seq, at, actor, verb, item | query, via},
-// written with the turn's group commit before the answer leaves; it is in no item's
-// trail, so reading changes no chain. `reads` lists them.
+// The read audit (ledger/read_audit.h): every read a person asks for, every page of it,
+// refused or not, leaves one record with its outcome, written with the turn's group
+// commit before the answer leaves. `reads` lists them.
 //
 // Tamper evidence (ledger/checkpoints.h): every event recorded joins a Merkle tree in
 // the batch that stores it, and checkpoints of the tree are signed with the ledger's
@@ -24,6 +23,7 @@
 #include "incidents.h"
 #include "indexes.h"
 #include "queries.h"
+#include "read_audit.h"
 #include "security/keys.h"
 #include "store/keys.h"
 #include "worker/worker.h"
@@ -37,6 +37,8 @@ namespace {
 // A list or trail reply stops short of the client's message size limit.
 constexpr double kReplyBytesShare = 0.9;
 
+using ledger::read_via;
+using ledger::ReadRequest;
 using Query = Result<std::string> (*)(const Reader&, const ledger::QueryEnv&, const wire::Json&);
 
 Query query_for(std::string_view type) {
@@ -55,7 +57,7 @@ class Ledger : public Service {
  public:
   Status on_start(Store& store, const Config& config) override {
     store_ = &store;
-    if (auto next = store.get(keys::meta("next_read"))) next_read_ = keys::read_be64(*next);
+    audit_.load(store);
     accounts_.load(store);
     return checkpoints_.load(store, security::signing_key_path(config.data_dir));
   }
@@ -103,34 +105,23 @@ class Ledger : public Service {
 
   void on_request(Context& ctx, const wire::Request& request) override {
     const std::string& type = request.type;
-    if (type.starts_with("user.")) return accounts_.serve(ctx, request);
+    if (type.starts_with("user.")) return accounts_.serve(ctx, request, audit_);
     if (type == "reload.open") return answer_may_drop(ctx, request);
     if (type == "checkpoint" || type == "proofs") return serve_checkpoints(ctx, request);
-    if (type.starts_with("incidents")) return ledger::serve_incidents(ctx, request);
-    wire::Fields f(request.body, "body");
-    if (type == "show" || type == "trail") {
-      std::string id = f.str("item", 64);
-      uint64_t after = f.opt_uint("after").value_or(0);
-      std::string via = f.opt_str("via", 16).value_or("");
-      if (!f.ok()) return ctx.fail(f.error());
-      if (after == 0) audit_read(ctx, request, wire::Json(id), "item");
-      return ctx.after_commit([id, type, after, via, actor = ctx.actor()](Context& ctx) {
-        auto stored = ctx.txn().get(keys::item(id));
-        if (Status allowed = may_read(actor, type, via, stored); !allowed)
-          return ctx.fail(allowed.error());
-        type == "show" ? show(ctx, id, stored) : trail(ctx, id, after);
-      });
-    }
+    if (type.starts_with("incidents")) return ledger::serve_incidents(ctx, request, audit_);
+    if (type == "show" || type == "trail") return read_item(ctx, request);
     Query query = query_for(type);
     if (!query) return ctx.fail({errc::kBadRequest, "the ledger does not answer " + type});
     const Verb* verb = find_verb(type);
     auto fields =
         verb ? decode_fields(*verb, request.body, security::bound_fields(ctx.actor(), type))
              : Result<wire::Json>(wire::Json::object());
-    if (!fields) return ctx.fail(fields.error());
-    if (Status allowed = may_ask(ctx.actor(), type, request, *fields); !allowed)
-      return ctx.fail(allowed.error());
-    if (!fields->contains("after")) audit_read(ctx, request, *fields, "query");
+    ReadRequest read{"query", fields ? *fields : wire::to_json(request.body)};
+    if (fields && fields->contains("after")) read.after = (*fields)["after"];
+    Status allowed = fields ? may_ask(ctx.actor(), type, request, *fields, &read.via)
+                            : Status(fields.error());
+    audit_.record(ctx, request, read, allowed);
+    if (!allowed) return ctx.fail(allowed.error());
     ledger::QueryEnv env{ctx.config(),     ctx.clock(), calendar(ctx),
                          reply_bytes(ctx), ctx.actor(), type};
     ctx.read_later([query, env, fields = std::move(*fields)](const Reader& db) {
@@ -139,42 +130,50 @@ class Ledger : public Service {
   }
 
  private:
+  // show and trail: the rights are checked on the item as it stands when the request is
+  // taken (after every write of this turn before it), and recorded with the outcome; show
+  // answers with that record, trail with the events stored after this turn's commit.
+  void read_item(Context& ctx, const wire::Request& request) {
+    wire::Fields f(request.body, "body");
+    std::string id = f.str("item", 64);
+    uint64_t after = f.opt_uint("after").value_or(0);
+    ReadRequest read{"item", id, after > 0 ? wire::Json(after) : wire::Json()};
+    auto stored = f.ok() ? ctx.txn().get(keys::item(id)) : std::nullopt;
+    Status allowed = f.ok() ? may_read(ctx.actor(), request, stored, &read.via) : Status(f.error());
+    if (allowed && !stored) allowed = Error{errc::kNotFound, "unknown item " + id};
+    audit_.record(ctx, request, read, allowed);
+    if (!allowed) return ctx.fail(allowed.error());
+    if (request.type == "show") return ctx.reply(wire::MapBuilder().add_raw("item", *stored).finish());
+    ctx.after_commit([id, after](Context& ctx) { trail(ctx, id, after); });
+  }
+
   // A read of one item: the verb's rights on it, and those of the command it serves
-  // (export, bundle). An unknown item is answered not_found by the read itself.
-  static Status may_read(const security::Actor& actor, const std::string& type,
-                         const std::string& via, const std::optional<std::string>& stored) {
+  // (`via`: export, bundle). An item that cannot be read is answered by the read.
+  static Status may_read(const security::Actor& actor, const wire::Request& request,
+                         const std::optional<std::string>& stored, std::string* via) {
+    auto served = read_via(request.body);
+    if (!served) return served.error();
     auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
     if (!item) return ok_status();
     security::ItemFacts facts = rights_facts(*item);
-    if (Status s = security::may(actor, type, wire::Json::object(), &facts); !s) return s;
-    return via.empty() ? ok_status() : security::may(actor, via, wire::Json::object(), &facts);
+    if (Status s = security::may(actor, request.type, wire::Json::object(), &facts); !s) return s;
+    if (!served->empty())
+      if (Status s = security::may(actor, *served, wire::Json::object(), &facts); !s) return s;
+    *via = std::move(*served);
+    return ok_status();
   }
 
-  // A query's rights (its list is cut to what the actor reaches by the query itself).
+  // A query's rights (its list is cut to what the actor reaches by the query itself),
+  // and those of the command it serves (`via`).
   static Status may_ask(const security::Actor& actor, const std::string& type,
-                        const wire::Request& request, const wire::Json& fields) {
+                        const wire::Request& request, const wire::Json& fields, std::string* via) {
     if (Status s = security::may(actor, type, fields, nullptr); !s) return s;
-    wire::Fields f(request.body, "body");
-    std::string via = f.opt_str("via", 16).value_or("");
-    return via.empty() ? ok_status() : security::may(actor, via, fields, nullptr);
-  }
-
-  // One read audit record, in this turn's batch. `what` is the item id or the query's
-  // fields; `via` says which composed command it serves (export, bundle), if any. A
-  // worker's reads (locating an item, the timer's scans) are not a person's.
-  void audit_read(Context& ctx, const wire::Request& request, const wire::Json& what,
-                  const char* key) {
-    if (ctx.actor().worker) return;
-    uint64_t seq = next_read_++;
-    std::string next;
-    keys::append_be64(next, next_read_);
-    ctx.txn().put(keys::meta("next_read"), next);
-    wire::Fields f(request.body, "body");
-    std::string via = f.opt_str("via", 16).value_or("");
-    wire::MapBuilder record;
-    record.add("seq", seq).add("at", ctx.clock().now_iso()).add("actor", request.actor);
-    record.add("verb", request.type).add_raw(key, wire::encode_json(what)).add_nonempty("via", via);
-    ctx.txn().put(keys::read(seq), record.finish());
+    auto served = read_via(request.body);
+    if (!served) return served.error();
+    if (!served->empty())
+      if (Status s = security::may(actor, *served, fields, nullptr); !s) return s;
+    if (via) *via = std::move(*served);
+    return ok_status();
   }
 
   static std::string day_of(Context& ctx, const EventHead& e) {
@@ -192,15 +191,19 @@ class Ledger : public Service {
   // before a checkpoint leaves (ledger/checkpoints.h).
   void serve_checkpoints(Context& ctx, const wire::Request& request) {
     auto fields = decode_fields(*find_verb(request.type), request.body);
-    if (!fields) return ctx.fail(fields.error());
-    if (Status allowed = may_ask(ctx.actor(), request.type, request, *fields); !allowed)
-      return ctx.fail(allowed.error());
     std::string item;
-    if (request.type == "proofs") {
+    Status allowed = fields ? may_ask(ctx.actor(), request.type, request, *fields, nullptr)
+                            : Status(fields.error());
+    if (allowed && request.type == "proofs") {
       wire::Fields f(request.body, "body");
       item = f.str("item", kMaxNameChars);
-      if (!f.ok()) return ctx.fail(f.error());
+      if (!f.ok()) allowed = f.error();
     }
+    ReadRequest read{item.empty() ? "query" : "item",
+                     item.empty() ? (fields ? *fields : wire::Json::object()) : wire::Json(item)};
+    if (fields && fields->contains("after")) read.after = (*fields)["after"];
+    audit_.record(ctx, request, read, allowed);
+    if (!allowed) return ctx.fail(allowed.error());
     Status ready = ledger::Checkpoints::make_durable(ctx.txn());
     if (ready && request.type == "checkpoint")
       ready = checkpoints_.sign_on_demand(ctx.txn(), ctx.clock(), fields->contains("fresh"));
@@ -224,11 +227,6 @@ class Ledger : public Service {
 
   static size_t reply_bytes(const Context& ctx) {
     return static_cast<size_t>(ctx.config().max_message_bytes * kReplyBytesShare);
-  }
-
-  static void show(Context& ctx, const std::string& id, const std::optional<std::string>& stored) {
-    if (!stored) return ctx.fail({errc::kNotFound, "unknown item " + id});
-    ctx.reply(wire::MapBuilder().add_raw("item", *stored).finish());
   }
 
   // The events after seq `after`, as many as fit one reply (at least one); `more: true`
@@ -287,7 +285,7 @@ class Ledger : public Service {
   bool bootstrapped_ = false;
   std::optional<CalendarWatch> watch_;
   std::shared_ptr<const Calendar> shared_;
-  uint64_t next_read_ = 1;  // the next read audit record's seq (meta/next_read)
+  ledger::ReadAudit audit_;
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "net/backend.h"
+#include "security/accounts.h"
 #include "security/keys.h"
 #include "wire/message.h"
 
@@ -71,6 +72,24 @@ class FakeWorker {
     REQUIRE(zmq::send_multipart(socket_, frames));
   }
 
+  // Sends these frames as they are: a test playing a worker that misbehaves.
+  void send_raw(const std::vector<std::string>& frames) {
+    std::vector<zmq::const_buffer> parts;
+    for (const auto& f : frames) parts.push_back(zmq::buffer(f));
+    REQUIRE(zmq::send_multipart(socket_, parts));
+  }
+
+  // A request the broker delivered to us: its route token, the sender's name, the payload.
+  struct Delivered {
+    std::string token, sender, payload;
+  };
+  std::optional<Delivered> next_request(int timeout_ms) {
+    auto frames = next(backend::kRequest, 4, timeout_ms);
+    if (!frames) return std::nullopt;
+    return Delivered{std::string(backend::text((*frames)[1])), sender_name((*frames)[2]),
+                     std::string(backend::text((*frames)[3]))};
+  }
+
   // The payload of the next reply to one of our requests within timeout_ms, if any.
   std::optional<std::string> next_reply(int timeout_ms) {
     auto frames = next(backend::kReply, 2, timeout_ms);
@@ -84,7 +103,7 @@ class FakeWorker {
     while (auto frames = next(backend::kRequest, 4, remaining_ms(deadline))) {
       auto request = wire::decode_request((*frames)[3].data(), (*frames)[3].size());
       REQUIRE(request.ok());
-      if (request->type != "handoff" || backend::text((*frames)[2]) != from) continue;
+      if (request->type != "handoff" || sender_name((*frames)[2]) != from) continue;
       Handoff h{std::string(backend::text((*frames)[1])), request->id, {}};
       wire::Fields f(request->body, "handoff");
       const msgpack::object& entries = f.array("entries");
@@ -124,9 +143,18 @@ class FakeWorker {
     if (!held.empty()) ack.add("held", held);
     std::string body = ack.finish();
     std::string payload = wire::encode_reply(h.id, body);
-    std::array<zmq::const_buffer, 3> frames{zmq::str_buffer("rep"), zmq::buffer(h.route),
-                                            zmq::buffer(payload)};
+    // An applied ack is an interim answer: the durable one follows for the same request.
+    std::array<zmq::const_buffer, 3> frames{
+        durable ? zmq::str_buffer("rep") : zmq::str_buffer("interim"), zmq::buffer(h.route),
+        zmq::buffer(payload)};
     REQUIRE(zmq::send_multipart(socket_, frames));
+  }
+
+  // The name in a request's sender frame (the broker's encoded Actor; "" if none).
+  static std::string sender_name(const zmq::message_t& frame) {
+    if (frame.size() == 0) return "";
+    auto actor = security::decode_actor(backend::text(frame));
+    return actor ? actor->name : "";
   }
 
  private:

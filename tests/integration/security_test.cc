@@ -139,7 +139,8 @@ TEST_CASE("security.mode = \"off\" runs on loopback, and every process warns abo
   }
 }
 
-TEST_CASE("reads are audited, one record per request, outside every trail", "[security][reads]") {
+TEST_CASE("reads are audited, one record per request and page, with the outcome, outside every trail",
+          "[security][reads]") {
   Running s(kFastTiming);
   s.cluster.add_account("李审", {"auditor"});
   s.cluster.add_account("审计员", {"auditor"});
@@ -149,7 +150,7 @@ TEST_CASE("reads are audited, one record per request, outside every trail", "[se
   auto before = events_of(*office.trail(id));
   REQUIRE(office.show(id)->ok);
   REQUIRE(office.list()->ok);
-  // The next page of a list is the same read: not recorded again.
+  // The next page of a list is a read of its own, marked with where it continues.
   REQUIRE(run(*s.client, "list", "", wire::MapBuilder().add("after", id).finish())->ok);
   CliRun bundle = run_cli(s.cluster.dir(),
                           {"--endpoint", s.cluster.endpoint(), "--key", s.cluster.key_file("李审"),
@@ -164,23 +165,27 @@ TEST_CASE("reads are audited, one record per request, outside every trail", "[se
   for (const auto& r : records)
     seen.push_back(r["actor"].get<std::string>() + " " + r["verb"].get<std::string>() +
                    (r.contains("via") ? " via " + r["via"].get<std::string>() : ""));
-  // ... and reading the audit is a read too.
+  // ... the bundle's checkpoint and proofs too, and reading the audit is a read as well.
   CHECK(seen == std::vector<std::string>{"office trail", "office show", "office list",
-                                         "李审 show via bundle", "李审 trail via bundle",
+                                         "office list", "李审 show via bundle",
+                                         "李审 trail via bundle", "李审 checkpoint", "李审 proofs",
                                          "审计员 reads"});
   CHECK(records[0]["item"] == id);
   CHECK(records[2]["query"].is_object());
+  CHECK_FALSE(records[2].contains("after"));
+  CHECK(records[3]["after"] == id);
   CHECK(!records[0]["at"].get<std::string>().empty());
+  for (const auto& r : records) CHECK(r["result"] == "ok");
   // Reading changed no trail.
   CHECK(events_of(*office.trail(id)).size() == before.size());
 
   // Filtered by actor and by item; the CLI prints them.
   auto by_actor = auditor->call("reads", "", wire::MapBuilder().add("actor", "李审").finish());
-  CHECK(wire::to_json(by_actor->body)["reads"].size() == 2);
+  CHECK(wire::to_json(by_actor->body)["reads"].size() == 4);
   CliRun listed = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "reads", "--item", id,
                                          "--json"});
   REQUIRE(listed.code == 0);
-  CHECK(listed.parsed().size() == 5);  // two trails and a show by the office, the bundle's two
+  CHECK(listed.parsed().size() == 6);  // two trails and a show by the office, the bundle's three
   CliRun table = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "reads", "--item", id});
   REQUIRE(table.code == 0);
   CHECK(table.out.find("李审") != std::string::npos);
