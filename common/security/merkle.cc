@@ -27,7 +27,7 @@ Hash sha256(std::initializer_list<std::string_view> parts) {
 }
 
 // The domain-separation prefixes of RFC 6962: a leaf can never pass for a node.
-constexpr char kLeafPrefix = 0x00, kNodePrefix = 0x01;
+constexpr char kLeafPrefix = 0x00, kNodePrefix = 0x01, kAccountLeafPrefix = 0x02;
 
 std::string_view bytes(const Hash& hash) {
   return {reinterpret_cast<const char*>(hash.data()), hash.size()};
@@ -100,6 +100,10 @@ void shift_to_set_bit(uint64_t& fn, uint64_t& sn) {
 }  // namespace
 
 Hash leaf_hash(std::string_view data) { return sha256({{&kLeafPrefix, 1}, data}); }
+
+Hash account_leaf_hash(std::string_view record) {
+  return sha256({{&kAccountLeafPrefix, 1}, record});
+}
 
 Hash node_hash(const Hash& left, const Hash& right) {
   return sha256({{&kNodePrefix, 1}, bytes(left), bytes(right)});

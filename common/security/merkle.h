@@ -2,8 +2,9 @@
 // the order it recorded them, with its audit paths and consistency proofs; verification
 // follows RFC 9162 §2.1.3.2 and §2.1.4.2. SHA-256 throughout:
 //
-//   leaf hash   SHA-256(0x00 || data)
+//   leaf hash   SHA-256(0x00 || data)           an event (data: what its chain hash covers)
 //   node hash   SHA-256(0x01 || left || right)
+//   account     SHA-256(0x02 || record)         an account change, a leaf of its own kind
 //   empty tree  SHA-256("")
 //
 // The tree is never held whole. The caller stores the hashes of its complete, aligned
@@ -31,6 +32,9 @@ namespace closeloop::security {
 using Hash = std::array<uint8_t, 32>;
 
 Hash leaf_hash(std::string_view data);
+// The leaf of an account change (its account_log record as stored): a prefix of its own,
+// so that no event's leaf can stand for an account change, nor the other way round.
+Hash account_leaf_hash(std::string_view record);
 Hash node_hash(const Hash& left, const Hash& right);
 Hash empty_tree_hash();
 

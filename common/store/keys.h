@@ -18,6 +18,7 @@
 //   account_log/<seq: 8 bytes BE>   every change to an account, with its actor (ledger)
 //   merkle/<level: 1 byte><index: 8 bytes BE>  a complete subtree of the ledger's Merkle tree
 //   leaf/<id>/<seq: 8 bytes BE>     an event's leaf index in that tree (ledger)
+//   account_leaf/<seq: 8 bytes BE>  an account change's leaf index in that tree (ledger)
 //   checkpoint/<size: 8 bytes BE>   a signed checkpoint of the tree (ledger)
 //   reload/<seq: 8 bytes BE>        every reload attempt (SIGHUP): {at, file, ok, reason, changed}
 //
@@ -169,6 +170,12 @@ inline std::string leaf_prefix(std::string_view id) { return join("leaf", id) + 
 inline std::string leaf(std::string_view id, uint64_t seq) {
   std::string k = leaf_prefix(id);
   append_be64(k, seq);
+  return k;
+}
+inline const std::string kAccountLeafPrefix = "account_leaf/";
+inline std::string account_leaf(uint64_t log_seq) {
+  std::string k = kAccountLeafPrefix;
+  append_be64(k, log_seq);
   return k;
 }
 inline std::string checkpoint(uint64_t size) {

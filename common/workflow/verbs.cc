@@ -353,7 +353,7 @@ const Verb kVerbs[] = {
      kScoreboard},
     {"reads", "the read audit: who read which item, trail or list, and when", VerbKind::kQuery,
      "ledger", false, kReads},
-    {"checkpoint", "the ledger's latest signed checkpoint of every event (tamper evidence)",
+    {"checkpoint", "the ledger's latest signed checkpoint of every event and account change (tamper evidence)",
      VerbKind::kQuery, "ledger", false, kCheckpoint},
     {"proofs", "each event's inclusion proof in a checkpoint's tree (for bundles)",
      VerbKind::kQuery, "ledger", true, kProofs},

@@ -24,18 +24,61 @@ std::string text(const wire::Json& fields, const char* key) {
 
 }  // namespace
 
-void Accounts::load(const Reader& store) {
-  store.scan(keys::kAccountPrefix, [&](std::string_view, std::string_view value) {
+std::map<std::string, std::string> logged_accounts(const Reader& store) {
+  std::map<std::string, std::string> logged;
+  store.scan(keys::kAccountLogPrefix, [&](std::string_view, std::string_view value) {
     auto decoded = wire::decode(value.data(), value.size());
+    if (!decoded) return true;
+    wire::Fields f(decoded->get(), "account change");
+    const msgpack::object& account = f.map("account");
+    if (!f.ok()) return true;
+    wire::Fields a(account, "account");
+    std::string name = a.str("name", 256);
+    if (!a.ok()) return true;
+    wire::Buffer raw;
+    msgpack::pack(raw, account);
+    logged[name] = std::string(wire::view(raw));
+    return true;
+  });
+  return logged;
+}
+
+std::map<std::string, std::string> accounts_unlike_their_log(const Reader& store) {
+  std::map<std::string, std::string> logged = logged_accounts(store), unlike;
+  store.scan(keys::kAccountPrefix, [&](std::string_view key, std::string_view value) {
+    std::string name(key.substr(keys::kAccountPrefix.size()));
+    auto found = logged.find(name);
+    if (found == logged.end()) {
+      unlike[name] = "the account " + name + " has a record but no change in its log";
+    } else if (found->second != value) {
+      unlike[name] = "the account " + name + "'s record differs from its last logged change";
+    }
+    if (found != logged.end()) logged.erase(found);
+    return true;
+  });
+  for (const auto& [name, record] : logged)
+    unlike[name] = "the account " + name + " is in its log but has no record";
+  return unlike;
+}
+
+// Accounts as their logs make them; those whose stored record disagrees are not admitted.
+void Accounts::load(const Reader& store) {
+  refused_ = accounts_unlike_their_log(store);
+  for (const auto& [name, why] : refused_)
+    spdlog::error("ledger: {}: not admitted (was it altered on disk? restore it from a backup, or "
+                  "have the admin change it again)",
+                  why);
+  for (const auto& [name, record] : logged_accounts(store)) {
+    auto decoded = wire::decode(record.data(), record.size());
     auto account =
         decoded ? security::decode_account(decoded->get()) : Result<Account>(decoded.error());
     if (!account) {
-      spdlog::error("ledger: an unreadable account record: {}", account.error().message);
-      return true;
+      spdlog::error("ledger: an unreadable account change for {}: {}", name,
+                    account.error().message);
+      continue;
     }
-    accounts_[account->name] = std::move(*account);
-    return true;
-  });
+    accounts_[name] = std::move(*account);
+  }
   if (auto next = store.get(keys::meta("next_account_log"))) next_log_ = keys::read_be64(*next);
 }
 
@@ -124,15 +167,20 @@ Result<Account> Accounts::added(Context& ctx, const wire::Json& fields) const {
 // sends the broker the new table after the commit.
 void Accounts::write(Context& ctx, std::string_view verb, Account account,
                      const std::string& actor) {
-  uint64_t seq = next_log_++;
-  std::string next;
-  keys::append_be64(next, next_log_);
-  ctx.txn().put(keys::meta("next_account_log"), next);
+  uint64_t seq = next_log_;
   std::string record = security::encode_account(account);
   wire::MapBuilder log;
   log.add("seq", seq).add("at", ctx.clock().now_iso()).add("actor", actor).add("verb", verb);
-  ctx.txn().put(keys::account_log(seq), log.add_raw("account", record).finish());
+  std::string change = log.add_raw("account", record).finish();
+  if (Status leaf = tree_.append_account(ctx.txn(), seq, change); !leaf)
+    return ctx.fail({errc::kInternal, "the account change cannot join the tree: " +
+                                          leaf.error().message});
+  std::string next;
+  keys::append_be64(next, ++next_log_);
+  ctx.txn().put(keys::meta("next_account_log"), next);
+  ctx.txn().put(keys::account_log(seq), change);
   ctx.txn().put(keys::account(account.name), record);
+  refused_.erase(account.name);  // recorded anew, record and log agree
   accounts_[account.name] = std::move(account);
   ctx.reply(wire::MapBuilder().add_raw("account", record).finish());
   ctx.announce();
@@ -151,14 +199,27 @@ void Accounts::list(Context& ctx, bool history) {
     for (const auto& r : records) wire::pack_raw(array, r);
     return ctx.reply(wire::MapBuilder().add_raw("history", wire::view(array)).finish());
   }
-  ctx.reply(wire::MapBuilder().add_raw("accounts", table()).finish());
+  ctx.reply(wire::MapBuilder().add_raw("accounts", encoded(/*with_refused=*/true)).finish());
 }
 
-std::string Accounts::table() const {
+std::string Accounts::table() const { return encoded(/*with_refused=*/false); }
+
+// Every account (with_refused: also those not admitted, each saying why in `not_admitted`).
+std::string Accounts::encoded(bool with_refused) const {
+  std::vector<std::string> records;
+  for (const auto& [name, account] : accounts_) {
+    auto refused = refused_.find(name);
+    if (refused == refused_.end()) {
+      records.push_back(security::encode_account(account));
+    } else if (with_refused) {
+      wire::Json listed = security::account_json(account);
+      listed["not_admitted"] = refused->second;
+      records.push_back(wire::encode_json(listed));
+    }
+  }
   wire::Buffer array;
-  wire::Packer(array).pack_array(static_cast<uint32_t>(accounts_.size()));
-  for (const auto& [name, account] : accounts_)
-    wire::pack_raw(array, security::encode_account(account));
+  wire::Packer(array).pack_array(static_cast<uint32_t>(records.size()));
+  for (const std::string& r : records) wire::pack_raw(array, r);
   return std::string(wire::view(array));
 }
 

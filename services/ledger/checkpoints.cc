@@ -63,16 +63,41 @@ Status Checkpoints::load(Store& store, const std::string& signing_key_path) {
   auto key = security::own_signing_key(signing_key_path);
   if (!key) return key.error();
   key_ = std::move(*key);
+  bool made_now = false;  // a tree (re)built from the events: the account changes follow
   if (auto size = store.get(keys::meta("tree_size"))) {
     size_ = keys::read_be64(*size);
   } else if (Status migrated = migrate(store); !migrated) {
     return migrated;
+  } else {
+    made_now = true;
   }
+  if (Status joined = migrate_accounts(store, made_now); !joined) return joined;
   saved_size_ = size_;
   if (auto latest = store.get(keys::meta("latest_checkpoint"))) latest_ = keys::read_be64(*latest);
-  spdlog::info("ledger: the Merkle tree holds {} events; checkpoints signed by {}", size_,
-               key_.public_key);
+  spdlog::info("ledger: the Merkle tree holds {} leaves (events and account changes); "
+               "checkpoints signed by {}",
+               size_, key_.public_key);
   return ok_status();
+}
+
+// Account changes recorded before they were leaves join the tree once, after every leaf
+// already there, in seq order; all of them when the tree was made anew from the events.
+Status Checkpoints::migrate_accounts(Store& store, bool all) {
+  Txn txn(store, /*sync=*/true);
+  uint64_t joined = 0;
+  Status status = ok_status();
+  store.scan(keys::kAccountLogPrefix, [&](std::string_view key, std::string_view value) {
+    uint64_t seq = keys::read_be64(key.substr(keys::kAccountLogPrefix.size()));
+    if (!all && store.get(keys::account_leaf(seq))) return true;
+    status = append_account(txn, seq, value);
+    ++joined;
+    return status.ok();
+  });
+  if (!status || joined == 0) return status;
+  spdlog::info("ledger: put the {} account changes recorded before they were leaves into the tree",
+               joined);
+  txn.put(keys::meta("tree_size"), be64(size_));
+  return txn.commit();
 }
 
 // A ledger made before the tree has events and no tree: they join it in key order (item,
@@ -102,11 +127,20 @@ Status Checkpoints::append(Txn& txn, std::string_view item, uint64_t seq,
                            const msgpack::object& event) {
   auto data = event_hashed_bytes(event);
   if (!data) return data.error();
-  auto nodes = security::append(nodes_of(txn), size_, security::leaf_hash(*data));
+  return add_leaf(txn, security::leaf_hash(*data), keys::leaf(item, seq));
+}
+
+Status Checkpoints::append_account(Txn& txn, uint64_t log_seq, std::string_view record) {
+  return add_leaf(txn, security::account_leaf_hash(record), keys::account_leaf(log_seq));
+}
+
+// The leaf joins the tree as leaf number size_; `index_key` remembers where.
+Status Checkpoints::add_leaf(Txn& txn, const Hash& leaf, const std::string& index_key) {
+  auto nodes = security::append(nodes_of(txn), size_, leaf);
   if (!nodes) return nodes.error();
   for (const security::Node& node : *nodes)
     txn.put(keys::merkle_node(node.level, node.index), bytes(node.hash));
-  txn.put(keys::leaf(item, seq), be64(size_++));
+  txn.put(index_key, be64(size_++));
   return ok_status();
 }
 
@@ -149,7 +183,7 @@ Result<std::string> checkpoint(const Reader& db, const QueryEnv&, const wire::Js
   uint64_t old_size = fields["old_size"].get<uint64_t>();
   if (old_size > size)
     return Error{errc::kInvalid, "the ledger's latest checkpoint covers " + std::to_string(size) +
-                                     " events, fewer than " + std::to_string(old_size) +
+                                     " leaves, fewer than " + std::to_string(old_size) +
                                      ": its tree cannot extend one of " + std::to_string(old_size)};
   auto proof = security::consistency_proof(nodes_of(db), old_size, size);
   if (!proof) return proof.error();
@@ -162,7 +196,7 @@ Result<std::string> proofs(const Reader& db, const QueryEnv& env, const std::str
   uint64_t tree = stored_number(db, keys::meta("tree_size"));
   if (size > tree)
     return Error{errc::kInvalid, "size: the ledger's tree holds " + std::to_string(tree) +
-                                     " events, not " + std::to_string(size)};
+                                     " leaves, not " + std::to_string(size)};
   std::vector<std::string> entries;
   size_t budget = env.reply_bytes, used = 0;
   bool more = false;

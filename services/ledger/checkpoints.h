@@ -5,10 +5,14 @@
 //
 // An event's leaf is the bytes its chain hash covers (event_hashed_bytes(): the previous
 // hash, then the canonical form), so a verifier recomputes it from the event alone, as a
-// bundle holds it. Stored, in the turn's batch that stores the event:
+// bundle holds it. An account change's leaf is its account_log record (leaf prefix 0x02,
+// security/merkle.h), so an account rewritten on disk shows against a checkpoint too. The
+// tree's size counts leaves: events and account changes. Stored, in the turn's batch that
+// stores the event or the change:
 //
 //   merkle/<level: 1 byte><index: 8 bytes BE>  the hash of each complete subtree
 //   leaf/<item>/<seq: 8 bytes BE>             the event's leaf index
+//   account_leaf/<seq: 8 bytes BE>            the account change's leaf index
 //   meta/tree_size                            leaves, saved once per turn
 //   checkpoint/<size: 8 bytes BE>             every checkpoint signed {size, root, at, key,
 //                                             signature}; meta/latest_checkpoint its size
@@ -37,12 +41,17 @@ namespace closeloop::ledger {
 class Checkpoints {
  public:
   // Reads the tree's state and the signing key (made at the first start), and puts the
-  // events of a ledger made before the tree existed into it, in key order.
+  // events of a ledger made before the tree existed into it, in key order; then the
+  // account changes not in it yet (a ledger made before they were leaves), in seq order,
+  // after every leaf there: checkpoints kept elsewhere still verify.
   Status load(Store& store, const std::string& signing_key_path);
 
   // Appends the leaf of event (item, seq), `event` as received, in this turn's batch.
   // Error (and nothing written) for an event whose canonical form cannot be made.
   Status append(Txn& txn, std::string_view item, uint64_t seq, const msgpack::object& event);
+  // Appends the leaf of account change `log_seq` (its account_log record, as stored), in
+  // this turn's batch: account changes are in the tree beside the events.
+  Status append_account(Txn& txn, uint64_t log_seq, std::string_view record);
 
   // Once per turn, after its appends: saves the size, and signs a checkpoint when
   // checkpoint_ms has passed since the last one and the tree grew.
@@ -58,6 +67,8 @@ class Checkpoints {
  private:
   Status sign(Txn& txn, const Clock& clock);
   Status migrate(Store& store);
+  Status migrate_accounts(Store& store, bool all);
+  Status add_leaf(Txn& txn, const security::Hash& leaf, const std::string& index_key);
 
   security::SigningKey key_;
   uint64_t size_ = 0, saved_size_ = 0;

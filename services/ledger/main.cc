@@ -280,8 +280,8 @@ class Ledger : public Service {
   }
 
   Store* store_ = nullptr;
-  ledger::Accounts accounts_;
   ledger::Checkpoints checkpoints_;
+  ledger::Accounts accounts_{checkpoints_};  // every account change is a leaf of its tree
   bool bootstrapped_ = false;
   std::optional<CalendarWatch> watch_;
   std::shared_ptr<const Calendar> shared_;

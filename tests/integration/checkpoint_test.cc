@@ -53,14 +53,18 @@ struct Office {
         "solved"});
     return id;
   }
-  // The latest checkpoint once it covers `events` events (signed every 100 ms here).
+  // The account changes in the tree beside the events: the first two accounts, 交通局.
+  static constexpr uint64_t kAccountLeaves = 3;
+  // The latest checkpoint once it covers `events` events (signed every 100 ms here), and
+  // the account changes: its size counts leaves.
   Json checkpoint_of(uint64_t events) {
     Json latest;
     for (int i = 0; i < 50; ++i, std::this_thread::sleep_for(100ms)) {
       latest = ok({"checkpoint"});
-      if (latest["size"] == events) return latest;
+      if (latest["size"] == events + kAccountLeaves) return latest;
     }
-    FAIL("no checkpoint of " << events << " events; the latest: " << latest.dump());
+    FAIL("no checkpoint of " << events << " events and " << kAccountLeaves
+                             << " account changes; the latest: " << latest.dump());
     return latest;
   }
   std::string keep(const std::string& name, const Json& json) {
@@ -194,10 +198,10 @@ TEST_CASE(
   CliRun consistent = o.cli({"checkpoint", "--consistency", a});
   INFO(consistent.err);
   CHECK(consistent.code == 0);
-  CHECK(consistent.out.find("consistent: size 9 extends size 3") != std::string::npos);
+  CHECK(consistent.out.find("consistent: size 12 extends size 6") != std::string::npos);
   Json proof = o.ok({"checkpoint", "--consistency", a});
   CHECK(proof["consistent"] == true);
-  CHECK(proof["checkpoint"]["size"] == 9);
+  CHECK(proof["checkpoint"]["size"] == 9 + Office::kAccountLeaves);
 
   // A checkpoint the ledger did not sign, signed by another key, or of another tree.
   auto old = security::checkpoint_from_json(Json::parse(read_file(a)));
@@ -255,9 +259,9 @@ TEST_CASE("a bundle proves each event is in a checkpoint, and extends one kept f
   REQUIRE(o.cli({"bundle", a, b, "--out", path, "--checkpoint", kept}).code == 0);
   Json bundle = Json::parse(read_file(path));
   CHECK(bundle["version"] == 2);
-  CHECK(bundle["checkpoint"]["size"] == 4);  // signed for the bundle: it covers every event
+  CHECK(bundle["checkpoint"]["size"] == 4 + Office::kAccountLeaves);  // signed for the bundle
   CHECK(bundle["proofs"][b].size() == 3);
-  CHECK(bundle["consistency"]["size"] == 1);
+  CHECK(bundle["consistency"]["size"] == 1 + Office::kAccountLeaves);
 
   CliRun good = o.verify({path, "--checkpoint", kept});
   INFO(good.err);
@@ -323,7 +327,7 @@ TEST_CASE("a ledger whose events have no tree (made before checkpoints) puts the
     auto store = Store::open(o.cluster.dir() + "/data/ledger");
     REQUIRE(store.ok());
     leveldb::WriteBatch batch;
-    for (std::string prefix : {"merkle/", "leaf/", "checkpoint/"})
+    for (std::string prefix : {"merkle/", "leaf/", "account_leaf/", "checkpoint/"})
       (*store)->scan(prefix, [&](std::string_view key, std::string_view) {
         batch.Delete(std::string(key));
         return true;
@@ -334,7 +338,7 @@ TEST_CASE("a ledger whose events have no tree (made before checkpoints) puts the
     REQUIRE_FALSE((*store)->get(keys::leaf(a, 1)));
   }
   restart(o);
-  CHECK(o.ok({"checkpoint"})["size"] == 6);  // the first, signed on demand
+  CHECK(o.ok({"checkpoint"})["size"] == 6 + Office::kAccountLeaves);  // signed on demand
   std::string path = o.cluster.dir() + "/evidence.json";
   REQUIRE(o.cli({"bundle", a, b, "--out", path}).code == 0);
   CliRun verified = o.verify({path});

@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "security/keys.h"
 #include "store/keys.h"
+#include "store/store.h"
 
 namespace closeloop::test {
 namespace {
@@ -325,6 +326,47 @@ TEST_CASE("every read is recorded with its outcome: a refused read, a later page
                                          "clerk-jtj2 show ok", "clerk-zjj reads forbidden",
                                          "office reads ok"});
   CHECK(reads.back()["result"] == "ok");
+}
+
+TEST_CASE("an account record altered on disk is not admitted: the ledger checks every account "
+          "against its log at start",
+          "[trust][accounts]") {
+  Running s(kFastTiming);
+  s.cluster.add_account("临时工", {"department"}, "jtj");
+  auto admin = s.cluster.client(5000, "admin");
+  REQUIRE(admin->call("user.disable", "", wire::MapBuilder().add("name", "临时工").finish())->ok);
+  s.cluster.stop("ledger");
+  {  // the insider enables it again on the stopped ledger's disk
+    auto store = Store::open(s.cluster.dir() + "/data/ledger");
+    REQUIRE(store.ok());
+    auto stored = (*store)->get(keys::account("临时工"));
+    REQUIRE(stored);
+    auto decoded = wire::decode(stored->data(), stored->size());
+    REQUIRE(decoded.ok());
+    auto account = security::decode_account(decoded->get());
+    REQUIRE(account.ok());
+    account->disabled = false;
+    leveldb::WriteBatch batch;
+    batch.Put(keys::account("临时工"), security::encode_account(*account));
+    REQUIRE((*store)->write(&batch, true).ok());
+  }
+  s.cluster.start("ledger");
+  REQUIRE(s.cluster.wait_ready());
+  CHECK(eventually([&] {  // the broker may list the stopped ledger for a moment
+    return read_file(s.cluster.dir() + "/ledger.log").find("differs from its last logged change") !=
+           std::string::npos;
+  }, 10s));
+  // user list says why it is not admitted, and its key is refused.
+  auto accounts = body_of(admin->call("user.list", "", wire::empty_map()))["accounts"];
+  auto listed = std::find_if(accounts.begin(), accounts.end(),
+                             [](const auto& a) { return a["name"] == "临时工"; });
+  REQUIRE(listed != accounts.end());
+  CHECK((*listed)["disabled"] == true);  // as its log says
+  CHECK((*listed)["not_admitted"].get<std::string>().find("differs") != std::string::npos);
+  auto tried = s.cluster.client(3000, "临时工")->call("list", "", wire::empty_map());
+  CHECK((tried.ok() ? tried->error.code : tried.error().code) == errc::kUnauthenticated);
+  // The others are admitted as before.
+  CHECK(s.client->call("list", "", wire::empty_map())->ok);
 }
 
 }  // namespace closeloop::test
