@@ -284,11 +284,11 @@ class Broker {
       return;
     }
     peer->second.last_heard_ms = monotonic_ms();
-    std::string route = "B" + identity;
     if (kind == backend::kHeartbeat && frames.size() == 3) {
       take_figures(peer->second.service, backend::text(frames[2]));
     } else if (kind == backend::kRequest && frames.size() == 4) {
-      forward(std::string(backend::text(frames[2])), {route, "", peer->second.sender}, frames[3]);
+      forward(std::string(backend::text(frames[2])), {"B" + identity, "", peer->second.sender},
+              frames[3]);
     } else if (kind == backend::kRequest && frames.size() == 5) {
       pass_on(peer->second, identity, std::string(backend::text(frames[2])), frames[3],
               std::string(backend::text(frames[4])));
