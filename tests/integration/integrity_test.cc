@@ -68,13 +68,18 @@ struct Ledgered {
 
 }  // namespace
 
-TEST_CASE("an item's title altered on the ledger's disk fails trail --verify, naming the field",
-          "[integrity][trail]") {
+TEST_CASE(
+    "an item's title altered on the ledger's disk fails trail --verify and a bundle made then, "
+    "also against a checkpoint kept from before, naming the item and the field",
+    "[integrity][trail][bundle]") {
   Ledgered o;
   std::string a = o.handled("路灯不亮"), b = o.handled("道路积水");
   CliRun whole = o.cli({"trail", a, "--verify"});
   CHECK(whole.code == 0);
   CHECK(whole.out.find("the item is what they make of it") != std::string::npos);
+  std::string kept = o.cluster.dir() + "/kept.json";
+  for (int i = 0; i < 50 && o.ok({"checkpoint"})["size"] != 6; ++i) std::this_thread::sleep_for(100ms);
+  std::ofstream(kept) << o.ok({"checkpoint"}).dump();
 
   o.alter_ledger_item(a, [](Item& item) { item.title = "路灯已修好"; });
   CHECK(o.ok({"show", a})["title"] == "路灯已修好");  // shown as it is stored
@@ -85,4 +90,16 @@ TEST_CASE("an item's title altered on the ledger's disk fails trail --verify, na
   CHECK(altered.err.find("title: the item says \"路灯已修好\", its trail makes it \"路灯不亮\"") !=
         std::string::npos);
   CHECK(o.cli({"trail", b, "--verify"}).code == 0);  // the other item is untouched
+
+  // The events are as recorded, so every proof holds: only the fold sees it.
+  std::string path = o.cluster.dir() + "/evidence.json";
+  REQUIRE(o.cli({"bundle", a, b, "--out", path, "--checkpoint", kept}).code == 0);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{path}, std::vector<std::string>{path, "--checkpoint", kept}}) {
+    CliRun bundled = o.verify(args);
+    INFO(bundled.err);
+    CHECK(bundled.code == 5);
+    CHECK(bundled.err.find("item " + a + ": the item is not what its trail makes of it: title") !=
+          std::string::npos);
+  }
 }
