@@ -8,8 +8,11 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <thread>
 
+#include "calendar/clock.h"
+#include "fake_worker.h"
 #include "harness.h"
 #include "store/keys.h"
 #include "store/store.h"
@@ -102,4 +105,92 @@ TEST_CASE(
     CHECK(bundled.err.find("item " + a + ": the item is not what its trail makes of it: title") !=
           std::string::npos);
   }
+
+  // The next command on the item: its stage's copy goes on, the ledger's does not fold to
+  // it, so the ledger holds the handoff (and the command's reply waits for it).
+  CliRun next = o.cli({"verify", a, "--via", "paper", "--rating", "satisfied"});
+  CHECK(next.code == 4);
+  Json incidents;
+  CHECK(eventually([&] {
+    incidents = o.ok({"incidents"});
+    return !incidents.empty();
+  }));
+  REQUIRE(incidents.size() == 1);
+  CHECK(incidents[0]["id"].get<std::string>().starts_with("ledger/verify/"));
+  CHECK(incidents[0]["reason"].get<std::string>().find("at seq 4 is not what its trail makes of "
+                                                       "it: title") != std::string::npos);
+}
+
+namespace {
+
+// Item `id` submitted and assigned to zjj, both steps of one chain, as a stage makes them.
+std::pair<Step, Step> two_steps(const std::string& id) {
+  auto submitted = submitted_step(id);
+  REQUIRE(submitted.ok());
+  static const Config config = [] {
+    Config c;
+    c.departments = {{"zjj", "县住建局"}};
+    return c;
+  }();
+  static const Calendar weekends;
+  Clock clock(config.timezone);
+  Command assign{.verb = "assign", .item_id = id, .actor = "人大办"};
+  assign.set("department", "zjj");
+  auto assigned =
+      decide(submitted->item, assign, Setting{config, weekends, clock.now_iso(), clock.today(), ""});
+  REQUIRE(assigned.ok());
+  return {*submitted, *assigned};
+}
+
+// The step with its item's title changed: the item no longer what its event makes of it.
+Step retitled(Step step) {
+  step.item.title = "标题被改";
+  return step;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the ledger keeps a handoff whose item disagrees with its event as an incident and writes "
+    "nothing of it, in order or not",
+    "[integrity][ledger][incident]") {
+  Running s(kFastTiming);
+  FakeWorker sender(backend_of(s.cluster.endpoint()), "replayer", s.cluster.keys_dir());
+  auto [first, second] = two_steps("2026-900031");
+  auto [late_first, late_second] = two_steps("2026-900032");
+  sender.request("ledger", handoff_request(1, "replayer",
+                                           {{1, entry_of(first)},
+                                            {2, entry_of(retitled(second))},
+                                            {3, entry_of(retitled(two_steps("2026-900033").first))},
+                                            {4, entry_of(retitled(late_second))},
+                                            {5, entry_of(late_first)}}));
+  // 4 comes before its submit: nothing to compare with yet, kept as it came; 5 completes
+  // the trail, and the fold shows the item kept is not what it makes.
+  CHECK(sender.held_in_durable_ack(1) == std::vector<uint64_t>{2, 3, 5});
+
+  CliRun listed = run_cli(s.cluster.dir(), {"incidents", "--json"});
+  INFO(listed.err);
+  REQUIRE(listed.code == 0);
+  std::map<std::string, std::string> reasons;
+  for (const auto& incident : listed.parsed()) reasons[incident["id"]] = incident["reason"];
+  CHECK(reasons["ledger/replayer/2"] ==
+        "item 2026-900031 at seq 2 is not what its trail makes of it: title: the item says "
+        "\"标题被改\", its trail makes it \"重复投递测试\"");
+  CHECK(reasons["ledger/replayer/3"].find("item 2026-900033 at seq 1") != std::string::npos);
+  CHECK(reasons["ledger/replayer/5"].find("item 2026-900032 at seq 2") != std::string::npos);
+  CHECK(reasons["ledger/replayer/5"].find("the item held: title") != std::string::npos);
+
+  // Neither the event nor the item of a held entry was written.
+  Desk office(s.cluster, *s.client);
+  CHECK(field(*office.show("2026-900031"), "item", "last_action") == "submit");
+  CHECK(events_of(*office.trail("2026-900031")).size() == 1);
+  CHECK(office.show("2026-900033")->error.code == errc::kNotFound);
+  CHECK(events_of(*office.trail("2026-900032")).size() == 1);  // the late submit is held
+
+  // The entry as it should be is applied.
+  sender.rejoin();
+  sender.request("ledger", handoff_request(2, "replayer", {{6, entry_of(second)}}));
+  CHECK(sender.held_in_durable_ack(2).empty());
+  CHECK(field(*office.show("2026-900031"), "item", "last_action") == "assign");
+  CHECK(run_cli(s.cluster.dir(), {"trail", "2026-900031", "--verify"}).code == 0);
 }
