@@ -39,16 +39,27 @@ std::vector<std::string> payload_codes(const Json& payload, const char* key) {
   return out;
 }
 
-// A record the rule wrote as JSON (record_json): read as the item reads it, fields this
-// version does not know kept, so that the two compare alike.
-template <wire::Record T>
-Result<T> payload_record(const Json& payload, const char* key) {
-  auto it = payload.find(key);
-  if (it == payload.end() || it->is_null()) return T{};
-  std::string bytes = wire::encode_json(*it);
-  auto decoded = wire::decode(bytes.data(), bytes.size());
-  if (!decoded) return decoded.error();
-  return wire::read_record<T>(decoded->get(), std::string("payload.") + key);
+// The due date's basis as the rule wrote it (record_json), read as the item reads its
+// own: fields this version does not know kept, so that the two compare alike. Straight
+// from the JSON: the ledger folds an assignment on the command path.
+DueBasis payload_basis(const Json& payload) {
+  DueBasis basis;
+  auto it = payload.find("due_basis");
+  if (it == payload.end() || !it->is_object()) return basis;
+  for (const auto& [key, value] : it->items()) {
+    if (key == "rule" || key == "from" || key == "calendar") {
+      std::string& field = key == "rule" ? basis.rule : key == "from" ? basis.from : basis.calendar;
+      if (value.is_string()) field = value.get<std::string>();
+    } else if (key == "provisional") {
+      basis.provisional = value.is_boolean() && value.get<bool>();
+    } else if (key == "working_days" || key == "months") {
+      (key == "months" ? basis.months : basis.working_days) =
+          value.is_number_unsigned() ? value.get<uint64_t>() : 0;
+    } else if (!value.is_null()) {
+      basis.extras.fields[key] = value;
+    }
+  }
+  return basis;
 }
 
 Error cannot_fold(const Event& e, const std::string& why) {
@@ -76,14 +87,11 @@ std::string assigned_day(const Event& e, const DueBasis& basis) {
 // ---- what each rule set, as rules.cc sets it ----
 
 // The rule's due date and its basis; the timer's marks of the old date no longer apply.
-Result<DueBasis> take_due(Item& item, const Event& e, bool new_round) {
-  auto basis = payload_record<DueBasis>(e.payload, "due_basis");
-  if (!basis) return cannot_fold(e, basis.error().message);
+void take_due(Item& item, const Event& e, bool new_round) {
   item.due = payload_text(e.payload, "due");
-  item.due_basis = *basis;
+  item.due_basis = payload_basis(e.payload);
   if (new_round) item.round_due = item.due;
   item.overdue = item.escalated = false;
-  return basis;
 }
 
 // A fresh round with a department: nothing signed, answered or evaluated yet.
@@ -125,9 +133,8 @@ Status assigned(Item& item, const Event& e, const FoldContext&) {
   fresh_round(item);
   item.department = payload_text(e.payload, "department");
   item.co_departments = payload_codes(e.payload, "co");
-  auto basis = take_due(item, e, /*new_round=*/true);
-  if (!basis) return basis.error();
-  item.assigned_on = assigned_day(e, *basis);
+  take_due(item, e, /*new_round=*/true);
+  item.assigned_on = assigned_day(e, item.due_basis);
   item.assigned_at = e.at;
   return ok_status();
 }
@@ -161,8 +168,8 @@ Status verified(Item& item, const Event& e, const FoldContext&) {
                      payload_text(p, "comment"), e.at};
   if (item.evaluation.result != "unsatisfied") return ok_status();
   item.rework_count++;
-  auto basis = take_due(item, e, /*new_round=*/true);
-  return basis ? ok_status() : Status(basis.error());
+  take_due(item, e, /*new_round=*/true);
+  return ok_status();
 }
 
 Status closed(Item& item, const Event&, const FoldContext&) {
@@ -200,8 +207,8 @@ Status extension_decided(Item& item, const Event& e, const FoldContext&) {
     return ok_status();
   }
   pending->state = "approved";
-  auto basis = take_due(item, e, /*new_round=*/false);
-  return basis ? ok_status() : Status(basis.error());
+  take_due(item, e, /*new_round=*/false);
+  return ok_status();
 }
 
 Status gave_opinion(Item& item, const Event& e, const FoldContext&) {
@@ -226,9 +233,8 @@ Status reopened(Item& item, const Event& e, const FoldContext&) {
   std::vector<Opinion> opinions = std::move(item.opinions);  // they still stand
   fresh_round(item);
   item.opinions = std::move(opinions);
-  auto basis = take_due(item, e, /*new_round=*/true);
-  if (!basis) return basis.error();
-  item.assigned_on = assigned_day(e, *basis);
+  take_due(item, e, /*new_round=*/true);
+  item.assigned_on = assigned_day(e, item.due_basis);
   item.assigned_at = e.at;
   return ok_status();
 }
@@ -271,8 +277,7 @@ Status escalated(Item& item, const Event& e, const FoldContext&) {
 Status redued(Item& item, const Event& e, const FoldContext&) {
   std::string was = payload_text(e.payload, "was");
   bool overdue = item.overdue, high = item.escalated;
-  auto basis = take_due(item, e, /*new_round=*/item.round_due == was);
-  if (!basis) return basis.error();
+  take_due(item, e, /*new_round=*/item.round_due == was);
   item.overdue = overdue && item.due == was;
   item.escalated = high && item.due == was;
   return ok_status();
@@ -410,11 +415,10 @@ std::string shortened(const std::string& text, size_t bytes = 120) {
 
 }  // namespace
 
-Result<Item> apply(const Item& before, const Event& e, const FoldContext& context) {
-  if (Status ok = follows(before, e); !ok) return ok.error();
+Result<Item> apply(Item item, const Event& e, const FoldContext& context) {
+  if (Status ok = follows(item, e); !ok) return ok.error();
   Effect effect = effect_of(e);
   if (!effect) return cannot_fold(e, "no such action in a version " + std::to_string(e.v) + " event");
-  Item item = before;
   item.v = kItemVersion;
   item.id = e.item;
   if (Status done = effect(item, e, context); !done) return done.error();
@@ -429,7 +433,7 @@ Result<Item> apply(const Item& before, const Event& e, const FoldContext& contex
 Result<Item> fold(const std::vector<Event>& trail, const FoldContext& context) {
   Item item;
   for (const Event& e : trail) {
-    auto next = apply(item, e, context);
+    auto next = apply(std::move(item), e, context);
     if (!next) return next.error();
     item = std::move(*next);
   }

@@ -38,8 +38,8 @@ struct FoldContext {
 // `before` after `event`: what the event's rule made of it. Error (naming the event's
 // seq) for an event that does not follow `before` (another item, not the next seq) or
 // could not have been recorded on it (an unknown action, no pending extension to
-// decide, no such milestone).
-Result<Item> apply(const Item& before, const Event& event, const FoldContext& context);
+// decide, no such milestone). `before` by value: a caller done with it moves it in.
+Result<Item> apply(Item before, const Event& event, const FoldContext& context);
 
 // The item a whole trail makes, from its first event on.
 Result<Item> fold(const std::vector<Event>& trail, const FoldContext& context);

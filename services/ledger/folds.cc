@@ -47,7 +47,7 @@ Status check_late(const Txn& txn, const FoldContext& context, const Event& event
   if (!trail) return ok_status();  // another is still on its way: checked when it comes
   Item item;
   for (const Event& e : *trail) {
-    auto next = apply(item, e, context);
+    auto next = apply(std::move(item), e, context);
     if (!next) return not_its_trail(event.item, e.seq, next.error().message);
     item = std::move(*next);
     if (e.seq != event.seq) continue;
@@ -72,7 +72,7 @@ Status check_fold(const Txn& txn, const FoldContext& context, const msgpack::obj
     held = std::move(*decoded);
   }
   if (held.seq + 1 == event->seq) {  // the command path
-    auto folded = apply(held, *event, context);
+    auto folded = apply(std::move(held), *event, context);
     if (!folded) return not_its_trail(event->item, event->seq, folded.error().message);
     return compare(*folded, item_map, item_bytes);
   }
