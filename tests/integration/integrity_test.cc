@@ -15,6 +15,7 @@
 #include "fake_worker.h"
 #include "harness.h"
 #include "store/keys.h"
+#include "security/merkle.h"
 #include "store/store.h"
 
 using namespace closeloop;
@@ -51,22 +52,35 @@ struct Ledgered {
         "solved"});
     return id;
   }
-  // Every process killed, the ledger's record of `id` changed by `edit`, all started again.
-  void alter_ledger_item(const std::string& id, const std::function<void(Item&)>& edit) {
+  // Every process killed, the ledger's store changed by `edit`, all started again.
+  void alter_ledger(const std::function<void(Store&, Txn&)>& edit) {
     cluster.kill_all9();
     {
       auto store = Store::open(cluster.dir() + "/data/ledger");
       REQUIRE(store.ok());
-      auto item = decode_item(*(*store)->get(keys::item(id)));
-      REQUIRE(item.ok());
-      edit(*item);
       Txn txn(**store, true);
-      txn.put(keys::item(id), encode(*item));
+      edit(**store, txn);
       REQUIRE(txn.commit().ok());
     }
     cluster.start_all();
     REQUIRE(cluster.wait_ready());
   }
+  void alter_ledger_item(const std::string& id, const std::function<void(Item&)>& edit) {
+    alter_ledger([&](Store& store, Txn& txn) {
+      auto item = decode_item(*store.get(keys::item(id)));
+      REQUIRE(item.ok());
+      edit(*item);
+      txn.put(keys::item(id), encode(*item));
+    });
+  }
+  // The latest checkpoint once it covers `events` events, kept in a file.
+  std::string keep_checkpoint(uint64_t events) {
+    for (int i = 0; i < 50 && o_checkpoint()["size"] != events; ++i) std::this_thread::sleep_for(100ms);
+    std::string path = cluster.dir() + "/kept-" + std::to_string(events) + ".json";
+    std::ofstream(path) << o_checkpoint().dump();
+    return path;
+  }
+  Json o_checkpoint() { return ok({"checkpoint"}); }
 };
 
 }  // namespace
@@ -80,9 +94,7 @@ TEST_CASE(
   CliRun whole = o.cli({"trail", a, "--verify"});
   CHECK(whole.code == 0);
   CHECK(whole.out.find("the item is what they make of it") != std::string::npos);
-  std::string kept = o.cluster.dir() + "/kept.json";
-  for (int i = 0; i < 50 && o.ok({"checkpoint"})["size"] != 6; ++i) std::this_thread::sleep_for(100ms);
-  std::ofstream(kept) << o.ok({"checkpoint"}).dump();
+  std::string kept = o.keep_checkpoint(6);
 
   o.alter_ledger_item(a, [](Item& item) { item.title = "路灯已修好"; });
   CHECK(o.ok({"show", a})["title"] == "路灯已修好");  // shown as it is stored
@@ -193,4 +205,54 @@ TEST_CASE(
   CHECK(sender.held_in_durable_ack(2).empty());
   CHECK(field(*office.show("2026-900031"), "item", "last_action") == "assign");
   CHECK(run_cli(s.cluster.dir(), {"trail", "2026-900031", "--verify"}).code == 0);
+}
+
+TEST_CASE(
+    "an event altered on the ledger's disk, its tree untouched, fails checkpoint --consistency, "
+    "naming the item and seq; so do leaves rewritten beneath untouched nodes",
+    "[integrity][checkpoint][tamper]") {
+  Ledgered o;
+  std::string a = o.handled("路灯不亮"), b = o.handled("道路积水");
+  std::string kept = o.keep_checkpoint(6);
+  REQUIRE(o.cli({"checkpoint", "--consistency", kept}).code == 0);
+
+  // Event 2 of b says another note, and b's chain is re-hashed to look whole.
+  std::vector<Event> rewritten;
+  o.alter_ledger([&](Store& store, Txn& txn) {
+    std::vector<Event> trail;
+    for (uint64_t seq = 1; auto stored = store.get(keys::event(b, seq)); ++seq)
+      trail.push_back(*decode_event(*stored));
+    trail[1].payload["note"] = "篡改";
+    for (size_t i = 1; i < trail.size(); ++i) {
+      trail[i].prev_hash = trail[i - 1].hash;
+      trail[i].hash = event_hash(trail[i]);
+      txn.put(keys::event(b, trail[i].seq), encode(trail[i]));
+    }
+    auto item = decode_item(*store.get(keys::item(b)));
+    item->head = trail.back().hash;
+    txn.put(keys::item(b), encode(*item));
+    rewritten = trail;
+  });
+  CHECK(o.cli({"trail", b, "--verify"}).code == 0);  // the chain and the fold look whole
+  CliRun consistency = o.cli({"checkpoint", "--consistency", kept});
+  INFO(consistency.err);
+  CHECK(consistency.code == 5);
+  CHECK(consistency.err.find("item " + b + " at seq 2 no longer hashes to its leaf") !=
+        std::string::npos);
+
+  // The leaves rewritten to the altered events': the nodes above them no longer add up.
+  o.alter_ledger([&](Store& store, Txn& txn) {
+    for (size_t i = 1; i < rewritten.size(); ++i) {
+      std::string bytes = encode(rewritten[i]);
+      auto decoded = wire::decode(bytes.data(), bytes.size());
+      security::Hash leaf = security::leaf_hash(*event_hashed_bytes(decoded->get()));
+      uint64_t index = keys::read_be64(*store.get(keys::leaf(b, rewritten[i].seq)));
+      txn.put(keys::merkle_node(0, index), std::string(leaf.begin(), leaf.end()));
+    }
+  });
+  CliRun beneath = o.cli({"checkpoint", "--consistency", kept});
+  INFO(beneath.err);
+  CHECK(beneath.code == 5);
+  CHECK(beneath.err.find("is not the hash of the two below it") != std::string::npos);
+  CHECK(o.cli({"trail", a, "--verify"}).code == 0);
 }
