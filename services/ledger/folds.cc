@@ -58,26 +58,45 @@ Status check_late(const Txn& txn, const FoldContext& context, const Event& event
   return ok_status();
 }
 
+size_t slot_of(std::string_view id) { return std::hash<std::string_view>{}(id); }
+
 }  // namespace
 
-Status check_fold(const Txn& txn, const FoldContext& context, const msgpack::object& item_map,
-                  std::string_view item_bytes, const msgpack::object& event_map,
-                  const std::optional<std::string>& stored) {
+Result<Item> FoldCheck::held(const std::string& id, const std::optional<std::string>& stored) {
+  if (!stored) return Item{};
+  Slot& slot = slots_[slot_of(id) % kSlots];
+  if (slot.item.id == id && slot.bytes == *stored) {
+    Item item = std::move(slot.item);  // taken: remembered again once checked
+    slot.item.id.clear();
+    return item;
+  }
+  auto decoded = decode_item(*stored);
+  if (!decoded) return Error{errc::kInternal, "stored item unreadable: " + decoded.error().message};
+  return decoded;
+}
+
+void FoldCheck::remember(std::string_view bytes, Item item) {
+  Slot& slot = slots_[slot_of(item.id) % kSlots];
+  slot.bytes.assign(bytes);
+  slot.item = std::move(item);
+}
+
+Status FoldCheck::check(const Txn& txn, const FoldContext& context,
+                        const msgpack::object& item_map, std::string_view item_bytes,
+                        const msgpack::object& event_map, const std::optional<std::string>& stored) {
   auto event = decode_event(event_map);
   if (!event) return event.error();
-  Item held;
-  if (stored) {
-    auto decoded = decode_item(*stored);
-    if (!decoded) return Error{errc::kInternal, "stored item unreadable: " + decoded.error().message};
-    held = std::move(*decoded);
-  }
-  if (held.seq + 1 == event->seq) {  // the command path
-    auto folded = apply(std::move(held), *event, context);
+  auto before = held(event->item, stored);
+  if (!before) return before.error();
+  if (before->seq + 1 == event->seq) {  // the command path
+    auto folded = apply(std::move(*before), *event, context);
     if (!folded) return not_its_trail(event->item, event->seq, folded.error().message);
-    return compare(*folded, item_map, item_bytes);
+    if (Status same = compare(*folded, item_map, item_bytes); !same) return same;
+    remember(item_bytes, std::move(*folded));
+    return ok_status();
   }
-  if (stored && held.seq >= event->seq)
-    return check_late(txn, context, *event, item_map, item_bytes, held);
+  if (stored && before->seq >= event->seq)
+    return check_late(txn, context, *event, item_map, item_bytes, *before);
   return ok_status();  // an earlier event is on its way
 }
 

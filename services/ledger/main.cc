@@ -94,10 +94,13 @@ class Ledger : public Service {
     bool newer = !current || current->seq < item->seq;  // events may arrive out of order
     std::string item_bytes = packed(item_map);
     if (!recorded || newer) {  // before anything is written: a mismatch writes nothing
+      // Here, not a member, while the rest of this file is reworked elsewhere: one ledger
+      // per process, and on_handoff runs on its loop thread only.
+      static ledger::FoldCheck folds;
       FoldContext office{[&ctx](const std::string& at) { return ctx.clock().local_date(at).str(); }};
-      if (Status folds = ledger::check_fold(ctx.txn(), office, item_map, item_bytes, event_map, stored);
-          !folds)
-        return folds;
+      if (Status same = folds.check(ctx.txn(), office, item_map, item_bytes, event_map, stored);
+          !same)
+        return same;
     }
     if (!recorded) {
       if (Status leaf = checkpoints_.append(ctx.txn(), event->item, event->seq, event_map); !leaf)
