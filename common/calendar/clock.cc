@@ -1,6 +1,7 @@
 #include "calendar/clock.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +33,13 @@ system_clock::time_point Clock::now() const {
   auto written = system_clock::from_time_t(st.st_mtim.tv_sec) +
                  std::chrono::nanoseconds(st.st_mtim.tv_nsec);
   return set + std::chrono::duration_cast<system_clock::duration>(real - written);
+}
+
+bool known_timezone(const std::string& zone) {
+  if (zone == "UTC") return true;
+  if (zone.empty() || zone.front() == '/' || zone.find("..") != std::string::npos) return false;
+  std::string path = "/usr/share/zoneinfo/" + zone;
+  return ::access(path.c_str(), R_OK) == 0;
 }
 
 std::string Clock::now_iso() const { return format_iso(now()); }

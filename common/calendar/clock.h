@@ -36,6 +36,11 @@ class Clock {
   std::string clock_file_;
 };
 
+// A zone the C library can load: UTC, or a file of the tz database (package tzdata).
+// Clock takes any name, and an unknown one silently counts in UTC: check names that
+// come from outside (the config, a bundle) with this first.
+bool known_timezone(const std::string& zone);
+
 // ISO 8601 UTC with milliseconds.
 std::string format_iso(std::chrono::system_clock::time_point t);
 // Reads "YYYY-MM-DDTHH:MM:SS[.fff]Z"; false if it is not that.

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "calendar/clock.h"
 #include "workflow/kinds.h"
 
 namespace closeloop {
@@ -90,14 +91,6 @@ Problem wrong_type(const std::string& name, const toml::node& n, const std::stri
 
 bool contains(Keys keys, std::string_view key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
-}
-
-// A zone the C library can load: UTC, or a file of the tz database (package tzdata).
-bool known_timezone(const std::string& zone) {
-  if (zone == "UTC") return true;
-  if (zone.empty() || zone.front() == '/' || zone.find("..") != std::string::npos) return false;
-  std::string path = "/usr/share/zoneinfo/" + zone;
-  return ::access(path.c_str(), R_OK) == 0;
 }
 
 // Typo protection: a misspelt key would otherwise be silently ignored.

@@ -6,6 +6,7 @@
 #include "security/merkle.h"
 #include "wire/codec.h"
 #include "workflow/event.h"
+#include "workflow/item.h"
 
 namespace closeloop {
 
@@ -60,10 +61,29 @@ void check_inclusion(const std::string& id, const std::vector<const msgpack::obj
   }
 }
 
-// Checks one item's trail: the hash chain, that it ends at the item's head, and (given
-// `proofs`) that every event is in the checkpoint's tree.
+// The item as the bundle shows it (whole JSON) against the fold of its trail.
+void check_fold(const wire::Json& item, const std::vector<const msgpack::object*>& trail,
+                const FoldContext& context, BundleCheck& check) {
+  std::string id = item.value("id", std::string());
+  auto shown = decode_item(wire::encode_json(item));
+  if (!shown) return fail_at(check, id, 0, "the item is unreadable: " + shown.error().message);
+  std::vector<Event> events;
+  for (const msgpack::object* e : trail) {
+    auto event = decode_event(*e);
+    if (!event) return fail_at(check, id, events.size() + 1, event.error().message);
+    events.push_back(std::move(*event));
+  }
+  auto folded = fold(events, context);
+  if (!folded) return fail_at(check, id, 0, folded.error().message);
+  if (auto difference = first_difference(*folded, *shown))
+    fail_at(check, id, 0, "the item is not what its trail makes of it: " + describe(*difference));
+}
+
+// Checks one item's trail: the hash chain, that it ends at the item's head, (given
+// `proofs`) that every event is in the checkpoint's tree, and (given `fold`) that the
+// item is what the trail makes of it.
 void check_trail(const wire::Json& item, const wire::Json& events, const wire::Json* proofs,
-                 BundleCheck& check) {
+                 const FoldContext* fold, BundleCheck& check) {
   std::string id = item.value("id", std::string());
   std::vector<msgpack::object_handle> handles;
   handles.reserve(events.size());  // trail points into them: no reallocation
@@ -89,16 +109,17 @@ void check_trail(const wire::Json& item, const wire::Json& events, const wire::J
                        " but the item's head is seq " + std::to_string(head_seq));
   }
   if (proofs) check_inclusion(id, trail, *proofs, *check.checkpoint, check);
+  if (fold && check.bad_item.empty()) check_fold(item, trail, *fold, check);
 }
 
-// The bundle's checkpoint, and the proofs object that goes with it (version 2).
+// The bundle's checkpoint, and the proofs object that goes with it (version 2 on).
 Result<const wire::Json*> read_checkpoint(const wire::Json& bundle, BundleCheck& check) {
   auto checkpoint = security::checkpoint_from_json(bundle.value("checkpoint", wire::Json()),
                                                    /*check_signature=*/false);
   if (!checkpoint) return not_a_bundle(checkpoint.error().message);
   check.checkpoint = std::move(*checkpoint);
   if (!bundle.contains("proofs") || !bundle["proofs"].is_object())
-    return not_a_bundle("a version 2 bundle needs a proofs object");
+    return not_a_bundle("a bundle of version 2 on needs a proofs object");
   if (!security::verify_signature(*check.checkpoint))
     check.bad_checkpoint =
         "its signature does not verify (the ledger never signed this size, "
@@ -136,19 +157,32 @@ void check_extends(const security::Checkpoint& old, const std::vector<security::
 
 }  // namespace
 
-Result<BundleCheck> check_bundle(const wire::Json& bundle, const security::Checkpoint* old) {
+std::string bundle_timezone(const wire::Json& bundle) {
+  if (!bundle.is_object() || bundle.value("version", wire::Json()) != kBundleVersion) return "";
+  wire::Json zone = bundle.value("timezone", wire::Json());
+  return zone.is_string() ? zone.get<std::string>() : "";
+}
+
+Result<BundleCheck> check_bundle(const wire::Json& bundle, const security::Checkpoint* old,
+                                 const FoldContext* fold) {
   if (!bundle.is_object() || bundle.value("format", std::string()) != kBundleFormat)
     return not_a_bundle("no \"format\": \"closeloop-bundle\"");
   wire::Json version = bundle.value("version", wire::Json());
-  if (version != 1 && version != kBundleVersion)
-    return not_a_bundle("version " + wire::dump(version) + " is not 1 or 2");
+  if (version != 1 && version != 2 && version != kBundleVersion)
+    return not_a_bundle("version " + wire::dump(version) + " is not 1, 2 or 3");
+  if (version == kBundleVersion && bundle_timezone(bundle).empty())
+    return not_a_bundle("a version 3 bundle names the office's timezone");
+  if (version == kBundleVersion && !fold)
+    return Error{errc::kInvalid, "a version 3 bundle is checked with the office's time zone"};
+  if (version != kBundleVersion) fold = nullptr;  // an older bundle cannot say its days
   const wire::Json* items = bundle.contains("items") ? &bundle["items"] : nullptr;
   const wire::Json* trails = bundle.contains("trails") ? &bundle["trails"] : nullptr;
   if (!items || !items->is_array() || !trails || !trails->is_object())
     return not_a_bundle("it needs an items array and a trails object");
   BundleCheck check;
   const wire::Json* proofs = nullptr;
-  if (version == kBundleVersion) {
+  check.folded = fold != nullptr;
+  if (version != 1) {
     auto read = read_checkpoint(bundle, check);
     if (!read) return read.error();
     proofs = *read;
@@ -170,7 +204,7 @@ Result<BundleCheck> check_bundle(const wire::Json& bundle, const security::Check
       return not_a_bundle("no proofs for item " + id);
     ++check.items;
     check_trail(item, (*trails)[id],
-                check.bad_checkpoint.empty() && proofs ? &(*proofs)[id] : nullptr, check);
+                check.bad_checkpoint.empty() && proofs ? &(*proofs)[id] : nullptr, fold, check);
   }
   if (old && !check.failed()) check_extends(*old, extension, check);
   return check;

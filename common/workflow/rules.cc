@@ -117,6 +117,7 @@ Result<Item> submit(const Item& blank, const Command& c, const Setting& s, wire:
   item.submitter = c.text("submitter");
   item.deputy = c.text("deputy");
   item.submitted_on = s.today.str();
+  payload["submitted_on"] = item.submitted_on;  // the day, for a fold (workflow/fold.h)
   item.created_at = s.now;
   return item;
 }
@@ -142,6 +143,7 @@ Result<Item> assign(const Item& item, const Command& c, const Setting& s, wire::
   next.department = lead;
   next.co_departments = c.codes("co");
   next.assigned_on = s.today.str();
+  payload["assigned_on"] = next.assigned_on;  // the day, for a fold (workflow/fold.h)
   next.assigned_at = s.now;
   auto due = assignment_due(next, c, s);
   if (!due) return due.error();
@@ -353,6 +355,7 @@ Result<Item> reopen(const Item& item, const Command& c, const Setting& s, wire::
   start_round(next);
   next.opinions = item.opinions;  // the co-departments' opinions on the matter still stand
   next.assigned_on = s.today.str();
+  payload["assigned_on"] = next.assigned_on;
   next.assigned_at = s.now;
   set_due(next, months_after(s, s.config.rules.reopen_months, "reopened", "reopening"), payload, true);
   return next;

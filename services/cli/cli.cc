@@ -13,7 +13,9 @@
 #include "security/rights.h"
 #include "terminal.h"
 #include "workflow/command.h"
+#include "calendar/clock.h"
 #include "workflow/event.h"
+#include "workflow/fold.h"
 #include "workflow/item.h"
 
 namespace closeloop::cli {
@@ -139,12 +141,30 @@ std::string body_of(const Verb& verb, const Invocation& in, const wire::Json& fi
   return m.finish();
 }
 
+// Whether the item is what the first item.seq events of its trail make of it
+// (workflow/fold.h); the reason if not.
+std::string fold_mismatch(const std::string& id, const std::vector<const msgpack::object*>& trail,
+                          const Item& item, const FoldContext& context) {
+  std::vector<Event> events;
+  for (uint64_t i = 0; i < item.seq; ++i) {
+    auto e = decode_event(*trail[i]);
+    if (!e) return "event " + std::to_string(i + 1) + " is unreadable: " + e.error().message;
+    events.push_back(std::move(*e));
+  }
+  auto folded = fold(events, context);
+  if (!folded) return folded.error().message;
+  auto difference = first_difference(*folded, item);
+  return difference ? "item " + id + " is not what its trail makes of it: " + describe(*difference)
+                    : "";
+}
+
 // Checks the trail's hash chain, then that it reaches the head the item carries: a
 // trail cut short verifies as a chain but ends before the item's seq. The item is read
 // before the trail, so a command acknowledged in between only makes the trail longer;
-// the item's head must then be one of its events.
+// the item's head must then be one of its events, and the item what the events up to
+// it make of it.
 int verify_trail(const std::string& id, const msgpack::object& events, const Item& item,
-                 bool json) {
+                 const FoldContext& context, bool json) {
   std::vector<const msgpack::object*> trail;
   for (uint32_t i = 0; i < events.via.array.size; ++i) trail.push_back(&events.via.array.ptr[i]);
   uint64_t bad = first_bad_seq(trail);
@@ -169,9 +189,13 @@ int verify_trail(const std::string& id, const msgpack::object& events, const Ite
                stderr);
     return kExitBadTrail;
   }
+  if (std::string why = fold_mismatch(id, trail, item, context); !why.empty()) {
+    print_line("trail of " + id + " FAILS verification: " + why, stderr);
+    return kExitBadTrail;
+  }
   auto last = decode_event(*trail.back());
   print_line("trail of " + id + " verifies: " + std::to_string(trail.size()) + " events, head " +
-                 (last ? last->hash : ""),
+                 (last ? last->hash : "") + "; the item is what they make of it",
              json ? stderr : stdout);
   return kExitOk;
 }
@@ -225,7 +249,10 @@ class Session {
       print_trail(json);
     }
     std::fflush(stdout);
-    return head ? verify_trail(in_.id, events, *head, in_.json) : kExitOk;
+    if (!head) return kExitOk;
+    Clock office(target_.config.timezone);  // the day of an event that does not say it
+    FoldContext context{[&office](const std::string& at) { return office.local_date(at).str(); }};
+    return verify_trail(in_.id, events, *head, context, in_.json);
   }
 
   // Lists, printed page by page as they come (memory stays flat however long they

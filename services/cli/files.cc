@@ -271,7 +271,8 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
   }
   Clock clock(target.config.timezone);
   wire::Json bundle = {{"format", kBundleFormat}, {"version", kBundleVersion},
-                       {"created_at", clock.now_iso()}, {"items", wire::Json::array()},
+                       {"created_at", clock.now_iso()}, {"timezone", target.config.timezone},
+                       {"items", wire::Json::array()},
                        {"trails", wire::Json::object()}, {"proofs", wire::Json::object()}};
   for (const std::string& id : in.ids) {
     std::string body = wire::MapBuilder().add("item", id).add("via", "bundle").finish();

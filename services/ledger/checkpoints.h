@@ -77,7 +77,11 @@ class Checkpoints {
 };
 
 // The `checkpoint` query: {checkpoint} (the latest), and with `old_size` {proof: [hex]},
-// the consistency proof from the tree of that size.
+// the consistency proof from the tree of that size — once the stored tree is shown to
+// answer for the events stored now: every event's leaf recomputed from its bytes on disk
+// (event_hashed_bytes) against the leaf its leaf/ index names, every leaf held by one
+// event, every node the hash of the two below it. O(events), on the reader thread; an
+// error (invalid) names the first event (item and seq) or node that fails.
 Result<std::string> checkpoint(const Reader& db, const QueryEnv& env, const wire::Json& fields);
 // The `proofs` query for one item: {proofs: [{seq, index, path: [hex]}], more?}, each event's
 // leaf index and inclusion proof in the tree of `size` leaves, in seq order, paged.

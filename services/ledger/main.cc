@@ -20,6 +20,7 @@
 
 #include "accounts.h"
 #include "checkpoints.h"
+#include "folds.h"
 #include "incidents.h"
 #include "indexes.h"
 #include "queries.h"
@@ -85,21 +86,30 @@ class Ledger : public Service {
     if (!known_action(event->action))
       return Error{errc::kBadRequest, "unknown action '" + event->action + "'"};
     std::string event_key = keys::event(event->item, event->seq), event_bytes = packed(event_map);
-    if (auto recorded = ctx.txn().get(event_key)) {  // a copy: it is in the tree already
-      if (*recorded != event_bytes)
-        return Error{errc::kInvalid, "event " + event->item + "/" + std::to_string(event->seq) +
-                                         " differs from the one recorded (kept as it was)"};
-    } else {
+    auto recorded = ctx.txn().get(event_key);
+    if (recorded && *recorded != event_bytes)  // a copy: it is in the tree already
+      return Error{errc::kInvalid, "event " + event->item + "/" + std::to_string(event->seq) +
+                                       " differs from the one recorded (kept as it was)"};
+    auto stored = ctx.txn().get(keys::item(item->id));
+    std::optional<ledger::Indexed> current;
+    if (stored) current = ledger::indexed(*stored);
+    bool newer = !current || current->seq < item->seq;  // events may arrive out of order
+    std::string item_bytes = packed(item_map);
+    if (!recorded || newer) {  // before anything is written: a mismatch writes nothing
+      FoldContext office{[&ctx](const std::string& at) { return ctx.clock().local_date(at).str(); }};
+      if (Status same = folds_.check(ctx.txn(), office, item_map, item_bytes, event_map, stored);
+          !same)
+        return same;
+    }
+    if (!recorded) {
       if (Status leaf = checkpoints_.append(ctx.txn(), event->item, event->seq, event_map); !leaf)
         return leaf;
       ctx.txn().put(event_key, event_bytes);
       if (ledger::dated(event->action)) ledger::index_event(ctx.txn(), event->item, day_of(ctx, *event));
     }
-    std::optional<ledger::Indexed> current;
-    if (auto stored = ctx.txn().get(keys::item(item->id))) current = ledger::indexed(*stored);
-    if (current && current->seq >= item->seq) return ok_status();  // events may arrive out of order
+    if (!newer) return ok_status();
     ledger::reindex(ctx.txn(), current ? &*current : nullptr, *item);
-    ctx.txn().put(keys::item(item->id), packed(item_map));  // as the sender wrote it
+    ctx.txn().put(keys::item(item->id), item_bytes);  // as the sender wrote it
     return ok_status();
   }
 
@@ -286,6 +296,7 @@ class Ledger : public Service {
   std::optional<CalendarWatch> watch_;
   std::shared_ptr<const Calendar> shared_;
   ledger::ReadAudit audit_;
+  ledger::FoldCheck folds_;  // every item handed here against its trail (ledger/folds.h)
 };
 
 }  // namespace

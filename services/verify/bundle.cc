@@ -1,19 +1,24 @@
 // closeloop-verify BUNDLE.json [--checkpoint OLD.json]: checks an evidence bundle offline,
 // with no service and no config: every event's hash recomputed from the file, every link,
-// every item's head, the checkpoint's signature and every event's inclusion proof in its
-// tree; with --checkpoint, also that the bundle's checkpoint is signed by the same key as
-// OLD (one the auditor kept from before) and that its tree extends OLD's.
+// every item's head, the checkpoint's signature, every event's inclusion proof in its
+// tree and (version 3) every item against the fold of its trail, in the time zone the
+// bundle names; with --checkpoint, also that the bundle's checkpoint is signed by the same
+// key as OLD (one the auditor kept from before) and that its tree extends OLD's.
 //   exit 0  "bundle FILE verifies: N items, M events, …"
-//   exit 5  "bundle FILE FAILS: item ID at seq K: <what>" (the first bad one), or
+//   exit 5  "bundle FILE FAILS: item ID at seq K: <what>" (the first bad one), "bundle FILE
+//           FAILS: item ID: <field>: the item says …, its trail makes it …", or
 //           "bundle FILE FAILS: the checkpoint: <what>"; OLD whose signature does not verify
 //   exit 2  usage, a file that cannot be read, is not a bundle (or OLD not a checkpoint), a
 //           bundle made without --checkpoint OLD when checked against OLD
 #include "workflow/bundle.h"
 
 #include <cstdio>
+#include <optional>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "calendar/clock.h"
 
 namespace closeloop {
 namespace {
@@ -70,7 +75,24 @@ std::string verified(const BundleCheck& check, const security::Checkpoint* old) 
          ", key " + c.key + ")";
   if (old)
     out += ", which extends the one kept (size " + std::to_string(old->size) + ", " + old->at + ")";
-  return out;
+  return out + (check.folded ? "; each item is what its trail makes of it"
+                             : " (a version 2 bundle: items not compared with their trails)");
+}
+
+// A version 3 bundle's time zone, made the fold's sense of the office's day; the exit
+// code if the bundle names none this system knows.
+int fold_context(const wire::Json& bundle, const std::string& path, std::optional<Clock>& clock,
+                 std::optional<FoldContext>& context) {
+  if (bundle.value("version", wire::Json()) != kBundleVersion) return kExitOk;
+  std::string zone = bundle_timezone(bundle);
+  if (!known_timezone(zone)) {
+    std::fprintf(stderr, "closeloop-verify: %s: timezone '%s' is not one of this system's tz "
+                 "database (package tzdata)\n", path.c_str(), zone.c_str());
+    return kExitUsage;
+  }
+  clock.emplace(zone);
+  context = FoldContext{[&clock](const std::string& at) { return clock->local_date(at).str(); }};
+  return kExitOk;
 }
 
 }  // namespace
@@ -94,15 +116,18 @@ int check_bundle_main(int argc, char** argv) {
     if (int code = read_old(old_path, old); code != kExitOk) return code;
   wire::Json bundle = read_json(path);
   if (bundle.is_discarded()) return kExitUsage;
-  auto check = check_bundle(bundle, old ? &*old : nullptr);
+  std::optional<Clock> clock;
+  std::optional<FoldContext> context;
+  if (int code = fold_context(bundle, path, clock, context); code != kExitOk) return code;
+  auto check = check_bundle(bundle, old ? &*old : nullptr, context ? &*context : nullptr);
   if (!check) {
     std::fprintf(stderr, "closeloop-verify: %s: %s\n", path.c_str(), check.error().message.c_str());
     return kExitUsage;
   }
   if (!check->bad_item.empty()) {
-    std::fprintf(stderr, "bundle %s FAILS: item %s at seq %llu: %s\n", path.c_str(),
-                 check->bad_item.c_str(), static_cast<unsigned long long>(check->bad_seq),
-                 check->problem.c_str());
+    std::string where = check->bad_seq == 0 ? "" : " at seq " + std::to_string(check->bad_seq);
+    std::fprintf(stderr, "bundle %s FAILS: item %s%s: %s\n", path.c_str(),
+                 check->bad_item.c_str(), where.c_str(), check->problem.c_str());
     return kExitFails;
   }
   if (!check->bad_checkpoint.empty()) {

@@ -258,7 +258,7 @@ TEST_CASE("a bundle proves each event is in a checkpoint, and extends one kept f
   std::string path = o.cluster.dir() + "/evidence.json";
   REQUIRE(o.cli({"bundle", a, b, "--out", path, "--checkpoint", kept}).code == 0);
   Json bundle = Json::parse(read_file(path));
-  CHECK(bundle["version"] == 2);
+  CHECK(bundle["version"] == 3);
   CHECK(bundle["checkpoint"]["size"] == 4 + Office::kAccountLeaves);  // signed for the bundle
   CHECK(bundle["proofs"][b].size() == 3);
   CHECK(bundle["consistency"]["size"] == 1 + Office::kAccountLeaves);

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "csv/csv.h"
@@ -185,13 +186,41 @@ TEST_CASE("a bundle is checked offline, one altered byte is found and named", "[
   REQUIRE(made.code == 0);
   Json bundle = Json::parse(read_file(path));
   CHECK(bundle["format"] == "closeloop-bundle");
-  CHECK(bundle["version"] == 2);
+  CHECK(bundle["version"] == 3);
+  CHECK(bundle["timezone"] == "Asia/Shanghai");
   CHECK(bundle["items"].size() == 2);
   CHECK(bundle["trails"][b].size() == 3);
 
   CliRun good = run_cli(o.cluster.dir(), {path}, "", "closeloop-verify");
   CHECK(good.code == 0);
   CHECK(good.out.find("verifies: 2 items, 4 events") != std::string::npos);
+  CHECK(good.out.find("each item is what its trail makes of it") != std::string::npos);
+
+  // An item edited in the file, its events left alone: the fold names it and the field.
+  auto verify_edited = [&](const std::string& name, const std::function<void(Json&)>& edit) {
+    Json copy = bundle;
+    edit(copy);
+    std::ofstream(path + name) << copy.dump();
+    return run_cli(o.cluster.dir(), {path + name}, "", "closeloop-verify");
+  };
+  CliRun retitled = verify_edited(".title", [](Json& j) { j["items"][1]["title"] = "道路已通畅"; });
+  CHECK(retitled.code == 5);
+  CHECK(retitled.err.find("item " + b + ": the item is not what its trail makes of it: title") !=
+        std::string::npos);
+  CliRun outcome = verify_edited(".outcome", [](Json& j) { j["items"][1]["outcome"] = "planned"; });
+  CHECK(outcome.code == 5);
+  CHECK(outcome.err.find("outcome: the item says \"planned\"") != std::string::npos);
+  // A version 2 bundle (before the fold) still verifies as it did, saying what it cannot show.
+  CliRun older = verify_edited(".v2", [](Json& j) {
+    j["version"] = 2;
+    j.erase("timezone");
+    j["items"][1]["title"] = "道路已通畅";
+  });
+  CHECK(older.code == 0);
+  CHECK(older.out.find("a version 2 bundle: items not compared with their trails") !=
+        std::string::npos);
+  CHECK(verify_edited(".zone", [](Json& j) { j["timezone"] = "Mars/Olympus"; }).code == 2);
+  CHECK(verify_edited(".nozone", [](Json& j) { j.erase("timezone"); }).code == 2);
 
   std::string text = read_file(path);
   size_t at = text.find("已疏通排水管");

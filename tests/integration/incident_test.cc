@@ -273,6 +273,8 @@ TEST_CASE("a data dir written by the previous version opens, verifies and carrie
     CliRun trail = run_cli(c.dir(), {"trail", id, "--verify"});
     INFO(id << ": " << trail.err);
     CHECK(trail.code == 0);
+    // Its events, written before they recorded their days, fold to the item as stored.
+    CHECK(trail.out.find("the item is what they make of it") != std::string::npos);
   }
   CHECK(run_cli(c.dir(), {"checkpoint", "--fresh"}).code == 0);
 

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 
 #include "fake_worker.h"
 #include "harness.h"
@@ -335,6 +336,12 @@ TEST_CASE("an account record altered on disk is not admitted: the ledger checks 
   s.cluster.add_account("临时工", {"department"}, "jtj");
   auto admin = s.cluster.client(5000, "admin");
   REQUIRE(admin->call("user.disable", "", wire::MapBuilder().add("name", "临时工").finish())->ok);
+  // A checkpoint kept elsewhere, signed after the change: it covers the account's log.
+  std::string kept = s.cluster.dir() + "/kept.json";
+  CliRun checkpoint = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "checkpoint",
+                                                "--fresh", "--json"});
+  REQUIRE(checkpoint.code == 0);
+  { std::ofstream(kept) << checkpoint.out; }
   s.cluster.stop("ledger");
   {  // the insider enables it again on the stopped ledger's disk
     auto store = Store::open(s.cluster.dir() + "/data/ledger");
@@ -367,6 +374,54 @@ TEST_CASE("an account record altered on disk is not admitted: the ledger checks 
   CHECK((tried.ok() ? tried->error.code : tried.error().code) == errc::kUnauthenticated);
   // The others are admitted as before.
   CHECK(s.client->call("list", "", wire::empty_map())->ok);
+  // The stored tree does not answer for the accounts any more: caught against the checkpoint.
+  CliRun consistency = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "checkpoint",
+                                                 "--consistency", kept});
+  CHECK(consistency.code == 5);
+  CHECK(consistency.err.find("临时工") != std::string::npos);
+}
+
+TEST_CASE("an account change rewritten in its log on disk no longer hashes to its leaf: caught by "
+          "checkpoint --consistency",
+          "[trust][accounts][checkpoint]") {
+  Running s(kFastTiming);
+  s.cluster.add_account("临时工", {"department"}, "jtj");
+  std::string kept = s.cluster.dir() + "/kept.json";
+  CliRun checkpoint = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "checkpoint",
+                                                "--fresh", "--json"});
+  REQUIRE(checkpoint.code == 0);
+  { std::ofstream(kept) << checkpoint.out; }
+  CHECK(run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "checkpoint",
+                                  "--consistency", kept})
+            .code == 0);
+  s.cluster.stop("ledger");
+  {  // the insider makes the clerk an office account, in its record and its log alike
+    auto store = Store::open(s.cluster.dir() + "/data/ledger");
+    REQUIRE(store.ok());
+    leveldb::WriteBatch batch;
+    (*store)->scan(keys::kAccountLogPrefix, [&](std::string_view key, std::string_view value) {
+      auto decoded = wire::decode(value.data(), value.size());
+      REQUIRE(decoded.ok());
+      wire::Json change = wire::to_json(decoded->get());
+      if (change["account"]["name"] != "临时工") return true;
+      change["account"]["roles"] = wire::Json{"office"};
+      change["account"].erase("department");
+      batch.Put(std::string(key), wire::encode_json(change));
+      batch.Put(keys::account("临时工"), wire::encode_json(change["account"]));
+      return true;
+    });
+    REQUIRE((*store)->write(&batch, true).ok());
+  }
+  s.cluster.start("ledger");
+  REQUIRE(s.cluster.wait_ready());
+  CliRun consistency;
+  REQUIRE(eventually([&] {
+    consistency = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "checkpoint",
+                                            "--consistency", kept});
+    return consistency.code != 4 && consistency.code != 3;  // the ledger back
+  }, 10s));
+  CHECK(consistency.code == 5);
+  CHECK(consistency.err.find("account change") != std::string::npos);
 }
 
 }  // namespace closeloop::test
