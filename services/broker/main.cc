@@ -64,6 +64,8 @@ class Broker {
     backend::harden(frontend_, config.max_message_bytes);
     backend::harden(backend_, config.internal_message_bytes());
     backend_.set(zmq::sockopt::router_mandatory, 1);  // a send to a dead worker fails loudly
+    for (zmq::socket_t* s : {&frontend_, &backend_})  // idle connections free their descriptors
+      s->set(zmq::sockopt::handshake_ivl, config.timing.handshake_timeout_ms);
     if (zap_) {
       serve_curve(frontend_, "clients");
       serve_curve(backend_, "workers");

@@ -8,6 +8,8 @@
 //   closeloopd --init --config FILE: makes data_dir and the keys, starts nothing (init.h)
 // - Usage errors and a --bin-dir without the executables exit 2, an invalid config 78
 //   (EX_CONFIG), with the reason on stderr; failing to create data_dir exits 1.
+// - The soft descriptor limit raised to the hard one (daemon/daemon.h), inherited by the
+//   children, which raise theirs again themselves.
 // - Creates data_dir, then starts closeloop-broker, closeloop-ledger, -intake,
 //   -dispatch, -handle, -verify and -close from DIR (default: the directory holding
 //   closeloopd itself) as `<exe> --config <absolute FILE>`. Children stay in
@@ -55,6 +57,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "daemon/daemon.h"
 #include "daemon/notify.h"
 #include "daemon/signals.h"
 #include "init.h"
@@ -439,7 +442,7 @@ int check_config(const std::string& file) {
   return 0;
 }
 
-void setup_logging() {
+void setup_supervisor_logging() {
   auto logger = spdlog::stderr_color_mt("closeloopd");
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   spdlog::set_default_logger(logger);
@@ -476,6 +479,8 @@ int run(const Options& o, SignalFd& signals) {
     return EX_CONFIG;
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
+  if (auto limit = raise_descriptor_limit(); !limit)  // the children inherit it
+    spdlog::warn("closeloopd: {}", limit.error().message);
   if (o.init) return init_data_dir(*config, {kChildren.begin(), kChildren.end()});
   std::vector<Child> children = make_children(o.bin_dir.empty() ? default_bin_dir() : o.bin_dir);
   if (children.empty()) return kUsageExit;
@@ -499,6 +504,6 @@ int main(int argc, char** argv) {
   closeloop::Options options;
   if (int rc = closeloop::parse_args(argc, argv, &options); rc >= 0) return rc;
   if (!options.check_config.empty()) return closeloop::check_config(options.check_config);
-  closeloop::setup_logging();
+  closeloop::setup_supervisor_logging();
   return closeloop::run(options, signals);
 }
