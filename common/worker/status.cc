@@ -23,6 +23,29 @@ void StatusBoard::reported(const std::string& name, Figures figures) {
   w.figures = std::move(figures);
 }
 
+void StatusBoard::count_handshake_failure(std::string_view domain, std::string_view reason) {
+  ++broker_.handshake_failures[{std::string(domain), std::string(reason)}];
+  ++version_;
+}
+
+namespace {
+
+// A labelled counter as the status body lists it: [{label…, count}].
+std::string counts_body(const std::map<std::pair<std::string, std::string>, uint64_t>& counts,
+                        const char* first, const char* second) {
+  wire::Buffer list;
+  wire::Packer(list).pack_array(static_cast<uint32_t>(counts.size()));
+  for (const auto& [labels, n] : counts)
+    wire::pack_raw(list, wire::MapBuilder()
+                             .add(first, labels.first)
+                             .add(second, labels.second)
+                             .add("count", n)
+                             .finish());
+  return std::string(wire::view(list));
+}
+
+}  // namespace
+
 std::string StatusBoard::status_body() const {
   wire::Buffer list;
   wire::Packer(list).pack_array(static_cast<uint32_t>(workers_.size()));
@@ -54,7 +77,10 @@ std::string StatusBoard::status_body() const {
                              .add("up", w.up)
                              .finish());
   }
-  return wire::MapBuilder().add_raw("workers", wire::view(list)).finish();
+  return wire::MapBuilder()
+      .add_raw("workers", wire::view(list))
+      .add_raw("handshake_failures", counts_body(broker_.handshake_failures, "domain", "reason"))
+      .finish();
 }
 
 // ---- Prometheus text exposition format 0.0.4 ----
@@ -178,6 +204,24 @@ const Family kFamilies[] = {
      }},
 };
 
+// The broker's own counters (BrokerCounters).
+struct BrokerFamily {
+  const char* name;
+  const char* type;
+  const char* help;
+  void (*write)(std::string& out, const char* name, const BrokerCounters& b);
+};
+
+const BrokerFamily kBrokerFamilies[] = {
+    {"closeloop_handshake_failures_total", "counter",
+     "Handshakes the broker refused or dropped, by the socket's domain (clients, workers) and "
+     "reason.",
+     [](std::string& out, const char* name, const BrokerCounters& b) {
+       for (const auto& [labels, n] : b.handshake_failures)
+         sample(out, name, {{"domain", labels.first}, {"reason", labels.second}}, n);
+     }},
+};
+
 }  // namespace
 
 std::string StatusBoard::prometheus_text() const {
@@ -189,12 +233,17 @@ std::string StatusBoard::prometheus_text() const {
       if (f.when_down || (w.up && reported)) f.write(out, f.name, w);
     }
   }
+  for (const BrokerFamily& f : kBrokerFamilies) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
+    f.write(out, f.name, broker_);
+  }
   return out;
 }
 
 std::vector<std::string> metric_families() {
   std::vector<std::string> names;
   for (const Family& f : kFamilies) names.emplace_back(f.name);
+  for (const BrokerFamily& f : kBrokerFamilies) names.emplace_back(f.name);
   return names;
 }
 

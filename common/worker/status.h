@@ -7,12 +7,17 @@
 // heartbeat. `restarts` counts the figures of a worker name that came from a new process
 // (another pid) since the broker started.
 //
+// Beside the workers' figures it keeps the broker's own counters (BrokerCounters): what the
+// broker sees itself, since it started (a restarted broker counts from zero).
+//
 // Not thread-safe: the broker's loop owns it; /metrics serves a copy of prometheus_text().
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "worker/metrics.h"
@@ -26,19 +31,32 @@ struct WorkerStatus {
   Figures figures;        // the latest reported (pid 0: none yet)
 };
 
+// The broker's own counters, each a map from its labels to a count. A new one is a field
+// here, a count_…() below, a family in status.cc's kBrokerFamilies and a field of the
+// status body (status_body()).
+struct BrokerCounters {
+  // Handshakes that failed, by (ZAP domain of the socket: "clients" or "workers", short
+  // reason: "unknown_key", "no_handshake"…; security/zap.h names them).
+  std::map<std::pair<std::string, std::string>, uint64_t> handshake_failures;
+};
+
 class StatusBoard {
  public:
   void registered(const std::string& name);
   void lost(const std::string& name);
   void reported(const std::string& name, Figures figures);
+  // One failed handshake on the socket of `domain`, for `reason`.
+  void count_handshake_failure(std::string_view domain, std::string_view reason);
 
   const std::map<std::string, WorkerStatus>& workers() const { return workers_; }
+  const BrokerCounters& broker() const { return broker_; }
   // Grows with every change: the broker rebuilds its /metrics text when it moved.
   uint64_t version() const { return version_; }
 
   // The `status` reply body: {workers: [{name, pid, up_since, restarts, messages_in,
   // messages_out, outbox: [{to, entries, oldest_age_ms, on_disk?}], last_commit: {size,
-  // fsync_ms}, disk_bytes, storage_error ("" when it can write its store), up}]}, by name.
+  // fsync_ms}, disk_bytes, storage_error ("" when it can write its store), up}], by name;
+  // handshake_failures: [{domain, reason, count}]}.
   std::string status_body() const;
   // Prometheus text exposition format 0.0.4.
   std::string prometheus_text() const;
@@ -46,10 +64,12 @@ class StatusBoard {
  private:
   WorkerStatus& of(const std::string& name);
   std::map<std::string, WorkerStatus> workers_;
+  BrokerCounters broker_;
   uint64_t version_ = 0;
 };
 
-// The metric families prometheus_text() writes (without _bucket, _sum, _count).
+// The metric families prometheus_text() writes (without _bucket, _sum, _count): the
+// workers', then the broker's own.
 std::vector<std::string> metric_families();
 
 }  // namespace closeloop

@@ -67,6 +67,9 @@ class Broker {
     for (zmq::socket_t* s : {&frontend_, &backend_})  // idle connections free their descriptors
       s->set(zmq::sockopt::handshake_ivl, config.timing.handshake_timeout_ms);
     if (zap_) {
+      zap_->count_failures([this](auto domain, auto why) {
+        board_.count_handshake_failure(domain, why);  // status and /metrics
+      });
       serve_curve(frontend_, "clients");
       serve_curve(backend_, "workers");
     }
@@ -147,6 +150,7 @@ class Broker {
     socket.set(zmq::sockopt::curve_server, 1);
     socket.set(zmq::sockopt::curve_secretkey, pair->secret_key);
     socket.set(zmq::sockopt::zap_domain, domain);
+    zap_->watch(socket, domain);  // handshakes that fail before ZAP is asked
     own_key_ = pair->public_key;  // its broker.pub is no worker's
   }
 
@@ -158,7 +162,7 @@ class Broker {
   security::ZapVerdict admit(const security::ZapRequest& r) {
     if (r.domain == "clients") {
       if (accounts_.loaded() && !accounts_.by_key(r.public_key))
-        return security::ZapVerdict::refuse("no enabled account holds this key");
+        return security::ZapVerdict::refuse("no enabled account holds this key", "unknown_key");
       return security::ZapVerdict::admit(r.public_key);
     }
     auto known = workers_.find(r.public_key);
@@ -169,7 +173,8 @@ class Broker {
     }
     if (known == workers_.end()) {
       return security::ZapVerdict::refuse("not a worker key of this service (no .pub for it in " +
-                                          security::keys_dir(config_.data_dir) + ")");
+                                              security::keys_dir(config_.data_dir) + ")",
+                                          "unknown_key");
     }
     return security::ZapVerdict::admit(known->second);
   }

@@ -244,9 +244,15 @@ void print_status(const Json& body) {
     return;
   }
   print_table(rows);
-  for (const auto& w : body.value("workers", Json::array()))  // what an operator must act on
+  for (const auto& w : body.value("workers", Json::array())) {  // what an operator must act on
     if (!text(w, "storage_error").empty())
       print_line(text(w, "name") + ": CANNOT WRITE ITS STORE: " + text(w, "storage_error"));
+  }
+  std::string failures;  // "clients unknown_key 200, clients no_handshake 3"
+  for (const auto& f : body.value("handshake_failures", Json::array()))
+    failures += (failures.empty() ? "" : ", ") + text(f, "domain") + " " + text(f, "reason") + " " +
+                text(f, "count");
+  if (!failures.empty()) print_line("failed handshakes since the broker started: " + failures);
 }
 
 void print_due(const Json& due) {

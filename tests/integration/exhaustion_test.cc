@@ -1,6 +1,9 @@
-// Exhaustion (docs/security.md, "Descriptors and idle connections"): the broker at a limit of 1,024
-// descriptors, filled by idle connections that never handshake, still answers a client with a valid
-// key; a connection that does not finish its handshake is dropped after handshake_timeout_ms.
+// Exhaustion (docs/security.md, "Descriptors and idle connections", "Failed
+// handshakes"): the broker at a limit of 1,024 descriptors, filled by idle
+// connections that never handshake, still answers a client with a valid key; a connection
+// that does not finish its handshake is dropped after handshake_timeout_ms; refused
+// handshakes are counted and logged at most once a second per reason.
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -9,6 +12,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <regex>
 #include <sstream>
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "security/keys.h"
 
 using namespace closeloop;
 using namespace closeloop::test;
@@ -101,6 +106,81 @@ double cpu_seconds_of(pid_t pid) {
   return (user + system) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+// A free TCP port on loopback for /metrics.
+int free_metrics_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t size = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string scrape_metrics(int port) {
+  httplib::Client http("127.0.0.1", port);
+  http.set_connection_timeout(2);
+  http.set_read_timeout(5);
+  auto res = http.Get("/metrics");
+  return res && res->status == 200 ? res->body : "";
+}
+
+// The value of the series `series` (name{labels} as written), or -1.
+double series_value(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.size() > series.size() && line.starts_with(series) && line[series.size()] == ' ')
+      return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
+
+std::string handshake_series(const std::string& domain, const std::string& reason) {
+  return "closeloop_handshake_failures_total{domain=\"" + domain + "\",reason=\"" + reason + "\"}";
+}
+
+// The lines of `text` after its first `from` bytes that contain `needle`.
+std::vector<std::string> lines_with(const std::string& text, size_t from,
+                                    const std::string& needle) {
+  std::vector<std::string> out;
+  std::istringstream in(text.substr(std::min(from, text.size())));
+  for (std::string line; std::getline(in, line);)
+    if (line.find(needle) != std::string::npos) out.push_back(line);
+  return out;
+}
+
+// `n` handshakes with keys no account holds, one at a time: each a CURVE socket that never
+// reconnects (the Client would open a new one after a refusal), watched until the broker
+// refuses it. How many were refused (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, status 400).
+int refused_handshakes(const std::string& endpoint, const std::string& server_key, int n) {
+  zmq::context_t context(1);
+  int refused = 0;
+  for (int i = 0; i < n; ++i) {
+    security::KeyPair keys = security::generate_key_pair();
+    zmq::socket_t stranger(context, zmq::socket_type::dealer);
+    stranger.set(zmq::sockopt::linger, 0);
+    stranger.set(zmq::sockopt::reconnect_ivl, -1);
+    stranger.set(zmq::sockopt::curve_serverkey, server_key);
+    stranger.set(zmq::sockopt::curve_publickey, keys.public_key);
+    stranger.set(zmq::sockopt::curve_secretkey, keys.secret_key);
+    std::string address = "inproc://stranger-" + std::to_string(i);
+    REQUIRE(zmq_socket_monitor(stranger.handle(), address.c_str(),
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0);
+    zmq::socket_t monitor(context, zmq::socket_type::pair);
+    monitor.connect(address);
+    stranger.connect(endpoint);
+    zmq::pollitem_t item{static_cast<void*>(monitor), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(5000)) != 1) continue;
+    std::vector<zmq::message_t> event;
+    REQUIRE(zmq::recv_multipart(monitor, std::back_inserter(event)));
+    uint32_t status = 0;
+    std::memcpy(&status, static_cast<const char*>(event[0].data()) + 2, 4);
+    refused += status == 400;
+  }
+  return refused;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -165,7 +245,9 @@ TEST_CASE(
 
 TEST_CASE("a connection that does not finish its handshake is dropped after handshake_timeout_ms",
           "[exhaustion][handshake]") {
-  Running s("[timing]\nheartbeat_ms = 100\nhandshake_timeout_ms = 500\n");
+  int port = free_metrics_port();
+  Running s("metrics_listen = \"127.0.0.1:" + std::to_string(port) +
+            "\"\n[timing]\nheartbeat_ms = 100\nhandshake_timeout_ms = 500\n");
   IdleConnections idle(client_port_of(s.cluster), 3);
   auto opened = SteadyClock::now();
   REQUIRE(eventually([&] { return idle.closed_by_peer(0) && idle.closed_by_peer(2); }, 5s));
@@ -173,5 +255,75 @@ TEST_CASE("a connection that does not finish its handshake is dropped after hand
   INFO(std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
   CHECK(took >= 400ms);
   CHECK(took < 2500ms);
+  // Counted as failed handshakes of the client port.
+  CHECK(eventually(
+      [&] {
+        return series_value(scrape_metrics(port), handshake_series("clients", "no_handshake")) >= 3;
+      },
+      5s));
   CHECK(s.client->call("ping", "", wire::empty_map())->ok);  // a real client's is finished
+}
+
+TEST_CASE(
+    "200 handshakes with unknown keys add a few lines to the log and "
+    "closeloop_handshake_failures_total says 200",
+    "[exhaustion][handshake]") {
+  int port = free_metrics_port();
+  Running s("metrics_listen = \"127.0.0.1:" + std::to_string(port) + "\"\n" + kFastTiming);
+  std::string log_path = s.cluster.dir() + "/broker.log";
+  size_t log_before = read_file(log_path).size();
+  std::string server_key = s.cluster.keys()->server_key;
+  auto started = SteadyClock::now();
+  REQUIRE(refused_handshakes(s.cluster.endpoint(), server_key, 200) == 200);
+  INFO(
+      "200 refused in "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count()
+      << " ms");
+  // Three on the workers' port (a process that is not one of ours).
+  std::string backend = "tcp://127.0.0.1:" + std::to_string(client_port_of(s.cluster) + 1);
+  REQUIRE(refused_handshakes(backend, server_key, 3) == 3);
+
+  std::string metrics;
+  CHECK(eventually(
+      [&] {
+        metrics = scrape_metrics(port);
+        return series_value(metrics, handshake_series("clients", "unknown_key")) == 200 &&
+               series_value(metrics, handshake_series("workers", "unknown_key")) == 3;
+      },
+      10s));
+  INFO(metrics);
+  // The refusals not logged are summed up within a second or so.
+  std::string log;
+  auto summed = [&] {
+    log = read_file(log_path);
+    int logged = 0;
+    std::regex more(
+        R"(refused (\d+) more handshakes on clients: no enabled account holds this key)");
+    for (const std::string& line : lines_with(log, log_before, "on clients")) {
+      std::smatch m;
+      if (std::regex_search(line, m, more))
+        logged += std::stoi(m[1]);
+      else if (line.find("no enabled account holds this key") != std::string::npos)
+        ++logged;
+    }
+    return logged == 200;
+  };
+  CHECK(eventually(summed, 5s));
+  INFO(log.substr(log_before));
+  size_t added_lines = lines_with(log, log_before, "").size();
+  CHECK(added_lines <= 12);
+  CHECK(log.size() - log_before < 3000);
+  CHECK(lines_with(log, log_before, "(last from 127.0.0.1)").size() >= 1);
+
+  // `status` carries the counts too.
+  auto status = s.cluster.client(5000, "admin")->call("status", "", wire::empty_map());
+  REQUIRE(status.ok());
+  REQUIRE(status->ok);
+  Json failures = wire::to_json(status->body)["handshake_failures"];
+  INFO(failures.dump());
+  bool found = false;
+  for (const Json& f : failures)
+    found =
+        found || (f["domain"] == "clients" && f["reason"] == "unknown_key" && f["count"] == 200);
+  CHECK(found);
 }
