@@ -5,6 +5,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,8 @@
 #include <iostream>
 
 namespace closeloop {
+
+void private_umask() { ::umask(027); }
 
 Result<uint64_t> raise_descriptor_limit() {
   rlimit limit{};
@@ -33,6 +36,18 @@ Result<uint64_t> raise_descriptor_limit() {
     return Error{errc::kInternal, fmt::format("cannot raise RLIMIT_NOFILE from {} to {}: {}", was,
                                               hard, std::strerror(errno))};
   return static_cast<uint64_t>(hard);
+}
+
+std::string data_dir_warning(const std::string& data_dir) {
+  struct stat st {};
+  if (::stat(data_dir.c_str(), &st) != 0) return "";
+  bool read = st.st_mode & S_IROTH, write = st.st_mode & S_IWOTH;
+  if (!read && !write) return "";
+  std::string can = read ? (write ? "read and write" : "read") : "write";
+  return fmt::format(
+      "data_dir {} is mode {:04o}: other users can {} it (the stores hold every item's "
+      "contents); chmod 750 {}",
+      data_dir, st.st_mode & 07777, can, data_dir);
 }
 
 void setup_logging(const std::string& name, const std::string& level) {
@@ -56,6 +71,7 @@ void apply_cpu_scheduling(const Config& config) {
 }
 
 Config daemon_start(int argc, char** argv, const std::string& name) {
+  private_umask();
   CLI::App app("closeloop " + name + " worker");
   std::string config_path, log_level;
   app.add_option("--config", config_path, "configuration file (TOML)")->required();
@@ -84,6 +100,8 @@ Config daemon_start(int argc, char** argv, const std::string& name) {
   } else {
     spdlog::debug("{}: {} descriptors", name, *limit);
   }
+  if (std::string warning = data_dir_warning(config->data_dir); !warning.empty())
+    spdlog::warn("{}: {}", name, warning);
   if (!config->curve())
     spdlog::warn("{}: security.mode = \"off\": nothing on {} or {} is authenticated or encrypted",
                  name, config->endpoint, config->backend);

@@ -74,6 +74,7 @@ std::string StatusBoard::status_body() const {
                              .add_raw("last_commit", last_commit)
                              .add("disk_bytes", x.disk_bytes)
                              .add("storage_error", x.storage_error)
+                             .add("warning", x.warning)
                              .add("up", w.up)
                              .finish());
   }

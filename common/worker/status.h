@@ -55,8 +55,8 @@ class StatusBoard {
 
   // The `status` reply body: {workers: [{name, pid, up_since, restarts, messages_in,
   // messages_out, outbox: [{to, entries, oldest_age_ms, on_disk?}], last_commit: {size,
-  // fsync_ms}, disk_bytes, storage_error ("" when it can write its store), up}], by name;
-  // handshake_failures: [{domain, reason, count}]}.
+  // fsync_ms}, disk_bytes, storage_error ("" when it can write its store), warning ("" for
+  // none), up}], by name; handshake_failures: [{domain, reason, count}]}.
   std::string status_body() const;
   // Prometheus text exposition format 0.0.4.
   std::string prometheus_text() const;

@@ -247,6 +247,8 @@ void print_status(const Json& body) {
   for (const auto& w : body.value("workers", Json::array())) {  // what an operator must act on
     if (!text(w, "storage_error").empty())
       print_line(text(w, "name") + ": CANNOT WRITE ITS STORE: " + text(w, "storage_error"));
+    if (!text(w, "warning").empty())
+      print_line(text(w, "name") + ": WARNING: " + text(w, "warning"));
   }
   std::string failures;  // "clients unknown_key 200, clients no_handshake 3"
   for (const auto& f : body.value("handshake_failures", Json::array()))

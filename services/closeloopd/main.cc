@@ -8,8 +8,9 @@
 //   closeloopd --init --config FILE: makes data_dir and the keys, starts nothing (init.h)
 // - Usage errors and a --bin-dir without the executables exit 2, an invalid config 78
 //   (EX_CONFIG), with the reason on stderr; failing to create data_dir exits 1.
-// - The soft descriptor limit raised to the hard one (daemon/daemon.h), inherited by the
-//   children, which raise theirs again themselves.
+// - umask 027 (daemon/daemon.h: data_dir and the stores 0750, their files 0640), the soft
+//   descriptor limit raised to the hard one; both inherited by the children, which set
+//   them again themselves.
 // - Creates data_dir, then starts closeloop-broker, closeloop-ledger, -intake,
 //   -dispatch, -handle, -verify and -close from DIR (default: the directory holding
 //   closeloopd itself) as `<exe> --config <absolute FILE>`. Children stay in
@@ -481,7 +482,11 @@ int run(const Options& o, SignalFd& signals) {
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   if (auto limit = raise_descriptor_limit(); !limit)  // the children inherit it
     spdlog::warn("closeloopd: {}", limit.error().message);
-  if (o.init) return init_data_dir(*config, {kChildren.begin(), kChildren.end()});
+  if (o.init) {
+    if (std::string warning = data_dir_warning(config->data_dir); !warning.empty())
+      spdlog::warn("closeloopd: {}", warning);  // each child says it again at its start
+    return init_data_dir(*config, {kChildren.begin(), kChildren.end()});
+  }
   std::vector<Child> children = make_children(o.bin_dir.empty() ? default_bin_dir() : o.bin_dir);
   if (children.empty()) return kUsageExit;
   std::error_code ec;
@@ -499,6 +504,7 @@ int run(const Options& o, SignalFd& signals) {
 }  // namespace closeloop
 
 int main(int argc, char** argv) {
+  closeloop::private_umask();  // before it makes data_dir (and the children inherit it)
   // First, before anything could start a thread: block the signals into a descriptor.
   closeloop::SignalFd signals({SIGINT, SIGTERM, SIGCHLD, SIGHUP});
   closeloop::Options options;

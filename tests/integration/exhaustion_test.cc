@@ -1,12 +1,14 @@
-// Exhaustion (docs/security.md, "Descriptors and idle connections", "Failed
-// handshakes"): the broker at a limit of 1,024 descriptors, filled by idle
+// Exhaustion and file modes (docs/security.md, "Descriptors and idle connections", "Failed
+// handshakes", "File modes"): the broker at a limit of 1,024 descriptors, filled by idle
 // connections that never handshake, still answers a client with a valid key; a connection
 // that does not finish its handshake is dropped after handshake_timeout_ms; refused
-// handshakes are counted and logged at most once a second per reason.
+// handshakes are counted and logged at most once a second per reason; and what the
+// processes make in data_dir is closed to other users whatever the caller's umask.
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -181,6 +183,12 @@ int refused_handshakes(const std::string& endpoint, const std::string& server_ke
   return refused;
 }
 
+int mode_bits(const std::filesystem::path& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -326,4 +334,67 @@ TEST_CASE(
     found =
         found || (f["domain"] == "clients" && f["reason"] == "unknown_key" && f["count"] == 200);
   CHECK(found);
+}
+
+TEST_CASE(
+    "closeloopd under umask 022 makes the data dir and the stores closed to others; a data dir "
+    "others can read is warned about in the log and in status",
+    "[exhaustion][files]") {
+  Cluster cluster(kFastTiming);
+  std::filesystem::path data = cluster.dir() + "/data";
+  mode_t caller = ::umask(022);  // what a shell gives closeloopd
+  pid_t daemon = spawn_closeloopd(cluster);
+  ::umask(caller);
+  REQUIRE(cluster.wait_ready(20000));
+  {
+    auto c = cluster.client();
+    REQUIRE(c->call("ping", "", wire::empty_map())->ok);
+  }
+  CHECK(stop_closeloopd(daemon) == 0);
+
+  CHECK(mode_bits(data) == 0750);
+  int stores = 0, files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(data)) {
+    std::string path = entry.path().string();
+    INFO(path);
+    int mode = mode_bits(entry.path());
+    if (entry.path().parent_path().filename() == "keys" && entry.is_regular_file()) {
+      CHECK(mode == (path.ends_with(".pub") ? 0644 : 0600));  // as they always were
+      continue;
+    }
+    CHECK((mode & 07) == 0);  // nothing for others
+    if (entry.is_directory()) {
+      CHECK(mode == 0750);
+      stores += entry.path().filename() != "keys";
+    } else {
+      CHECK(mode == 0640);
+      ++files;
+    }
+  }
+  CHECK(stores == static_cast<int>(kProcesses.size()) - 1);  // one per worker
+  CHECK(files >= 4 * stores);                                // CURRENT, LOCK, LOG, MANIFEST…
+
+  // A data dir others may read: every process warns at start, each worker says it in status.
+  std::filesystem::permissions(data, std::filesystem::perms(0755));
+  daemon = spawn_closeloopd(cluster);
+  REQUIRE(cluster.wait_ready(20000));
+  std::string warning = "data_dir " + data.string() + " is mode 0755";
+  Json workers;
+  CHECK(eventually(
+      [&] {
+        CliRun status =
+            run_cli(cluster.dir(), {"--key", cluster.key_file("admin"), "status", "--json"});
+        if (status.code != 0) return false;
+        workers = status.parsed()["workers"];
+        int warned = 0;
+        for (const Json& w : workers) warned += w.value("warning", "").starts_with(warning);
+        return warned == static_cast<int>(kProcesses.size()) - 1;
+      },
+      10s));
+  INFO(workers.dump());
+  std::string log = read_file(cluster.dir() + "/closeloopd.log");
+  CHECK(lines_with(log, 0, warning).size() >= kProcesses.size());  // the broker's too
+  CliRun table = run_cli(cluster.dir(), {"--key", cluster.key_file("admin"), "status"});
+  CHECK(table.out.find("intake: WARNING: " + warning) != std::string::npos);
+  CHECK(stop_closeloopd(daemon) == 0);
 }

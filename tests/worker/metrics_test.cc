@@ -75,6 +75,11 @@ TEST_CASE("figures survive the heartbeat's frame", "[metrics]") {
   back = decode_figures(encode_figures(x));
   REQUIRE(back.ok());
   CHECK(back->storage_error == x.storage_error);
+  CHECK(back->warning.empty());
+  x.warning = "data_dir /srv/closeloop is mode 0755: other users can read it";
+  back = decode_figures(encode_figures(x));
+  REQUIRE(back.ok());
+  CHECK(back->warning == x.warning);
 }
 
 TEST_CASE("a figures frame that is not one is refused, not half read", "[metrics][bad-input]") {
@@ -128,7 +133,7 @@ TEST_CASE("the status body has the fields the issue names", "[metrics][status]")
   CHECK(handle["up"] == false);
   CHECK(intake["up"] == true);
   for (const char* key : {"name", "pid", "up_since", "restarts", "messages_in", "messages_out",
-                          "outbox", "last_commit", "disk_bytes", "storage_error", "up"})
+                          "outbox", "last_commit", "disk_bytes", "storage_error", "warning", "up"})
     CHECK(intake.contains(key));
   CHECK(status["handshake_failures"] == wire::Json::array());
   CHECK(intake["outbox"] ==
