@@ -51,8 +51,9 @@ const Keys kTopKeys = {"endpoint",
                        "shutdown_grace_ms",
                        "metrics_listen",
                        "idem_reply_ttl_days"};
-const Keys kTimingKeys = {"heartbeat_ms",  "liveness",      "reconnect_min_ms",  "reconnect_max_ms",
-                          "resend_min_ms", "resend_max_ms", "request_timeout_ms"};
+const Keys kTimingKeys = {"heartbeat_ms",       "liveness",          "reconnect_min_ms",
+                          "reconnect_max_ms",   "resend_min_ms",     "resend_max_ms",
+                          "request_timeout_ms", "handshake_timeout_ms"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 const Keys kCpuSchedulings = {"batch", "normal"};
 const Keys kSecurityModes = {"curve", "off"};
@@ -343,7 +344,8 @@ Problem read_timing(const toml::table& root, Timing* t) {
                           {"reconnect_max_ms", &t->reconnect_max_ms, kMaxMs},
                           {"resend_min_ms", &t->resend_min_ms, kMaxMs},
                           {"resend_max_ms", &t->resend_max_ms, kMaxMs},
-                          {"request_timeout_ms", &t->request_timeout_ms, kMaxMs}};
+                          {"request_timeout_ms", &t->request_timeout_ms, kMaxMs},
+                          {"handshake_timeout_ms", &t->handshake_timeout_ms, kMaxMs}};
   for (const Field& f : fields) {
     if (auto p = read_int(*tt, f.key, std::string("timing.") + f.key, 1, f.max, f.value)) return p;
   }

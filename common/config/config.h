@@ -40,6 +40,9 @@ struct Timing {
   int resend_min_ms = 500;        // unacknowledged handoff resend backoff, doubling up to max
   int resend_max_ms = 32000;
   int request_timeout_ms = 5000;  // default client timeout (CLI --timeout overrides)
+  // The broker drops a connection whose handshake has not finished within this
+  // (ZMQ_HANDSHAKE_IVL on both its sockets), so idle connections cannot hold its descriptors.
+  int handshake_timeout_ms = 3000;
   bool operator==(const Timing&) const = default;
 };
 

@@ -185,18 +185,22 @@ Result<std::string> read_worker_key(const std::string& path) {
   return pair->public_key;
 }
 
-std::map<std::string, std::string> trusted_keys(const std::string& dir,
-                                                std::map<std::string, std::string>* refused) {
+std::optional<std::map<std::string, std::string>> trusted_keys(
+    const std::string& dir, std::map<std::string, std::string>* refused) {
   std::map<std::string, std::string> trusted;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+  fs::directory_iterator entries(dir, ec);
+  if (ec) return std::nullopt;
+  for (const auto& entry : entries) {
     if (entry.path().extension() != ".pub") continue;
     auto key = read_worker_key(entry.path().string());
-    if (!key) {
-      if (refused) (*refused)[entry.path().filename().string()] = key.error().message;
-      continue;
+    if (key) {
+      trusted[*key] = entry.path().stem().string();
+    } else if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+      return std::nullopt;  // out of descriptors: says nothing about the key
+    } else if (refused) {
+      (*refused)[entry.path().filename().string()] = key.error().message;
     }
-    trusted[*key] = entry.path().stem().string();
   }
   return trusted;
 }

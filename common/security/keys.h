@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -57,8 +58,9 @@ Result<std::string> own_account_key(const std::string& dir, const std::string& n
 
 // Every worker key NAME.pub directly in `dir`: public key → NAME. Only a regular file (not
 // a symbolic link) owned by this process's user and writable by nobody else counts; the
-// others go into `refused` (file name → why), when given.
-std::map<std::string, std::string> trusted_keys(const std::string& dir,
-                                                std::map<std::string, std::string>* refused = nullptr);
+// others go into `refused` (file name → why), when given. nullopt when the folder cannot be
+// read now (no descriptor left, say): that says nothing about the keys.
+std::optional<std::map<std::string, std::string>> trusted_keys(
+    const std::string& dir, std::map<std::string, std::string>* refused = nullptr);
 
 }  // namespace closeloop::security

@@ -123,6 +123,7 @@ std::string encode_figures(const Figures& x) {
       .add_raw("group_commit_size", encode_histogram(x.group_commit_size))
       .add("disk_bytes", x.disk_bytes)
       .add_nonempty("storage_error", x.storage_error)
+      .add_nonempty("warning", x.warning)
       .finish();
 }
 
@@ -159,6 +160,7 @@ Result<Figures> decode_figures(std::string_view frame) {
   read_histogram(f, "group_commit_size", &x.group_commit_size);
   x.disk_bytes = f.opt_uint("disk_bytes").value_or(0);
   x.storage_error = f.opt_str("storage_error", 512).value_or("");
+  x.warning = f.opt_str("warning", 1024).value_or("");
   if (!f.ok()) return f.error();
   return x;
 }

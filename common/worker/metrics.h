@@ -62,6 +62,8 @@ struct Figures {
   Histogram group_commit_size{kGroupCommitBuckets};
   uint64_t disk_bytes = 0;  // the worker's LevelDB folder, measured every few seconds
   std::string storage_error;  // why the worker cannot write its store now; "" when it can
+  std::string warning;  // what an operator should fix in how it runs (a data_dir others can
+                        // read: daemon/daemon.h); "" for none
 
   void command(std::string_view verb, std::string_view result) {
     ++commands[{std::string(verb), std::string(result)}];

@@ -31,6 +31,29 @@ void StatusBoard::admitted_keys(const std::map<std::string, std::string>& keys) 
   ++version_;
 }
 
+void StatusBoard::count_handshake_failure(std::string_view domain, std::string_view reason) {
+  ++broker_.handshake_failures[{std::string(domain), std::string(reason)}];
+  ++version_;
+}
+
+namespace {
+
+// A labelled counter as the status body lists it: [{label…, count}].
+std::string counts_body(const std::map<std::pair<std::string, std::string>, uint64_t>& counts,
+                        const char* first, const char* second) {
+  wire::Buffer list;
+  wire::Packer(list).pack_array(static_cast<uint32_t>(counts.size()));
+  for (const auto& [labels, n] : counts)
+    wire::pack_raw(list, wire::MapBuilder()
+                             .add(first, labels.first)
+                             .add(second, labels.second)
+                             .add("count", n)
+                             .finish());
+  return std::string(wire::view(list));
+}
+
+}  // namespace
+
 std::string StatusBoard::status_body() const {
   wire::Buffer list;
   wire::Packer(list).pack_array(static_cast<uint32_t>(workers_.size()));
@@ -59,6 +82,7 @@ std::string StatusBoard::status_body() const {
                              .add_raw("last_commit", last_commit)
                              .add("disk_bytes", x.disk_bytes)
                              .add("storage_error", x.storage_error)
+                             .add("warning", x.warning)
                              .add("up", w.up)
                              .finish());
   }
@@ -69,9 +93,10 @@ std::string StatusBoard::status_body() const {
   return wire::MapBuilder()
       .add_raw("workers", wire::view(list))
       .add_raw("worker_keys", wire::view(keys))
-      .add("dropped_replies", counts_.dropped_replies)
-      .add("refused_forwards", counts_.refused_forwards)
-      .add("unadmitted_messages", counts_.unadmitted_messages)
+      .add_raw("handshake_failures", counts_body(broker_.handshake_failures, "domain", "reason"))
+      .add("dropped_replies", broker_.dropped_replies)
+      .add("refused_forwards", broker_.refused_forwards)
+      .add("unadmitted_messages", broker_.unadmitted_messages)
       .finish();
 }
 
@@ -196,23 +221,37 @@ const Family kFamilies[] = {
      }},
 };
 
-// The broker's own counters: one sample each, no worker label.
+// The broker's own counters (BrokerCounters).
 struct BrokerFamily {
   const char* name;
+  const char* type;
   const char* help;
-  uint64_t BrokerCounts::*count;
+  void (*write)(std::string& out, const char* name, const BrokerCounters& b);
 };
 
 const BrokerFamily kBrokerFamilies[] = {
-    {"closeloop_dropped_replies_total",
+    {"closeloop_handshake_failures_total", "counter",
+     "Handshakes the broker refused or dropped, by the socket's domain (clients, workers) and "
+     "reason.",
+     [](std::string& out, const char* name, const BrokerCounters& b) {
+       for (const auto& [labels, n] : b.handshake_failures)
+         sample(out, name, {{"domain", labels.first}, {"reason", labels.second}}, n);
+     }},
+    {"closeloop_dropped_replies_total", "counter",
      "Answers the broker dropped: for a request the worker was not given, or no longer waiting.",
-     &BrokerCounts::dropped_replies},
-    {"closeloop_refused_forwards_total",
+     [](std::string& out, const char* name, const BrokerCounters& b) {
+       sample(out, name, {}, b.dropped_replies);
+     }},
+    {"closeloop_refused_forwards_total", "counter",
      "Requests a worker tried to pass on for a person without serving that person's request.",
-     &BrokerCounts::refused_forwards},
-    {"closeloop_unadmitted_messages_total",
+     [](std::string& out, const char* name, const BrokerCounters& b) {
+       sample(out, name, {}, b.refused_forwards);
+     }},
+    {"closeloop_unadmitted_messages_total", "counter",
      "Messages dropped because their worker key is no longer admitted.",
-     &BrokerCounts::unadmitted_messages},
+     [](std::string& out, const char* name, const BrokerCounters& b) {
+       sample(out, name, {}, b.unadmitted_messages);
+     }},
 };
 
 }  // namespace
@@ -227,8 +266,8 @@ std::string StatusBoard::prometheus_text() const {
     }
   }
   for (const BrokerFamily& f : kBrokerFamilies) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", f.name, f.help, f.name);
-    sample(out, f.name, {}, counts_.*f.count);
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
+    f.write(out, f.name, broker_);
   }
   return out;
 }

@@ -185,6 +185,9 @@ class Worker {
   int run(SignalFd& signals);
   // The same with a plain descriptor, readable meaning SIGTERM (tests).
   int run(int signal_fd);
+  // A warning about how it runs, found at start (a data_dir others can read), sent with
+  // its figures for `closeloop status` (worker/metrics.h).
+  void warn_in_status(std::string warning) { figures_.warning = std::move(warning); }
 
  private:
   friend class Context;

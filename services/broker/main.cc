@@ -34,6 +34,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cstring>
 #include <map>
 #include <zmq_addon.hpp>
 
@@ -70,7 +71,12 @@ class Broker {
     backend::harden(frontend_, config.max_message_bytes);
     backend::harden(backend_, config.internal_message_bytes());
     backend_.set(zmq::sockopt::router_mandatory, 1);  // a send to a dead worker fails loudly
+    for (zmq::socket_t* s : {&frontend_, &backend_})  // idle connections free their descriptors
+      s->set(zmq::sockopt::handshake_ivl, config.timing.handshake_timeout_ms);
     if (zap_) {
+      zap_->count_failures([this](auto domain, auto why) {
+        board_.count_handshake_failure(domain, why);  // status and /metrics
+      });
       serve_curve(frontend_, "clients");
       serve_curve(backend_, "workers");
     }
@@ -162,6 +168,7 @@ class Broker {
     socket.set(zmq::sockopt::curve_server, 1);
     socket.set(zmq::sockopt::curve_secretkey, pair->secret_key);
     socket.set(zmq::sockopt::zap_domain, domain);
+    zap_->watch(socket, domain);  // handshakes that fail before ZAP is asked
     own_key_ = pair->public_key;  // its broker.pub is no worker's
   }
 
@@ -175,21 +182,29 @@ class Broker {
   security::ZapVerdict admit(const security::ZapRequest& r) {
     if (r.domain == "clients") {
       if (accounts_.loaded() && !accounts_.by_key(r.public_key))
-        return security::ZapVerdict::refuse("no enabled account holds this key");
+        return security::ZapVerdict::refuse("no enabled account holds this key", "unknown_key");
       return security::ZapVerdict::admit(r.public_key);
     }
     if (!workers_.count(r.public_key)) scan_worker_keys();
     if (!workers_.count(r.public_key)) {
       return security::ZapVerdict::refuse("not a worker key of this service (no .pub for it in " +
-                                          security::keys_dir(config_.data_dir) + ")");
+                                              security::keys_dir(config_.data_dir) + ")",
+                                          "unknown_key");
     }
     return security::ZapVerdict::admit(r.public_key);
   }
 
   // Reads the worker keys again; a worker whose key is no longer there is deregistered.
+  // A folder that cannot be read now (out of descriptors) changes nothing.
   void scan_worker_keys() {
+    next_key_scan_ms_ = monotonic_ms() + kKeyScanMs;
     std::map<std::string, std::string> refused;
-    workers_ = security::trusted_keys(security::keys_dir(config_.data_dir), &refused);
+    auto read = security::trusted_keys(security::keys_dir(config_.data_dir), &refused);
+    if (!read) {
+      spdlog::debug("broker: cannot read the worker keys now: {}", std::strerror(errno));
+      return;
+    }
+    workers_ = std::move(*read);
     workers_.erase(own_key_);
     for (const auto& [file, why] : refused)
       if (refused_keys_[file] != why) spdlog::warn("broker: not a worker key: {}", why);
@@ -203,7 +218,6 @@ class Broker {
       forget(identity);
     }
     board_.admitted_keys(workers_);
-    next_key_scan_ms_ = monotonic_ms() + kKeyScanMs;
   }
 
   // The worker a backend message comes from, by the key it proved: null when that key is

@@ -25,6 +25,8 @@
 //   checkpoint {size, root, at, key, signature} (the file an auditor keeps; with
 //   --consistency {consistent, old, checkpoint, proof}), status's {workers: [...]}.
 //   Without it, a human-readable form.
+// - umask 027 like every process of ours (daemon/daemon.h): a data dir `restore` makes, a
+//   store `rebuild` makes, an export or a bundle it writes are closed to other users.
 // Exit codes:
 //   0  done (also --help)
 //   1  unexpected: an unreadable reply, an internal error
@@ -43,6 +45,7 @@
 
 #include "base/result.h"
 #include "cli.h"
+#include "daemon/daemon.h"
 #include "render.h"
 #include "security/rights.h"
 #include "workflow/verbs.h"
@@ -150,6 +153,7 @@ void define_verbs(CLI::App& app, Invocation& in) {
 
 int main(int argc, char** argv) {
   using namespace closeloop::cli;
+  closeloop::private_umask();
   CLI::App app{"closeloop: file, assign, handle, verify and close items; supervise deadlines; "
                "show and prove their trails"};
   Invocation in;

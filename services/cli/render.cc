@@ -254,9 +254,17 @@ void print_status(const Json& body) {
     return;
   }
   print_table(rows);
-  for (const auto& w : body.value("workers", Json::array()))  // what an operator must act on
+  for (const auto& w : body.value("workers", Json::array())) {  // what an operator must act on
     if (!text(w, "storage_error").empty())
       print_line(text(w, "name") + ": CANNOT WRITE ITS STORE: " + text(w, "storage_error"));
+    if (!text(w, "warning").empty())
+      print_line(text(w, "name") + ": WARNING: " + text(w, "warning"));
+  }
+  std::string failures;  // "clients unknown_key 200, clients no_handshake 3"
+  for (const auto& f : body.value("handshake_failures", Json::array()))
+    failures += (failures.empty() ? "" : ", ") + text(f, "domain") + " " + text(f, "reason") + " " +
+                text(f, "count");
+  if (!failures.empty()) print_line("failed handshakes since the broker started: " + failures);
   std::string keys;
   for (const auto& k : body.value("worker_keys", Json::array()))
     keys += (keys.empty() ? "" : ", ") + text(k, "name") + " " + text(k, "key").substr(0, 8) + "…";
@@ -274,7 +282,7 @@ void print_due(const Json& due) {
 }
 
 void print_checkpoint(const Json& checkpoint) {
-  print_table({{"size", text(checkpoint, "size") + " events"},
+  print_table({{"size", text(checkpoint, "size") + " leaves (events and account changes)"},
                {"root", text(checkpoint, "root")},
                {"at", text(checkpoint, "at")},
                {"key", text(checkpoint, "key")}});

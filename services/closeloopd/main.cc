@@ -8,6 +8,9 @@
 //   closeloopd --init --config FILE: makes data_dir and the keys, starts nothing (init.h)
 // - Usage errors and a --bin-dir without the executables exit 2, an invalid config 78
 //   (EX_CONFIG), with the reason on stderr; failing to create data_dir exits 1.
+// - umask 027 (daemon/daemon.h: data_dir and the stores 0750, their files 0640), the soft
+//   descriptor limit raised to the hard one; both inherited by the children, which set
+//   them again themselves.
 // - Creates data_dir, then starts closeloop-broker, closeloop-ledger, -intake,
 //   -dispatch, -handle, -verify and -close from DIR (default: the directory holding
 //   closeloopd itself) as `<exe> --config <absolute FILE>`. Children stay in
@@ -55,6 +58,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "daemon/daemon.h"
 #include "daemon/notify.h"
 #include "daemon/signals.h"
 #include "init.h"
@@ -439,7 +443,7 @@ int check_config(const std::string& file) {
   return 0;
 }
 
-void setup_logging() {
+void setup_supervisor_logging() {
   auto logger = spdlog::stderr_color_mt("closeloopd");
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   spdlog::set_default_logger(logger);
@@ -476,7 +480,13 @@ int run(const Options& o, SignalFd& signals) {
     return EX_CONFIG;
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
-  if (o.init) return init_data_dir(*config, {kChildren.begin(), kChildren.end()});
+  if (auto limit = raise_descriptor_limit(); !limit)  // the children inherit it
+    spdlog::warn("closeloopd: {}", limit.error().message);
+  if (o.init) {
+    if (std::string warning = data_dir_warning(config->data_dir); !warning.empty())
+      spdlog::warn("closeloopd: {}", warning);  // each child says it again at its start
+    return init_data_dir(*config, {kChildren.begin(), kChildren.end()});
+  }
   std::vector<Child> children = make_children(o.bin_dir.empty() ? default_bin_dir() : o.bin_dir);
   if (children.empty()) return kUsageExit;
   std::error_code ec;
@@ -494,11 +504,12 @@ int run(const Options& o, SignalFd& signals) {
 }  // namespace closeloop
 
 int main(int argc, char** argv) {
+  closeloop::private_umask();  // before it makes data_dir (and the children inherit it)
   // First, before anything could start a thread: block the signals into a descriptor.
   closeloop::SignalFd signals({SIGINT, SIGTERM, SIGCHLD, SIGHUP});
   closeloop::Options options;
   if (int rc = closeloop::parse_args(argc, argv, &options); rc >= 0) return rc;
   if (!options.check_config.empty()) return closeloop::check_config(options.check_config);
-  closeloop::setup_logging();
+  closeloop::setup_supervisor_logging();
   return closeloop::run(options, signals);
 }

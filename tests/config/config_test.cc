@@ -111,6 +111,7 @@ TEST_CASE("minimal config with endpoint, data_dir, department and route gets def
   CHECK(c.cpu_scheduling == "batch");
   CHECK(c.timing.heartbeat_ms == defaults.timing.heartbeat_ms);
   CHECK(c.timing.request_timeout_ms == defaults.timing.request_timeout_ms);
+  CHECK(c.timing.handshake_timeout_ms == 3000);
   CHECK(c.categories.empty());
   CHECK(c.known_category("anything"));  // no [[category]]: any text is accepted
   REQUIRE(c.find_route("transport"));
@@ -133,6 +134,7 @@ heartbeat_ms = 250
 liveness = 5
 reconnect_min_ms = 10
 reconnect_max_ms = 10
+handshake_timeout_ms = 750
 )");
   INFO((r.ok() ? "" : r.error().message));
   REQUIRE(r.ok());
@@ -145,6 +147,7 @@ reconnect_max_ms = 10
   CHECK(r->timing.liveness == 5);
   CHECK(r->timing.reconnect_max_ms == 10);
   CHECK(r->timing.resend_max_ms == Timing{}.resend_max_ms);
+  CHECK(r->timing.handshake_timeout_ms == 750);
 }
 
 TEST_CASE("backend defaults to endpoint port + 1 on the same host", "[config]") {
@@ -280,7 +283,8 @@ TEST_CASE("routes must name a known department, a known category, and be unique"
 
 TEST_CASE("timing values must be positive and reconnect_min <= reconnect_max", "[config]") {
   for (const char* key : {"heartbeat_ms", "liveness", "reconnect_min_ms", "reconnect_max_ms",
-                          "resend_min_ms", "resend_max_ms", "request_timeout_ms"}) {
+                          "resend_min_ms", "resend_max_ms", "request_timeout_ms",
+                          "handshake_timeout_ms"}) {
     INFO(key);
     CHECK_THAT(error_of(minimal_then(std::string("[timing]\n") + key + " = 0")),
                Contains(std::string("timing.") + key));

@@ -73,6 +73,12 @@ TEST_CASE("reload: a restart-only key is refused with its line", "[config][reloa
   auto timing = reload_change(running, files.loaded(kBase + "[timing]\nheartbeat_ms = 50\n"));
   REQUIRE_FALSE(timing.ok());
   CHECK(timing.error().message.find("timing (line 11)") != std::string::npos);
+  // The broker's sockets take handshake_timeout_ms when they are made: a restart, like its
+  // neighbours in [timing].
+  auto handshake =
+      reload_change(running, files.loaded(kBase + "[timing]\nhandshake_timeout_ms = 500\n"));
+  REQUIRE_FALSE(handshake.ok());
+  CHECK(handshake.error().message.find("cannot change without a restart") != std::string::npos);
   // Back to a default by removing the key is a change too.
   auto back = reload_change(files.loaded("sync = false\n" + kBase), running);
   REQUIRE_FALSE(back.ok());

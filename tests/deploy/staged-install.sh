@@ -7,7 +7,8 @@
 #    the units every service depends on by default (sysinit.target…) are the host's,
 #    copied in.
 #  - every service unit carries the lines issue 9 asks of it (readiness, watchdog,
-#    reload, exit 78, the user, the state directory, the sandbox);
+#    reload, exit 78, the user, the state directory, the sandbox) and issue 16's
+#    descriptor limit;
 #  - the config the package installs is valid, and finds the calendar the package
 #    installs: `closeloopd --init` on it (its data_dir moved into a temp dir) makes the
 #    keys, and `closeloop due` counts a due date on its calendar, not provisionally.
@@ -34,9 +35,10 @@ echo "systemd-analyze verify: ${#units[@]} units, no warning"
 required=(
   Type=notify NotifyAccess=main WatchdogSec=30s 'ExecReload=/bin/kill -HUP $MAINPID'
   RestartPreventExitStatus=78 User=closeloop Group=closeloop StateDirectory=closeloop
-  StateDirectoryMode=0750 UMask=0027 NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes
-  PrivateTmp=yes PrivateDevices=yes ProtectKernelTunables=yes ProtectKernelModules=yes
-  ProtectKernelLogs=yes ProtectControlGroups=yes ProtectClock=yes ProtectHostname=yes
+  StateDirectoryMode=0750 UMask=0027 LimitNOFILE=65536 NoNewPrivileges=yes ProtectSystem=strict
+  ProtectHome=yes PrivateTmp=yes PrivateDevices=yes ProtectKernelTunables=yes
+  ProtectKernelModules=yes ProtectKernelLogs=yes ProtectControlGroups=yes ProtectClock=yes
+  ProtectHostname=yes
   'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' RestrictNamespaces=yes LockPersonality=yes
   MemoryDenyWriteExecute=yes RestrictRealtime=yes RestrictSUIDSGID=yes
   SystemCallArchitectures=native SystemCallFilter=@system-service CapabilityBoundingSet=

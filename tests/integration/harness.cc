@@ -107,12 +107,17 @@ void Cluster::start(const std::string& name) {
   std::string log = dir_ + "/" + name + ".log";
   std::string config = config_path();
   const auto& env = env_[name];
+  std::vector<std::string> command = wrappers_[name];
+  for (const std::string& arg : {binary, std::string("--config"), config}) command.push_back(arg);
+  std::vector<char*> argv;
+  for (std::string& arg : command) argv.push_back(arg.data());
+  argv.push_back(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
     FILE* f = freopen(log.c_str(), "a", stderr);
     (void)f;
     for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
-    execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), nullptr);
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   pids_[name] = pid;
@@ -120,6 +125,10 @@ void Cluster::start(const std::string& name) {
 
 void Cluster::set_env(const std::string& name, const std::string& key, const std::string& value) {
   env_[name][key] = value;
+}
+
+void Cluster::wrap(const std::string& name, std::vector<std::string> command) {
+  wrappers_[name] = std::move(command);
 }
 
 void Cluster::start_all() {

@@ -47,6 +47,10 @@ class Cluster {
   void start(const std::string& name);
   // An environment variable for process `name` from its next start on.
   void set_env(const std::string& name, const std::string& key, const std::string& value);
+  // A command process `name` runs under from its next start on, found in $PATH (e.g.
+  // {"prlimit", "--nofile=1024:1024", "--"}): it must exec the rest of its arguments, so
+  // that pid() is the process's own.
+  void wrap(const std::string& name, std::vector<std::string> command);
   void kill9(const std::string& name);
   int stop(const std::string& name);         // SIGTERM, then wait; its wait status
   pid_t pid(const std::string& name) const;  // 0 if not running
@@ -79,6 +83,7 @@ class Cluster {
   std::string dir_, endpoint_;
   std::map<std::string, pid_t> pids_;
   std::map<std::string, std::map<std::string, std::string>> env_;  // by process
+  std::map<std::string, std::vector<std::string>> wrappers_;         // by process
 };
 
 // Config text with the county's departments for tests (a subset is enough).

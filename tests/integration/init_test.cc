@@ -14,7 +14,7 @@ using namespace closeloop::test;
 
 namespace {
 
-mode_t mode_of(const std::string& path) {
+mode_t file_mode_of(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0;
 }
@@ -33,17 +33,17 @@ TEST_CASE(
   auto made = init(cluster);
   REQUIRE(made.code == 0);
   std::string keys = cluster.keys_dir();
-  CHECK(mode_of(cluster.dir() + "/data") == 0750);
-  CHECK(mode_of(keys) == 0750);
+  CHECK(file_mode_of(cluster.dir() + "/data") == 0750);
+  CHECK(file_mode_of(keys) == 0750);
   for (const std::string& name : kProcesses) {
     INFO(name);
-    CHECK(mode_of(keys + "/" + name + ".key") == 0600);
-    CHECK(mode_of(keys + "/" + name + ".pub") == 0644);
+    CHECK(file_mode_of(keys + "/" + name + ".key") == 0600);
+    CHECK(file_mode_of(keys + "/" + name + ".pub") == 0644);
   }
-  CHECK(mode_of(keys + "/ledger.signing") == 0600);
+  CHECK(file_mode_of(keys + "/ledger.signing") == 0600);
   for (const char* account : {"admin", "office"}) {
     INFO(account);
-    CHECK(mode_of(keys + "/" + account + ".key") == 0600);
+    CHECK(file_mode_of(keys + "/" + account + ".key") == 0600);
     CHECK_FALSE(std::filesystem::exists(keys + "/" + account + ".pub"));  // no worker's key
     CHECK(made.out.find("made " + keys + "/" + account + ".key") != std::string::npos);
   }

@@ -309,7 +309,8 @@ TEST_CASE(
                                           {"closeloop_restarts_total", "counter"},
                                           {"closeloop_messages_in_total", "counter"},
                                           {"closeloop_messages_out_total", "counter"},
-                                          {"closeloop_disk_bytes", "gauge"}}) {
+                                          {"closeloop_disk_bytes", "gauge"},
+                                          {"closeloop_handshake_failures_total", "counter"}}) {
     INFO(name);
     CHECK(types[name] == type);
   }

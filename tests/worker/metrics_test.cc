@@ -3,6 +3,7 @@
 // pid, the status body and the Prometheus text.
 #include "worker/metrics.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "wire/json.h"
@@ -74,6 +75,11 @@ TEST_CASE("figures survive the heartbeat's frame", "[metrics]") {
   back = decode_figures(encode_figures(x));
   REQUIRE(back.ok());
   CHECK(back->storage_error == x.storage_error);
+  CHECK(back->warning.empty());
+  x.warning = "data_dir /srv/closeloop is mode 0755: other users can read it";
+  back = decode_figures(encode_figures(x));
+  REQUIRE(back.ok());
+  CHECK(back->warning == x.warning);
 }
 
 TEST_CASE("a figures frame that is not one is refused, not half read", "[metrics][bad-input]") {
@@ -127,8 +133,9 @@ TEST_CASE("the status body has the fields the issue names", "[metrics][status]")
   CHECK(handle["up"] == false);
   CHECK(intake["up"] == true);
   for (const char* key : {"name", "pid", "up_since", "restarts", "messages_in", "messages_out",
-                          "outbox", "last_commit", "disk_bytes", "storage_error", "up"})
+                          "outbox", "last_commit", "disk_bytes", "storage_error", "warning", "up"})
     CHECK(intake.contains(key));
+  CHECK(status["handshake_failures"] == wire::Json::array());
   CHECK(intake["outbox"] ==
         wire::Json::parse(R"([{"to":"dispatch","entries":1,"oldest_age_ms":1500}])"));
   CHECK(intake["last_commit"]["size"] == 2);
@@ -174,4 +181,33 @@ TEST_CASE("the Prometheus text: HELP and TYPE per family, labels escaped, cumula
   CHECK(line_of(text, R"(closeloop_worker_up{worker="handle"})").ends_with(" 0"));
   CHECK(line_of(text, R"(closeloop_restarts_total{worker="handle"})").ends_with(" 0"));
   CHECK(line_of(text, R"(closeloop_messages_in_total{worker="handle"})") == "");
+}
+
+TEST_CASE("the broker's own counters: handshake failures by domain and reason, in status and text",
+          "[metrics][status]") {
+  StatusBoard board;
+  uint64_t before = board.version();
+  for (int i = 0; i < 3; ++i) board.count_handshake_failure("clients", "unknown_key");
+  board.count_handshake_failure("workers", "no_handshake");
+  CHECK(board.version() > before);  // /metrics is rebuilt
+  CHECK(board.broker().handshake_failures.at({"clients", "unknown_key"}) == 3);
+
+  auto body = board.status_body();
+  auto decoded = wire::decode(body.data(), body.size());
+  REQUIRE(decoded.ok());
+  CHECK(wire::to_json(decoded->get())["handshake_failures"] == wire::Json::parse(R"([
+    {"domain": "clients", "reason": "unknown_key", "count": 3},
+    {"domain": "workers", "reason": "no_handshake", "count": 1}])"));
+
+  std::string text = board.prometheus_text();  // no worker yet: the broker's families still
+  CHECK(text.find("# TYPE closeloop_handshake_failures_total counter\n") != std::string::npos);
+  CHECK(
+      line_of(text, R"(closeloop_handshake_failures_total{domain="clients",reason="unknown_key"})")
+          .ends_with(" 3"));
+  CHECK(
+      line_of(text, R"(closeloop_handshake_failures_total{domain="workers",reason="no_handshake"})")
+          .ends_with(" 1"));
+  auto families = metric_families();
+  CHECK(std::find(families.begin(), families.end(), "closeloop_handshake_failures_total") !=
+        families.end());
 }
