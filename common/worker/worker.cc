@@ -704,6 +704,10 @@ std::string Worker::figures_frame() {
         oldest != outbox_.end())
       o.oldest_age_ms = static_cast<uint64_t>(std::max<int64_t>(0, now - oldest->second.since_ms));
   }
+  std::string service_warning = service_.warning();
+  figures_.warning = start_warning_.empty() || service_warning.empty()
+                         ? start_warning_ + service_warning
+                         : start_warning_ + "; " + service_warning;
   return encode_figures(figures_);
 }
 

@@ -162,6 +162,9 @@ class Service {
   // Once per loop turn (at least every 50 ms), before the commit: for work of its own
   // (the timer's scans).
   virtual void on_turn(Context& ctx) {}
+  // What an operator should see in `closeloop status` about this service now (the
+  // ledger: accounts it does not admit), beside the worker's own warning; empty for none.
+  virtual std::string warning() const { return {}; }
   // What the worker tells the broker with its registration (the ledger: the account
   // table); empty for nothing.
   virtual std::string announcement() const { return {}; }
@@ -187,7 +190,7 @@ class Worker {
   int run(int signal_fd);
   // A warning about how it runs, found at start (a data_dir others can read), sent with
   // its figures for `closeloop status` (worker/metrics.h).
-  void warn_in_status(std::string warning) { figures_.warning = std::move(warning); }
+  void warn_in_status(std::string warning) { start_warning_ = std::move(warning); }
 
  private:
   friend class Context;
@@ -360,6 +363,7 @@ class Worker {
   int64_t last_heard_ms_ = 0, reconnect_delay_ms_ = 0;
 
   Figures figures_;
+  std::string start_warning_;  // found at start (warn_in_status)
   std::set<std::string, std::less<>> verb_names_;  // what ReplyTarget::verb points into
   uint64_t batch_messages_ = 0;  // commands and handoff entries since the last commit()
   int64_t last_figures_ms_ = 0, last_disk_ms_ = 0;

@@ -69,6 +69,13 @@ class Ledger : public Service {
     checkpoints_.on_turn(ctx);
   }
 
+  std::string warning() const override {
+    std::string out;
+    for (const auto& [name, why] : accounts_.refused())
+      out += (out.empty() ? "" : "; ") + why + ": not admitted";
+    return out;
+  }
+
   // None before the first accounts exist: the broker admits no client until they do.
   std::string announcement() const override {
     return accounts_.empty() ? std::string() : accounts_.table();

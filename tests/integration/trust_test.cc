@@ -372,8 +372,15 @@ TEST_CASE("an account record altered on disk is not admitted: the ledger checks 
   CHECK((*listed)["not_admitted"].get<std::string>().find("differs") != std::string::npos);
   auto tried = s.cluster.client(3000, "临时工")->call("list", "", wire::empty_map());
   CHECK((tried.ok() ? tried->error.code : tried.error().code) == errc::kUnauthenticated);
-  // The others are admitted as before.
+  // The others are admitted as before, and status says it.
   CHECK(s.client->call("list", "", wire::empty_map())->ok);
+  CHECK(eventually([&] {
+    wire::Json workers = broker_status(s.cluster)["workers"];
+    return std::any_of(workers.begin(), workers.end(), [](const auto& w) {
+      return w["name"] == "ledger" &&
+             w.value("warning", std::string()).find("临时工") != std::string::npos;
+    });
+  }, 5s));
   // The stored tree does not answer for the accounts any more: caught against the checkpoint.
   CliRun consistency = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "checkpoint",
                                                  "--consistency", kept});
