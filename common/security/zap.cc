@@ -62,6 +62,9 @@ void ZapHandler::serve() {
       break;
     answer(request);
   }
+}
+
+void ZapHandler::read_watched() {
   for (Watched& w : watched_) read_events(w);
   log_held(now_ms());
 }

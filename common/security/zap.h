@@ -69,11 +69,14 @@ class ZapHandler {
   void count_failures(OnFailure on_failure) { on_failure_ = std::move(on_failure); }
   // Watches `socket` (a server asking ZAP as `domain`) through libzmq's socket monitor for
   // handshakes that fail before ZAP is asked: kNoHandshake, kProtocol. Its events are read
-  // by serve().
+  // by read_watched().
   void watch(zmq::socket_t& socket, const std::string& domain);
-  // Answers every request waiting on the socket, reads the watched sockets' events and
-  // logs what was held back for a second.
+  // Answers every request waiting on the socket (poll socket() and call it when readable).
   void serve();
+  // Reads the watched sockets' events and logs what was held back for a second: call it
+  // about once a second (not every loop turn: each socket polled costs the loop a few
+  // system calls, and these counts can wait).
+  void read_watched();
 
  private:
   // One (domain, reason)'s log: when it last wrote a line, and what it held back since.

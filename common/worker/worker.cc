@@ -568,12 +568,12 @@ void Worker::serve(const std::string& route, const std::string& sender,
 // request on (the broker checked that the worker was serving that person's request). The
 // request's actor becomes that account's name, so nothing downstream acts under another.
 // With security.mode = "off" there are no accounts: the request's actor is taken as said.
-Result<security::Actor> Worker::actor_of(const std::string& sender, wire::Request& request) const {
+Result<security::Actor> Worker::actor_of(const std::string& sender, wire::Request& request) {
   security::Actor actor;
   if (!sender.empty()) {
-    auto decoded = security::decode_actor(sender);
-    if (!decoded) return Error{errc::kInternal, "the broker's sender frame: " + decoded.error().message};
-    actor = std::move(*decoded);
+    auto decoded = sender_of(sender);
+    if (!decoded) return decoded.error();
+    actor = **decoded;
   }
   if (actor.worker) return actor;
   if (!config_.curve()) {
@@ -584,6 +584,16 @@ Result<security::Actor> Worker::actor_of(const std::string& sender, wire::Reques
   if (actor.name.empty()) return Error{errc::kUnauthenticated, "the request names no account"};
   request.actor = actor.name;
   return actor;
+}
+
+// The Actor a sender frame encodes, decoded once: the same few frames come again and again
+// (each worker's, each account's), so they are remembered, a bounded number of them.
+Result<const security::Actor*> Worker::sender_of(const std::string& frame) {
+  if (auto known = senders_.find(frame); known != senders_.end()) return &known->second;
+  auto decoded = security::decode_actor(frame);
+  if (!decoded) return Error{errc::kInternal, "the broker's sender frame: " + decoded.error().message};
+  if (senders_.size() >= kMaxSenders) senders_.clear();
+  return &senders_.emplace(frame, std::move(*decoded)).first->second;
 }
 
 // Turns a context's reply into one sent after commit, once its handoffs are acknowledged.

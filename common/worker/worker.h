@@ -237,7 +237,8 @@ class Worker {
   void end_reload(bool ok, const std::string& reason, const std::vector<std::string>& changed);
   void receive(std::vector<zmq::message_t>& frames);
   void serve(const std::string& route, const std::string& sender, const zmq::message_t& payload);
-  Result<security::Actor> actor_of(const std::string& sender, wire::Request& request) const;
+  Result<security::Actor> actor_of(const std::string& sender, wire::Request& request);
+  Result<const security::Actor*> sender_of(const std::string& frame);
   void register_with_broker();
   void accept_handoff(ReplyTarget target, const std::string& from, const wire::Request& request);
   void apply_entry(Context& ctx, const std::string& from, const msgpack::object& entry);
@@ -362,6 +363,8 @@ class Worker {
 
   int64_t last_heard_ms_ = 0, reconnect_delay_ms_ = 0;
 
+  static constexpr size_t kMaxSenders = 1024;
+  std::unordered_map<std::string, security::Actor> senders_;  // decoded sender frames
   Figures figures_;
   std::string start_warning_;  // found at start (warn_in_status)
   std::set<std::string, std::less<>> verb_names_;  // what ReplyTarget::verb points into

@@ -33,6 +33,7 @@
 // `metrics_listen` (metrics_http.h) when the config names one.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <map>
@@ -97,7 +98,7 @@ class Broker {
     for (;;) {
       zmq::poll(items, zap_ ? 4 : 3, std::chrono::milliseconds(config_.timing.heartbeat_ms / 2));
       if ((items[2].revents & ZMQ_POLLIN) && !take_signals(signals)) break;
-      if (zap_) zap_->serve();
+      if (items[3].revents & ZMQ_POLLIN) zap_->serve();
       for (int n = 0; n < 1000 && drain(frontend_, &Broker::from_client); ++n) {
       }
       for (int n = 0; n < 1000 && drain(backend_, &Broker::from_worker); ++n) {
@@ -204,8 +205,8 @@ class Broker {
       spdlog::debug("broker: cannot read the worker keys now: {}", std::strerror(errno));
       return;
     }
-    workers_ = std::move(*read);
-    workers_.erase(own_key_);
+    read->erase(own_key_);
+    workers_ = {read->begin(), read->end()};
     for (const auto& [file, why] : refused)
       if (refused_keys_[file] != why) spdlog::warn("broker: not a worker key: {}", why);
     refused_keys_ = std::move(refused);
@@ -217,7 +218,7 @@ class Broker {
                    peers_[identity].service);
       forget(identity);
     }
-    board_.admitted_keys(workers_);
+    board_.admitted_keys(*read);
   }
 
   // The worker a backend message comes from, by the key it proved: null when that key is
@@ -225,7 +226,7 @@ class Broker {
   const std::string* worker_of(zmq::message_t& frame) const {
     static const std::string kAnyone;
     if (!zap_) return &kAnyone;
-    auto found = workers_.find(frame.gets("User-Id"));
+    auto found = workers_.find(std::string_view(frame.gets("User-Id")));
     return found == workers_.end() ? nullptr : &found->second;
   }
 
@@ -281,7 +282,7 @@ class Broker {
     auto sender = sender_of(payload, *request);
     if (!sender) return to_route(route, wire::encode_error(request->id, sender.error()));
     if (service == "broker") return to_route(route, answer_here(*request, *sender));
-    forward(std::string(service), {route, "", *sender, /*from_person=*/true}, payload);
+    forward(std::string(service), {route, "", *sender, /*from_person=*/true}, payload, *sender);
   }
 
   void from_worker(std::vector<zmq::message_t>& frames) {
@@ -301,8 +302,8 @@ class Broker {
     if (kind == backend::kHeartbeat && frames.size() == 3) {
       take_figures(peer->second.service, backend::text(frames[2]));
     } else if (kind == backend::kRequest && frames.size() == 4) {
-      forward(std::string(backend::text(frames[2])), {"B" + identity, "", peer->second.sender},
-              frames[3]);
+      forward(std::string(backend::text(frames[2])), {"B" + identity}, frames[3],
+              peer->second.sender);
     } else if (kind == backend::kRequest && frames.size() == 5) {
       pass_on(peer->second, identity, std::string(backend::text(frames[2])), frames[3],
               std::string(backend::text(frames[4])));
@@ -354,13 +355,14 @@ class Broker {
   // Delivers a request to the worker serving `service` with a token of its own, or
   // answers it `unavailable` (decoding the request only then, for its id: carried
   // messages are never decoded).
+  // `sender`: the sender frame it goes with (kept with the token for a person's request).
   void forward(const std::string& service, PendingRequests::Request request,
-               const zmq::message_t& payload) {
+               const zmq::message_t& payload, const std::string& sender) {
     auto worker = by_service_.find(service);
     if (worker == by_service_.end())
       return refuse(request.route, payload, {errc::kUnavailable, "no " + service + " worker is running"});
     request.worker = worker->second;
-    std::string route = request.route, sender = request.sender;
+    std::string route = request.route;
     auto token = pending_.open(std::move(request), monotonic_ms());
     if (!token)
       return refuse(route, payload, {errc::kUnavailable, "the broker is busy: " +
@@ -392,7 +394,7 @@ class Broker {
       person = std::move(*decoded);
     }
     person.forwarded_by = peer.service;
-    forward(service, {route, "", security::encode_actor(person)}, payload);
+    forward(service, {route}, payload, security::encode_actor(person));
   }
 
   // A worker's answer to the request `token` names: delivered only if that request was
@@ -461,6 +463,7 @@ class Broker {
     last_beat_ms_ = now;
     pending_.expire(now);
     if (zap_ && now >= next_key_scan_ms_) scan_worker_keys();
+    if (zap_) zap_->read_watched();
     std::vector<std::string> dead;
     for (const auto& [identity, peer] : peers_) {
       if (now - peer.last_heard_ms > int64_t{config_.timing.heartbeat_ms} * config_.timing.liveness)
@@ -530,7 +533,7 @@ class Broker {
   std::unique_ptr<security::ZapHandler> zap_;  // before the sockets: see security/zap.h
   zmq::socket_t frontend_, backend_;
   std::string own_key_;                         // the broker's public key
-  std::map<std::string, std::string> workers_;  // trusted worker keys: public key -> name
+  std::map<std::string, std::string, std::less<>> workers_;  // trusted worker keys: key -> name
   std::map<std::string, std::string> refused_keys_;  // .pub files refused: file -> why (logged once)
   int64_t next_key_scan_ms_ = 0;
   security::AccountTable accounts_;             // the ledger's, for the frontend

@@ -13,8 +13,12 @@ PendingRequests::PendingRequests(int64_t lifetime_ms) : lifetime_ms_(lifetime_ms
 std::optional<std::string> PendingRequests::open(Request request, int64_t now_ms) {
   expire(now_ms);
   if (waiting_.size() >= kMaxPending) return std::nullopt;
-  std::string token(kTokenBytes, '\0');
-  randombytes_buf(token.data(), token.size());
+  if (random_used_ == random_.size()) {
+    randombytes_buf(random_.data(), random_.size());
+    random_used_ = 0;
+  }
+  std::string token(random_.data() + random_used_, kTokenBytes);
+  random_used_ += kTokenBytes;
   int64_t expires_ms = now_ms + lifetime_ms_;
   waiting_[token] = {std::move(request), expires_ms};
   by_expiry_.emplace_back(expires_ms, token);
