@@ -75,6 +75,12 @@ Result<Item> FoldCheck::held(const std::string& id, const std::optional<std::str
   return decoded;
 }
 
+std::optional<Indexed> FoldCheck::view_of(const std::string& id, const std::string& stored) const {
+  const Slot& slot = slots_[slot_of(id) % kSlots];
+  if (slot.item.id == id && slot.bytes == stored) return indexed(slot.item);
+  return indexed(std::string_view(stored));
+}
+
 void FoldCheck::remember(std::string_view bytes, Item item) {
   Slot& slot = slots_[slot_of(item.id) % kSlots];
   slot.bytes.assign(bytes);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "indexes.h"
 #include "store/store.h"
 #include "workflow/fold.h"
 
@@ -36,6 +37,9 @@ class FoldCheck {
   Status check(const Txn& txn, const FoldContext& context, const msgpack::object& item_map,
                std::string_view item_bytes, const msgpack::object& event_map,
                const std::optional<std::string>& stored);
+  // The index view of the item record `stored` (of item `id`): from the item checked last
+  // when it is that record (the command path decodes nothing), else read from the bytes.
+  std::optional<Indexed> view_of(const std::string& id, const std::string& stored) const;
 
  private:
   // The items checked last, decoded, each with the bytes the ledger then wrote: the

@@ -13,6 +13,15 @@ Result<Indexed> indexed(const msgpack::object& item) {
   return view;
 }
 
+Indexed indexed(const Item& item) {
+  Indexed view;
+  view.v = item.v, view.seq = item.seq, view.id = item.id, view.stage = item.stage;
+  view.kind = item.kind, view.department = item.department, view.due = item.due;
+  view.submitted_on = item.submitted_on, view.co_departments = item.co_departments;
+  view.due_basis = item.due_basis, view.escalated = item.escalated;
+  return view;
+}
+
 std::optional<Indexed> indexed(std::string_view stored) {
   auto decoded = wire::decode(stored.data(), stored.size());
   if (!decoded) return std::nullopt;

@@ -46,6 +46,8 @@ struct Indexed {
 // and of a stored one (nullopt if unreadable).
 Result<Indexed> indexed(const msgpack::object& item);
 std::optional<Indexed> indexed(std::string_view stored);
+// The same of an item already decoded.
+Indexed indexed(const Item& item);
 
 // The keys the item's current record puts it under.
 std::vector<std::string> index_keys(const Indexed& item);

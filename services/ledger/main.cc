@@ -99,7 +99,7 @@ class Ledger : public Service {
                                        " differs from the one recorded (kept as it was)"};
     auto stored = ctx.txn().get(keys::item(item->id));
     std::optional<ledger::Indexed> current;
-    if (stored) current = ledger::indexed(*stored);
+    if (stored) current = folds_.view_of(item->id, *stored);
     bool newer = !current || current->seq < item->seq;  // events may arrive out of order
     std::string item_bytes = packed(item_map);
     if (!recorded || newer) {  // before anything is written: a mismatch writes nothing

@@ -337,7 +337,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "closeloopd under umask 022 makes the data dir and the stores closed to others; a data dir "
+    "closeloopd under umask 022 makes the data dir and the stores closed to others, and a data dir "
     "others can read is warned about in the log and in status",
     "[exhaustion][files]") {
   Cluster cluster(kFastTiming);

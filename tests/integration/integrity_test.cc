@@ -209,7 +209,7 @@ TEST_CASE(
 
 TEST_CASE(
     "an event altered on the ledger's disk, its tree untouched, fails checkpoint --consistency, "
-    "naming the item and seq; so do leaves rewritten beneath untouched nodes",
+    "naming the item and seq, and so do leaves rewritten beneath untouched nodes",
     "[integrity][checkpoint][tamper]") {
   Ledgered o;
   std::string a = o.handled("路灯不亮"), b = o.handled("道路积水");

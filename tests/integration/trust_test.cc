@@ -240,7 +240,7 @@ TEST_CASE("a worker's answer reaches only the requester of a request that worker
   CHECK(broker_status(s.cluster)["dropped_replies"] == 2);
 }
 
-TEST_CASE("worker keys: only a regular file of the service's user that nobody else may write; a "
+TEST_CASE("worker keys: only a regular file of the service's user that nobody else may write, and a "
           "removed one is refused within 10 s",
           "[trust][keys]") {
   Running s(kFastTiming);

@@ -24,7 +24,7 @@ Account decoded(const std::string& encoded) {
 
 }  // namespace
 
-TEST_CASE("a gateway's scope is kept with its account; one made before scopes gets the default",
+TEST_CASE("a gateway's scope is kept with its account, and one made before scopes gets the default",
           "[security][gateway]") {
   Account web = person("web", {Role::kAuditor});
   web.gateway = true;
@@ -75,7 +75,7 @@ TEST_CASE("a gateway may never be given admin or ops, and --acts-for is a gatewa
   CHECK_FALSE(check_roles(plain).ok());
 }
 
-TEST_CASE("the sender frame carries the broker's word only: forwarded_by and worker; never unchecked",
+TEST_CASE("the sender frame carries the broker's word only: forwarded_by and worker, never unchecked",
           "[security][actor]") {
   Actor actor{"王芳", {Role::kOffice}};
   actor.gateway = "web";

@@ -257,7 +257,7 @@ TEST_CASE("a redue moves the round's date, and keeps the timer's marks when the 
 
 // Before issue 16 a submit did not record its day: the fold takes it from the event's
 // time in the office's time zone. Since then events say it, and need no time zone.
-TEST_CASE("events that record their days fold without the office's time zone; older ones need it",
+TEST_CASE("events that record their days fold without the office's time zone, and older ones need it",
           "[fold]") {
   Walk w;
   w.context = {};  // no time zone
