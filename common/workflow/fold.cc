@@ -94,17 +94,6 @@ void take_due(Item& item, const Event& e, bool new_round) {
   item.overdue = item.escalated = false;
 }
 
-// A fresh round with a department: nothing signed, answered or evaluated yet.
-void fresh_round(Item& item) {
-  item.signed_at.clear();
-  item.co_signed_at.clear();
-  item.replied_at.clear();
-  item.opinions.clear();
-  item.extensions.clear();
-  item.outcome.clear();
-  item.evaluation = {};
-}
-
 using Effect = Status (*)(Item& item, const Event& e, const FoldContext& cx);
 
 Status submitted(Item& item, const Event& e, const FoldContext& cx) {
@@ -130,7 +119,7 @@ Status assigned(Item& item, const Event& e, const FoldContext&) {
   if (auto it = e.payload.find("milestone"); it != e.payload.end() && it->is_array())
     for (const Json& m : *it) milestones.push_back({payload_text(m, "date"), payload_text(m, "text")});
   if (!milestones.empty()) item.milestones = std::move(milestones);  // else the earlier stand
-  fresh_round(item);
+  item.start_round();
   item.department = payload_text(e.payload, "department");
   item.co_departments = payload_codes(e.payload, "co");
   take_due(item, e, /*new_round=*/true);
@@ -146,7 +135,7 @@ Status returned(Item& item, const Event&, const FoldContext&) {
   item.due.clear();
   item.due_basis = {};
   item.overdue = item.escalated = false;
-  fresh_round(item);
+  item.start_round();
   return ok_status();
 }
 
@@ -231,7 +220,7 @@ Status urged(Item& item, const Event&, const FoldContext&) {
 Status reopened(Item& item, const Event& e, const FoldContext&) {
   item.reopen_count++;
   std::vector<Opinion> opinions = std::move(item.opinions);  // they still stand
-  fresh_round(item);
+  item.start_round();
   item.opinions = std::move(opinions);
   take_due(item, e, /*new_round=*/true);
   item.assigned_on = assigned_day(e, item.due_basis);

@@ -25,6 +25,16 @@ bool Item::open_milestones() const {
                      [](const Milestone& m) { return m.reached_at.empty(); });
 }
 
+void Item::start_round() {
+  signed_at.clear();
+  co_signed_at.clear();
+  replied_at.clear();
+  opinions.clear();
+  extensions.clear();
+  outcome.clear();
+  evaluation = {};
+}
+
 security::ItemFacts rights_facts(const Item& item) {
   return {item.department, item.co_departments, item.deputy, item.source, item.kind};
 }

@@ -161,6 +161,9 @@ struct Item {
   // A co-department's opinion or waiver, if given.
   const Opinion* opinion_of(std::string_view department) const;
   bool open_milestones() const;
+  // A fresh round with a department (assignment, rework, reopening): nothing signed,
+  // answered or evaluated yet. The rules make it, and the fold of a trail again.
+  void start_round();
 };
 
 // What a stage checks of an item handed to it before keeping it as it came: read as a

@@ -46,17 +46,6 @@ void set_due(Item& item, const Due& due, wire::Json& payload, bool new_round) {
   payload["due_basis"] = wire::record_json(due.basis);
 }
 
-// A fresh round with a department: nothing signed, answered or evaluated yet.
-void start_round(Item& item) {
-  item.signed_at.clear();
-  item.co_signed_at.clear();
-  item.replied_at.clear();
-  item.opinions.clear();
-  item.extensions.clear();
-  item.outcome.clear();
-  item.evaluation = {};
-}
-
 // `months` after today, e.g. "rework: 1 month after the unsatisfied evaluation".
 Due months_after(const Setting& s, int months, const std::string& what, const std::string& after) {
   Period p{0, static_cast<uint64_t>(months)};
@@ -139,7 +128,7 @@ Result<Item> assign(const Item& item, const Command& c, const Setting& s, wire::
   auto milestones = milestones_of(item, c, s);
   if (!milestones) return milestones.error();
   if (!milestones->empty()) next.milestones = std::move(*milestones);
-  start_round(next);
+  next.start_round();
   next.department = lead;
   next.co_departments = c.codes("co");
   next.assigned_on = s.today.str();
@@ -167,7 +156,7 @@ Result<Item> give_back(const Item& item, const Command& c, const Setting& s, wir
   next.due.clear();
   next.due_basis = {};
   next.overdue = next.escalated = false;
-  start_round(next);
+  next.start_round();
   return next;
 }
 
@@ -352,7 +341,7 @@ Result<Item> reopen(const Item& item, const Command& c, const Setting& s, wire::
   Item next = item;
   next.stage = Stage::kAssigned;
   next.reopen_count++;
-  start_round(next);
+  next.start_round();
   next.opinions = item.opinions;  // the co-departments' opinions on the matter still stand
   next.assigned_on = s.today.str();
   payload["assigned_on"] = next.assigned_on;

@@ -108,19 +108,6 @@ double cpu_seconds_of(pid_t pid) {
   return (user + system) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-// A free TCP port on loopback for /metrics.
-int free_metrics_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t size = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 std::string scrape_metrics(int port) {
   httplib::Client http("127.0.0.1", port);
   http.set_connection_timeout(2);
@@ -253,7 +240,7 @@ TEST_CASE(
 
 TEST_CASE("a connection that does not finish its handshake is dropped after handshake_timeout_ms",
           "[exhaustion][handshake]") {
-  int port = free_metrics_port();
+  int port = free_tcp_port();
   Running s("metrics_listen = \"127.0.0.1:" + std::to_string(port) +
             "\"\n[timing]\nheartbeat_ms = 100\nhandshake_timeout_ms = 500\n");
   IdleConnections idle(client_port_of(s.cluster), 3);
@@ -276,7 +263,7 @@ TEST_CASE(
     "200 handshakes with unknown keys add a few lines to the log and "
     "closeloop_handshake_failures_total says 200",
     "[exhaustion][handshake]") {
-  int port = free_metrics_port();
+  int port = free_tcp_port();
   Running s("metrics_listen = \"127.0.0.1:" + std::to_string(port) + "\"\n" + kFastTiming);
   std::string log_path = s.cluster.dir() + "/broker.log";
   size_t log_before = read_file(log_path).size();

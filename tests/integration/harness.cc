@@ -47,6 +47,14 @@ int free_port_pair() {
 
 }  // namespace
 
+int free_tcp_port() {
+  std::mt19937 rng(std::random_device{}());
+  for (;;) {
+    int port = 20000 + static_cast<int>(rng() % 40000);
+    if (port_free(port)) return port;
+  }
+}
+
 std::string test_departments_toml() {
   return R"(
 [[department]]

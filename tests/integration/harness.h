@@ -86,6 +86,9 @@ class Cluster {
   std::map<std::string, std::vector<std::string>> wrappers_;         // by process
 };
 
+// A TCP port on loopback that nothing listens on now (for /metrics and the like).
+int free_tcp_port();
+
 // Config text with the county's departments for tests (a subset is enough).
 std::string test_departments_toml();
 

@@ -27,23 +27,9 @@ using Json = wire::Json;
 
 namespace {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t size = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// Polls `condition` for up to 10 s (the figures come with heartbeats, every 100 ms here).
-
 // A cluster whose broker serves /metrics on a port of its own.
 struct Observed {
-  int port = free_port();
+  int port = free_tcp_port();
   Running running;
   explicit Observed(const std::string& extra = "")
       : running("metrics_listen = \"127.0.0.1:" + std::to_string(port) + "\"\n" + kFastTiming +
@@ -429,7 +415,7 @@ TEST_CASE("a bad metrics_listen is refused at start with exit 78, a taken port w
     CHECK(broker.err.find("metrics_listen") != std::string::npos);
   }
   // A valid address another process holds: the broker says so and stops, like for its endpoint.
-  int taken = free_port();
+  int taken = free_tcp_port();
   int holder = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
