@@ -118,7 +118,7 @@ void Worker::apply_entry(Context& ctx, const std::string& from, const msgpack::o
       ctx.handed_off_.push_back(keys::read_be64(std::string_view(*seen).substr(i, 8)));
     return;
   }
-  if (incidents::is_held(*txn_, from, hid)) return ctx.held_.push_back(hid);
+  if (kept_incidents_ && incidents::is_held(*txn_, from, hid)) return ctx.held_.push_back(hid);
   const msgpack::object& data = f.map("entry");
   if (!f.ok()) return keep_incident(ctx, from, hid, f.error().message, entry);
   size_t before = ctx.handed_off_.size();
@@ -139,6 +139,7 @@ void Worker::keep_incident(Context& ctx, const std::string& from, uint64_t hid,
                 hid, from, reason);
   wire::Buffer raw;
   msgpack::pack(raw, entry);
+  kept_incidents_ = true;
   txn_->put(keys::incident(from, hid),
             incidents::record(from, hid, reason, clock_.now_iso(), wire::view(raw)));
   ctx.held_.push_back(hid);
@@ -150,6 +151,7 @@ void Worker::keep_unreadable_outbox_record(uint64_t pos, std::string_view value,
                                            const std::string& why) {
   spdlog::error("{}: outbox record {} is unreadable ({}); kept as incident {}", name_, pos, why,
                 incidents::format_id({name_, name_, pos}));
+  kept_incidents_ = true;
   if (txn_->get(keys::incident(name_, pos))) return;
   wire::Buffer raw;
   wire::Packer(raw).pack_bin(static_cast<uint32_t>(value.size()));

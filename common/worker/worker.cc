@@ -260,6 +260,10 @@ Status Worker::open() {
   if (auto next = store_->get(keys::meta("next_pos"))) next_pos_ = keys::read_be64(*next);
   if (auto next = store_->get(keys::meta("next_reload"))) next_reload_ = keys::read_be64(*next);
   saved_next_pos_ = next_pos_;
+  store_->scan(keys::kIncidentPrefix, [this](std::string_view, std::string_view) {
+    kept_incidents_ = true;
+    return false;  // one is enough
+  });
   if (Status epoch = load_epoch(); !epoch) return epoch;
   // Start-up is recovery: every unacknowledged handoff is sent again. The first
   // kOutboxMirror records come into memory; the rest are counted and paged in later.

@@ -304,6 +304,9 @@ class Worker {
   uint64_t next_pos_ = 1;        // next outbox position (persisted in meta/next_pos)
   uint64_t saved_next_pos_ = 1;  // the value meta/next_pos holds
   bool must_sync_ = false;       // this turn's batch must be fsynced (else it may wait)
+  // Whether this store has ever kept an incident: without one (the usual case) a handoff
+  // entry needs no lookup of incident/ to know it is not held.
+  bool kept_incidents_ = false;
   std::vector<Receipt> receipts_;           // this turn's, acknowledged after its commit
   std::vector<Receipt> unsynced_receipts_;  // acknowledged as applied, not yet as durable
   uint64_t request_ids_ = 0;

@@ -12,9 +12,13 @@ Error not_its_trail(const std::string& id, uint64_t seq, const std::string& why)
 
 // `folded` against the item as it came: equal bytes are enough (the sender packed the
 // same record), else the fields are compared (a sender of another version packs
-// differently).
-Status compare(const Item& folded, const msgpack::object& item_map, std::string_view item_bytes) {
-  if (encode(folded) == item_bytes) return ok_status();
+// differently). `scratch` is a buffer to pack into, reused from one check to the next.
+Status compare(const Item& folded, const msgpack::object& item_map, std::string_view item_bytes,
+               wire::Buffer& scratch) {
+  scratch.clear();
+  wire::Packer packer(scratch);
+  wire::pack_value(packer, folded);
+  if (wire::view(scratch) == item_bytes) return ok_status();
   auto came = decode_item(item_map);
   if (!came) return came.error();
   if (auto difference = first_difference(folded, *came))
@@ -42,7 +46,7 @@ std::optional<std::vector<Event>> trail_with(const Txn& txn, const Event& event,
 // A late event: the trail folded through it and on to the item held, both compared.
 Status check_late(const Txn& txn, const FoldContext& context, const Event& event,
                   const msgpack::object& item_map, std::string_view item_bytes,
-                  const Item& held) {
+                  const Item& held, wire::Buffer& scratch) {
   auto trail = trail_with(txn, event, held.seq);
   if (!trail) return ok_status();  // another is still on its way: checked when it comes
   Item item;
@@ -51,7 +55,7 @@ Status check_late(const Txn& txn, const FoldContext& context, const Event& event
     if (!next) return not_its_trail(event.item, e.seq, next.error().message);
     item = std::move(*next);
     if (e.seq != event.seq) continue;
-    if (Status same = compare(item, item_map, item_bytes); !same) return same;
+    if (Status same = compare(item, item_map, item_bytes, scratch); !same) return same;
   }
   if (auto difference = first_difference(item, held))
     return not_its_trail(held.id, held.seq, "the item held: " + describe(*difference));
@@ -97,12 +101,12 @@ Status FoldCheck::check(const Txn& txn, const FoldContext& context,
   if (before->seq + 1 == event->seq) {  // the command path
     auto folded = apply(std::move(*before), *event, context);
     if (!folded) return not_its_trail(event->item, event->seq, folded.error().message);
-    if (Status same = compare(*folded, item_map, item_bytes); !same) return same;
+    if (Status same = compare(*folded, item_map, item_bytes, scratch_); !same) return same;
     remember(item_bytes, std::move(*folded));
     return ok_status();
   }
   if (stored && before->seq >= event->seq)
-    return check_late(txn, context, *event, item_map, item_bytes, *before);
+    return check_late(txn, context, *event, item_map, item_bytes, *before, scratch_);
   return ok_status();  // an earlier event is on its way
 }
 

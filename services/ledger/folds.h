@@ -53,6 +53,7 @@ class FoldCheck {
   };
   static constexpr size_t kSlots = 1024;
   std::vector<Slot> slots_ = std::vector<Slot>(kSlots);
+  wire::Buffer scratch_;  // the folded item packed, to compare with the bytes that came
 
   Result<Item> held(const std::string& id, const std::optional<std::string>& stored);
   void remember(std::string_view bytes, Item item);
