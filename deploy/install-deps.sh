@@ -7,6 +7,7 @@ packages=(
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libleveldb-dev libsnappy-dev libspdlog-dev
   libssl-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev catch2
   libsodium-dev                       # Ed25519 checkpoint signatures
+  gettext                             # the message catalogs (po/): xgettext, msgfmt
   tzdata                              # the office's time zone (config `timezone`)
   clang libclang-rt-14-dev            # the libFuzzer target
   python3 python3-zmq python3-msgpack # the independent client used by the bad-input tests

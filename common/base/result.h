@@ -1,12 +1,18 @@
 // Expected failures as values: an Error carries a stable code (part of the wire
-// protocol, see docs/protocol.md) and a message for people. Result<T> is either a
-// T or an Error. Exceptions from libraries are caught at the event-loop boundary
-// and turned into an Error; they never cross a worker's loop.
+// protocol, see docs/protocol.md) and a message for people: a catalog's msgid with its
+// arguments, which each client says in its reader's language (i18n/words.h), and the
+// same in English. Result<T> is either a T or an Error. Exceptions from libraries are caught at the
+// event-loop boundary and turned into an Error; they never cross a worker's loop.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
+
+// Marks a msgid for xgettext (po/README.md); translated where it is said, not here.
+#define N_(msgid) msgid
 
 namespace closeloop {
 
@@ -25,10 +31,26 @@ inline constexpr const char* kInternal = "internal";
 inline constexpr const char* kTimeout = "timeout";  // client side: no answer within the timeout
 }  // namespace errc
 
+// A message's arguments: each {name} in its msgid stands for the value of `name`.
+using MessageArgs = std::vector<std::pair<std::string, std::string>>;
+
 struct Error {
   std::string code;
-  std::string message;
+  std::string message;  // in English, the arguments put in: for logs and any client
+  std::string msgid;    // the catalog's msgid of `message`, if it was made for people
+  MessageArgs args;
+  std::string field;  // the request's field it concerns, if one: each client names it its
+                      // own way (the CLI's --flag, an import's column, a form's label)
+
+  // An error for people: `msgid` is English with {name} placeholders, wrapped in N_().
+  static Error of(std::string code, std::string_view msgid, MessageArgs args = {},
+                  std::string field = {});
 };
+
+// `msgid` with each {name} replaced by its argument ({field} by `field`); a placeholder
+// without an argument stays as it is.
+std::string format_message(std::string_view msgid, const MessageArgs& args,
+                           std::string_view field = {});
 
 template <typename T>
 class [[nodiscard]] Result {

@@ -13,10 +13,29 @@ namespace closeloop {
 
 using std::chrono::system_clock;
 
-Clock::Clock(const std::string& timezone, std::string clock_file)
-    : clock_file_(std::move(clock_file)) {
+void use_timezone(const std::string& timezone) {
   ::setenv("TZ", (":" + timezone).c_str(), 1);
   ::tzset();
+}
+
+Clock::Clock(const std::string& timezone, std::string clock_file)
+    : clock_file_(std::move(clock_file)) {
+  use_timezone(timezone);
+}
+
+std::string local_time_text(std::string_view iso) {
+  system_clock::time_point t;
+  if (!parse_iso(iso, &t)) return std::string(iso);
+  std::time_t secs = system_clock::to_time_t(t);
+  std::tm tm{};
+  ::localtime_r(&secs, &tm);
+  int offset = static_cast<int>(tm.tm_gmtoff / 60);  // minutes east of UTC
+  int hours = std::abs(offset) / 60 % 24, minutes = std::abs(offset) % 60;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d %c%02d:%02d", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, offset < 0 ? '-' : '+', hours,
+                minutes);
+  return buf;
 }
 
 // A test clock: the time written in the file, plus the time since it was written.

@@ -19,6 +19,15 @@
 
 namespace closeloop {
 
+// Makes `timezone` (a tz database name) the process's local zone: local times, the
+// office's "today" and the log's times are counted in it. Every process of ours calls it
+// with the config's `timezone` before it logs (so a log line's time is the wall clock's).
+void use_timezone(const std::string& timezone);
+
+// An ISO 8601 UTC time as a person reads it, in the process's zone with its offset:
+// "2026-12-07T03:25:53.833Z" → "2026-12-07 11:25 +08:00"; `iso` itself if unreadable.
+std::string local_time_text(std::string_view iso);
+
 class Clock {
  public:
   // REQUIRES `timezone` names a zone of the tz database (config validates it).

@@ -39,6 +39,7 @@ const Keys kTopKeys = {"endpoint",
                        "log_level",
                        "cpu_scheduling",
                        "timezone",
+                       "language",
                        "default_kind",
                        "calendar",
                        "timer",
@@ -231,6 +232,9 @@ Problem read_scalars(const toml::table& root, Config* c) {
   if (!known_timezone(c->timezone))
     return "timezone: '" + c->timezone + "' is not a time zone of this system's tz database "
            "(e.g. Asia/Shanghai; see /usr/share/zoneinfo)";
+  if (auto p = read_string(root, "language", "language", &c->language)) return p;
+  if (c->language != "zh" && c->language != "en")
+    return "language: expected zh or en, got '" + c->language + "'";
   if (auto p = read_string(root, "key", "key", &c->key)) return p;
   if (auto p = read_string(root, "server_key", "server_key", &c->server_key)) return p;
   if (!c->server_key.empty() && c->server_key.size() != 40)

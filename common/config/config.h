@@ -80,6 +80,7 @@ struct Config {
   std::string log_level = "info";
   std::string cpu_scheduling = "batch";  // every process's CPU policy: batch or normal
   std::string timezone = "Asia/Shanghai";  // the office's: "today" and dates count in it
+  std::string language = "zh";             // what people read: zh or en (i18n/words.h)
   std::string default_kind = "station";    // an item's kind when submit names none
   std::string calendar_dir = "config/calendar";  // [calendar] dir: cn-YYYY.csv files
   int timer_scan_ms = 60000;                     // [timer] scan_ms: how often the timer looks

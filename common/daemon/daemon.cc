@@ -15,6 +15,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "calendar/clock.h"
+
 namespace closeloop {
 
 void private_umask() { ::umask(027); }
@@ -50,9 +52,10 @@ std::string data_dir_warning(const std::string& data_dir) {
       data_dir, st.st_mode & 07777, can, data_dir);
 }
 
-void setup_logging(const std::string& name, const std::string& level) {
+void setup_logging(const std::string& name, const std::string& level, const std::string& timezone) {
+  use_timezone(timezone);  // the lines' times are the office's wall clock, with its offset
   auto logger = spdlog::stderr_logger_mt(name);
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %n[%P] %l: %v");
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %z %n[%P] %l: %v");
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
@@ -87,7 +90,7 @@ Config daemon_start(int argc, char** argv, const std::string& name) {
     std::cerr << name << ": " << config.error().message << "\n";
     std::exit(EX_CONFIG);
   }
-  setup_logging(name, log_level.empty() ? config->log_level : log_level);
+  setup_logging(name, log_level.empty() ? config->log_level : log_level, config->timezone);
   // The broker needs a descriptor per connection; below this an idle crowd fills it soon.
   constexpr uint64_t kFewDescriptors = 4096;
   if (auto limit = raise_descriptor_limit(); !limit) {

@@ -36,6 +36,7 @@ Result<uint64_t> raise_descriptor_limit();
 std::string data_dir_warning(const std::string& data_dir);
 
 // The same logging set-up, for programs with their own arguments.
-void setup_logging(const std::string& name, const std::string& level);
+// stderr, lines stamped with the time in `timezone` (the config's) and its offset.
+void setup_logging(const std::string& name, const std::string& level, const std::string& timezone);
 
 }  // namespace closeloop

@@ -112,29 +112,39 @@ bool worker_may(std::string_view worker, std::string_view verb) {
   return worker == "timer" && verb.starts_with("timer.");
 }
 
-// The conditions of a row beyond reach; an empty string when they hold.
-std::string unmet(std::string_view verb, Role role, const Actor& actor, const wire::Json& fields,
-                  const ItemFacts* item) {
+Error clerk_only(const Actor& actor) {
+  return Error::of(errc::kForbidden, N_("a clerk of {department} acts for {department} only"),
+                   {{"department", actor.department}}, "department");
+}
+
+// The conditions of a row beyond reach; nullopt when they hold.
+std::optional<Error> unmet(std::string_view verb, Role role, const Actor& actor,
+                           const wire::Json& fields, const ItemFacts* item) {
+  auto no = [](std::string_view msgid, MessageArgs args = {}, std::string field = {}) {
+    return Error::of(errc::kForbidden, msgid, std::move(args), std::move(field));
+  };
   std::string kind = item ? item->kind : text_of(fields, "kind");
   if (verb == "submit" && role == Role::kDeputy) {
-    if (!kind.empty() && kind != "suggestion") return "a deputy submits suggestions";
+    if (!kind.empty() && kind != "suggestion") return no(N_("a deputy submits suggestions"));
     if (std::string d = text_of(fields, "deputy"); !d.empty() && d != actor.name)
-      return "a deputy submits as themselves";
+      return no(N_("a deputy submits as themselves"), {}, "deputy");
   }
   if (verb == "submit" && role == Role::kStation) {
-    if (!kind.empty() && kind != "station") return "a liaison station submits station items";
+    if (!kind.empty() && kind != "station")
+      return no(N_("a liaison station submits station items"));
     if (std::string s = text_of(fields, "source"); !s.empty() && s != actor.station)
-      return "a liaison station submits from its own station (" + actor.station + ")";
+      return no(N_("a liaison station submits from its own station ({station})"),
+                {{"station", actor.station}}, "source");
   }
   if (role == Role::kDepartment && acts_for_department(verb) && fields.contains("department") &&
       text_of(fields, "department") != actor.department)
-    return "a clerk of " + actor.department + " acts for " + actor.department +
-           " only (--department)";
+    return clerk_only(actor);
   if (verb == "verify" && role == Role::kOffice && text_of(fields, "via") != "paper" &&
       kind != "audit" && kind != "project" && kind != "legislative")
-    return "the office verifies audit, project and legislative items, or records an evaluation "
-           "received on paper (--via paper)";
-  return "";
+    return no(N_("the office verifies audit, project and legislative items, or records an "
+                 "evaluation received on paper ({field} paper)"),
+              {}, "via");
+  return std::nullopt;
 }
 
 }  // namespace
@@ -168,38 +178,43 @@ Status may(const Actor& actor, std::string_view verb, const wire::Json& fields,
   if (actor.unchecked) return ok_status();  // security.mode = "off"
   if (actor.worker) {
     if (worker_may(actor.name, verb)) return ok_status();
-    return Error{errc::kForbidden, "the " + actor.name + " worker may not " + std::string(verb)};
+    return Error::of(errc::kForbidden, N_("the {worker} worker may not {verb}"),
+                     {{"worker", actor.name}, {"verb", std::string(verb)}});
   }
   if (!actor.gateway.empty() && !through_gateway(verb))
-    return Error{errc::kForbidden, std::string(verb) + " is never done through a gateway (" +
-                                       actor.gateway + "): use the CLI with your own key"};
+    return Error::of(errc::kForbidden,
+                     N_("{verb} is never done through a gateway ({gateway}): use the CLI with "
+                        "your own key"),
+                     {{"verb", std::string(verb)}, {"gateway", actor.gateway}});
   // A clerk acts as their own department, whatever the request says (the more telling
   // reason, before whether the item is theirs).
   if (actor.has(Role::kDepartment) && acts_for_department(verb) && fields.contains("department") &&
       text_of(fields, "department") != actor.department && !actor.has(Role::kOffice))
-    return Error{errc::kForbidden, "a clerk of " + actor.department + " acts for " +
-                                       actor.department + " only (--department)"};
-  std::string why;
+    return clerk_only(actor);
+  std::optional<Error> why;
   for (Role role : actor.roles) {
     Reach r = reach(verb, role);
     if (r == no) continue;
     bool reached = item ? within(r, role, actor, *item) : true;
     if (!reached) {
-      why = "not an item " + actor.name + " may " + std::string(verb) + " as " +
-            std::string(role_name(role));
+      why = Error::of(errc::kForbidden, N_("not an item {actor} may {verb} as {role}"),
+                      {{"actor", actor.name},
+                       {"verb", std::string(verb)},
+                       {"role", std::string(role_name(role))}});
       continue;
     }
-    std::string condition = unmet(verb, role, actor, fields, item);
-    if (condition.empty()) return ok_status();
-    why = condition;
+    std::optional<Error> condition = unmet(verb, role, actor, fields, item);
+    if (!condition) return ok_status();
+    why = std::move(condition);
   }
-  if (why.empty()) {
-    std::string roles;
-    for (Role role : actor.roles) roles += (roles.empty() ? "" : ", ") + std::string(role_name(role));
-    why = actor.name + " (" + (roles.empty() ? "no role" : roles) + ") may not " +
-          std::string(verb);
-  }
-  return Error{errc::kForbidden, why};
+  if (why) return *why;
+  std::string roles;
+  for (Role role : actor.roles) roles += (roles.empty() ? "" : ", ") + std::string(role_name(role));
+  if (roles.empty())
+    return Error::of(errc::kForbidden, N_("{actor} (no role) may not {verb}"),
+                     {{"actor", actor.name}, {"verb", std::string(verb)}});
+  return Error::of(errc::kForbidden, N_("{actor} ({roles}) may not {verb}"),
+                   {{"actor", actor.name}, {"roles", roles}, {"verb", std::string(verb)}});
 }
 
 wire::Json bound_fields(const Actor& actor, std::string_view verb) {

@@ -117,8 +117,10 @@ void StageService::locate(Context& ctx, const wire::Request& request, const Comm
                 this](Context& ctx, Result<wire::Reply>& reply) {
     const std::string& id = command.item_id;
     if (!reply)
-      return ctx.fail({errc::kUnavailable,
-                       "cannot tell where item " + id + " is: the ledger did not answer in time"});
+      return ctx.fail(Error::of(errc::kUnavailable,
+                                N_("cannot tell where item {item} is: the ledger did not answer "
+                                   "in time"),
+                                {{"item", id}}));
     if (!reply->ok) return ctx.fail(reply->error);
     wire::Fields f(reply->body, "show reply");
     auto item = decode_item(f.map("item"));
@@ -126,12 +128,14 @@ void StageService::locate(Context& ctx, const wire::Request& request, const Comm
     if (Status allowed = may_act(ctx, command, *item); !allowed) return ctx.fail(allowed.error());
     std::string_view owner = owner_of(item->stage);
     if (owner == name_)
-      return ctx.fail({errc::kInTransit, "item " + id + " is on its way to " + name_ + "; retry"});
-    if (!command.spec().move(item->stage))
-      return ctx.fail({errc::kRefused, refusal(id, item->stage, command.verb)});
+      return ctx.fail(Error::of(errc::kInTransit,
+                                N_("item {item} is on its way to {worker}; retry"),
+                                {{"item", id}, {"worker", name_}}));
+    if (!command.spec().move(item->stage)) return ctx.fail(refusal(id, item->stage, command.verb));
     // Once only: a forwarded command that misses the item again is in transit.
     if (forwarded)
-      return ctx.fail({errc::kInTransit, "item " + id + " is moving to " + std::string(owner)});
+      return ctx.fail(Error::of(errc::kInTransit, N_("item {item} is moving to {worker}"),
+                                {{"item", id}, {"worker", std::string(owner)}}));
     ctx.forward(owner, command.verb, command.actor, body);
   };
   ctx.ask("ledger", "show", wire::MapBuilder().add("item", command.item_id).finish(), again);

@@ -38,11 +38,23 @@ Fields::Fields(const msgpack::object& map, std::string_view what) : what_(what) 
   if (map.type == msgpack::type::MAP)
     map_ = &map;
   else
-    fail(errc::kBadRequest, std::string(what) + " must be a map");
+    fail(Error::of(errc::kBadRequest, N_("{what} must be a map"), {{"what", std::string(what)}}));
 }
 
 void Fields::fail(const std::string& code, const std::string& message) {
   if (!error_) error_ = Error{code, message};
+}
+
+void Fields::fail(Error error) {
+  if (!error_) error_ = std::move(error);
+}
+
+// A field of the map that is not what it must be: `msgid` says how, of {what} and {field}.
+void Fields::fail_field(const char* code, std::string_view msgid, std::string_view key,
+                        MessageArgs more) {
+  MessageArgs args{{"what", what_}};
+  for (auto& arg : more) args.push_back(std::move(arg));
+  fail(Error::of(code, msgid, std::move(args), std::string(key)));
 }
 
 const msgpack::object* Fields::find(std::string_view key) const {
@@ -61,17 +73,17 @@ const msgpack::object* Fields::find(std::string_view key) const {
 std::optional<std::string> Fields::as_str(const msgpack::object& o, std::string_view key,
                                           size_t max_chars) {
   if (o.type != msgpack::type::STR) {
-    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be a string");
+    fail_field(errc::kBadRequest, N_("{what}.{field} must be a string"), key);
     return std::nullopt;
   }
   std::string s(o.via.str.ptr, o.via.str.size);
   if (!valid_utf8(s)) {
-    fail(errc::kBadRequest, what_ + "." + std::string(key) + " is not valid UTF-8");
+    fail_field(errc::kBadRequest, N_("{what}.{field} is not valid UTF-8"), key);
     return std::nullopt;
   }
   if (s.size() > max_chars && utf8_length(s) > max_chars) {  // never more characters than bytes
-    fail(errc::kInvalid, std::string(key) + " is longer than " + std::to_string(max_chars) +
-                             " characters");
+    fail_field(errc::kInvalid, N_("{field} is longer than {max} characters"), key,
+               {{"max", std::to_string(max_chars)}});
     return std::nullopt;
   }
   return s;
@@ -79,7 +91,7 @@ std::optional<std::string> Fields::as_str(const msgpack::object& o, std::string_
 
 std::string Fields::str(std::string_view key, size_t max_chars) {
   auto v = opt_str(key, max_chars);
-  if (!v && ok()) fail(errc::kBadRequest, what_ + " lacks " + std::string(key));
+  if (!v && ok()) fail_field(errc::kBadRequest, N_("{what} lacks {field}"), key);
   return v.value_or("");
 }
 
@@ -90,7 +102,7 @@ std::optional<std::string> Fields::opt_str(std::string_view key, size_t max_char
 
 uint64_t Fields::uint(std::string_view key) {
   auto v = opt_uint(key);
-  if (!v && ok()) fail(errc::kBadRequest, what_ + " lacks " + std::string(key));
+  if (!v && ok()) fail_field(errc::kBadRequest, N_("{what} lacks {field}"), key);
   return v.value_or(0);
 }
 
@@ -98,7 +110,7 @@ std::optional<uint64_t> Fields::opt_uint(std::string_view key) {
   const msgpack::object* o = find(key);
   if (!o) return std::nullopt;
   if (o->type != msgpack::type::POSITIVE_INTEGER) {
-    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be a non-negative integer");
+    fail_field(errc::kBadRequest, N_("{what}.{field} must be a non-negative integer"), key);
     return std::nullopt;
   }
   return o->via.u64;
@@ -108,7 +120,7 @@ std::optional<bool> Fields::opt_bool(std::string_view key) {
   const msgpack::object* o = find(key);
   if (!o) return std::nullopt;
   if (o->type != msgpack::type::BOOLEAN) {
-    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be a boolean");
+    fail_field(errc::kBadRequest, N_("{what}.{field} must be a boolean"), key);
     return std::nullopt;
   }
   return o->via.boolean;
@@ -119,8 +131,8 @@ std::optional<std::vector<std::string>> Fields::opt_str_list(std::string_view ke
   const msgpack::object* o = find(key);
   if (!o) return std::nullopt;
   if (o->type != msgpack::type::ARRAY || o->via.array.size > max_items) {
-    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be an array of at most " +
-                                std::to_string(max_items) + " strings");
+    fail_field(errc::kBadRequest, N_("{what}.{field} must be an array of at most {max} strings"),
+               key, {{"max", std::to_string(max_items)}});
     return std::nullopt;
   }
   std::vector<std::string> out;
@@ -135,7 +147,7 @@ std::optional<std::vector<std::string>> Fields::opt_str_list(std::string_view ke
 const msgpack::object* Fields::opt_map(std::string_view key) {
   const msgpack::object* o = find(key);
   if (o && o->type != msgpack::type::MAP) {
-    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be a map");
+    fail_field(errc::kBadRequest, N_("{what}.{field} must be a map"), key);
     return nullptr;
   }
   return o;
@@ -144,8 +156,8 @@ const msgpack::object* Fields::opt_map(std::string_view key) {
 const msgpack::object* Fields::opt_array(std::string_view key, size_t max_items) {
   const msgpack::object* o = find(key);
   if (o && (o->type != msgpack::type::ARRAY || o->via.array.size > max_items)) {
-    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be an array of at most " +
-                                std::to_string(max_items) + " entries");
+    fail_field(errc::kBadRequest, N_("{what}.{field} must be an array of at most {max} entries"),
+               key, {{"max", std::to_string(max_items)}});
     return nullptr;
   }
   return o;
@@ -160,14 +172,14 @@ const msgpack::object& empty_object() {
 
 const msgpack::object& Fields::map(std::string_view key) {
   const msgpack::object* o = opt_map(key);
-  if (!o && ok()) fail(errc::kBadRequest, what_ + " lacks " + std::string(key));
+  if (!o && ok()) fail_field(errc::kBadRequest, N_("{what} lacks {field}"), key);
   return o ? *o : empty_object();
 }
 
 const msgpack::object& Fields::array(std::string_view key) {
   const msgpack::object* o = find(key);
   if (!o || o->type != msgpack::type::ARRAY) {
-    fail(errc::kBadRequest, what_ + "." + std::string(key) + " must be an array");
+    fail_field(errc::kBadRequest, N_("{what}.{field} must be an array"), key);
     return empty_object();
   }
   return *o;

@@ -60,6 +60,7 @@ class Fields {
   const Error& error() const { return *error_; }
   // Records an error found by the caller (the first one wins).
   void fail(const std::string& code, const std::string& message);
+  void fail(Error error);  // the first failure is the one kept
 
  private:
   const msgpack::object* find(std::string_view key) const;
@@ -69,6 +70,8 @@ class Fields {
   const msgpack::object* map_ = nullptr;
   std::string what_;
   std::optional<Error> error_;
+  void fail_field(const char* code, std::string_view msgid, std::string_view key,
+                  MessageArgs more = {});
 };
 
 // The encoded value of `key` in a map, or empty if absent (or `map` is not a map).

@@ -1,5 +1,7 @@
 #include "wire/message.h"
 
+#include <span>
+
 namespace closeloop::wire {
 
 namespace {
@@ -13,6 +15,30 @@ bool read_header(Fields& f, std::string* type, uint64_t* id) {
   if (f.ok() && type->size() > 32) f.fail(errc::kBadRequest, "unknown message type");
   *id = f.uint("id");
   return f.ok();
+}
+
+// An error's msgid, arguments and field (base/result.h), when it was made for people.
+void read_message(Fields& ef, Error& error) {
+  error.msgid = ef.opt_str("msgid", 4096).value_or("");
+  error.field = ef.opt_str("field", 64).value_or("");
+  const msgpack::object* args = ef.opt_map("args");
+  if (!args || !ef.ok()) return;
+  for (const msgpack::object_kv& kv : std::span(args->via.map.ptr, args->via.map.size)) {
+    if (kv.key.type != msgpack::type::STR || kv.val.type != msgpack::type::STR) continue;
+    error.args.emplace_back(kv.key.as<std::string>(), kv.val.as<std::string>());
+  }
+}
+
+std::string error_map(const Error& error) {
+  MapBuilder m;
+  m.add("code", error.code).add("message", error.message);
+  if (!error.msgid.empty()) {
+    m.add("msgid", error.msgid);
+    MapBuilder args;
+    for (const auto& [name, value] : error.args) args.add(name, value);
+    if (!error.args.empty()) m.add_raw("args", args.finish());
+  }
+  return m.add_nonempty("field", error.field).finish();
 }
 
 }  // namespace
@@ -44,6 +70,7 @@ Result<Reply> decode_reply(const void* data, size_t size, const Limits& limits) 
   } else if (const msgpack::object* e = f.opt_map("error")) {
     Fields ef(*e, "reply.error");
     rep.error = {ef.str("code", 64), ef.str("message")};
+    read_message(ef, rep.error);
     if (!ef.ok()) return ef.error();
   } else {
     f.fail(errc::kBadRequest, "reply has neither ok nor error");
@@ -84,7 +111,7 @@ std::string encode_reply(uint64_t id, std::string_view body) {
 }
 
 std::string encode_error(uint64_t id, const Error& error) {
-  std::string err = MapBuilder().add("code", error.code).add("message", error.message).finish();
+  std::string err = error_map(error);
   return MapBuilder()
       .add("v", kVersion)
       .add("type", "reply")

@@ -29,9 +29,12 @@ wire::Json read_milestones(wire::Fields& f, const Field& field) {
     wire::Fields m(list->via.array.ptr[i], std::string(field.name) + "[" + std::to_string(i) + "]");
     std::string date = m.str("date", 10), text = m.str("text", kMaxTitleChars);
     if (m.ok() && !valid_date(date))
-      m.fail(errc::kInvalid, "a milestone's date must be YYYY-MM-DD, not '" + date + "'");
-    if (m.ok() && blank(text)) m.fail(errc::kInvalid, "a milestone's text must not be empty");
-    if (!m.ok()) f.fail(m.error().code, m.error().message);
+      m.fail(Error::of(errc::kInvalid, N_("a milestone's date must be YYYY-MM-DD, not '{value}'"),
+                       {{"value", date}}, std::string(field.name)));
+    if (m.ok() && blank(text))
+      m.fail(Error::of(errc::kInvalid, N_("a milestone's text must not be empty"), {},
+                       std::string(field.name)));
+    if (!m.ok()) f.fail(m.error());
     out.push_back({{"date", date}, {"text", text}});
   }
   return out;
@@ -42,10 +45,12 @@ wire::Json read_text(wire::Fields& f, const Field& field) {
   if (!s || !f.ok()) return nullptr;
   const std::string name(field.name);
   if (field.type == FieldType::kDate && !valid_date(*s))
-    f.fail(errc::kInvalid, name + " must be a date YYYY-MM-DD, not '" + *s + "'");
+    f.fail(Error::of(errc::kInvalid, N_("{field} must be a date YYYY-MM-DD, not '{value}'"),
+                     {{"value", *s}}, name));
   if (field.type == FieldType::kChoice &&
       std::find(field.choices.begin(), field.choices.end(), *s) == field.choices.end())
-    f.fail(errc::kInvalid, name + " must be one of " + choices_of(field) + ", not '" + *s + "'");
+    f.fail(Error::of(errc::kInvalid, N_("{field} must be one of {choices}, not '{value}'"),
+                     {{"choices", choices_of(field)}, {"value", *s}}, name));
   return *s;
 }
 
@@ -127,8 +132,11 @@ Result<wire::Json> decode_fields(const Verb& verb, const msgpack::object& body,
     if (value.is_null() && given.contains(field.name)) value = given[std::string(field.name)];
     if (empty_value(value)) {
       if (field.required && value.is_null())
-        return Error{errc::kBadRequest, "body lacks " + std::string(field.name)};
-      if (field.required) return Error{errc::kInvalid, std::string(field.name) + " must not be empty"};
+        return Error::of(errc::kBadRequest, N_("{what} lacks {field}"), {{"what", "body"}},
+                         std::string(field.name));
+      if (field.required)
+        return Error::of(errc::kInvalid, N_("{field} must not be empty"), {},
+                         std::string(field.name));
       continue;
     }
     out[std::string(field.name)] = std::move(value);
@@ -139,11 +147,12 @@ Result<wire::Json> decode_fields(const Verb& verb, const msgpack::object& body,
 Result<Command> decode_command(const wire::Request& request, const wire::Json& given) {
   const Verb* verb = find_verb(request.type);
   if (!verb || verb->kind != VerbKind::kCommand)
-    return Error{errc::kBadRequest, "not a command: " + request.type};
+    return Error::of(errc::kBadRequest, N_("not a command: {verb}"), {{"verb", request.type}});
   Command c;
   c.verb = request.type;
   c.actor = request.actor;
-  if (blank(c.actor)) return Error{errc::kInvalid, "actor must not be empty: say who acts"};
+  if (blank(c.actor))
+    return Error::of(errc::kInvalid, N_("{field} must not be empty: say who acts"), {}, "actor");
   if (verb->takes_id) {
     wire::Fields f(request.body, "body");
     c.item_id = f.str("item", kMaxNameChars);

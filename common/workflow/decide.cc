@@ -48,7 +48,7 @@ Result<Step> decide(const Item& item, const Command& c, const Setting& s) {
   const Verb& verb = c.spec();
   if (verb.check)  // decode_command ran it too; commands built in code must pass it as well
     if (Status ok = verb.check(c); !ok) return ok.error();
-  if (!verb.move(item.stage)) return Error{errc::kRefused, refusal(item.id, item.stage, c.verb)};
+  if (!verb.move(item.stage)) return refusal(item.id, item.stage, c.verb);
   wire::Json payload = wire::Json::object();
   auto next = verb.apply(item, c, s, payload);
   if (!next) return next.error();

@@ -4,6 +4,7 @@
 #include <array>
 #include <string>
 
+#include "base/result.h"
 #include "workflow/kinds.h"
 #include "workflow/rules.h"
 
@@ -470,9 +471,19 @@ std::string allowed_verbs(Stage stage) {
   return out.empty() ? "nothing" : out;
 }
 
-std::string refusal(std::string_view item_id, Stage stage, std::string_view verb) {
-  return "cannot " + std::string(verb) + " item " + std::string(item_id) + ": it is " +
-         std::string(to_string(stage)) + ", which allows " + allowed_verbs(stage);
+Error refusal(std::string_view item_id, Stage stage, std::string_view verb) {
+  MessageArgs args{{"verb", std::string(verb)},
+                   {"item", std::string(item_id)},
+                   {"stage", std::string(to_string(stage))}};
+  std::string allowed = allowed_verbs(stage);
+  if (allowed == "nothing")
+    return Error::of(errc::kRefused,
+                     N_("cannot {verb} item {item}: it is {stage}, which allows nothing"),
+                     std::move(args));
+  args.emplace_back("verbs", allowed);
+  return Error::of(errc::kRefused,
+                   N_("cannot {verb} item {item}: it is {stage}, which allows {verbs}"),
+                   std::move(args));
 }
 
 }  // namespace closeloop

@@ -35,6 +35,7 @@ template <typename T>
 class Result;
 struct Done;
 using Status = Result<Done>;
+struct Error;
 
 inline constexpr size_t kMaxTitleChars = 200;
 inline constexpr size_t kMaxTextChars = 20000;
@@ -114,8 +115,8 @@ std::string_view service_for(std::string_view type);
 
 // "assign" or "handle, return, sign…" (client verbs only) or "nothing".
 std::string allowed_verbs(Stage stage);
-// The refusal message for a verb the stage does not allow.
-std::string refusal(std::string_view item_id, Stage stage, std::string_view verb);
+// The refusal of a verb the stage does not allow.
+Error refusal(std::string_view item_id, Stage stage, std::string_view verb);
 
 // The verb table of docs/protocol.md, generated from kVerbs.
 std::string verbs_markdown();

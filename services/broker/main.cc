@@ -236,16 +236,19 @@ class Broker {
   Result<std::string> sender_of(zmq::message_t& payload, const wire::Request& request) {
     if (!zap_) return std::string();
     if (!accounts_.loaded())
-      return Error{errc::kUnavailable, "the accounts are not loaded yet (is the ledger up?)"};
+      return Error::of(errc::kUnavailable,
+                       N_("the accounts are not loaded yet (is the ledger up?)"));
     const char* key = payload.gets("User-Id");
     const security::Account* account = key ? accounts_.by_key(key) : nullptr;
     if (!account)
-      return Error{errc::kUnauthenticated,
-                   "this key is no longer accepted: its account was disabled or given a new key"};
+      return Error::of(errc::kUnauthenticated,
+                       N_("this key is no longer accepted: its account was disabled or given a "
+                          "new key"));
     if (request.actor.empty() || request.actor == account->name) return accounts_.sender(*account);
     if (!account->gateway)
-      return Error{errc::kForbidden, "signed in as " + account->name + ": --actor must be " +
-                                         account->name + " or left out"};
+      return Error::of(errc::kForbidden,
+                       N_("signed in as {account}: {field} must be {account} or left out"),
+                       {{"account", account->name}}, "actor");
     const security::Account* person = accounts_.by_name(request.actor);
     if (Status scoped = security::may_act_for(*account, person, request.actor); !scoped)
       return scoped.error();

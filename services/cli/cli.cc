@@ -25,6 +25,12 @@ int fail(int code, const std::string& message) {
   return code;
 }
 
+int fail(int code, const Error& error) {
+  i18n::Voice voice;
+  voice.field = [](std::string_view field) { return "--" + std::string(field); };
+  return fail(code, error.code + ": " + i18n::say(i18n::language(), error, voice));
+}
+
 const Value* Invocation::value(std::string_view field) const {
   auto it = values.find(verb + "/" + std::string(field));
   return it == values.end() || !it->second.given() ? nullptr : &it->second;
@@ -95,7 +101,28 @@ std::string unauthenticated_actor() {
   return "cli";
 }
 
+// The value of `--name VALUE` or `--name=VALUE` on the command line, before CLI11 reads
+// it (the help it prints is in the language chosen by it).
+std::string option_value(int argc, char** argv, std::string_view name) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == name && i + 1 < argc) return argv[i + 1];
+    if (arg.starts_with(name) && arg.size() > name.size() && arg[name.size()] == '=')
+      return std::string(arg.substr(name.size() + 1));
+  }
+  return "";
+}
+
 }  // namespace
+
+i18n::Language choose_language(int argc, char** argv) {
+  for (const std::string& named : {option_value(argc, argv, "--lang"), env(i18n::kLanguageEnv)})
+    if (auto language = i18n::parse_language(named)) return *language;
+  if (std::string path = find_config(option_value(argc, argv, "--config")); !path.empty())
+    if (auto config = load_config(path))  // a broken one is reported when it is read for the verb
+      if (auto language = i18n::parse_language(config->language)) return *language;
+  return i18n::kDefaultLanguage;
+}
 
 Result<Target> resolve_target(const Invocation& in) {
   Target t{in.endpoint.empty() ? env("CLOSELOOP_ENDPOINT") : in.endpoint, in.timeout_ms};
@@ -106,6 +133,7 @@ Result<Target> resolve_target(const Invocation& in) {
     t.max_message_bytes = t.config.max_message_bytes;
   }
   if (t.endpoint.empty()) t.endpoint = t.config.endpoint;
+  use_timezone(t.config.timezone);  // times are printed as the office's wall clock shows them
   if (t.timeout_ms <= 0) t.timeout_ms = t.config.timing.request_timeout_ms;
   return t;
 }
@@ -120,11 +148,10 @@ Answer answer_of(Result<wire::Reply>& reply, const Target& target) {
                                     (why.starts_with("gave up") ? " (" + why + ")" : ""))};
   }
   if (!reply && reply.error().code == errc::kUnauthenticated)
-    return {std::nullopt, fail(kExitRefused, reply.error().code + ": " + reply.error().message)};
+    return {std::nullopt, fail(kExitRefused, reply.error())};
   if (!reply)
     return {std::nullopt, fail(kExitInternal, "unreadable reply: " + reply.error().message)};
-  if (!reply->ok)
-    return {std::nullopt, fail(kExitRefused, reply->error.code + ": " + reply->error.message)};
+  if (!reply->ok) return {std::nullopt, fail(kExitRefused, reply->error)};
   return {std::move(*reply), kExitOk};
 }
 
@@ -396,7 +423,7 @@ class Session {
 
 int run(Invocation& in) {
   if (in.verb == "verbs") {
-    std::printf("%s", verbs_markdown().c_str());
+    std::printf("%s", (in.pot ? catalog_template() : verbs_markdown()).c_str());
     return kExitOk;
   }
   if (in.verb == "rights") {

@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "config/config.h"
+#include "i18n/words.h"
 #include "net/client.h"
 #include "security/checkpoint.h"
 #include "wire/json.h"
@@ -36,9 +37,9 @@ struct Value {
 
 // Everything the command line says.
 struct Invocation {
-  std::string endpoint, config, actor, key, server_key;
+  std::string endpoint, config, actor, key, server_key, lang;
   int timeout_ms = 0;  // 0: not given
-  bool json = false, markdown = false;
+  bool json = false, markdown = false, pot = false;
   std::string verb, id, file;
   std::vector<std::string> ids;           // bundle
   std::map<std::string, Value> values;    // "<verb>/<field>" -> value
@@ -47,8 +48,17 @@ struct Invocation {
 
 // Writes `closeloop: <message>` to stderr and returns `code`.
 int fail(int code, const std::string& message);
+// Writes `closeloop: <code>: <message>`, the message in the CLI's language.
+int fail(int code, const Error& error);
+
+// The language the CLI speaks: --lang, else $CLOSELOOP_LANG, else the config's
+// `language`, else Chinese. Read before the command line is parsed: its help is in it.
+i18n::Language choose_language(int argc, char** argv);
 
 int run(Invocation& in);
+
+// The words of the verb declarations as a gettext template (vocabulary.cc).
+std::string catalog_template();
 
 // The verb's fields as given on the command line, typed as declared (client-only
 // fields included); a malformed --milestone is a usage error.

@@ -3,7 +3,8 @@
 // replies into output.
 //
 // Contract:
-//   closeloop [--endpoint URL] [--config FILE] [--timeout MS] [--actor NAME] [--json] VERB ...
+//   closeloop [--endpoint URL] [--config FILE] [--timeout MS] [--actor NAME] [--json]
+//             [--lang zh|en] VERB ...
 //   Global options may also follow the verb. `closeloop --help` lists the verbs,
 //   `closeloop VERB --help` their options; `closeloop verbs --markdown` prints the table
 //   of docs/protocol.md.
@@ -16,6 +17,8 @@
 //   only repeat its name, or, for a gateway's account, name the person it acts for. With
 //   security.mode = "off" (no keys) the actor is --actor, else $CLOSELOOP_ACTOR, else
 //   $USER, else "cli".
+// - Every word it prints is in its language (cli.h, choose_language()): help and usage,
+//   the service's refusals (translated here from their msgids), tables and headers.
 // - Only usage is checked here; field values (outcome, rating, dates, lengths) are the
 //   service's to check, so its refusal is what the user sees.
 // - Output: with --json one JSON document on stdout: the item (commands, show), the
@@ -41,6 +44,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <regex>
 #include <string>
 
 #include "base/result.h"
@@ -53,30 +57,63 @@
 namespace closeloop::cli {
 namespace {
 
+using i18n::_;
+
+// CLI11's own words in its help, in the CLI's language.
+void speak(CLI::App& app) {
+  auto formatter = app.get_formatter();
+  // Not the value types (TEXT, INT): CLI11 aligns columns by bytes, not by width.
+  for (const char* label :
+       {N_("Usage"), N_("OPTIONS"), N_("SUBCOMMAND"), N_("SUBCOMMANDS"), N_("Positionals"),
+        N_("REQUIRED"), N_("Needs"), N_("Excludes"), N_("Env")})
+    formatter->label(label, std::string(_(label)));
+  app.option_defaults()->group(std::string(_("Options")));
+  app.set_help_flag("-h,--help", std::string(_("Print this help message and exit")));
+}
+
+// A usage error as CLI11 found it, in the CLI's language (the names in it are flags).
+std::string usage_error(const CLI::ParseError& e) {
+  std::string what = e.what();
+  std::smatch m;
+  if (static const std::regex required("^(\\S+) is required$"); std::regex_match(what, m, required))
+    return i18n::say(i18n::language(), N_("{option} is required"), {{"option", m[1]}});
+  if (static const std::regex extra("^The following arguments? (?:was|were) not expected: (.*)$");
+      std::regex_match(what, m, extra))
+    return i18n::say(i18n::language(), N_("not expected: {arguments}"), {{"arguments", m[1]}});
+  return i18n::say(i18n::language(), N_("usage error: {detail}"), {{"detail", what}});
+}
+
 void define_globals(CLI::App& app, Invocation& in) {
   app.fallthrough();  // so global options may follow the verb
   app.add_option("--endpoint", in.endpoint,
-                 "broker endpoint (default: $CLOSELOOP_ENDPOINT, config)");
+                 std::string(_("broker endpoint (default: $CLOSELOOP_ENDPOINT, config)")));
   app.add_option("--config", in.config,
-                 "config file (default: $CLOSELOOP_CONFIG, config/closeloop.toml, "
-                 "/etc/closeloop/closeloop.toml)");
-  app.add_option("--timeout", in.timeout_ms, "milliseconds to wait for an answer (default 5000)")
+                 std::string(_("config file (default: $CLOSELOOP_CONFIG, config/closeloop.toml, "
+                               "/etc/closeloop/closeloop.toml)")));
+  app.add_option("--timeout", in.timeout_ms,
+                 std::string(_("milliseconds to wait for an answer (default 5000)")))
       ->check(CLI::Range(1, 3600000));
   app.add_option("--actor", in.actor,
-                 "who acts: your account's name (the default), or for a gateway the person's");
+                 std::string(_("who acts: your account's name (the default), or for a gateway "
+                               "the person's")));
   app.add_option("--key", in.key,
-                 "your key file (default: $CLOSELOOP_KEY, config key, <data_dir>/keys/office.key)");
+                 std::string(_("your key file (default: $CLOSELOOP_KEY, config key, "
+                               "<data_dir>/keys/office.key)")));
   app.add_option("--server-key", in.server_key,
-                 "the service's public key (default: $CLOSELOOP_SERVER_KEY, config server_key, "
-                 "<data_dir>/keys/broker.pub)");
-  app.add_flag("--json", in.json, "print the reply as JSON");
+                 std::string(_("the service's public key (default: $CLOSELOOP_SERVER_KEY, "
+                               "config server_key, <data_dir>/keys/broker.pub)")));
+  app.add_flag("--json", in.json, std::string(_("print the reply as JSON")));
+  app.add_option("--lang", in.lang,
+                 std::string(_("the language to speak: zh or en (default: $CLOSELOOP_LANG, "
+                               "config language, zh)")))
+      ->check(CLI::IsMember({"zh", "en"}));
 }
 
 // One option per declared field; values land in in.values["<verb>/<field>"].
 void define_field(CLI::App* sub, const Verb& verb, const Field& field, Invocation& in) {
   Value& v = in.values[std::string(verb.name) + "/" + std::string(field.name)];
   std::string flag = "--" + std::string(field.name);
-  std::string help(field.help);
+  std::string help(_(field.help));
   if (field.positional) {
     std::string name(field.name);
     std::transform(name.begin(), name.end(), name.begin(), ::toupper);
@@ -105,21 +142,29 @@ void define_field(CLI::App* sub, const Verb& verb, const Field& field, Invocatio
   if ((field.required || field.cli_required) && !from_account) v.option->required();
 }
 
+// A subcommand's help in the CLI's language, listed among the subcommands.
+CLI::App* spoken(CLI::App* sub) {
+  sub->fallthrough()->group(std::string(_("Subcommands")));
+  if (CLI::Option* help = sub->get_help_ptr()) help->group(std::string(_("Options")));
+  return sub;
+}
+
 // The verb's subcommand; a dotted name ("user.add") is a subcommand of a subcommand.
 CLI::App* subcommand(CLI::App& app, std::string_view name, const std::string& help) {
   size_t dot = name.find('.');
-  if (dot == std::string_view::npos)
-    return app.add_subcommand(std::string(name), help)->fallthrough();
+  if (dot == std::string_view::npos) return spoken(app.add_subcommand(std::string(name), help));
   std::string group(name.substr(0, dot));
   CLI::App* parent = nullptr;
   try {
     parent = app.get_subcommand(group);
   } catch (const CLI::OptionNotFound&) {
-    parent = app.add_subcommand(group, "manage " + group + "s: " + group + " SUBCOMMAND --help")
-                 ->fallthrough()
-                 ->require_subcommand(1);
+    parent =
+        spoken(app.add_subcommand(group, i18n::say(i18n::language(),
+                                                   N_("manage {group}s: {group} SUBCOMMAND --help"),
+                                                   {{"group", group}})))
+            ->require_subcommand(1);
   }
-  return parent->add_subcommand(std::string(name.substr(dot + 1)), help)->fallthrough();
+  return spoken(parent->add_subcommand(std::string(name.substr(dot + 1)), help));
 }
 
 // The verb the command line names: "list", or "user.add" for `user add`.
@@ -133,19 +178,28 @@ std::string verb_of(const CLI::App& app) {
 void define_verbs(CLI::App& app, Invocation& in) {
   for (const Verb& verb : verbs()) {
     if (verb.internal) continue;
-    std::string help(verb.help);
-    if (!verb.usage.empty()) help += "   usage: " + std::string(verb.name) + " " + std::string(verb.usage);
+    std::string help(_(verb.help));
+    if (!verb.usage.empty())
+      help += "   " + std::string(_("usage:")) + " " + std::string(verb.name) + " " +
+              std::string(verb.usage);
     CLI::App* sub = subcommand(app, verb.name, help);
-    if (verb.takes_id) sub->add_option("ID", in.id, "item id, e.g. 2026-000042")->required();
-    if (verb.name == "bundle") sub->add_option("ID", in.ids, "item ids")->required();
-    if (verb.name == "import") sub->add_option("FILE", in.file, "the CSV file")->required();
+    if (verb.takes_id)
+      sub->add_option("ID", in.id, std::string(_("item id, e.g. 2026-000042")))->required();
+    if (verb.name == "bundle")
+      sub->add_option("ID", in.ids, std::string(_("item ids")))->required();
+    if (verb.name == "import")
+      sub->add_option("FILE", in.file, std::string(_("the CSV file")))->required();
     for (const Field& field : verb.fields)
       if (!field.wire_only) define_field(sub, verb, field, in);
   }
-  CLI::App* table = app.add_subcommand("verbs", "print the verb table of docs/protocol.md");
-  table->add_flag("--markdown", in.markdown, "as Markdown (the only form)");
-  CLI::App* rights = app.add_subcommand("rights", "print who may do what (docs/security.md)");
-  rights->add_flag("--markdown", in.markdown, "as Markdown (the only form)");
+  CLI::App* table = spoken(
+      app.add_subcommand("verbs", std::string(_("print the verb table of docs/protocol.md"))));
+  table->add_flag("--markdown", in.markdown, std::string(_("as Markdown (the default)")));
+  table->add_flag("--pot", in.pot,
+                  std::string(_("the words of the declarations as a gettext template (po/)")));
+  CLI::App* rights = spoken(
+      app.add_subcommand("rights", std::string(_("print who may do what (docs/security.md)"))));
+  rights->add_flag("--markdown", in.markdown, std::string(_("as Markdown (the only form)")));
 }
 
 }  // namespace
@@ -153,16 +207,23 @@ void define_verbs(CLI::App& app, Invocation& in) {
 
 int main(int argc, char** argv) {
   using namespace closeloop::cli;
+  using closeloop::i18n::_;
   closeloop::private_umask();
-  CLI::App app{"closeloop: file, assign, handle, verify and close items; supervise deadlines; "
-               "show and prove their trails"};
+  closeloop::i18n::set_language(choose_language(argc, argv));
+  CLI::App app{
+      std::string(_("closeloop: file, assign, handle, verify and close items; "
+                    "supervise deadlines; show and prove their trails"))};
+  speak(app);
   Invocation in;
   define_globals(app, in);
   define_verbs(app, in);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+    if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitUsage;  // --help
+    fail(kExitUsage, usage_error(e));
+    std::fprintf(stderr, "%s\n", std::string(_("Run with --help for more information.")).c_str());
+    return kExitUsage;
   }
   if (app.get_subcommands().empty()) {
     std::fprintf(stderr, "%s", app.help().c_str());
@@ -172,6 +233,8 @@ int main(int argc, char** argv) {
   try {
     return run(in);
   } catch (const std::exception& e) {
-    return fail(kExitInternal, std::string("internal error: ") + e.what());
+    return fail(kExitInternal,
+                closeloop::i18n::say(closeloop::i18n::language(), N_("internal error: {detail}"),
+                                     {{"detail", e.what()}}));
   }
 }

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "base/text.h"
+#include "calendar/clock.h"
 #include "terminal.h"
 
 namespace closeloop::cli {
@@ -60,6 +61,12 @@ void print_table(std::vector<std::vector<std::string>> rows) {
 
 std::string or_dash(std::string s) { return s.empty() ? "-" : s; }
 
+// A stored time (UTC) as the wall clock of the office showed it: "2026-12-07 11:25 +08:00".
+std::string when(const Json& object, const char* key) {
+  std::string at = text(object, key);
+  return at.empty() ? at : local_time_text(at);
+}
+
 std::string joined(const Json& list) {
   std::string out;
   for (const auto& v : list) out += (out.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : wire::dump(v));
@@ -87,11 +94,15 @@ void print_item(const Json& item) {
   if (item.value("overdue", false)) rows.push_back({"overdue", item.value("escalated", false) ? "yes, escalated" : "yes"});
   if (!text(item, "todo").empty()) rows.push_back({"todo", text(item, "todo") + " by " + text(item, "todo_due")});
   for (const char* key : {"ref", "signed_at", "replied_at", "outcome"})
-    if (!text(item, key).empty()) rows.push_back({key, text(item, key)});
+    if (!text(item, key).empty())
+      rows.push_back(
+          {key, std::string_view(key).ends_with("_at") ? when(item, key) : text(item, key)});
   if (auto e = item.find("evaluation"); e != item.end() && !text(*e, "result").empty())
     rows.push_back({"evaluation", "attitude " + text(*e, "attitude") + ", result " + text(*e, "result")});
   if (auto p = item.find("promise"); p != item.end() && !text(*p, "date").empty())
-    rows.push_back({"promise", text(*p, "date") + (text(*p, "kept_at").empty() ? " (open)" : " (kept " + text(*p, "kept_at") + ")")});
+    rows.push_back({"promise", text(*p, "date") + (text(*p, "kept_at").empty()
+                                                       ? " (open)"
+                                                       : " (kept " + when(*p, "kept_at") + ")")});
   for (const auto& o : item.value("opinions", Json::array()))
     rows.push_back({"opinion", text(o, "department") + ": " + (o.value("waived", false) ? "waived (" + text(o, "reason") + ")" : text(o, "text"))});
   for (const auto& e : item.value("extensions", Json::array()))
@@ -100,7 +111,7 @@ void print_item(const Json& item) {
   for (const auto& m : item.value("milestones", Json::array()))
     rows.push_back({"milestone " + std::to_string(++n), text(m, "date") + " " + text(m, "text") + (text(m, "reached_at").empty() ? "" : " (reached)")});
   rows.push_back({"returns/rework/reopen", text(item, "returns") + "/" + text(item, "rework_count") + "/" + text(item, "reopen_count")});
-  rows.push_back({"updated_at", text(item, "updated_at")});
+  rows.push_back({"updated_at", when(item, "updated_at")});
   print_table(rows);
   if (std::string body = text(item, "body"); !body.empty()) print_line("\n" + body);
 }
@@ -108,7 +119,7 @@ void print_item(const Json& item) {
 void print_trail(const Json& events) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : events)
-    rows.push_back({text(e, "seq"), text(e, "at"), text(e, "stage"), text(e, "action"),
+    rows.push_back({text(e, "seq"), when(e, "at"), text(e, "stage"), text(e, "action"),
                     text(e, "actor"), or_dash(text(e, "department"))});
   print_table(rows);
 }
@@ -126,7 +137,7 @@ void ListPrinter::add(const Json& item) {
     if (!text(item, "via").empty()) what += "  (" + text(item, "via") + ")";
     std::string actor = text(item, "actor");
     if (!text(item, "gateway").empty()) actor += " via " + text(item, "gateway");
-    rows_.push_back({text(item, "seq"), text(item, "at"), actor, text(item, "verb"),
+    rows_.push_back({text(item, "seq"), when(item, "at"), actor, text(item, "verb"),
                      item.value("result", std::string("ok")), what});
   } else if (type_ == "accounts") {
     std::string roles;
@@ -144,11 +155,11 @@ void ListPrinter::add(const Json& item) {
                      item.value("disabled", false) ? "disabled" : "enabled", text(item, "key")});
   } else if (type_ == "account changes") {
     const Json& account = item.value("account", Json::object());
-    rows_.push_back({text(item, "seq"), text(item, "at"), text(item, "actor"), text(item, "verb"),
+    rows_.push_back({text(item, "seq"), when(item, "at"), text(item, "actor"), text(item, "verb"),
                      text(account, "name"),
                      account.value("disabled", false) ? "disabled" : text(account, "key")});
   } else if (type_ == "incidents") {
-    rows_.push_back({text(item, "id"), text(item, "state"), text(item, "at"),
+    rows_.push_back({text(item, "id"), text(item, "state"), when(item, "at"),
                      or_dash(text(item, "item")), text(item, "reason")});
   } else if (type_ == "overdue") {  // late replies by due date; the office's late assignments
     bool assignment = text(item, "late") == "assignment";
@@ -284,7 +295,7 @@ void print_due(const Json& due) {
 void print_checkpoint(const Json& checkpoint) {
   print_table({{"size", text(checkpoint, "size") + " leaves (events and account changes)"},
                {"root", text(checkpoint, "root")},
-               {"at", text(checkpoint, "at")},
+               {"at", when(checkpoint, "at")},
                {"key", text(checkpoint, "key")}});
 }
 

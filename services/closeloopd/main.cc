@@ -57,6 +57,7 @@
 #include <string>
 #include <vector>
 
+#include "calendar/clock.h"
 #include "config/config.h"
 #include "daemon/daemon.h"
 #include "daemon/notify.h"
@@ -445,7 +446,7 @@ int check_config(const std::string& file) {
 
 void setup_supervisor_logging() {
   auto logger = spdlog::stderr_color_mt("closeloopd");
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %z %^%l%$ %v");
   spdlog::set_default_logger(logger);
 }
 
@@ -480,6 +481,7 @@ int run(const Options& o, SignalFd& signals) {
     return EX_CONFIG;
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
+  use_timezone(config->timezone);  // its log lines in the office's time, as the workers'
   if (auto limit = raise_descriptor_limit(); !limit)  // the children inherit it
     spdlog::warn("closeloopd: {}", limit.error().message);
   if (o.init) {

@@ -319,7 +319,7 @@ Result<std::string> proofs(const Reader& db, const QueryEnv& env, const std::str
       keys::leaf(item, after + 1));
   if (!status) return status.error();
   if (entries.empty() && after == 0 && !db.get(keys::item(item)))
-    return Error{errc::kNotFound, "unknown item " + item};
+    return Error::of(errc::kNotFound, N_("unknown item {item}"), {{"item", item}});
   wire::Buffer array;
   wire::Packer(array).pack_array(static_cast<uint32_t>(entries.size()));
   for (const std::string& e : entries) wire::pack_raw(array, e);

@@ -157,7 +157,8 @@ class Ledger : public Service {
     ReadRequest read{"item", id, after > 0 ? wire::Json(after) : wire::Json()};
     auto stored = f.ok() ? ctx.txn().get(keys::item(id)) : std::nullopt;
     Status allowed = f.ok() ? may_read(ctx.actor(), request, stored, &read.via) : Status(f.error());
-    if (allowed && !stored) allowed = Error{errc::kNotFound, "unknown item " + id};
+    if (allowed && !stored)
+      allowed = Error::of(errc::kNotFound, N_("unknown item {item}"), {{"item", id}});
     audit_.record(ctx, request, read, allowed);
     if (!allowed) return ctx.fail(allowed.error());
     if (request.type == "show") return ctx.reply(wire::MapBuilder().add_raw("item", *stored).finish());
@@ -261,7 +262,8 @@ class Ledger : public Service {
           return true;
         },
         keys::event(id, after + 1));
-    if (events.empty() && after == 0) return ctx.fail({errc::kNotFound, "unknown item " + id});
+    if (events.empty() && after == 0)
+      return ctx.fail(Error::of(errc::kNotFound, N_("unknown item {item}"), {{"item", id}}));
     wire::Buffer array;
     wire::Packer(array).pack_array(static_cast<uint32_t>(events.size()));
     for (const auto& e : events) wire::pack_raw(array, e);

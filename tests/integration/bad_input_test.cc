@@ -553,9 +553,9 @@ TEST_CASE("an empty or blank title is refused as invalid, another's actor as for
   check_error(raw.call(request("submit", 104, submit_body(long_cjk))), errc::kInvalid,
               "longer than 200", 104);
   check_error(raw.call(request("submit", 105, submit_body("别人的 actor"), "人大办")),
-              errc::kForbidden, "--actor must be office", 105);
+              errc::kForbidden, "actor must be office", 105);
   check_error(raw.call(request("submit", 106, submit_body("空白 actor"), "  ")), errc::kForbidden,
-              "--actor must be office", 106);
+              "actor must be office", 106);
   check_unharmed(s);
 }
 
@@ -849,7 +849,7 @@ TEST_CASE("bad command bodies that reach the stage workers get the right code, c
   expect("assign", {{"department", str("zjj")}, {"due", str("tomorrow")}}, errc::kInvalid,
          "due must be a date");
   expect("assign", {{"department", str("nosuch")}}, errc::kInvalid, "unknown department");
-  expect("assign", {{"department", str("zjj")}}, errc::kForbidden, "--actor must be office",
+  expect("assign", {{"department", str("zjj")}}, errc::kForbidden, "actor must be office",
          "人大办");
   CHECK(field(*desk.show(id), "item", "stage") == "submitted");
 

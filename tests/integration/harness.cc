@@ -297,6 +297,7 @@ CliRun run_cli(const std::string& dir, const std::vector<std::string>& args,
   std::string config = dir + "/closeloop.toml";
   std::string command =
       std::filesystem::exists(config) ? "CLOSELOOP_CONFIG=" + shell_quote(config) + " " : "";
+  command += "CLOSELOOP_LANG=en ";  // the tests read English; a prefix may say otherwise
   command += prefix + shell_quote(binary_path(binary));
   for (const auto& a : args) command += " " + shell_quote(a);
   command += " 2>" + shell_quote(err_path) + " </dev/null";
@@ -476,6 +477,7 @@ pid_t spawn_closeloopd(const Cluster& cluster, const std::map<std::string, std::
   pid_t pid = fork();
   if (pid == 0) {
     if (!freopen(log.c_str(), "a", stderr)) _exit(126);
+    setenv("CLOSELOOP_LANG", "en", 1);  // as the CLI's (run_cli); `env` may say otherwise
     for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
     execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), nullptr);
     _exit(127);

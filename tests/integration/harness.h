@@ -156,7 +156,8 @@ int stop_closeloopd(pid_t daemon);
 // Runs build/bin/<binary> (default: the CLI) with `args`, each quoted, after `prefix`
 // (shell text such as an environment assignment); stderr is captured through a file in
 // `dir`. CLOSELOOP_CONFIG names <dir>/closeloop.toml when there is one (a cluster's), so
-// the CLI finds the cluster's keys as an operator's CLI finds the service's.
+// the CLI finds the cluster's keys as an operator's CLI finds the service's; CLOSELOOP_LANG
+// is en (a prefix "CLOSELOOP_LANG=zh " or the argument --lang zh says otherwise).
 CliRun run_cli(const std::string& dir, const std::vector<std::string>& args,
                const std::string& prefix = "", const std::string& binary = "closeloop");
 

@@ -1,11 +1,12 @@
 // The verb declarations: where each verb goes, the moves it makes, and that the docs
 // show the same table.
-#include <catch2/catch.hpp>
+#include "workflow/verbs.h"
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 
-#include "workflow/verbs.h"
+#include "i18n/words.h"
 
 using namespace closeloop;
 
@@ -52,8 +53,14 @@ TEST_CASE("every verb goes to the owner of a stage it acts on", "[workflow][verb
 }
 
 TEST_CASE("a refusal names the current stage and what it allows", "[workflow][verbs]") {
-  CHECK(refusal("2026-000001", Stage::kVerified, "handle") ==
-        "cannot handle item 2026-000001: it is verified, which allows close, promise-kept, milestone");
+  Error refused = refusal("2026-000001", Stage::kVerified, "handle");
+  CHECK(refused.code == errc::kRefused);
+  CHECK(refused.message ==
+        "cannot handle item 2026-000001: it is verified, which allows close, promise-kept, "
+        "milestone");
+  // Said in Chinese, the stage and the verbs are named.
+  CHECK(i18n::say(i18n::Language::kZh, refused) ==
+        "不能对事项 2026-000001 执行“答复”：该事项已评价，此时只能执行 办结、承诺兑现、节点完成");
   CHECK(allowed_verbs(Stage::kHandled) == "verify, promise-kept, milestone");
   CHECK(allowed_verbs(Stage::kSubmitted) == "assign");
 }
