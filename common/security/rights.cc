@@ -31,6 +31,7 @@ constexpr Row kRows[] = {
   {"submit",             {any,    no,         own,   own,    no,     no,  no},
    "a deputy: suggestions, submitted as theirs; a station: station items from their station"},
   {"assign",             {any,    no,         no,    no,     no,     no,  no}},
+  {"reassign",           {any,    no,         no,    no,     no,     no,  no}},
   {"sign",               {no,     lead_or_co, no,    no,     no,     no,  no}, "", true},
   {"return",             {no,     lead,       no,    no,     no,     no,  no}, "", true},
   {"opinion",            {no,     co,         no,    no,     no,     no,  no}, "", true},
@@ -42,6 +43,9 @@ constexpr Row kRows[] = {
    "the office: audit, project and legislative items, or any item with --via paper"},
   {"close",              {any,    no,         no,    no,     no,     no,  no}},
   {"reopen",             {any,    no,         no,    no,     no,     no,  no}},
+  {"withdraw",           {any,    no,         own,   no,     no,     no,  no},
+   "the office: station, project and legislative items; a deputy: their own suggestion, before "
+   "it is replied; an audit finding: nobody"},
   {"urge",               {any,    no,         no,    no,     no,     no,  no}},
   {"promise-kept",       {no,     lead,       no,    no,     no,     no,  no}, "", true},
   {"milestone",          {no,     lead,       no,    no,     no,     no,  no}, "", true},
@@ -112,6 +116,20 @@ bool worker_may(std::string_view worker, std::string_view verb) {
   return worker == "timer" && verb.starts_with("timer.");
 }
 
+// Who may withdraw what (撤销, 撤回): an empty string when `role` may withdraw an item of
+// `kind` as it is.
+std::string unmet_withdraw(Role role, const std::string& kind, const ItemFacts* item) {
+  if (kind == "audit")
+    return "an audit finding is never withdrawn: its rectification is followed to the end";
+  if (role == Role::kOffice && kind == "suggestion")
+    return "the office withdraws station, project and legislative items: a suggestion is "
+           "withdrawn by its deputy";
+  if (role == Role::kDeputy && kind != "suggestion") return "a deputy withdraws their suggestions";
+  if (role == Role::kDeputy && item && item->replied)
+    return "a deputy withdraws a suggestion only before it is replied";
+  return "";
+}
+
 // The conditions of a row beyond reach; an empty string when they hold.
 std::string unmet(std::string_view verb, Role role, const Actor& actor, const wire::Json& fields,
                   const ItemFacts* item) {
@@ -134,6 +152,7 @@ std::string unmet(std::string_view verb, Role role, const Actor& actor, const wi
       kind != "audit" && kind != "project" && kind != "legislative")
     return "the office verifies audit, project and legislative items, or records an evaluation "
            "received on paper (--via paper)";
+  if (verb == "withdraw") return unmet_withdraw(role, kind, item);
   return "";
 }
 
