@@ -31,6 +31,7 @@ constexpr Row kRows[] = {
   {"submit",             {any,    no,         own,   own,    no,     no,  no},
    "a deputy: suggestions, submitted as theirs; a station: station items from their station"},
   {"assign",             {any,    no,         no,    no,     no,     no,  no}},
+  {"reassign",           {any,    no,         no,    no,     no,     no,  no}},
   {"sign",               {no,     lead_or_co, no,    no,     no,     no,  no}, "", true},
   {"return",             {no,     lead,       no,    no,     no,     no,  no}, "", true},
   {"opinion",            {no,     co,         no,    no,     no,     no,  no}, "", true},
@@ -42,6 +43,9 @@ constexpr Row kRows[] = {
    "the office: audit, project and legislative items, or any item with --via paper"},
   {"close",              {any,    no,         no,    no,     no,     no,  no}},
   {"reopen",             {any,    no,         no,    no,     no,     no,  no}},
+  {"withdraw",           {any,    no,         own,   no,     no,     no,  no},
+   "the office: station, project and legislative items; a deputy: their own suggestion, before "
+   "it is replied; an audit finding: nobody"},
   {"urge",               {any,    no,         no,    no,     no,     no,  no}},
   {"promise-kept",       {no,     lead,       no,    no,     no,     no,  no}, "", true},
   {"milestone",          {no,     lead,       no,    no,     no,     no,  no}, "", true},
@@ -117,23 +121,39 @@ Error clerk_only(const Actor& actor) {
                    {{"department", actor.department}}, "department");
 }
 
+Error forbid(std::string_view msgid, MessageArgs args = {}, std::string field = {}) {
+  return Error::of(errc::kForbidden, msgid, std::move(args), std::move(field));
+}
+
+// Who may withdraw what (撤销, 撤回): nullopt when `role` may withdraw an item of `kind` as
+// it is.
+std::optional<Error> unmet_withdraw(Role role, const std::string& kind, const ItemFacts* item) {
+  if (kind == "audit")
+    return forbid(N_("an audit finding is never withdrawn: its rectification is followed to the end"));
+  if (role == Role::kOffice && kind == "suggestion")
+    return forbid(N_("the office withdraws station, project and legislative items: a suggestion is "
+                 "withdrawn by its deputy"));
+  if (role == Role::kDeputy && kind != "suggestion")
+    return forbid(N_("a deputy withdraws their suggestions"));
+  if (role == Role::kDeputy && item && item->replied)
+    return forbid(N_("a deputy withdraws a suggestion only before it is replied"));
+  return std::nullopt;
+}
+
 // The conditions of a row beyond reach; nullopt when they hold.
 std::optional<Error> unmet(std::string_view verb, Role role, const Actor& actor,
                            const wire::Json& fields, const ItemFacts* item) {
-  auto no = [](std::string_view msgid, MessageArgs args = {}, std::string field = {}) {
-    return Error::of(errc::kForbidden, msgid, std::move(args), std::move(field));
-  };
   std::string kind = item ? item->kind : text_of(fields, "kind");
   if (verb == "submit" && role == Role::kDeputy) {
-    if (!kind.empty() && kind != "suggestion") return no(N_("a deputy submits suggestions"));
+    if (!kind.empty() && kind != "suggestion") return forbid(N_("a deputy submits suggestions"));
     if (std::string d = text_of(fields, "deputy"); !d.empty() && d != actor.name)
-      return no(N_("a deputy submits as themselves"), {}, "deputy");
+      return forbid(N_("a deputy submits as themselves"), {}, "deputy");
   }
   if (verb == "submit" && role == Role::kStation) {
     if (!kind.empty() && kind != "station")
-      return no(N_("a liaison station submits station items"));
+      return forbid(N_("a liaison station submits station items"));
     if (std::string s = text_of(fields, "source"); !s.empty() && s != actor.station)
-      return no(N_("a liaison station submits from its own station ({station})"),
+      return forbid(N_("a liaison station submits from its own station ({station})"),
                 {{"station", actor.station}}, "source");
   }
   if (role == Role::kDepartment && acts_for_department(verb) && fields.contains("department") &&
@@ -141,9 +161,10 @@ std::optional<Error> unmet(std::string_view verb, Role role, const Actor& actor,
     return clerk_only(actor);
   if (verb == "verify" && role == Role::kOffice && text_of(fields, "via") != "paper" &&
       kind != "audit" && kind != "project" && kind != "legislative")
-    return no(N_("the office verifies audit, project and legislative items, or records an "
+    return forbid(N_("the office verifies audit, project and legislative items, or records an "
                  "evaluation received on paper ({field} paper)"),
               {}, "via");
+  if (verb == "withdraw") return unmet_withdraw(role, kind, item);
   return std::nullopt;
 }
 

@@ -50,6 +50,7 @@ struct ItemFacts {
   std::string deputy;                   // the deputy it was submitted by or for (an account)
   std::string source;                   // the liaison station's code, for station items
   std::string kind;
+  bool replied = false;                 // a department has replied to it (now or before)
 };
 
 // What `role` reaches with `verb` (kNone for a verb without a rights row).

@@ -21,6 +21,12 @@ uint64_t event_version(const msgpack::object& entry) {
   return e.opt_uint("v").value_or(1);
 }
 
+std::string packed(const msgpack::object& o) {
+  wire::Buffer out;
+  msgpack::pack(out, o);
+  return std::string(wire::view(out));
+}
+
 }  // namespace
 
 std::string item_reply(std::string_view encoded_item) {
@@ -48,14 +54,20 @@ void StageService::on_request(Context& ctx, const wire::Request& request) {
   if (!command) return ctx.fail(command.error());
   command->via = ctx.actor().gateway;  // a gateway's name goes into the event beside the person's
   if (command->spec().creates()) return on_create(ctx, *command);
-  auto stored = ctx.txn().get(keys::item(command->item_id));
-  if (!stored) return locate(ctx, request, *command);
+  if (command->has("duplicate-of"))
+    return check_original(ctx, std::move(*command), packed(request.body));
+  act(ctx, *command, request.body);
+}
+
+void StageService::act(Context& ctx, const Command& command, const msgpack::object& body) {
+  auto stored = ctx.txn().get(keys::item(command.item_id));
+  if (!stored) return locate(ctx, packed(body), command);
   auto item = decode_item(*stored);
   if (!item) return ctx.fail({errc::kInternal, "stored item unreadable: " + item.error().message});
-  if (Status allowed = may_act(ctx, *command, *item); !allowed) return ctx.fail(allowed.error());
+  if (Status allowed = may_act(ctx, command, *item); !allowed) return ctx.fail(allowed.error());
   Setting now = setting(ctx);
-  if (command->verb == "timer.redue") (void)calendar_->reload();  // the timer saw it change
-  auto step = decide(*item, *command, now);
+  if (command.verb == "timer.redue") (void)calendar_->reload();  // the timer saw it change
+  auto step = decide(*item, command, now);
   if (!step) return ctx.fail(step.error());
   ctx.reply(item_reply(commit_step(ctx, *step).item));
 }
@@ -108,12 +120,35 @@ Status StageService::on_handoff(Context& ctx, std::string_view from, const msgpa
   return on_arrival(ctx, item_map);
 }
 
+// A command naming another item (withdraw's duplicate-of) is taken once the ledger says
+// that item exists and stays (not withdrawn itself); the rule cannot see other items. An
+// item is never deleted, so what the ledger says holds when the command is applied.
+void StageService::check_original(Context& ctx, Command command, std::string body) {
+  std::string original = command.text("duplicate-of");
+  auto then = [this, command, body, original](Context& ctx, Result<wire::Reply>& reply) {
+    if (!reply)
+      return ctx.fail({errc::kUnavailable, "cannot tell whether item " + original +
+                                               " exists: the ledger did not answer in time"});
+    if (!reply->ok && reply->error.code == errc::kNotFound)
+      return ctx.fail({errc::kInvalid, "duplicate-of names item " + original + ", which is unknown"});
+    if (!reply->ok) return ctx.fail(reply->error);
+    wire::Fields f(reply->body, "show reply");
+    auto item = decode_item(f.map("item"));
+    if (!item) return ctx.fail({errc::kInternal, "ledger reply unreadable"});
+    if (item->stage == Stage::kWithdrawn)
+      return ctx.fail({errc::kInvalid, "duplicate-of names item " + original +
+                                           ", which is withdrawn itself: name the item that stays"});
+    auto request_body = wire::decode(body.data(), body.size());  // packed by this worker
+    if (!request_body) return ctx.fail(request_body.error());
+    act(ctx, command, request_body->get());
+  };
+  ctx.ask("ledger", "show", wire::MapBuilder().add("item", original).finish(), then);
+}
+
 // The item is not here: ask the ledger where it is, then forward, wait or refuse.
-void StageService::locate(Context& ctx, const wire::Request& request, const Command& command) {
-  wire::Buffer body;
-  msgpack::pack(body, request.body);
+void StageService::locate(Context& ctx, std::string body, const Command& command) {
   bool forwarded = !ctx.actor().forwarded_by.empty();  // as the broker says, never the message
-  auto again = [command, forwarded, body = std::string(wire::view(body)),
+  auto again = [command, forwarded, body = std::move(body),
                 this](Context& ctx, Result<wire::Reply>& reply) {
     const std::string& id = command.item_id;
     if (!reply)

@@ -4,6 +4,9 @@
 // here if this stage owns the item's next stage, else handed to its owner) and a copy
 // for the ledger, all in the current group commit.
 //
+// A command naming another item (withdraw's duplicate-of) waits for the ledger to say
+// that item exists.
+//
 // A command for an item this stage does not hold is answered from the ledger's view:
 // `not_found` for an unknown id, `in_transit` if the item is on its way here (the
 // client retries); if the verb applies where the item is (urge, extend, reopen... may
@@ -55,7 +58,10 @@ class StageService : public Service {
   std::optional<CalendarWatch> calendar_;  // made at the first setting(): needs the config
 
 
-  void locate(Context& ctx, const wire::Request& request, const Command& command);
+  // Applies `command` (its request's `body`) to the item if it is here, else locates it.
+  void act(Context& ctx, const Command& command, const msgpack::object& body);
+  void check_original(Context& ctx, Command command, std::string body);
+  void locate(Context& ctx, std::string body, const Command& command);
 };
 
 // The encoded reply body {item: ...}.

@@ -31,17 +31,19 @@ Due due_on(std::string date, std::string rule, Date from) {
 }
 
 std::optional<Due> statutory_due(const Rules& rules, const Calendar& calendar,
-                                 std::string_view kind, bool complex, Date assigned_on) {
+                                 std::string_view kind, bool complex, Date assigned_on,
+                                 std::string_view after) {
   if (kind == "suggestion") {
     Period p{0, static_cast<uint64_t>(complex ? rules.suggestion_complex_months
                                               : rules.suggestion_months)};
     return due_after(calendar, assigned_on, p,
                      std::string("suggestion") + (complex ? " (complex)" : "") + ": " +
-                         describe(p) + " after assignment");
+                         describe(p) + " after " + std::string(after));
   }
   if (kind == "station") {
     Period p{static_cast<uint64_t>(rules.station_working_days), 0};
-    return due_after(calendar, assigned_on, p, "station: " + describe(p) + " after assignment");
+    return due_after(calendar, assigned_on, p,
+                     "station: " + describe(p) + " after " + std::string(after));
   }
   return std::nullopt;
 }

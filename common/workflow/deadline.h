@@ -31,10 +31,12 @@ Due due_after(const Calendar& calendar, Date from, Period period, std::string ru
 Due due_on(std::string date, std::string rule, Date from);
 
 // The reply period of a kind with a statutory one (suggestion, station), counted from
-// the assignment; nullopt for the kinds whose due date is set at assignment (audit and
-// legislative with --due, project at its last milestone).
+// the assignment (`after` names it in the rule: "assignment", "reassignment"); nullopt
+// for the kinds whose due date is set at assignment (audit and legislative with --due,
+// project at its last milestone).
 std::optional<Due> statutory_due(const Rules& rules, const Calendar& calendar,
-                                 std::string_view kind, bool complex, Date assigned_on);
+                                 std::string_view kind, bool complex, Date assigned_on,
+                                 std::string_view after = "assignment");
 
 // The same basis counted again on `calendar` (a calendar file was added or changed);
 // nullopt for a date set by hand.

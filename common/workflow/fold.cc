@@ -228,6 +228,36 @@ Status reopened(Item& item, const Event& e, const FoldContext&) {
   return ok_status();
 }
 
+void lapse_pending(std::vector<Extension>& extensions) {
+  for (Extension& x : extensions)
+    if (x.state == "pending") x.state = "lapsed";
+}
+
+// Another lead's round: the opinions stand and a pending extension lapses; the due date
+// counts again unless kept (keep-due); `co` is the rule's list, given or kept.
+Status reassigned(Item& item, const Event& e, const FoldContext&) {
+  std::vector<Opinion> opinions = std::move(item.opinions);
+  std::vector<Extension> extensions = std::move(item.extensions);
+  item.start_round();
+  item.opinions = std::move(opinions);
+  item.extensions = std::move(extensions);
+  lapse_pending(item.extensions);
+  item.department = payload_text(e.payload, "department");
+  item.co_departments = payload_codes(e.payload, "co");
+  if (!payload_flag(e.payload, "keep-due")) take_due(item, e, /*new_round=*/true);
+  item.assigned_on = payload_text(e.payload, "assigned_on");
+  item.assigned_at = e.at;
+  return ok_status();
+}
+
+Status withdrawn(Item& item, const Event& e, const FoldContext&) {
+  item.overdue = item.escalated = false;
+  lapse_pending(item.extensions);
+  item.withdrawal = {payload_text(e.payload, "reason"), payload_text(e.payload, "duplicate-of"),
+                     e.at};
+  return ok_status();
+}
+
 Status promise_kept(Item& item, const Event& e, const FoldContext&) {
   if (!item.promise.open()) return cannot_fold(e, "the item has no open promise");
   item.promise.kept_at = e.at;
@@ -328,6 +358,7 @@ constexpr Action kEffects[] = {
     {"decide-extension", extension_decided},
     {"opinion", gave_opinion},     {"waive", waived},
     {"urge", urged},               {"reopen", reopened},
+    {"reassign", reassigned},      {"withdraw", withdrawn},
     {"promise-kept", promise_kept}, {"milestone", milestone_reached},
     {"remind", reminded},          {"overdue", marked_overdue},
     {"escalate", escalated},       {"redue", redued},

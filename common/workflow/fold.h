@@ -1,7 +1,8 @@
 // An item is what its trail's events make of it. fold() replays the events as they
 // recorded themselves — action, stage, department, at, seq, hash and the payload (the
 // command's fields and what the rule decided: due and due_basis, implicit_sign,
-// attitude and result, role, was, submitted_on, assigned_on, occurred_on) — and never
+// attitude and result, role, was, submitted_on, assigned_on, occurred_on, a reassignment's
+// co and keep-due) — and never
 // runs a rule again: rules consult the config and the calendar, which may have changed
 // since. So whoever holds a trail checks the item beside it without the service: the
 // CLI's `trail --verify`, closeloop-verify on a bundle, the ledger on every handoff.

@@ -50,7 +50,7 @@ struct Round {
   std::string department;
   Date assigned;
   bool signed_on_time = false, replied = false, replied_on_time = false, returned = false,
-       reworked = false, promised = false, promise_kept = false;
+       reassigned = false, reworked = false, promised = false, promise_kept = false;
   std::string result;  // of the latest evaluation
 };
 
@@ -64,13 +64,19 @@ void add(std::map<std::string, Score>& scores, const Round& r, std::string_view 
 void score_trail(const std::vector<Event>& trail, const ScorePeriod& period,
                  const Calendar& calendar, const Rules& rules, const DayOf& day_of,
                  std::map<std::string, Score>& scores) {
-  // Each department's first assignment in the period starts its round; every later
-  // event counts for the department it names (the lead at the time).
+  // Each department's first assignment (or reassignment to it) in the period starts its
+  // round; every later event counts for the department it names (the lead at the time).
+  // A reassignment ends the previous lead's round as reassigned, not returned.
   std::map<std::string, Round> rounds;
+  bool withdrawn = false;
   for (const Event& e : trail) {
     Date day = day_of(e);
     if (day > period.as_of) continue;
-    if (e.action == "assign") {
+    withdrawn |= e.action == "withdraw";
+    if (e.action == "reassign")
+      if (auto it = rounds.find(text_of(e.payload, "previous_department")); it != rounds.end())
+        it->second.reassigned = true;
+    if (e.action == "assign" || e.action == "reassign") {
       if (day >= period.from && day <= period.to && !rounds.count(e.department))
         rounds[e.department] = Round{e.department, day};
       continue;
@@ -104,11 +110,16 @@ void score_trail(const std::vector<Event>& trail, const ScorePeriod& period,
   const std::string& id = trail.front().item;
   Standing now = standing_as_of(trail, period.as_of, day_of);
   for (const auto& [department, round] : rounds) {
+    if (withdrawn) {  // out of every denominator, and so of every count
+      add(scores, round, "withdrawn", id);
+      continue;
+    }
     add(scores, round, "received", id);
     if (round.signed_on_time) add(scores, round, "signed_on_time", id);
     if (round.replied) add(scores, round, "replied", id);
     if (round.replied && round.replied_on_time) add(scores, round, "replied_on_time", id);
     if (round.returned) add(scores, round, "returned", id);
+    if (round.reassigned) add(scores, round, "reassigned", id);
     if (round.reworked) add(scores, round, "reworked", id);
     if (!round.result.empty()) add(scores, round, "evaluated", id);
     if (round.result == "satisfied") add(scores, round, "satisfied", id);

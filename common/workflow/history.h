@@ -37,10 +37,12 @@ Standing standing_as_of(const std::vector<Event>& trail, Date as_of, const DayOf
 bool overdue_on(const Standing& s, Date as_of);
 
 // The scoreboard's columns, in order (docs/supervision.md defines each).
-inline constexpr std::array<std::string_view, 12> kScoreColumns{
-    "received", "signed_on_time", "replied", "replied_on_time", "returned", "reworked",
-    "evaluated", "satisfied", "basically_satisfied", "unsatisfied", "open_promises",
-    "overdue_now"};
+// `withdrawn` items count in no other column: they leave the denominators from the day
+// they were withdrawn.
+inline constexpr std::array<std::string_view, 14> kScoreColumns{
+    "received", "signed_on_time", "replied", "replied_on_time", "returned", "reassigned",
+    "reworked", "evaluated", "satisfied", "basically_satisfied", "unsatisfied", "open_promises",
+    "overdue_now", "withdrawn"};
 
 // One department's numbers: the ids behind each column.
 struct Score {

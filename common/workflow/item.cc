@@ -25,6 +25,10 @@ bool Item::open_milestones() const {
                      [](const Milestone& m) { return m.reached_at.empty(); });
 }
 
+bool Item::ever_replied() const {
+  return !replied_at.empty() || rework_count > 0 || reopen_count > 0;
+}
+
 void Item::start_round() {
   signed_at.clear();
   co_signed_at.clear();
@@ -36,7 +40,8 @@ void Item::start_round() {
 }
 
 security::ItemFacts rights_facts(const Item& item) {
-  return {item.department, item.co_departments, item.deputy, item.source, item.kind};
+  return {item.department, item.co_departments, item.deputy, item.source, item.kind,
+          item.ever_replied()};
 }
 
 std::string encode(const Item& item) { return wire::encode_record(item); }

@@ -104,6 +104,17 @@ struct Milestone {
   bool operator==(const Milestone&) const = default;
 };
 
+// Why an item was withdrawn (撤销/撤回), and of which item it is a duplicate, if one.
+struct Withdrawal {
+  std::string reason, duplicate_of, at;
+  wire::Extras extras;
+  template <class Self, class Visit>
+  static void fields(Self& s, Visit&& v) {
+    v("reason", s.reason), v("duplicate_of", s.duplicate_of), v("at", s.at);
+  }
+  bool operator==(const Withdrawal&) const = default;
+};
+
 struct Item {
   uint64_t v = kItemVersion;
   std::string id;
@@ -131,6 +142,7 @@ struct Item {
   Evaluation evaluation;
   Promise promise;
   std::vector<Milestone> milestones;
+  Withdrawal withdrawal;    // set when it is withdrawn
   uint64_t seq = 0;         // seq of the last event
   std::string head;         // hash (hex) of the last event
   std::string last_action;  // action of the last event
@@ -153,6 +165,7 @@ struct Item {
     v("rework_count", s.rework_count), v("reopen_count", s.reopen_count), v("urges", s.urges);
     v("opinions", s.opinions), v("extensions", s.extensions), v("outcome", s.outcome);
     v("evaluation", s.evaluation), v("promise", s.promise), v("milestones", s.milestones);
+    v("withdrawal", s.withdrawal);
     v("seq", s.seq), v("head", s.head), v("last_action", s.last_action);
   }
 
@@ -161,6 +174,9 @@ struct Item {
   // A co-department's opinion or waiver, if given.
   const Opinion* opinion_of(std::string_view department) const;
   bool open_milestones() const;
+  // Whether a department has ever replied to it (a reply now, or one before a rework or
+  // a reopening).
+  bool ever_replied() const;
   // A fresh round with a department (assignment, rework, reopening): nothing signed,
   // answered or evaluated yet. The rules make it, and the fold of a trail again.
   void start_round();

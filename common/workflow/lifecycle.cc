@@ -5,10 +5,10 @@
 namespace closeloop {
 
 namespace {
-constexpr std::array<std::string_view, 5> kStageNames{"submitted", "assigned", "handled",
-                                                       "verified", "closed"};
-constexpr std::array<std::string_view, 5> kOwners{"dispatch", "handle", "verify", "close",
-                                                   "close"};
+constexpr std::array<std::string_view, 6> kStageNames{"submitted", "assigned", "handled",
+                                                       "verified",  "closed",   "withdrawn"};
+constexpr std::array<std::string_view, 6> kOwners{"dispatch", "handle", "verify",
+                                                   "close",    "close",  "close"};
 }  // namespace
 
 std::string_view owner_of(Stage stage) { return kOwners[static_cast<size_t>(stage)]; }

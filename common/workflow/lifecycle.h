@@ -2,15 +2,21 @@
 //
 //            submit                assign               handle              verify (result
 //   (new) ─────────▶ submitted ─────────▶ assigned ─────────▶ handled ────── satisfied or
-//                        ▲                 │ ▲  ▲               │          basically)
+//                        ▲                 │ ▲  ▲ ⟲ reassign    │          basically)
 //                        └──── return ─────┘ │  └── verify ─────┘                │
 //                                            │   (result unsatisfied: rework)    ▼
 //                                            └────────── reopen ─── closed ◀─close── verified
+//
+//   withdraw: submitted, assigned, handled or verified ─────────▶ withdrawn
 //
 // Each stage is owned by exactly one worker: the one that must act next. Which verb
 // moves an item from which stage to which (and the verbs that leave it where it is:
 // sign, extend, opinion, urge, the timer's reminders...) is declared with each verb in
 // workflow/verbs.h; this header only names the stages.
+//
+// Two stages end an item: closed (reopen may take it back) and withdrawn (nothing
+// does). close keeps both: the terminal stages live in one worker, which nothing after
+// them waits on (docs/architecture.md).
 #pragma once
 
 #include <optional>
@@ -20,9 +26,14 @@
 
 namespace closeloop {
 
-enum class Stage { kSubmitted, kAssigned, kHandled, kVerified, kClosed };
+enum class Stage { kSubmitted, kAssigned, kHandled, kVerified, kClosed, kWithdrawn };
 inline constexpr Stage kStages[] = {Stage::kSubmitted, Stage::kAssigned, Stage::kHandled,
-                                    Stage::kVerified, Stage::kClosed};
+                                    Stage::kVerified,  Stage::kClosed,   Stage::kWithdrawn};
+
+// Whether an item at `stage` has ended (closed or withdrawn): no worklist holds it.
+inline constexpr bool ended(Stage stage) {
+  return stage == Stage::kClosed || stage == Stage::kWithdrawn;
+}
 
 // The worker that owns each stage, and the one that creates items.
 inline constexpr std::string_view kIntake = "intake";

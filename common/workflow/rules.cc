@@ -140,6 +140,108 @@ Result<Item> assign(const Item& item, const Command& c, const Setting& s, wire::
   return next;
 }
 
+namespace {
+
+// The co-departments after a reassignment: as given, else the present ones but the new
+// lead (a co-department may become the lead).
+Result<std::vector<std::string>> reassigned_co(const Item& item, const Command& c,
+                                               const Setting& s, const std::string& lead) {
+  std::vector<std::string> co;
+  if (!c.has("co")) {
+    for (const auto& code : item.co_departments)
+      if (code != lead) co.push_back(code);
+    return co;
+  }
+  std::set<std::string> named{lead};
+  for (const auto& code : c.codes("co")) {
+    if (Status k = known_department(s, code); !k) return k.error();
+    if (!named.insert(code).second) return invalid("department '" + code + "' is named twice");
+    co.push_back(code);
+  }
+  return co;
+}
+
+// The due date of a reassignment: the one given; else the kind's period counted again from
+// today; else a project's last milestone. An audit finding's or a legislative item's date
+// was set by hand: the office gives a new one or keeps it.
+Result<Due> reassignment_due(const Item& item, const Command& c, const Setting& s) {
+  if (c.has("due")) {
+    if (c.text("due") < s.today.str())
+      return invalid("due date " + c.text("due") + " is before the reassignment (" +
+                     s.today.str() + ")");
+    return due_on(c.text("due"), "set at reassignment", s.today);
+  }
+  if (auto due = statutory_due(s.config.rules, s.calendar, item.kind, item.complex, s.today,
+                               "reassignment"))
+    return *due;
+  if (item.kind == "project" && !item.milestones.empty())
+    return due_on(item.milestones.back().date, "project: the last milestone", s.today);
+  std::string what = item.kind == "audit" ? "an audit finding" : "a " + item.kind + " item";
+  return invalid("item " + item.id + " is " + what +
+                 ", whose due date is set by hand: give a new due date, or keep the present one "
+                 "(keep-due)");
+}
+
+// A request for more time still waiting when the item moves on is moot.
+void lapse_pending(std::vector<Extension>& extensions) {
+  for (Extension& e : extensions)
+    if (e.state == "pending") e.state = "lapsed";
+}
+
+}  // namespace
+
+Status check_reassign(const Command& c) {
+  if (c.has("due") && c.flag("keep-due"))
+    return invalid("a reassignment either gives a new due date or keeps the present one (keep-due), "
+                   "not both");
+  return ok_status();
+}
+
+// A new round with another lead: its sign-for, reply and evaluation are the new lead's to
+// give; the co-departments' opinions on the matter stand (as on reopening), a pending
+// extension lapses, and the due date counts again from today unless kept.
+Result<Item> reassign(const Item& item, const Command& c, const Setting& s, wire::Json& payload) {
+  std::string lead = c.text("department");
+  if (Status k = known_department(s, lead); !k) return k.error();
+  if (lead == item.department)
+    return invalid("department " + lead + " is already the lead department of item " + item.id);
+  auto co = reassigned_co(item, c, s, lead);
+  if (!co) return co.error();
+  Item next = item;
+  next.start_round();
+  next.opinions = item.opinions;
+  next.extensions = item.extensions;
+  lapse_pending(next.extensions);
+  next.department = lead;
+  next.co_departments = std::move(*co);
+  next.assigned_on = s.today.str();
+  next.assigned_at = s.now;
+  payload["previous_department"] = item.department;  // for the scoreboard and a fold
+  if (!next.co_departments.empty()) payload["co"] = next.co_departments;  // given or kept
+  payload["assigned_on"] = next.assigned_on;
+  if (c.flag("keep-due")) return next;
+  auto due = reassignment_due(next, c, s);
+  if (!due) return due.error();
+  set_due(next, *due, payload, true);
+  return next;
+}
+
+// The end of an item that will not be closed: a duplicate, a request taken back. Its
+// trail stays; an audit finding's rectification is followed to its end, never withdrawn.
+Result<Item> withdraw(const Item& item, const Command& c, const Setting& s, wire::Json& payload) {
+  if (item.kind == "audit")
+    return refused("item " + item.id + " is an audit finding, which is never withdrawn: its "
+                   "rectification is followed to the end");
+  if (c.text("duplicate-of") == item.id)
+    return invalid("item " + item.id + " cannot be a duplicate of itself");
+  Item next = item;
+  next.stage = Stage::kWithdrawn;
+  next.overdue = next.escalated = false;
+  lapse_pending(next.extensions);
+  next.withdrawal = {c.text("reason"), c.text("duplicate-of"), s.now};
+  return next;
+}
+
 Result<Item> give_back(const Item& item, const Command& c, const Setting& s, wire::Json& payload) {
   if (Status l = lead_only(item, c.text("department"), s); !l) return l.error();
   int limit = s.config.rules.return_working_days;

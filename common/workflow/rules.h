@@ -10,6 +10,8 @@ namespace closeloop::rules {
 
 Result<Item> submit(const Item&, const Command&, const Setting&, wire::Json& payload);
 Result<Item> assign(const Item&, const Command&, const Setting&, wire::Json& payload);
+Result<Item> reassign(const Item&, const Command&, const Setting&, wire::Json& payload);
+Result<Item> withdraw(const Item&, const Command&, const Setting&, wire::Json& payload);
 Result<Item> give_back(const Item&, const Command&, const Setting&, wire::Json& payload);
 Result<Item> handle(const Item&, const Command&, const Setting&, wire::Json& payload);
 Result<Item> verify(const Item&, const Command&, const Setting&, wire::Json& payload);
@@ -32,5 +34,6 @@ Result<Item> redue(const Item&, const Command&, const Setting&, wire::Json& payl
 Status check_handle(const Command& c);
 Status check_verify(const Command& c);
 Status check_decide_extension(const Command& c);
+Status check_reassign(const Command& c);
 
 }  // namespace closeloop::rules

@@ -15,14 +15,14 @@ namespace {
 using S = Stage;
 using T = FieldType;
 constexpr S kSub = S::kSubmitted, kAsg = S::kAssigned, kHdl = S::kHandled, kVer = S::kVerified,
-            kCls = S::kClosed;
+            kCls = S::kClosed, kWdn = S::kWithdrawn;
 
 constexpr std::string_view kOutcomes[] = {"solved", "in-progress", "planned", "not-feasible"};
 constexpr std::string_view kRatings[] = {"satisfied", "basically-satisfied", "unsatisfied"};
 constexpr std::string_view kKindCodes[] = {"suggestion", "station", "audit", "project",
                                            "legislative"};
 constexpr std::string_view kStageNames[] = {"submitted", "assigned", "handled", "verified",
-                                            "closed"};
+                                            "closed",    "withdrawn"};
 constexpr std::string_view kExportWhat[] = {"items", "trails", "scoreboard"};
 constexpr std::string_view kFormats[] = {"csv", "json"};
 
@@ -49,6 +49,19 @@ const Field kAssign[] = {
     {"milestone", T::kMilestones, "a project's milestone DATE=TEXT (repeatable, in date order)"},
     {"note", T::kText, "a note for the department"},
     {"ruling", T::kText, "a supervisor's ruling (needed after repeated returns)"},
+};
+const Field kReassign[] = {
+    {"department", T::kCode, "the new lead department", true, kMaxCodeChars},
+    {"co", T::kCodes, "its co-departments, comma-separated (default: the present ones)", false,
+     kMaxCodeChars},
+    {"reason", T::kText, "why it moves to another department", true},
+    {"due", T::kDate, "a new due date YYYY-MM-DD (instead of the kind's period counted again)",
+     false, 10},
+    {"keep-due", T::kFlag, "keep the due date (it does not count again from the reassignment)"},
+};
+const Field kWithdraw[] = {
+    {"reason", T::kText, "why: a duplicate, a citizen's 撤单, a deputy's 撤回", true},
+    {"duplicate-of", T::kCode, "the item it duplicates (its id)", false, kMaxNameChars},
 };
 const Field kReturn[] = {
     {"department", T::kCode, "the lead department returning it", true, kMaxCodeChars},
@@ -108,7 +121,8 @@ const Field kTrail[] = {
     {"verify", T::kFlag, "check the trail's hash chain (exit 5 if broken)", false, 0, {}, true},
 };
 const Field kList[] = {
-    {"stage", T::kChoice, "submitted | assigned | handled | verified | closed", false, 16, kStageNames},
+    {"stage", T::kChoice, "submitted | assigned | handled | verified | closed | withdrawn", false,
+     16, kStageNames},
     {"department", T::kCode, "lead department code", false, kMaxCodeChars},
     {"kind", T::kChoice, "kind of item", false, 16, kKindCodes},
     {"source", T::kCode, "source, e.g. a liaison station code", false, kMaxNameChars},
@@ -276,6 +290,9 @@ const Field kDue[] = {
 
 // ---- stage moves ----
 constexpr Move kAssignMoves[] = {{kSub, kAsg, ""}};
+constexpr Move kReassignMoves[] = {{kAsg, kAsg, "to another lead department, before its reply"}};
+constexpr Move kWithdrawMoves[] = {
+    {kSub, kWdn, ""}, {kAsg, kWdn, ""}, {kHdl, kWdn, ""}, {kVer, kWdn, ""}};
 constexpr Move kReturnMoves[] = {{kAsg, kSub, "by the lead department, with a reason"}};
 constexpr Move kHandleMoves[] = {{kAsg, kHdl, "by the lead department, once every co-department's opinion is in or waived"}};
 constexpr Move kVerifyMoves[] = {{kHdl, kVer, "result satisfied or basically-satisfied"},
@@ -293,6 +310,9 @@ const Verb kVerbs[] = {
     {"submit", "file a new item", VerbKind::kCommand, "intake", false, kSubmit, {}, rules::submit},
     {"assign", "assign a submitted item to a lead department", VerbKind::kCommand, "dispatch", true,
      kAssign, kAssignMoves, rules::assign},
+    {"reassign", "move an assigned item to another lead department (改派), before its reply",
+     VerbKind::kCommand, "handle", true, kReassign, kReassignMoves, rules::reassign,
+     rules::check_reassign},
     {"return", "give an assigned item back to the office (not this department's)",
      VerbKind::kCommand, "handle", true, kReturn, kReturnMoves, rules::give_back},
     {"sign", "sign for an assigned item (签收), as its lead or a co-department", VerbKind::kCommand,
@@ -317,6 +337,8 @@ const Verb kVerbs[] = {
      rules::urge},
     {"reopen", "reopen a closed item (持续监督): back to its lead department", VerbKind::kCommand,
      "close", true, kReason, kReopenMoves, rules::reopen},
+    {"withdraw", "end an item not closed (撤销, a deputy's 撤回): a duplicate, a request taken back",
+     VerbKind::kCommand, "handle", true, kWithdraw, kWithdrawMoves, rules::withdraw},
     {"promise-kept", "report a promise kept", VerbKind::kCommand, "close", true, kLeadNote,
      kAfterReply, rules::promise_kept},
     {"milestone", "report a project's milestone reached", VerbKind::kCommand, "handle", true,
@@ -348,7 +370,8 @@ const Verb kVerbs[] = {
      kInbox},
     {"overdue", "items whose reply is overdue (as of a day)", VerbKind::kQuery, "ledger", false,
      kOverdue},
-    {"attention", "escalated items not closed (the supervisors' attention list)", VerbKind::kQuery,
+    {"attention", "escalated items not closed or withdrawn (the supervisors' attention list)",
+     VerbKind::kQuery,
      "ledger", false},
     {"scoreboard", "each department's numbers for a period", VerbKind::kQuery, "ledger", false,
      kScoreboard},

@@ -110,6 +110,11 @@ void print_item(const Json& item) {
   int n = 0;
   for (const auto& m : item.value("milestones", Json::array()))
     rows.push_back({"milestone " + std::to_string(++n), text(m, "date") + " " + text(m, "text") + (text(m, "reached_at").empty() ? "" : " (reached)")});
+  if (auto w = item.find("withdrawal"); w != item.end() && !text(*w, "at").empty()) {
+    std::string duplicate = text(*w, "duplicate_of");
+    rows.push_back({"withdrawn", text(*w, "at") + (duplicate.empty() ? "" : ", a duplicate of " + duplicate) +
+                                     ": " + text(*w, "reason")});
+  }
   rows.push_back({"returns/rework/reopen", text(item, "returns") + "/" + text(item, "rework_count") + "/" + text(item, "reopen_count")});
   rows.push_back({"updated_at", when(item, "updated_at")});
   print_table(rows);
@@ -194,15 +199,16 @@ void print_scoreboard(const Json& board) {
   std::vector<std::vector<std::string>> rows{{"department", "received", "signed", "replied",
                                               "on time", "returned", "reworked", "evaluated",
                                               "satisfied", "basically", "unsatisfied", "rate",
-                                              "promises", "overdue"}};
+                                              "promises", "overdue", "reassigned",
+                                              "withdrawn"}};
   for (const auto& d : board.value("departments", Json::array())) {
-    if (d.value("received", 0) == 0) continue;
+    if (d.value("received", 0) == 0 && d.value("withdrawn", 0) == 0) continue;
     rows.push_back({text(d, "department"), text(d, "received"), text(d, "signed_on_time"),
                     text(d, "replied"), text(d, "replied_on_time"), text(d, "returned"),
                     text(d, "reworked"), text(d, "evaluated"), text(d, "satisfied"),
                     text(d, "basically_satisfied"), text(d, "unsatisfied"),
                     or_dash(text(d, "satisfaction_rate")), text(d, "open_promises"),
-                    text(d, "overdue_now")});
+                    text(d, "overdue_now"), text(d, "reassigned"), text(d, "withdrawn")});
   }
   print_table(rows);
 }

@@ -40,7 +40,7 @@ std::vector<std::string> index_keys(const Indexed& item) {
     keys.push_back(keys::index("due", item.due, id));
     if (item.due_basis.provisional) keys.push_back(keys::index("provisional", "due", id));
   }
-  if (item.escalated && item.stage != Stage::kClosed)
+  if (item.escalated && !ended(item.stage))
     keys.push_back(keys::index("attention", "escalated", id));
   if (!item.submitted_on.empty()) keys.push_back(keys::index("submitted", item.submitted_on, id));
   return keys;
@@ -55,7 +55,9 @@ void reindex(Txn& txn, const Indexed* before, const Indexed& after) {
     if (std::find(was.begin(), was.end(), key) == was.end()) txn.put(key, "");
 }
 
-bool dated(std::string_view action) { return action == "assign" || action == "reopen"; }
+bool dated(std::string_view action) {
+  return action == "assign" || action == "reassign" || action == "reopen";
+}
 
 void index_event(Txn& txn, const std::string& item, const std::string& day) {
   txn.put(keys::index("assigned", day, item), "");

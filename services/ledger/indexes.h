@@ -6,9 +6,10 @@
 //   index/kind/<kind>/<id>            by kind
 //   index/due/<date>/<id>             items waiting for a reply (assigned), by due date
 //   index/provisional/due/<id>        those whose due date is provisional (calendar data missing)
-//   index/attention/escalated/<id>    escalated and not closed
+//   index/attention/escalated/<id>    escalated and not ended (closed or withdrawn)
 //   index/submitted/<day>/<id>        by the day it was submitted (history)
-//   index/assigned/<day>/<id>         every day it was assigned or reopened (history, never moved)
+//   index/assigned/<day>/<id>         every day it was assigned, reassigned or reopened (history,
+//                                     never moved)
 //
 // The first seven follow the item's current record; the last two follow its events.
 #pragma once
@@ -56,7 +57,8 @@ std::vector<std::string> index_keys(const Indexed& item);
 // only those that change.
 void reindex(Txn& txn, const Indexed* before, const Indexed& after);
 
-// Whether an event's action adds a history index entry (an assignment or a reopening),
+// Whether an event's action adds a history index entry (an assignment, a reassignment or a
+// reopening),
 // and the entry it adds (`day`: the day it counts on).
 bool dated(std::string_view action);
 void index_event(Txn& txn, const std::string& item, const std::string& day);

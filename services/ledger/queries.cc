@@ -157,6 +157,7 @@ struct Todo {
 
 // What `code` must do next about `item`, the most urgent first; none if nothing.
 std::optional<Todo> todo_of(const Item& item, const std::string& code, const QueryEnv& env) {
+  if (item.stage == Stage::kWithdrawn) return std::nullopt;  // its promise and milestones too
   const Calendar& cal = *env.calendar;
   const Rules& rules = env.config.rules;
   Date assigned = Date::parse(item.assigned_on).value_or(Date());
@@ -412,7 +413,8 @@ Result<std::string> provisional(const Reader& db, const QueryEnv& env, const wir
 
 namespace {
 
-// The items not closed that have `code` as lead or co-department: a count and a few ids.
+// The items not ended (closed or withdrawn) that have `code` as lead or co-department: a
+// count and a few ids.
 void open_items_of(const Reader& db, const std::string& code, size_t* count,
                    std::vector<std::string>* some) {
   std::set<std::string> counted;
@@ -421,7 +423,7 @@ void open_items_of(const Reader& db, const std::string& code, size_t* count,
       std::string id(key.substr(key.rfind('/') + 1));
       auto stored = db.get(keys::item(id));
       std::optional<Indexed> item = stored ? indexed(*stored) : std::nullopt;
-      if (!item || item->stage == Stage::kClosed || !counted.insert(id).second) return true;
+      if (!item || ended(item->stage) || !counted.insert(id).second) return true;
       ++*count;
       if (some->size() < 3) some->push_back(id);
       return true;
@@ -443,7 +445,8 @@ Status may_drop(const Reader& db, const std::vector<std::string>& codes) {
                                      std::to_string(count) + " item(s) still open there (" + ids +
                                      (count > some.size() ? ", …" : "") +
                                      ") have it as lead or co-department: keep it until they are "
-                                     "closed or reassigned"};
+                                     "closed or withdrawn, or reassign them to another "
+                                     "department"};
   }
   return ok_status();
 }

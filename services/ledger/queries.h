@@ -41,7 +41,7 @@ Result<std::string> due_scan(const Reader& db, const QueryEnv& env, const wire::
 Result<std::string> provisional(const Reader& db, const QueryEnv& env, const wire::Json& fields);
 
 // Whether the departments `codes` may leave the config (a reload): refused, naming a few,
-// while any item not closed has one of them as its lead or co-department.
+// while any item not ended (closed or withdrawn) has one of them as its lead or co-department.
 Status may_drop(const Reader& db, const std::vector<std::string>& codes);
 
 }  // namespace closeloop::ledger

@@ -69,10 +69,12 @@ struct People : Running {
     return wire::to_json(r->body)["events"].size();
   }
 
-  // A fresh item in the state where `verb` applies.
-  std::string item_for(const std::string& verb) {
+  // A fresh item in the state where `verb` applies (for `who`: the office withdraws a
+  // station item, a deputy their suggestion).
+  std::string item_for(const std::string& verb, const std::string& who = "") {
     Json fields = kItemFields;
     if (verb == "milestone") fields["kind"] = "project";
+    if (verb == "withdraw" && who == "office") fields["kind"] = "station";
     auto made = as("office", "submit", fields);
     REQUIRE(made.ok());
     REQUIRE(made->ok);
@@ -107,6 +109,8 @@ Json command_body(const std::string& verb, const std::string& who, const std::st
   if (security::acts_for_department(verb) && !who.starts_with("clerk-"))
     b["department"] = verb == "opinion" ? "jtj" : "zjj";
   if (verb == "assign") b["department"] = "zjj";
+  if (verb == "reassign") b["department"] = "jyj", b["reason"] = "改派";
+  if (verb == "withdraw") b["reason"] = "撤销";
   if (verb == "return") b["reason"] = "不属本单位";
   if (verb == "opinion") b["text"] = "同意";
   if (verb == "waive") b["department"] = "jtj", b["reason"] = "无关";
@@ -197,7 +201,7 @@ TEST_CASE("every cell of the rights table holds with the real processes",
                   << "): " << (allowed ? "allowed" : "refused"));
         if (is_command(verb)) {
           if (!allowed && refusals.empty()) refusals = s.item_for(verb);
-          std::string id = allowed ? s.item_for(verb) : refusals;
+          std::string id = allowed ? s.item_for(verb, who) : refusals;
           size_t before = s.trail_length(id);
           auto r = s.as(who, verb, command_body(verb, who, id));
           if (allowed) {

@@ -252,8 +252,16 @@ TEST_CASE(
     CHECK(last_reload_refused(log));
     CHECK(log.find("department 'gaj' is dropped from the file, but 1 item(s) still open there (" +
                    id + ")") != std::string::npos);
+    CHECK(log.find("closed or withdrawn, or reassign them to another department") != std::string::npos);
     log = reload(r.cluster, "ledger");  // the ledger asks its own store
     CHECK(last_reload_refused(log));
+    // A withdrawn item is ended like a closed one (issue 17): gaj may go then.
+    auto withdrawn = office.command("withdraw", id, {{"reason", "重复交办"}});
+    REQUIRE(withdrawn.ok());
+    REQUIRE(withdrawn->ok);
+    log = reload(r.cluster, "dispatch");
+    INFO(log);
+    CHECK_FALSE(last_reload_refused(log));
     // Dropping one with no open item is accepted, and it is gone at once.
     rewrite_config(r.cluster, [&](std::string t) { return without_department(original, "wjj"); });
     log = reload(r.cluster, "dispatch");

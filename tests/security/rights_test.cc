@@ -173,6 +173,48 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("reassign is the office's; withdraw the office's for station, project and legislative "
+          "items, a deputy's for their own suggestion before its reply, nobody's for an audit finding",
+          "[security][rights][withdraw]") {
+  Actor office = with(Role::kOffice), wang = deputy("王丽");
+  ItemFacts suggestion = item("zjj", {}, "suggestion"), audit = item("zjj", {}, "audit");
+  CHECK(allowed(office, "reassign", &suggestion));
+  CHECK(allowed(office, "reassign", &audit));
+  for (Role r : {Role::kDepartment, Role::kDeputy, Role::kStation, Role::kAuditor, Role::kOps,
+                 Role::kAdmin})
+    CHECK_FALSE(allowed(with(r), "reassign", &suggestion));
+  CHECK_FALSE(allowed(clerk("zjj"), "reassign", &suggestion));  // not even its own lead
+
+  for (std::string kind : {"station", "project", "legislative"}) {
+    ItemFacts it = item("zjj", {}, kind);
+    INFO(kind);
+    CHECK(allowed(office, "withdraw", &it));
+    CHECK_FALSE(allowed(wang, "withdraw", &it));
+  }
+  auto refused = may(office, "withdraw", wire::Json::object(), &suggestion);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == errc::kForbidden);
+  CHECK_THAT(refused.error().message, Catch::Contains("by its deputy"));
+  CHECK(allowed(wang, "withdraw", &suggestion));  // 撤回, before the reply
+  ItemFacts replied = suggestion, not_hers = suggestion;
+  replied.replied = true;
+  not_hers.deputy = "张伟";
+  CHECK_THAT(may(wang, "withdraw", wire::Json::object(), &replied).error().message,
+             Catch::Contains("before it is replied"));
+  CHECK_FALSE(allowed(wang, "withdraw", &not_hers));
+  ItemFacts her_audit = audit;  // even were it submitted for her
+  for (const Actor& a : {office, wang, with(Role::kAdmin), clerk("zjj"), station("zgjd-01")}) {
+    INFO(a.name);
+    CHECK_FALSE(allowed(a, "withdraw", &her_audit));
+  }
+  CHECK_THAT(may(office, "withdraw", wire::Json::object(), &audit).error().message,
+             Catch::Contains("never withdrawn"));
+  for (Role r : {Role::kDepartment, Role::kStation, Role::kAuditor, Role::kOps, Role::kAdmin}) {
+    ItemFacts station_item = item("zjj", {}, "station");
+    CHECK_FALSE(allowed(with(r), "withdraw", &station_item));
+  }
+}
+
 TEST_CASE("an account with several roles may do what any of them may", "[security][rights]") {
   Actor both{"赵强", {Role::kDepartment, Role::kAuditor}, "zjj", ""};
   ItemFacts other = item("jtj");

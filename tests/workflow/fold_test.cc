@@ -212,6 +212,39 @@ TEST_CASE("the fold of every step of an item's life is the item decide() made", 
     w.then(cmd("decide-extension").set("approve", true), "2026-04-01");
     w.then(mark("timer.remind", "2026-04-30"), "2026-04-27");
   }
+  SECTION("reassigned twice: co-departments kept, then given; a pending extension lapses; kept due") {
+    w.submit("station", "2026-03-02").then(cmd("assign").set("department", "zjj").set("co", Json{"jtj"}), "2026-03-02");
+    w.then(by("zjj", "sign"), "2026-03-03").then(by("jtj", "opinion").set("text", "同意"), "2026-03-04");
+    w.then(by("zjj", "extend").set("until", "2026-04-30").set("reason", "x"), "2026-03-05");
+    w.then(cmd("reassign").set("department", "gaj").set("reason", "职责调整"), "2026-03-10");
+    CHECK(w.item.extensions[0].state == "lapsed");
+    CHECK(w.item.opinions.size() == 1);
+    w.then(mark("timer.overdue", w.item.due), "2026-04-01");
+    w.then(cmd("reassign").set("department", "jtj").set("co", Json{"jyj"}).set("reason", "再改派").set(
+               "keep-due", true),
+           "2026-04-02");
+    CHECK(w.item.overdue);
+    w.then(by("jtj", "sign"), "2026-04-03");
+  }
+  SECTION("back for rework, reassigned with a new date") {
+    w.submit("audit", "2026-03-02").then(cmd("assign").set("department", "zjj").set("due", "2026-04-30"), "2026-03-02");
+    w.then(reply("zjj"), "2026-03-03").then(cmd("verify").set("rating", "unsatisfied").set("comment", "未改"), "2026-03-04");
+    w.then(cmd("reassign").set("department", "gaj").set("reason", "改派").set("due", "2026-05-29"), "2026-03-05");
+    CHECK(w.item.due_basis.rule == "set at reassignment");
+  }
+  SECTION("withdrawn: submitted as a duplicate; assigned and escalated; after the reply") {
+    w.submit("station", "2026-03-02");
+    Walk late = w, replied = w;
+    w.then(cmd("withdraw").set("reason", "重复").set("duplicate-of", "2026-000009"), "2026-03-03");
+    CHECK(w.item.withdrawal.duplicate_of == "2026-000009");
+    late.then(cmd("assign").set("department", "zjj").set("due", "2026-03-10"), "2026-03-02");
+    late.then(by("zjj", "extend").set("until", "2026-04-30").set("reason", "x"), "2026-03-09");
+    late.then(mark("timer.overdue", "2026-03-10"), "2026-03-11").then(mark("timer.escalate", "2026-03-10"), "2026-03-18");
+    late.then(cmd("withdraw").set("reason", "群众撤单"), "2026-03-19");
+    CHECK_FALSE(late.item.escalated);
+    replied.then(cmd("assign").set("department", "zjj"), "2026-03-02").then(reply("zjj", "planned", "2026-06-30"), "2026-03-03");
+    replied.then(cmd("verify").set("rating", "satisfied"), "2026-03-04").then(cmd("withdraw").set("reason", "撤销"), "2026-03-05");
+  }
   SECTION("history imported with its original days (occurred_on), then carried on live") {
     w.submit("station", "2026-02-02", "2026-02-02");
     w.then(cmd("assign").set("department", "zjj").set("co", Json{"jtj"}), "2026-02-03", "2026-02-03");
@@ -321,7 +354,7 @@ TEST_CASE("random legal walks: after every step the fold is the item", "[fold][p
           return c;
         }
         case Stage::kAssigned:
-          switch (rng() % 14) {
+          switch (rng() % 15) {
             case 0: return by(chance(50) ? lead : co, "sign");
             case 1: return by(co, "opinion").set("text", "同意");
             case 2: return cmd("waive").set("department", co).set("reason", "不涉及");
@@ -337,6 +370,14 @@ TEST_CASE("random legal walks: after every step the fold is the item", "[fold][p
             case 9: return mark("timer.overdue", it.due);
             case 10: return mark("timer.escalate", it.due);
             case 11: return cmd("timer.redue", "timer");
+            case 12: {  // to another lead; the co-departments kept or given, the date counted or kept
+              Command c = cmd("reassign").set("department", pick(departments)).set("reason", "改派");
+              std::string other = pick(departments);
+              if (other != c.text("department") && chance(40)) c.set("co", Json{other});
+              if (chance(30)) c.set("keep-due", true);
+              else if (it.kind == "audit" || it.kind == "legislative" || chance(15)) c.set("due", later(60));
+              return c;
+            }
             default: {
               for (const std::string& d : it.co_departments)  // the opinions a reply waits for
                 if (!it.opinion_of(d)) return by(d, "opinion").set("text", "同意");
@@ -369,6 +410,13 @@ TEST_CASE("random legal walks: after every step the fold is the item", "[fold][p
     };
     for (int step = 0; step < 60; ++step) {
       if (chance(40)) today = today.plus_days(1 + static_cast<int>(rng() % 10));
+      if (rng() % 150 == 0) {  // the end of some walks, at any stage but closed
+        Command end = cmd("withdraw").set("reason", "重复");
+        if (chance(50)) end.set("duplicate-of", "2026-000002");
+        if (w.attempt(end, today.str())) ++steps, ++taken["withdraw"];
+        else ++refused;
+        continue;
+      }
       if (w.item.stage == Stage::kAssigned && !w.item.due.empty() && chance(15)) {
         Date near = day(w.item.due).plus_days(static_cast<int>(rng() % 14) - 3);  // the timer's days
         if (near > today) today = near;

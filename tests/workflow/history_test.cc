@@ -475,3 +475,51 @@ TEST_CASE("scoreboard: an item returned and reassigned counts for the department
             {{"received", 1}, {"signed_on_time", 1}, {"replied", 1}, {"replied_on_time", 1},
              {"evaluated", 1}, {"satisfied", 1}});
 }
+
+// Issue 17: a reassignment (改派) ends the old lead's round as `reassigned`, not returned,
+// and starts the new lead's; the day it counts on is the reassignment's.
+TEST_CASE("scoreboard: a reassigned item is received by both, reassigned for the old lead, not returned",
+          "[history][scoreboard][reassign]") {
+  Office office;
+  const ScorePeriod period{day("2026-03-01"), day("2026-03-31"), day("2026-03-31")};
+  Walk w = submitted(office, "2026-000021", "2026-03-02");
+  const std::string id = w.item.id;
+  w.then(assign(id, "zjj", "2026-03-20"), "2026-03-02")
+      .then(by("zjj", "sign", id), "2026-03-03")
+      .then(command("reassign", id).set("department", "jtj").set("reason", "职责调整"), "2026-03-04")
+      .then(by("jtj", "sign", id), "2026-03-10")  // 4 working days after the reassignment: late
+      .then(reply(id, "jtj"), "2026-03-11");
+  std::map<std::string, Score> scores;
+  score_trail(w.trail, period, office.calendar, office.config.rules, day_of, scores);
+  Json board = scoreboard_json(scores, period, office.config, "", true);
+  check_row(board, "zjj", {{"received", 1}, {"signed_on_time", 1}, {"reassigned", 1}});
+  check_row(board, "jtj", {{"received", 1}, {"replied", 1}, {"replied_on_time", 1}});
+  CHECK(row_of(board, "zjj")["items"]["reassigned"] == Json{id});
+
+  Standing then = standing_as_of(w.trail, day("2026-03-04"), day_of);
+  CHECK(then.department == "jtj");
+  CHECK(then.due == w.trail[3].payload.value("due", ""));  // counted again from the 4th
+}
+
+// Issue 17: a withdrawn item leaves the denominators from the day it was withdrawn; an
+// answer as of an earlier day is unchanged.
+TEST_CASE("scoreboard: a withdrawn item counts in no column but withdrawn, from that day on",
+          "[history][scoreboard][withdraw]") {
+  Office office;
+  Walk w = submitted(office, "2026-000022", "2026-03-02");
+  const std::string id = w.item.id;
+  w.then(assign(id, "zjj", "2026-03-06"), "2026-03-02").then(by("zjj", "sign", id), "2026-03-03");
+  w.then(command("withdraw", id).set("reason", "群众撤单"), "2026-03-20");
+  auto board_as_of = [&](const std::string& as_of) {
+    const ScorePeriod period{day("2026-03-01"), day("2026-03-31"), day(as_of)};
+    std::map<std::string, Score> scores;
+    score_trail(w.trail, period, office.calendar, office.config.rules, day_of, scores);
+    return scoreboard_json(scores, period, office.config, "", false);
+  };
+  check_row(board_as_of("2026-03-19"), "zjj", {{"received", 1}, {"signed_on_time", 1}, {"overdue_now", 1}});
+  check_row(board_as_of("2026-03-20"), "zjj", {{"withdrawn", 1}});
+  check_rate(board_as_of("2026-03-31"), "zjj", std::nullopt);
+  Standing after = standing_as_of(w.trail, day("2026-03-20"), day_of);
+  CHECK(after.stage == Stage::kWithdrawn);
+  CHECK_FALSE(overdue_on(after, day("2026-03-20")));
+}

@@ -1040,3 +1040,219 @@ TEST_CASE("a refused command changes nothing, and decide leaves the item it is g
   CHECK(step->event.seq == assigned.seq + 1);
   CHECK(step->event.prev_hash == assigned.head);
 }
+
+// ---- reassign (改派) and withdraw (撤销/撤回) ----
+
+namespace {
+
+Command reassign(const std::string& id, const std::string& lead, const std::string& reason = "职责调整") {
+  return command("reassign", id).set("department", lead).set("reason", reason);
+}
+
+Command withdraw(const std::string& id, const std::string& reason = "重复交办") {
+  return command("withdraw", id).set("reason", reason);
+}
+
+}  // namespace
+
+TEST_CASE("reassign moves an assigned item to a new lead: a new round, due counted again from it",
+          "[rules][reassign]") {
+  Office office;
+  Walk w = submitted(office, "2026-000110", "station", "2026-03-02");
+  const std::string id = w.item.id;
+  w.then(assign(id, "zjj", {"jtj", "jyj"}), "2026-03-02").then(by("zjj", "sign", id), "2026-03-03");
+  w.then(by("jtj", "sign", id), "2026-03-03").then(by("jtj", "opinion", id).set("text", "同意"), "2026-03-04");
+  w.then(extend(id, "zjj", "2026-04-30"), "2026-03-05");
+  REQUIRE(w.item.due == "2026-03-23");
+
+  w.then(reassign(id, "gaj"), "2026-03-10");
+  CHECK(w.item.stage == Stage::kAssigned);
+  CHECK(w.item.department == "gaj");
+  CHECK(w.item.co_departments == std::vector<std::string>{"jtj", "jyj"});  // kept
+  // 03-11..03-13 (1-3), 03-16..03-20 (4-8), 03-23..03-27 (9-13), 03-30, 03-31 (14, 15).
+  CHECK(w.item.due == "2026-03-31");
+  CHECK(w.item.round_due == "2026-03-31");
+  CHECK(w.item.due_basis.rule == "station: 15 working days after reassignment");
+  CHECK(w.item.due_basis.from == "2026-03-10");
+  CHECK(w.item.assigned_on == "2026-03-10");
+  CHECK(w.item.assigned_at == noon_of("2026-03-10"));
+  CHECK(w.item.signed_at.empty());  // the old lead's sign does not carry over
+  CHECK(w.item.co_signed_at.empty());
+  REQUIRE(w.item.opinions.size() == 1);  // the co-departments' opinions do
+  CHECK(w.item.opinions[0].department == "jtj");
+  REQUIRE(w.item.extensions.size() == 1);
+  CHECK(w.item.extensions[0].state == "lapsed");  // it was the old lead's request
+  const Event& e = w.last();
+  CHECK(e.action == "reassign");
+  CHECK(e.department == "gaj");
+  CHECK(e.payload.value("previous_department", "") == "zjj");
+  CHECK(e.payload.value("reason", "") == "职责调整");
+  CHECK(e.payload.value("due", "") == "2026-03-31");
+  CHECK(e.payload.value("assigned_on", "") == "2026-03-10");
+
+  // The new lead works it as its own; the old one no longer may.
+  CHECK(w.refuses(by("zjj", "sign", id), "2026-03-11").code == errc::kForbidden);
+  w.then(by("gaj", "sign", id), "2026-03-11");
+  CHECK(w.refuses(reply(id, "gaj"), "2026-03-12").code == errc::kRefused);  // jyj's opinion first
+  w.then(command("waive", id).set("department", "jyj").set("reason", "不涉及"), "2026-03-12");
+  w.then(reply(id, "gaj"), "2026-03-12");
+  CHECK(w.item.stage == Stage::kHandled);
+}
+
+TEST_CASE("reassign: the co-departments as given, a co-department made lead, --keep-due, --due",
+          "[rules][reassign]") {
+  Office office;
+  Walk w = submitted(office, "2026-000111", "station", "2026-03-02");
+  const std::string id = w.item.id;
+  w.then(assign(id, "zjj", {"jtj"}), "2026-03-02");
+  SECTION("a co-department becomes the lead: it is no longer a co-department") {
+    w.then(reassign(id, "jtj"), "2026-03-03");
+    CHECK(w.item.co_departments.empty());
+    CHECK_FALSE(w.last().payload.contains("co"));
+  }
+  SECTION("--co replaces them") {
+    w.then(reassign(id, "gaj").set("co", std::vector<std::string>{"jyj", "zjj"}), "2026-03-03");
+    CHECK(w.item.co_departments == std::vector<std::string>{"jyj", "zjj"});
+    CHECK(w.last().payload.at("co") == Json{"jyj", "zjj"});
+  }
+  SECTION("--keep-due: the date, its basis and the timer's marks stand") {
+    w.then(mark("timer.overdue", id, "2026-03-23"), "2026-03-24");
+    w.then(reassign(id, "gaj").set("keep-due", true), "2026-03-25");
+    CHECK(w.item.due == "2026-03-23");
+    CHECK(w.item.due_basis.rule == "station: 15 working days after assignment");
+    CHECK(w.item.overdue);
+    CHECK(w.item.assigned_on == "2026-03-25");
+    CHECK_FALSE(w.last().payload.contains("due"));
+  }
+  SECTION("--due sets the date, and says so") {
+    w.then(reassign(id, "gaj").set("due", "2026-04-30"), "2026-03-03");
+    CHECK(w.item.due == "2026-04-30");
+    CHECK(w.item.due_basis.rule == "set at reassignment");
+    CHECK(w.item.due_basis.from == "2026-03-03");
+  }
+}
+
+TEST_CASE("reassign of kinds whose date is set by hand, and of an item back for rework",
+          "[rules][reassign]") {
+  Office office;
+  SECTION("an audit finding: a new date or the present one, nothing counted") {
+    Walk w = submitted(office, "2026-000112", "audit", "2026-03-02");
+    const std::string id = w.item.id;
+    w.then(assign(id, "zjj").set("due", "2026-06-30"), "2026-03-02");
+    Error e = w.refuses(reassign(id, "gaj"), "2026-03-03");
+    CHECK(e.code == errc::kInvalid);
+    CHECK_THAT(e.message, Catch::Contains("keep-due"));
+    w.then(reassign(id, "gaj").set("keep-due", true), "2026-03-03");
+    CHECK(w.item.due == "2026-06-30");
+  }
+  SECTION("a project: due at its last milestone still") {
+    Walk w = submitted(office, "2026-000113", "project", "2026-03-02");
+    const std::string id = w.item.id;
+    w.then(assign(id, "zjj").set("milestone", milestones({{"2026-09-30", "完工"}})), "2026-03-02");
+    w.then(reassign(id, "gaj"), "2026-03-03");
+    CHECK(w.item.due == "2026-09-30");
+    CHECK(w.item.due_basis.from == "2026-03-03");
+  }
+  SECTION("back for rework: the new lead answers afresh, the evaluation was the old lead's") {
+    Walk w = submitted(office, "2026-000114", "suggestion", "2026-01-04");
+    const std::string id = w.item.id;
+    w.then(assign(id, "zjj"), "2026-01-05").then(reply(id, "zjj"), "2026-02-02");
+    w.then(rating(id, "unsatisfied", "未解决"), "2026-02-03");
+    REQUIRE(w.item.stage == Stage::kAssigned);
+    w.then(reassign(id, "jtj"), "2026-02-04");
+    CHECK(w.item.department == "jtj");
+    CHECK(w.item.rework_count == 1);
+    CHECK(w.item.evaluation.result.empty());
+    CHECK(w.item.replied_at.empty());
+    CHECK(w.item.due_basis.rule == "suggestion: 3 months after reassignment");
+  }
+}
+
+TEST_CASE("a reassignment that cannot be made is refused and changes nothing", "[rules][reassign]") {
+  Office office;
+  Walk w = submitted(office, "2026-000115", "station", "2026-03-02");
+  const std::string id = w.item.id;
+  CHECK(w.refuses(reassign(id, "gaj"), "2026-03-02").code == errc::kRefused);  // not assigned yet
+  w.then(assign(id, "zjj", {"jtj"}), "2026-03-02");
+  CHECK(w.refuses(reassign(id, "nosuch"), "2026-03-03").code == errc::kInvalid);
+  Error same = w.refuses(reassign(id, "zjj"), "2026-03-03");
+  CHECK(same.code == errc::kInvalid);
+  CHECK_THAT(same.message, Catch::Contains("already the lead"));
+  CHECK(w.refuses(reassign(id, "gaj").set("co", std::vector<std::string>{"gaj"}), "2026-03-03").code ==
+        errc::kInvalid);
+  CHECK(w.refuses(reassign(id, "gaj").set("co", std::vector<std::string>{"nosuch"}), "2026-03-03").code ==
+        errc::kInvalid);
+  CHECK(w.refuses(reassign(id, "gaj").set("due", "2026-03-01"), "2026-03-03").code == errc::kInvalid);
+  CHECK(w.refuses(reassign(id, "gaj").set("due", "2026-04-30").set("keep-due", true), "2026-03-03")
+            .code == errc::kInvalid);
+  CHECK_FALSE(through_the_wire(reassign(id, "gaj").set("due", "2026-04-30").set("keep-due", true)));
+}
+
+TEST_CASE("withdraw ends an item not closed in stage withdrawn; nothing moves it after",
+          "[rules][withdraw]") {
+  Office office;
+  SECTION("submitted: a duplicate of another item") {
+    Walk w = submitted(office, "2026-000120", "station", "2026-03-02");
+    w.then(withdraw(w.item.id).set("duplicate-of", "2026-000007"), "2026-03-03");
+    CHECK(w.item.stage == Stage::kWithdrawn);
+    CHECK(w.item.withdrawal.reason == "重复交办");
+    CHECK(w.item.withdrawal.duplicate_of == "2026-000007");
+    CHECK(w.item.withdrawal.at == noon_of("2026-03-03"));
+    CHECK(w.last().action == "withdraw");
+    CHECK(w.last().stage == Stage::kWithdrawn);
+    CHECK(w.last().payload.value("duplicate-of", "") == "2026-000007");
+  }
+  SECTION("assigned, late and escalated, a request for more time pending") {
+    Walk w = submitted(office, "2026-000121", "legislative", "2026-03-02");
+    const std::string id = w.item.id;
+    w.then(assign(id, "zjj").set("due", "2026-03-20"), "2026-03-02");
+    w.then(extend(id, "zjj", "2026-04-30"), "2026-03-19");
+    w.then(mark("timer.overdue", id, "2026-03-20"), "2026-03-23");
+    w.then(mark("timer.escalate", id, "2026-03-20"), "2026-03-30");
+    w.then(withdraw(id, "群众撤单"), "2026-03-31");
+    CHECK_FALSE(w.item.overdue);
+    CHECK_FALSE(w.item.escalated);
+    CHECK(w.item.extensions[0].state == "lapsed");
+    CHECK(w.last().department == "zjj");
+  }
+  SECTION("handled and verified items too; closed and withdrawn ones not") {
+    Walk w = submitted(office, "2026-000122", "project", "2026-03-02");
+    const std::string id = w.item.id;
+    w.then(assign(id, "zjj").set("milestone", milestones({{"2026-09-30", "完工"}})), "2026-03-02");
+    w.then(reply(id, "zjj", "planned", "2026-09-30"), "2026-03-03");
+    Walk verified = w;
+    w.then(withdraw(id), "2026-03-04");
+    CHECK(w.item.stage == Stage::kWithdrawn);
+    for (const Command& c : {withdraw(id), command("reopen", id).set("reason", "x"), command("urge", id),
+                             by("zjj", "promise-kept", id), by("zjj", "milestone", id).set("index", uint64_t{1})}) {
+      INFO(c.verb);
+      Error e = w.refuses(c, "2026-03-05");
+      CHECK(e.code == errc::kRefused);
+      CHECK_THAT(e.message, Catch::Contains("it is withdrawn, which allows nothing"));
+    }
+    verified.then(rating(id, "satisfied"), "2026-03-04").then(withdraw(id), "2026-03-05");
+    CHECK(verified.item.stage == Stage::kWithdrawn);
+  }
+  SECTION("a closed item is refused") {
+    Walk w = submitted(office, "2026-000123", "station", "2026-03-02");
+    const std::string id = w.item.id;
+    w.then(assign(id, "zjj"), "2026-03-02").then(reply(id, "zjj"), "2026-03-03");
+    w.then(rating(id, "satisfied"), "2026-03-04").then(command("close", id), "2026-03-05");
+    Error e = w.refuses(withdraw(id), "2026-03-06");
+    CHECK(e.code == errc::kRefused);
+    CHECK_THAT(e.message, Catch::Contains("it is closed"));
+  }
+}
+
+TEST_CASE("an audit finding is never withdrawn, nor an item as a duplicate of itself",
+          "[rules][withdraw]") {
+  Office office;
+  Walk audit = submitted(office, "2026-000124", "audit", "2026-03-02");
+  Error e = audit.refuses(withdraw(audit.item.id), "2026-03-02");
+  CHECK(e.code == errc::kRefused);
+  CHECK_THAT(e.message, Catch::Contains("audit finding"));
+  Walk w = submitted(office, "2026-000125", "station", "2026-03-02");
+  CHECK(w.refuses(withdraw(w.item.id).set("duplicate-of", w.item.id), "2026-03-02").code ==
+        errc::kInvalid);
+  CHECK_FALSE(through_the_wire(command("withdraw", w.item.id)));  // a reason is required
+}

@@ -28,6 +28,19 @@ TEST_CASE("the declared moves are the lifecycle", "[workflow][verbs]") {
   for (std::string_view verb : {"assign", "return", "handle", "verify", "close", "sign"})
     CHECK_FALSE(to(verb, Stage::kClosed));
   CHECK(find_verb("submit")->creates());
+  CHECK(to("reassign", Stage::kAssigned) == Stage::kAssigned);
+  CHECK_FALSE(to("reassign", Stage::kHandled));  // replied: no longer
+  for (Stage s : {Stage::kSubmitted, Stage::kAssigned, Stage::kHandled, Stage::kVerified})
+    CHECK(to("withdraw", s) == Stage::kWithdrawn);
+  CHECK_FALSE(to("withdraw", Stage::kClosed));
+  for (const Verb& v : verbs()) {  // withdrawn is the end: nothing leaves it
+    INFO(v.name);
+    CHECK_FALSE(v.move(Stage::kWithdrawn));
+  }
+  CHECK(ended(Stage::kClosed));
+  CHECK(ended(Stage::kWithdrawn));
+  CHECK_FALSE(ended(Stage::kVerified));
+  CHECK(owner_of(Stage::kWithdrawn) == "close");
 }
 
 TEST_CASE("every verb goes to the owner of a stage it acts on", "[workflow][verbs]") {
@@ -56,13 +69,17 @@ TEST_CASE("a refusal names the current stage and what it allows", "[workflow][ve
   Error refused = refusal("2026-000001", Stage::kVerified, "handle");
   CHECK(refused.code == errc::kRefused);
   CHECK(refused.message ==
-        "cannot handle item 2026-000001: it is verified, which allows close, promise-kept, "
-        "milestone");
+        "cannot handle item 2026-000001: it is verified, which allows close, withdraw, "
+        "promise-kept, milestone");
   // Said in Chinese, the stage and the verbs are named.
   CHECK(i18n::say(i18n::Language::kZh, refused) ==
-        "不能对事项 2026-000001 执行“答复”：该事项已评价，此时只能执行 办结、承诺兑现、节点完成");
-  CHECK(allowed_verbs(Stage::kHandled) == "verify, promise-kept, milestone");
-  CHECK(allowed_verbs(Stage::kSubmitted) == "assign");
+        "不能对事项 2026-000001 执行“答复”：该事项已评价，此时只能执行 办结、撤销、承诺兑现、节点完成");
+  CHECK(allowed_verbs(Stage::kHandled) == "verify, withdraw, promise-kept, milestone");
+  CHECK(allowed_verbs(Stage::kSubmitted) == "assign, withdraw");
+  CHECK(allowed_verbs(Stage::kWithdrawn) == "nothing");
+  // The office's assign on an assigned item names the verb that moves it (issue 17).
+  CHECK_THAT(refusal("2026-000001", Stage::kAssigned, "assign").message,
+             Catch::StartsWith("cannot assign item 2026-000001: it is assigned, which allows reassign, "));
 }
 
 TEST_CASE("stage names round-trip", "[workflow][verbs]") {

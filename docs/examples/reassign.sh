@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The 改派 and 撤销 example of docs/supervision.md, runnable like walkthrough.sh: a whole
+# closeloop on a free port with a temp data_dir and a test clock, the year's list
+# imported, one item reassigned to the right department, and the duplicate a corrected
+# re-import made withdrawn. Its output is what docs/supervision.md shows.
+#   docs/examples/reassign.sh [BUILD_DIR]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${1:-$root/build}/bin
+work=$(mktemp -d)
+trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+port=$((30000 + RANDOM % 20000))
+{
+  echo "endpoint = \"tcp://127.0.0.1:$port\""
+  echo "data_dir = \"$work/data\""
+  grep -vE '^[[:space:]]*(endpoint|data_dir)[[:space:]]*=' "$root/config/closeloop.toml"
+  echo "[calendar]"; echo "dir = \"$root/config/calendar\""
+  echo "[timer]"; echo "scan_ms = 500"
+  echo "[testing]"; echo "clock_file = \"$work/clock\""
+} > "$work/closeloop.toml"
+clock() { echo "$1" > "$work/clock.new" && mv "$work/clock.new" "$work/clock"; }
+clock 2026-11-30T01:00:00Z   # Monday 30 November 2026, 09:00 in Shanghai
+"$bin/closeloopd" --config "$work/closeloop.toml" 2>"$work/log" & echo $! > "$work/pid"
+export CLOSELOOP_CONFIG=$work/closeloop.toml
+run() { local shown="$*"; echo "\$ closeloop ${shown//$work\//}"; "$bin/closeloop" "$@" || echo "(exit $?)"; echo; }
+until "$bin/closeloop" ping >/dev/null 2>&1; do sleep 0.2; done
+sleep 1
+
+cd "$root"
+"$bin/closeloop" import docs/examples/list-2026.csv >/dev/null
+sleep 1.5   # the timer's first scans
+# 站-103 went to 县公安局; the traffic at the school gate is 县交通运输局's.
+run inbox --department gaj
+run assign 2026-000006 --department jtj
+run reassign 2026-000006 --department jtj --reason "校门口交通组织属县交通运输局职责"
+run inbox --department gaj
+run inbox --department jtj
+run trail 2026-000006 --verify
+# A corrected copy of 站-102 was imported again: a second item beside the first.
+head -1 docs/examples/list-2026.csv > "$work/corrected.csv"
+grep '^站-102,' docs/examples/list-2026.csv | sed 's/影响通行。/影响通行，早晚高峰尤甚。/' >> "$work/corrected.csv"
+run import "$work/corrected.csv"
+sleep 1.5
+run attention
+run withdraw 2026-000010 --reason "更正后重复导入" --duplicate-of 2026-000005
+run attention
+run list --stage withdrawn
+run trail 2026-000010 --verify
+run scoreboard --from 2026-09-01 --to 2026-11-30
