@@ -6,25 +6,7 @@
 #   docs/examples/reassign.sh [BUILD_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${1:-$root/build}/bin
-work=$(mktemp -d)
-trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
-port=$((30000 + RANDOM % 20000))
-{
-  echo "endpoint = \"tcp://127.0.0.1:$port\""
-  echo "data_dir = \"$work/data\""
-  grep -vE '^[[:space:]]*(endpoint|data_dir)[[:space:]]*=' "$root/config/closeloop.toml"
-  echo "[calendar]"; echo "dir = \"$root/config/calendar\""
-  echo "[timer]"; echo "scan_ms = 500"
-  echo "[testing]"; echo "clock_file = \"$work/clock\""
-} > "$work/closeloop.toml"
-clock() { echo "$1" > "$work/clock.new" && mv "$work/clock.new" "$work/clock"; }
-clock 2026-11-30T01:00:00Z   # Monday 30 November 2026, 09:00 in Shanghai
-"$bin/closeloopd" --config "$work/closeloop.toml" 2>"$work/log" & echo $! > "$work/pid"
-export CLOSELOOP_CONFIG=$work/closeloop.toml
-run() { local shown="$*"; echo "\$ closeloop ${shown//$work\//}"; "$bin/closeloop" "$@" || echo "(exit $?)"; echo; }
-until "$bin/closeloop" ping >/dev/null 2>&1; do sleep 0.2; done
-sleep 1
+source "$root/docs/examples/service.sh"
 
 cd "$root"
 "$bin/closeloop" import docs/examples/list-2026.csv >/dev/null
