@@ -52,14 +52,18 @@ Due months_after(const Setting& s, int months, const std::string& what, const st
   return due_after(s.calendar, s.today, p, what + ": " + describe(p) + " after " + after);
 }
 
+// The due date the office gave (`due`), not before today: `when` names the step.
+Result<Due> given_due(const Command& c, const Setting& s, const std::string& when,
+                      const std::string& basis) {
+  if (c.text("due") < s.today.str())
+    return invalid("due date " + c.text("due") + " is before the " + when + " (" +
+                   s.today.str() + ")");
+  return due_on(c.text("due"), basis, s.today);
+}
+
 // The reply due of an assignment: --due overrides; else the kind's rule.
 Result<Due> assignment_due(const Item& item, const Command& c, const Setting& s) {
-  if (c.has("due")) {
-    if (c.text("due") < s.today.str())
-      return invalid("due date " + c.text("due") + " is before the assignment (" +
-                     s.today.str() + ")");
-    return due_on(c.text("due"), "set at assignment (--due)", s.today);
-  }
+  if (c.has("due")) return given_due(c, s, "assignment", "set at assignment (--due)");
   if (auto due = statutory_due(s.config.rules, s.calendar, item.kind, item.complex, s.today))
     return *due;
   if (item.kind == "project") {
@@ -165,12 +169,7 @@ Result<std::vector<std::string>> reassigned_co(const Item& item, const Command& 
 // today; else a project's last milestone. An audit finding's or a legislative item's date
 // was set by hand: the office gives a new one or keeps it.
 Result<Due> reassignment_due(const Item& item, const Command& c, const Setting& s) {
-  if (c.has("due")) {
-    if (c.text("due") < s.today.str())
-      return invalid("due date " + c.text("due") + " is before the reassignment (" +
-                     s.today.str() + ")");
-    return due_on(c.text("due"), "set at reassignment", s.today);
-  }
+  if (c.has("due")) return given_due(c, s, "reassignment", "set at reassignment");
   if (auto due = statutory_due(s.config.rules, s.calendar, item.kind, item.complex, s.today,
                                "reassignment"))
     return *due;
