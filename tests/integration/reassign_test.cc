@@ -290,7 +290,7 @@ TEST_CASE("reassign and withdraw refuse bad input with a clear reason and change
 }
 
 TEST_CASE("a deputy takes back their own suggestion before its reply, the office a station item, "
-          "nobody an audit finding; reassign is the office's",
+          "nobody an audit finding, and reassign is the office's",
           "[withdraw][reassign][rights]") {
   Running s(kFastTiming);
   for (auto [name, role, department] :

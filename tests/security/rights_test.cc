@@ -173,7 +173,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("reassign is the office's; withdraw the office's for station, project and legislative "
+TEST_CASE("reassign is the office's, withdraw the office's for station, project and legislative "
           "items, a deputy's for their own suggestion before its reply, nobody's for an audit finding",
           "[security][rights][withdraw]") {
   Actor office = with(Role::kOffice), wang = deputy("王丽");

@@ -1188,7 +1188,7 @@ TEST_CASE("a reassignment that cannot be made is refused and changes nothing", "
   CHECK_FALSE(through_the_wire(reassign(id, "gaj").set("due", "2026-04-30").set("keep-due", true)));
 }
 
-TEST_CASE("withdraw ends an item not closed in stage withdrawn; nothing moves it after",
+TEST_CASE("withdraw ends an item not closed in stage withdrawn, and nothing moves it after",
           "[rules][withdraw]") {
   Office office;
   SECTION("submitted: a duplicate of another item") {
