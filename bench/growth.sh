@@ -57,6 +57,7 @@ CONFIG=$tmp/closeloop.toml
   echo "data_dir = \"$tmp/data\""
   echo "sync = true"
   grep -vE '^[[:space:]]*(endpoint|data_dir|sync|backend)[[:space:]]*=' "$root/config/closeloop.toml"
+  printf '\n[calendar]\ndir = "%s"\n' "$root/config/calendar"  # the file is elsewhere
 } >"$CONFIG"
 "$bin/closeloopd" --config "$CONFIG" >"$tmp/closeloopd.log" 2>&1 &
 DAEMON_PID=$!

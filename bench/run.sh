@@ -184,6 +184,7 @@ write_config() {  # write_config <file> <port> <data_dir>
     echo "sync = true"
     grep -vE '^[[:space:]]*(endpoint|data_dir|sync|backend)[[:space:]]*=' "$root/config/closeloop.toml"
     [[ -n ${BENCH_SECURITY:-} ]] && printf '\n[security]\nmode = "%s"\n' "$BENCH_SECURITY"
+    printf '\n[calendar]\ndir = "%s"\n' "$root/config/calendar"  # the file is elsewhere
   } >"$1"
   grep -q '^code = "zjj"' "$1" || die "config/closeloop.toml has no department zjj (the bench assigns to it)"
 }

@@ -215,6 +215,11 @@ Result<Restored> restore(const std::string& dir, const std::string& data_dir) {
     if (Status whole = check_dump(dump_path(dir, part), facts); !whole) return whole.error();
   Restored out;
   out.taken_at = manifest->value("taken_at", "");
+  out.in_backup = {{"ledger", ledger_facts->records}, {"intake", intake_facts->records}};
+  auto leave_out = [&out](const char* part, const char* why) {
+    ++out.left_out_records[part][why];
+    return ok_status();
+  };
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   if (ec) return Error{errc::kInternal, "cannot create " + data_dir + ": " + ec.message()};
@@ -231,7 +236,7 @@ Result<Restored> restore(const std::string& dir, const std::string& data_dir) {
   std::set<std::string, std::less<>> items;
   Status read = read_dump(dump_path(dir, "ledger"), *ledger_facts,
                           [&](std::string_view key, std::string_view value) -> Status {
-                            if (earlier_life(key)) return ok_status();
+                            if (earlier_life(key)) return leave_out("ledger", kEarlierLife);
                             if (key.starts_with("item/")) {
                               items.emplace(key.substr(5));
                               for (auto& stage : stages)
@@ -257,16 +262,16 @@ Result<Restored> restore(const std::string& dir, const std::string& data_dir) {
   read = read_dump(
       dump_path(dir, "intake"), *intake_facts,
       [&](std::string_view key, std::string_view value) -> Status {
-        if (earlier_life(key)) return ok_status();
+        if (earlier_life(key)) return leave_out("intake", kEarlierLife);
         if (key.starts_with("idem/") && !items.contains(item_of_idem(key, value))) {
           left_out.emplace(key);
-          return ok_status();
+          return leave_out("intake", kInTransit);
         }
         if (key.starts_with(keys::kIdemExpiryPrefix) &&
             left_out.contains(keys::idem_expiry_key(key)))
-          return ok_status();
+          return leave_out("intake", kInTransit);
         if (key.starts_with(keys::kEventPrefix) && !items.contains(keys::event_of(key).first))
-          return ok_status();
+          return leave_out("intake", kInTransit);
         return intake->put(key, value);
       });
   if (!read) return read.error();

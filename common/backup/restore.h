@@ -51,10 +51,17 @@ class StageRebuild {
   uint64_t items_ = 0, pending_ = 0;
 };
 
-// What a restore made.
+// Why a record of a backup is not restored (Restored::left_out_records).
+inline constexpr const char* kEarlierLife = "earlier_life";  // outbox, dedup markers, epoch
+inline constexpr const char* kInTransit = "in_transit";  // intake's, of a submit never acknowledged
+
+// What a restore made. Of each part, in_backup = records + every count in left_out_records.
 struct Restored {
   std::string taken_at;
   std::map<std::string, uint64_t> records;  // by store: ledger, intake, each stage worker
+  std::map<std::string, uint64_t> in_backup;  // by part (ledger, intake): as the manifest says
+  // By part, then by why (kEarlierLife, kInTransit): the records not restored.
+  std::map<std::string, std::map<std::string, uint64_t>> left_out_records;
   uint64_t left_out = 0;  // intake's keys of submits the ledger had not recorded (in transit)
   uint64_t key_files = 0;
 };

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <optional>
@@ -446,13 +447,67 @@ Problem read_lists(const toml::table& root, Config* c) {
   return for_each_table(root, "route", ReadRoute{c});
 }
 
+// The paths the file names, as written (calendar.dir left out: written empty); load_config
+// resolves them.
+void list_paths(const toml::table& root, Config* c) {
+  const toml::node* calendar = root.at_path("calendar.dir").node();
+  c->paths = {{"data_dir", c->data_dir, c->data_dir, ""},
+              {"calendar.dir", calendar ? c->calendar_dir : "", c->calendar_dir, ""}};
+  if (!c->key.empty()) c->paths.push_back({"key", c->key, c->key, ""});
+  if (!c->clock_file.empty())
+    c->paths.push_back({"testing.clock_file", c->clock_file, c->clock_file, ""});
+}
+
 Problem read_all(const toml::table& root, Config* c) {
   if (auto p = check_keys(root, "", kTopKeys)) return p;
   if (auto p = read_scalars(root, c)) return p;
   if (auto p = read_timing(root, &c->timing)) return p;
   if (auto p = read_sections(root, c)) return p;
   if (auto p = read_rules(root, &c->rules)) return p;
-  return read_lists(root, c);
+  if (auto p = read_lists(root, c)) return p;
+  list_paths(root, c);
+  return {};
+}
+
+namespace fs = std::filesystem;
+
+// Where calendar.dir pointed by default before issue 17: config/calendar, from the
+// working directory.
+constexpr const char* kEarlierCalendarDir = "config/calendar";
+
+// `path` taken from `folder` when relative, without a trailing separator.
+std::string resolved_from(const fs::path& folder, const std::string& path) {
+  if (path.empty() || fs::path(path).is_absolute()) return path;
+  fs::path out = (folder / path).lexically_normal();
+  if (!out.has_filename() && out != out.root_path()) out = out.parent_path();
+  return out.string();
+}
+
+std::string* path_field(Config* c, const std::string& key) {
+  if (key == "data_dir") return &c->data_dir;
+  if (key == "calendar.dir") return &c->calendar_dir;
+  if (key == "key") return &c->key;
+  return &c->clock_file;
+}
+
+// Every relative path of the file taken from the file's folder; `before` as a process
+// started in the working directory used to take it.
+void resolve_paths(const std::string& file, Config* c) {
+  std::error_code ec, cwd_ec;
+  fs::path folder = fs::absolute(file, ec).parent_path();
+  fs::path cwd = fs::current_path(cwd_ec);
+  if (ec) return;
+  for (NamedPath& p : c->paths) {
+    std::string as_written = p.written.empty() ? kEarlierCalendarDir : p.written;
+    p.resolved = resolved_from(folder, p.resolved);
+    if (!cwd_ec && !fs::path(as_written).is_absolute()) p.before = resolved_from(cwd, as_written);
+    *path_field(c, p.key) = p.resolved;
+  }
+  for (std::string* endpoint : {&c->endpoint, &c->backend}) {
+    bool relative_ipc = endpoint->starts_with("ipc://") && endpoint->size() > 6 &&
+                        std::string_view("/@*").find((*endpoint)[6]) == std::string_view::npos;
+    if (relative_ipc) *endpoint = "ipc://" + resolved_from(folder, endpoint->substr(6));
+  }
 }
 
 Problem parse_toml(std::string_view text, const std::string& origin, toml::table* out) {
@@ -475,6 +530,8 @@ Problem parse_toml(std::string_view text, const std::string& origin, toml::table
 }
 
 }  // namespace
+
+std::vector<std::string> top_level_keys() { return {kTopKeys.begin(), kTopKeys.end()}; }
 
 bool split_host_port(std::string_view listen, std::string* host, int* port) {
   size_t colon = listen.rfind(':');
@@ -540,7 +597,9 @@ Result<Config> load_config(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) return Error{errc::kInvalid, path + ": cannot read config file"};
   auto config = parse_config(text.str(), path);
-  if (config) config->file = path;
+  if (!config) return config;
+  config->file = path;
+  resolve_paths(path, &*config);
   return config;
 }
 

@@ -65,6 +65,17 @@ struct Rules {
   bool operator==(const Rules&) const = default;
 };
 
+// A path the file names, as written and as the processes use it (load_config): a relative
+// one resolved against the folder of the config file. `before`: how versions before issue
+// 17 resolved it, against the working directory (a start refuses to run when that one
+// exists and differs: config/paths.h).
+struct NamedPath {
+  std::string key;       // "data_dir", "calendar.dir", "key", "testing.clock_file"
+  std::string written;   // as in the file; empty when the file leaves it at its default
+  std::string resolved;  // what the processes use
+  std::string before;    // absolute; empty when it cannot differ (an absolute path)
+};
+
 struct Config {
   std::string endpoint = "tcp://127.0.0.1:7400";  // broker frontend: where clients connect
   std::string backend;                            // broker backend; default: endpoint port + 1
@@ -82,7 +93,8 @@ struct Config {
   std::string timezone = "Asia/Shanghai";  // the office's: "today" and dates count in it
   std::string language = "zh";             // what people read: zh or en (i18n/words.h)
   std::string default_kind = "station";    // an item's kind when submit names none
-  std::string calendar_dir = "config/calendar";  // [calendar] dir: cn-YYYY.csv files
+  // [calendar] dir: cn-YYYY.csv files; by default the folder `calendar` beside the file
+  std::string calendar_dir = "calendar";
   int timer_scan_ms = 60000;                     // [timer] scan_ms: how often the timer looks
   int checkpoint_ms = 60000;  // the ledger signs a checkpoint this often, when events came
   // SIGTERM: how long a worker goes on (taking no new requests) waiting for the acks and
@@ -106,6 +118,9 @@ struct Config {
   std::string clock_file;
   // The file this was loaded from (load_config), read again on SIGHUP; empty from text.
   std::string file;
+  // The paths the file names, for the checks of config/paths.h (resolved by load_config;
+  // from text, as written).
+  std::vector<NamedPath> paths;
 
   // Worker <-> broker sockets carry more than one client request: a handoff entry holds a
   // command's text twice (the item and the event), and a batch several entries.
@@ -120,7 +135,13 @@ struct Config {
 // is not that. The host is returned without brackets.
 bool split_host_port(std::string_view listen, std::string* host, int* port);
 
-// Parses and validates a TOML file. `path` is also used in error messages.
+// Every key the file may hold at its top level ("timing" for the table [timing]).
+std::vector<std::string> top_level_keys();
+
+// Parses and validates a TOML file. `path` is also used in error messages. A relative path
+// in it (data_dir, [calendar] dir, key, [testing] clock_file, an ipc:// endpoint's) is
+// resolved against the folder holding the file, wherever the process runs: a copied config
+// finds what lies beside it.
 Result<Config> load_config(const std::string& path);
 // Same, from text (tests). Relative paths stay as written: they resolve against the
 // working directory of the process (calendar_dir, data_dir).

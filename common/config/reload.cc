@@ -18,14 +18,15 @@ KeyRule rule(const char* key, Field Config::*field) {
   return {key, [field](const Config& a, const Config& b) { return a.*field == b.*field; }};
 }
 
-// Keys that need a restart: sockets, storage and the clock are set up once at start, and
-// [timing] must agree between the broker and every worker.
+// Keys that need a restart: sockets (the /metrics listener too), storage and the clock are
+// set up once at start, and [timing] must agree between the broker and every worker.
 const KeyRule kRestartOnly[] = {rule("endpoint", &Config::endpoint),
                                 rule("backend", &Config::backend),
                                 rule("data_dir", &Config::data_dir),
                                 rule("sync", &Config::sync),
                                 rule("shards", &Config::shards),
                                 rule("max_message_bytes", &Config::max_message_bytes),
+                                rule("metrics_listen", &Config::metrics_listen),
                                 rule("cpu_scheduling", &Config::cpu_scheduling),
                                 rule("timezone", &Config::timezone),
                                 rule("timing", &Config::timing),
@@ -69,7 +70,17 @@ std::string where(const std::string& file, const std::string& key) {
   return line ? " (line " + std::to_string(line) + ")" : "";
 }
 
+template <size_t N>
+std::vector<std::string> keys_of(const KeyRule (&rules)[N]) {
+  std::vector<std::string> keys;
+  for (const KeyRule& r : rules) keys.emplace_back(r.key);
+  return keys;
+}
+
 }  // namespace
+
+std::vector<std::string> live_keys() { return keys_of(kLive); }
+std::vector<std::string> restart_only_keys() { return keys_of(kRestartOnly); }
 
 Result<ConfigChange> reload_change(const Config& running, const Config& next) {
   for (const KeyRule& r : kRestartOnly) {

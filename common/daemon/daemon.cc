@@ -16,6 +16,7 @@
 #include <iostream>
 
 #include "calendar/clock.h"
+#include "config/paths.h"
 
 namespace closeloop {
 
@@ -86,8 +87,9 @@ Config daemon_start(int argc, char** argv, const std::string& name) {
     std::exit(rc == 0 ? 0 : 2);
   }
   auto config = load_config(config_path);
-  if (!config) {  // EX_CONFIG: a supervisor (closeloopd, systemd) must not restart it
-    std::cerr << name << ": " << config.error().message << "\n";
+  Status paths = config ? check_moved_paths(*config) : Status(config.error());
+  if (!paths) {  // EX_CONFIG: a supervisor (closeloopd, systemd) must not restart it
+    std::cerr << name << ": " << paths.error().message << "\n";
     std::exit(EX_CONFIG);
   }
   setup_logging(name, log_level.empty() ? config->log_level : log_level, config->timezone);

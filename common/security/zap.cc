@@ -40,21 +40,6 @@ ZapHandler::ZapHandler(zmq::context_t& context, Admit admit)
   socket_.bind(kZapEndpoint);  // throws if another handler is bound: never run without ours
 }
 
-void ZapHandler::watch(zmq::socket_t& socket, const std::string& domain) {
-  std::string address = "inproc://closeloop-handshakes-" + domain;
-  if (zmq_socket_monitor(
-          socket.handle(), address.c_str(),
-          ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
-    throw zmq::error_t();
-  zmq::socket_t monitor(context_, zmq::socket_type::pair);
-  // libzmq's I/O thread sends the events and would block on a full pipe: no limit (they
-  // are read every loop turn, and each is a few dozen bytes).
-  monitor.set(zmq::sockopt::rcvhwm, 0);
-  monitor.set(zmq::sockopt::linger, 0);
-  monitor.connect(address);
-  watched_.push_back({std::move(monitor), domain});
-}
-
 void ZapHandler::serve() {
   for (;;) {
     std::vector<zmq::message_t> request;
@@ -64,10 +49,7 @@ void ZapHandler::serve() {
   }
 }
 
-void ZapHandler::read_watched() {
-  for (Watched& w : watched_) read_events(w);
-  log_held(now_ms());
-}
+void ZapHandler::log_held_back() { log_held(now_ms()); }
 
 // Request: version, request id, domain, address, routing id, mechanism, credentials...
 // Reply: version, request id, status code, status text, user id, metadata.
@@ -100,30 +82,18 @@ void ZapHandler::answer(std::vector<zmq::message_t>& request) {
   zmq::send_multipart(socket_, reply);
 }
 
-// A monitor event: [event (2 bytes), value (4 bytes)][the socket's endpoint]. A bound
-// socket's events name its own endpoint, not the peer's.
-void ZapHandler::read_events(Watched& w) {
-  std::vector<zmq::message_t> frames;
-  while (zmq::recv_multipart(w.monitor, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-    uint16_t event = 0;
-    uint32_t value = 0;
-    if (frames[0].size() >= 6) {
-      std::memcpy(&event, frames[0].data(), 2);
-      std::memcpy(&value, static_cast<const char*>(frames[0].data()) + 2, 4);
-    }
-    std::string endpoint = frames.size() > 1 ? text(frames[1]) : "";
-    frames.clear();
-    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
-      std::string why =
-          "the connection closed before its handshake ended (silent past the handshake timeout, "
-          "or the peer left)";
-      failed(w.domain, kNoHandshake, "dropped", why, "",
-             "dropped a connection to " + endpoint + " on " + w.domain + ": " + why);
-    } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
-      std::string why = protocol_error_text(value);
-      failed(w.domain, kProtocol, "dropped", why, "",
-             "dropped a connection to " + endpoint + " on " + w.domain + ": " + why);
-    }
+void ZapHandler::handshake_failed(const std::string& domain, uint16_t event, uint32_t value,
+                                  const std::string& endpoint) {
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+    std::string why =
+        "the connection closed before its handshake ended (silent past the handshake timeout, "
+        "or the peer left)";
+    failed(domain, kNoHandshake, "dropped", why, "",
+           "dropped a connection to " + endpoint + " on " + domain + ": " + why);
+  } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+    std::string why = protocol_error_text(value);
+    failed(domain, kProtocol, "dropped", why, "",
+           "dropped a connection to " + endpoint + " on " + domain + ": " + why);
   }
 }
 

@@ -8,9 +8,10 @@
 // throws if the address is taken) and poll socket() with the process's other sockets.
 // Anything it cannot decide is refused: it fails closed.
 //
-// Failed handshakes: every refusal, and with watch() every handshake on a watched socket
-// that fails before ZAP is asked (none finished within the socket's ZMQ_HANDSHAKE_IVL, the
-// peer left, a protocol error), is told to count_failures()'s function as (domain, reason)
+// Failed handshakes: every refusal, and every handshake that fails before ZAP is asked
+// (none finished within the socket's ZMQ_HANDSHAKE_IVL, the peer left, a protocol error),
+// as the socket's monitor tells handshake_failed() (net/socket_watch.h), is told to
+// count_failures()'s function as (domain, reason)
 // and logged at most once a second per (domain, reason): the first in full, the others
 // held back and summed up a second later ("refused 57 more handshakes on clients: no
 // enabled account holds this key (last from 127.0.0.1)"), so that a crowd of strangers
@@ -67,16 +68,15 @@ class ZapHandler {
   zmq::socket_t& socket() { return socket_; }
   // Every failed handshake from now on is also told to `on_failure`.
   void count_failures(OnFailure on_failure) { on_failure_ = std::move(on_failure); }
-  // Watches `socket` (a server asking ZAP as `domain`) through libzmq's socket monitor for
-  // handshakes that fail before ZAP is asked: kNoHandshake, kProtocol. Its events are read
-  // by read_watched().
-  void watch(zmq::socket_t& socket, const std::string& domain);
+  // A handshake that failed before ZAP was asked on the socket of `domain`, as its monitor
+  // tells it (SocketWatch: ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: kNoHandshake,
+  // ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: kProtocol), `endpoint` the socket's own.
+  void handshake_failed(const std::string& domain, uint16_t event, uint32_t value,
+                        const std::string& endpoint);
   // Answers every request waiting on the socket (poll socket() and call it when readable).
   void serve();
-  // Reads the watched sockets' events and logs what was held back for a second: call it
-  // about once a second (not every loop turn: each socket polled costs the loop a few
-  // system calls, and these counts can wait).
-  void read_watched();
+  // Logs what was held back for a second: call it about once a second.
+  void log_held_back();
 
  private:
   // One (domain, reason)'s log: when it last wrote a line, and what it held back since.
@@ -86,13 +86,7 @@ class ZapHandler {
     uint64_t count = 0;
     std::string verb, text, last_from;  // "refused" / "dropped", the reason, an address
   };
-  struct Watched {
-    zmq::socket_t monitor;
-    std::string domain;
-  };
-
   void answer(std::vector<zmq::message_t>& request);
-  void read_events(Watched& w);
   // A failed handshake: counted, logged now as `line` or held back.
   void failed(const std::string& domain, const std::string& label, const std::string& verb,
               const std::string& text, const std::string& from, const std::string& line);
@@ -102,7 +96,6 @@ class ZapHandler {
   zmq::socket_t socket_;
   Admit admit_;
   OnFailure on_failure_;
-  std::vector<Watched> watched_;
   std::map<std::pair<std::string, std::string>, Held> held_;  // by (domain, label)
 };
 

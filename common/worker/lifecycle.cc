@@ -136,6 +136,7 @@ void Worker::end_reload(bool ok, const std::string& reason,
     spdlog::error("{}: reload of {} refused, the running config stays: {}", name_, config_.file,
                   reason);
   }
+  figures_.reload_refused = ok ? "" : reason;  // status shows it until a reload is taken
   wire::MapBuilder record;
   record.add("at", clock_.now_iso()).add("file", config_.file).add("ok", ok);
   record.add("reason", reason).add("changed", changed);

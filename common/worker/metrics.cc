@@ -124,6 +124,7 @@ std::string encode_figures(const Figures& x) {
       .add("disk_bytes", x.disk_bytes)
       .add_nonempty("storage_error", x.storage_error)
       .add_nonempty("warning", x.warning)
+      .add_nonempty("reload_refused", x.reload_refused)
       .finish();
 }
 
@@ -161,6 +162,7 @@ Result<Figures> decode_figures(std::string_view frame) {
   x.disk_bytes = f.opt_uint("disk_bytes").value_or(0);
   x.storage_error = f.opt_str("storage_error", 512).value_or("");
   x.warning = f.opt_str("warning", 1024).value_or("");
+  x.reload_refused = f.opt_str("reload_refused", 4096).value_or("");
   if (!f.ok()) return f.error();
   return x;
 }

@@ -64,6 +64,7 @@ struct Figures {
   std::string storage_error;  // why the worker cannot write its store now; "" when it can
   std::string warning;  // what an operator should fix in how it runs (a data_dir others can
                         // read: daemon/daemon.h); "" for none
+  std::string reload_refused;  // why its last reload (SIGHUP) was refused; "" if it was not
 
   void command(std::string_view verb, std::string_view result) {
     ++commands[{std::string(verb), std::string(result)}];

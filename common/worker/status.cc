@@ -31,6 +31,12 @@ void StatusBoard::admitted_keys(const std::map<std::string, std::string>& keys) 
   ++version_;
 }
 
+void StatusBoard::broker_self(BrokerSelf self) {
+  if (self == self_) return;
+  self_ = std::move(self);
+  ++version_;
+}
+
 void StatusBoard::count_handshake_failure(std::string_view domain, std::string_view reason) {
   ++broker_.handshake_failures[{std::string(domain), std::string(reason)}];
   ++version_;
@@ -83,6 +89,7 @@ std::string StatusBoard::status_body() const {
                              .add("disk_bytes", x.disk_bytes)
                              .add("storage_error", x.storage_error)
                              .add("warning", x.warning)
+                             .add("reload_refused", x.reload_refused)
                              .add("up", w.up)
                              .finish());
   }
@@ -90,7 +97,20 @@ std::string StatusBoard::status_body() const {
   wire::Packer(keys).pack_array(static_cast<uint32_t>(keys_.size()));
   for (const auto& [name, key] : keys_)
     wire::pack_raw(keys, wire::MapBuilder().add("name", name).add("key", key).finish());
+  wire::MapBuilder self;
+  self.add("name", std::string("broker"))
+      .add("up", true)
+      .add("pid", self_.pid)
+      .add("up_since", self_.up_since);
+  if (self_.restarts) self.add("restarts", *self_.restarts);
+  self.add_raw("connections", wire::MapBuilder()
+                                  .add("clients", self_.client_connections)
+                                  .add("workers", self_.worker_connections)
+                                  .finish());
+  self.add("worker_keys", static_cast<uint64_t>(keys_.size()));
+  self.add("reload_refused", self_.reload_refused);
   return wire::MapBuilder()
+      .add_raw("broker", self.finish())
       .add_raw("workers", wire::view(list))
       .add_raw("worker_keys", wire::view(keys))
       .add_raw("handshake_failures", counts_body(broker_.handshake_failures, "domain", "reason"))

@@ -8,13 +8,15 @@
 // (another pid) since the broker started.
 //
 // Beside the workers' figures it keeps the broker's own counters (BrokerCounters): what the
-// broker sees itself, since it started (a restarted broker counts from zero).
+// broker sees itself, since it started (a restarted broker counts from zero); and the
+// broker's own row (BrokerSelf): its process, its connections, its last reload.
 //
 // Not thread-safe: the broker's loop owns it; /metrics serves a copy of prometheus_text().
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,6 +45,17 @@ struct BrokerCounters {
   uint64_t unadmitted_messages = 0;  // messages under a worker key no longer admitted
 };
 
+// The broker itself, as `status` lists it beside the workers.
+struct BrokerSelf {
+  uint64_t pid = 0;
+  std::string up_since;              // ISO 8601 UTC, when the process started
+  std::optional<uint64_t> restarts;  // told by its supervisor (closeloopd); unknown otherwise
+  uint64_t client_connections = 0;   // open now on the clients' port (accepted, not closed)
+  uint64_t worker_connections = 0;   // ... and on the workers' port
+  std::string reload_refused;        // why its last reload was refused; "" if it was not
+  bool operator==(const BrokerSelf&) const = default;
+};
+
 class StatusBoard {
  public:
   void registered(const std::string& name);
@@ -55,17 +68,21 @@ class StatusBoard {
   void count_dropped_reply() { ++broker_.dropped_replies, ++version_; }
   void count_refused_forward() { ++broker_.refused_forwards, ++version_; }
   void count_unadmitted_message() { ++broker_.unadmitted_messages, ++version_; }
+  void broker_self(BrokerSelf self);
 
   const std::map<std::string, WorkerStatus>& workers() const { return workers_; }
   const BrokerCounters& broker() const { return broker_; }
   // Grows with every change: the broker rebuilds its /metrics text when it moved.
   uint64_t version() const { return version_; }
 
-  // The `status` reply body: {workers: [{name, pid, up_since, restarts, messages_in,
+  // The `status` reply body: {broker: {name: "broker", up, pid, up_since, restarts (absent:
+  // unknown), connections: {clients, workers}, worker_keys (how many are admitted),
+  // reload_refused}; workers: [{name, pid, up_since, restarts, messages_in,
   // messages_out, outbox: [{to, entries, oldest_age_ms, on_disk?}], last_commit: {size,
   // fsync_ms}, disk_bytes, storage_error ("" when it can write its store), warning ("" for
-  // none), up}], by name; worker_keys: [{name, key}] (admitted now); handshake_failures:
-  // [{domain, reason, count}]; dropped_replies, refused_forwards, unadmitted_messages}.
+  // none), reload_refused ("" unless its last reload was refused), up}], by name;
+  // worker_keys: [{name, key}] (admitted now); handshake_failures: [{domain, reason,
+  // count}]; dropped_replies, refused_forwards, unadmitted_messages}.
   std::string status_body() const;
   // Prometheus text exposition format 0.0.4.
   std::string prometheus_text() const;
@@ -75,6 +92,7 @@ class StatusBoard {
   std::map<std::string, WorkerStatus> workers_;
   std::map<std::string, std::string> keys_;  // admitted worker keys: name -> public key
   BrokerCounters broker_;
+  BrokerSelf self_;
   uint64_t version_ = 0;
 };
 

@@ -30,15 +30,22 @@
 //
 // It answers `ping` and `status` itself: `status` from the figures the workers send with
 // their heartbeats (worker/status.h), which it also serves as Prometheus text at
-// `metrics_listen` (metrics_http.h) when the config names one.
+// `metrics_listen` (metrics_http.h) when the config names one, and its own row: its pid,
+// since when it runs, its restarts as closeloopd counts them (CLOSELOOPD_RESTARTS), the
+// connections open on each socket (net/socket_watch.h) and its last reload's refusal.
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <charconv>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <zmq_addon.hpp>
 
+#include "calendar/clock.h"
 #include "config/reload.h"
 #include "daemon/daemon.h"
 #include "daemon/notify.h"
@@ -46,6 +53,7 @@
 #include "metrics_http.h"
 #include "pending.h"
 #include "net/backend.h"
+#include "net/socket_watch.h"
 #include "security/accounts.h"
 #include "security/keys.h"
 #include "security/rights.h"
@@ -74,6 +82,12 @@ class Broker {
     backend_.set(zmq::sockopt::router_mandatory, 1);  // a send to a dead worker fails loudly
     for (zmq::socket_t* s : {&frontend_, &backend_})  // idle connections free their descriptors
       s->set(zmq::sockopt::handshake_ivl, config.timing.handshake_timeout_ms);
+    // Before the sockets bind: every connection is seen from the first.
+    client_watch_.emplace(zmq_, frontend_, "clients");
+    worker_watch_.emplace(zmq_, backend_, "workers");
+    self_.pid = static_cast<uint64_t>(::getpid());
+    self_.up_since = format_iso(std::chrono::system_clock::now());
+    self_.restarts = restarts_from_supervisor();
     if (zap_) {
       zap_->count_failures([this](auto domain, auto why) {
         board_.count_handshake_failure(domain, why);  // status and /metrics
@@ -85,6 +99,7 @@ class Broker {
     backend_.bind(config.backend);
     spdlog::info("broker: clients at {}, workers at {}", config.endpoint, config.backend);
     notify::ready("routing");
+    board_.broker_self(self_);
     if (!config.metrics_listen.empty()) serve_metrics(config.metrics_listen);
   }
 
@@ -126,6 +141,15 @@ class Broker {
   // How often the worker keys are read again: a removed .pub is refused within 10 s.
   static constexpr int64_t kKeyScanMs = 5000;
 
+  // How often closeloopd has started the broker again, as it says in the environment;
+  // nothing when another supervisor (systemd) or nobody started it.
+  static std::optional<uint64_t> restarts_from_supervisor() {
+    const char* told = std::getenv("CLOSELOOPD_RESTARTS");
+    uint64_t n = 0;
+    if (!told || std::from_chars(told, told + std::strlen(told), n).ec != std::errc()) return {};
+    return n;
+  }
+
   using Handler = void (Broker::*)(std::vector<zmq::message_t>&);
 
   // False on SIGINT/SIGTERM: the broker holds nothing, so it stops at once.
@@ -152,8 +176,12 @@ class Broker {
       spdlog::error("broker: reload of {} refused, the running config stays: {}", config_.file,
                     change.error().message);
       notify::ready("routing; reload refused: " + change.error().message);
+      self_.reload_refused = change.error().message;
+      board_.broker_self(self_);
       return;
     }
+    self_.reload_refused.clear();
+    board_.broker_self(self_);
     if (next->log_level != config_.log_level)
       spdlog::default_logger()->set_level(spdlog::level::from_str(next->log_level));
     config_ = std::move(*next);
@@ -169,7 +197,6 @@ class Broker {
     socket.set(zmq::sockopt::curve_server, 1);
     socket.set(zmq::sockopt::curve_secretkey, pair->secret_key);
     socket.set(zmq::sockopt::zap_domain, domain);
-    zap_->watch(socket, domain);  // handshakes that fail before ZAP is asked
     own_key_ = pair->public_key;  // its broker.pub is no worker's
   }
 
@@ -466,7 +493,7 @@ class Broker {
     last_beat_ms_ = now;
     pending_.expire(now);
     if (zap_ && now >= next_key_scan_ms_) scan_worker_keys();
-    if (zap_) zap_->read_watched();
+    read_socket_events();
     std::vector<std::string> dead;
     for (const auto& [identity, peer] : peers_) {
       if (now - peer.last_heard_ms > int64_t{config_.timing.heartbeat_ms} * config_.timing.liveness)
@@ -474,6 +501,21 @@ class Broker {
     }
     for (const auto& identity : dead) forget(identity);
     for (const auto& [identity, peer] : std::map(peers_)) send_backend(identity, {backend::kHeartbeat});
+  }
+
+  // The sockets' monitors: connections open now, handshakes failed before ZAP was asked.
+  void read_socket_events() {
+    auto failed = [this](const std::string& domain) {
+      return [this, domain](uint16_t event, uint32_t value, const std::string& endpoint) {
+        if (zap_) zap_->handshake_failed(domain, event, value, endpoint);
+      };
+    };
+    client_watch_->read(failed("clients"));
+    worker_watch_->read(failed("workers"));
+    if (zap_) zap_->log_held_back();
+    self_.client_connections = client_watch_->connections();
+    self_.worker_connections = worker_watch_->connections();
+    board_.broker_self(self_);
   }
 
   std::string ping() const {
@@ -487,6 +529,7 @@ class Broker {
     if (request.type != "status") return wire::encode_reply(request.id, ping());
     if (Status allowed = may(sender, request.type); !allowed)
       return wire::encode_error(request.id, allowed.error());
+    read_socket_events();  // its connections as they are now, the asker's among them
     return wire::encode_reply(request.id, board_.status_body());
   }
 
@@ -535,6 +578,8 @@ class Broker {
   zmq::context_t zmq_;
   std::unique_ptr<security::ZapHandler> zap_;  // before the sockets: see security/zap.h
   zmq::socket_t frontend_, backend_;
+  std::optional<SocketWatch> client_watch_, worker_watch_;  // their monitors
+  BrokerSelf self_;                                         // its own row in status
   std::string own_key_;                         // the broker's public key
   std::map<std::string, std::string, std::less<>> workers_;  // trusted worker keys: key -> name
   std::map<std::string, std::string> refused_keys_;  // .pub files refused: file -> why (logged once)

@@ -168,6 +168,27 @@ int run_backup(Client& client, const Target& target, const Invocation& in, const
   return code;
 }
 
+// "ledger: 1234 of the backup's 1240 records restored; 6 left out: …" for a part that
+// left records out: the count the backup printed, and why the two differ.
+std::string left_out_text(const backup::Restored& r, const std::string& part) {
+  auto found = r.left_out_records.find(part);
+  if (found == r.left_out_records.end()) return "";
+  uint64_t total = 0;
+  std::string why;
+  for (const auto& [reason, n] : found->second) {
+    total += n;
+    why += (why.empty() ? "" : "; ") + std::to_string(n) +
+           (reason == backup::kEarlierLife
+                ? " from the store's earlier life (its outbox, dedup markers and epoch), which "
+                  "a restored store starts without"
+                : " for submits in transit at that moment (never acknowledged), whose retry "
+                  "makes its item once");
+  }
+  return part + ": " + std::to_string(r.records.at(part)) + " of the backup's " +
+         std::to_string(r.in_backup.at(part)) + " records restored, " + std::to_string(total) +
+         " left out: " + why;
+}
+
 int run_restore(const Invocation& in, const wire::Json& f) {
   std::string dir = text_of(f, "dir"), data_dir = text_of(f, "data-dir");
   auto restored = backup::restore(dir, data_dir);
@@ -175,6 +196,8 @@ int run_restore(const Invocation& in, const wire::Json& f) {
   wire::Json out = {{"taken_at", restored->taken_at},
                     {"data_dir", data_dir},
                     {"records", restored->records},
+                    {"in_backup", restored->in_backup},
+                    {"left_out_records", restored->left_out_records},
                     {"left_out", restored->left_out},
                     {"key_files", restored->key_files}};
   if (in.json) {
@@ -188,10 +211,8 @@ int run_restore(const Invocation& in, const wire::Json& f) {
              std::to_string(restored->records["ledger"]) + " records, intake " +
              std::to_string(restored->records["intake"]) + " records" + stages + ", " +
              std::to_string(restored->key_files) + " key files");
-  if (restored->left_out > 0)
-    print_line(std::to_string(restored->left_out) +
-                   " submits in transit at that moment (never acknowledged) are not in it",
-               stderr);
+  for (const std::string part : {"ledger", "intake"})
+    if (std::string why = left_out_text(*restored, part); !why.empty()) print_line(why);
   return kExitOk;
 }
 

@@ -26,7 +26,7 @@
 //   by page as they arrive, so memory stays flat), the scoreboard, the import's
 //   {imported, duplicates, refused}, due's {due, rule, from, calendar, provisional}, the
 //   checkpoint {size, root, at, key, signature} (the file an auditor keeps; with
-//   --consistency {consistent, old, checkpoint, proof}), status's {workers: [...]}.
+//   --consistency {consistent, old, checkpoint, proof}), status's {broker, workers: [...]}.
 //   Without it, a human-readable form.
 // - umask 027 like every process of ours (daemon/daemon.h): a data dir `restore` makes, a
 //   store `rebuild` makes, an export or a bundle it writes are closed to other users.

@@ -137,13 +137,15 @@ void ListPrinter::add(const Json& item) {
     rows_.push_back({text(item, "todo"), text(item, "todo_due"), text(item, "id"),
                      text(item, "stage"), text(item, "title")});
   } else if (type_ == "reads") {  // the read audit: what was read, and for which command
+    if (count_ == 0) rows_.push_back({"seq", "at", "actor", "verb", "result", "read"});
+    std::string result = item.value("result", std::string("ok"));
     std::string what = item.contains("item") ? text(item, "item") : text(item, "query");
     if (item.contains("after")) what += "  after " + text(item, "after");
     if (!text(item, "via").empty()) what += "  (" + text(item, "via") + ")";
     std::string actor = text(item, "actor");
     if (!text(item, "gateway").empty()) actor += " via " + text(item, "gateway");
     rows_.push_back({text(item, "seq"), when(item, "at"), actor, text(item, "verb"),
-                     item.value("result", std::string("ok")), what});
+                     result == "ok" ? result : "REFUSED: " + result, what});
   } else if (type_ == "accounts") {
     std::string roles;
     for (const auto& r : item.value("roles", Json::array()))
@@ -255,6 +257,10 @@ void print_status(const Json& body) {
   std::vector<std::vector<std::string>> rows{{"worker", "up", "pid", "up since", "restarts",
                                               "msgs in", "msgs out", "outbox", "last commit",
                                               "disk"}};
+  const Json& broker = body.value("broker", Json::object());
+  if (!broker.empty())  // its own row: the figures of a worker's store are not its
+    rows.push_back({"broker", "up", text(broker, "pid"), or_dash(text(broker, "up_since")),
+                    or_dash(text(broker, "restarts")), "-", "-", "-", "-", "-"});
   for (const auto& w : body.value("workers", Json::array())) {
     const Json& commit = w.value("last_commit", Json::object());
     char last[64] = "-";  // nothing committed yet
@@ -271,7 +277,14 @@ void print_status(const Json& body) {
     return;
   }
   print_table(rows);
+  if (body.value("workers", Json::array()).empty()) print_line("no worker has reported yet");
+  if (!text(broker, "reload_refused").empty())
+    print_line("broker: RELOAD REFUSED, the running config stays: " +
+               text(broker, "reload_refused"));
   for (const auto& w : body.value("workers", Json::array())) {  // what an operator must act on
+    if (!text(w, "reload_refused").empty())
+      print_line(text(w, "name") +
+                 ": RELOAD REFUSED, the running config stays: " + text(w, "reload_refused"));
     if (!text(w, "storage_error").empty())
       print_line(text(w, "name") + ": CANNOT WRITE ITS STORE: " + text(w, "storage_error"));
     if (!text(w, "warning").empty())
@@ -285,7 +298,13 @@ void print_status(const Json& body) {
   std::string keys;
   for (const auto& k : body.value("worker_keys", Json::array()))
     keys += (keys.empty() ? "" : ", ") + text(k, "name") + " " + text(k, "key").substr(0, 8) + "…";
-  if (!keys.empty()) print_line("worker keys admitted: " + keys);
+  if (!broker.empty()) {
+    const Json& open = broker.value("connections", Json::object());
+    print_line("broker connections: clients " + text(open, "clients") + ", workers " +
+               text(open, "workers"));
+  }
+  if (!keys.empty())
+    print_line("worker keys admitted (" + text(broker, "worker_keys") + "): " + keys);
   for (const char* count : {"dropped_replies", "refused_forwards", "unadmitted_messages"})
     if (body.value(count, uint64_t{0}) > 0) print_line(std::string(count) + ": " + text(body, count));
 }

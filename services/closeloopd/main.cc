@@ -4,16 +4,23 @@
 //   closeloopd --config FILE [--bin-dir DIR]
 //   closeloopd --check-config FILE
 // - --check-config validates FILE as every process does at start and starts nothing:
-//   prints "ok: …" (a short summary) and exits 0, or the key and line on stderr and 78.
+//   prints "ok: …" (a short summary) and a line per path the file names (data_dir, the
+//   calendar dir with each file's digest, key, clock_file: config/paths.h) and exits 0, or
+//   the key and line, or the path missing or unreadable, on stderr and 78.
 //   closeloopd --init --config FILE: makes data_dir and the keys, starts nothing (init.h)
 // - Usage errors and a --bin-dir without the executables exit 2, an invalid config 78
-//   (EX_CONFIG), with the reason on stderr; failing to create data_dir exits 1.
+//   (EX_CONFIG), with the reason on stderr; so does a relative path that earlier versions
+//   took from the working directory to something that exists and differs from what it
+//   names now, from the config file's folder (config/paths.h); failing to create data_dir
+//   exits 1.
 // - umask 027 (daemon/daemon.h: data_dir and the stores 0750, their files 0640), the soft
 //   descriptor limit raised to the hard one; both inherited by the children, which set
 //   them again themselves.
 // - Creates data_dir, then starts closeloop-broker, closeloop-ledger, -intake,
 //   -dispatch, -handle, -verify and -close from DIR (default: the directory holding
-//   closeloopd itself) as `<exe> --config <absolute FILE>`. Children stay in
+//   closeloopd itself) as `<exe> --config <absolute FILE>`, with CLOSELOOPD_RESTARTS in
+//   their environment: how often closeloopd has started that child again (the broker
+//   shows its own in `status`). Children stay in
 //   closeloopd's process group (Ctrl-C in a terminal reaches all of them) and write
 //   to its stdout/stderr. Logs "closeloopd: all workers started" once all run.
 // - A child that exits, for any reason, is logged (name, pid, exit status or signal)
@@ -28,8 +35,9 @@
 //   With a watchdog of its own (WATCHDOG_USEC), it pings from its loop and gives the same
 //   interval to the children: a ready child silent for that long is killed (SIGABRT) and
 //   restarted, as systemd would.
-// - SIGHUP: validates the file (a refusal is logged), then forwards SIGHUP to every child,
-//   which reloads (worker/worker.h); RELOADING=1 until each has answered READY=1 again.
+// - SIGHUP: validates the file and compares it with the running one as every child will
+//   (config/reload.h: a refusal is logged), then forwards SIGHUP to every child, which
+//   reloads (worker/worker.h); RELOADING=1 until each has answered READY=1 again.
 // - SIGINT/SIGTERM: SIGTERM to the children one at a time in the flow's order (timer,
 //   intake, dispatch … close, ledger, broker), so that each drains into running
 //   receivers; each gets shutdown_grace_ms + 2 s before SIGKILL; exit 0.
@@ -59,6 +67,8 @@
 
 #include "calendar/clock.h"
 #include "config/config.h"
+#include "config/paths.h"
+#include "config/reload.h"
 #include "daemon/daemon.h"
 #include "daemon/notify.h"
 #include "daemon/signals.h"
@@ -103,6 +113,7 @@ struct Child {
   Clock::time_point started;           // while running: since when
   Clock::time_point restart_at;        // while not running: when to start it again
   bool refused_config = false;         // it exited 78: not started again
+  uint64_t restarts = 0;               // starts after the first
   milliseconds backoff = kBackoffMin;  // delay before the next restart
   bool ready = false;                  // said READY=1 since it started
   bool reloading = false;              // sent SIGHUP, has not said READY=1 since
@@ -139,6 +150,7 @@ struct ChildNotify {
   sigprocmask(SIG_SETMASK, &none, nullptr);  // blocked masks survive exec
   setenv("NOTIFY_SOCKET", notify.socket.c_str(), 1);
   unsetenv("WATCHDOG_PID");  // systemd's names closeloopd
+  setenv("CLOSELOOPD_RESTARTS", std::to_string(c.restarts).c_str(), 1);
   if (notify.watchdog_usec.empty()) {
     unsetenv("WATCHDOG_USEC");
   } else {
@@ -151,10 +163,11 @@ struct ChildNotify {
 
 class Supervisor {
  public:
-  Supervisor(std::vector<Child> children, std::string config, milliseconds grace, SignalFd& signals)
+  Supervisor(std::vector<Child> children, std::string config, Config running, SignalFd& signals)
       : children_(std::move(children)),
         config_(std::move(config)),
-        grace_(grace),
+        running_(std::move(running)),
+        grace_(running_.shutdown_grace_ms),
         signals_(signals),
         notify_socket_("@closeloopd-" + std::to_string(getpid()) + "-notify") {
     child_notify_.socket = notify_socket_.address();
@@ -186,6 +199,7 @@ class Supervisor {
 
  private:
   void start(Child& c) {
+    if (c.started != Clock::time_point{}) ++c.restarts;
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) exec_child(c, config_, parent, child_notify_);
@@ -240,16 +254,18 @@ class Supervisor {
     }
   }
 
-  // Validated here for the log; each child validates and records it itself.
+  // Validated and compared here for the log; each child decides and records it itself.
   void reload() {
     Result<Config> next = load_config(config_);
-    if (next) {
+    auto change = next ? reload_change(running_, *next) : Result<ConfigChange>(next.error());
+    if (change) {
       spdlog::info("closeloopd: SIGHUP: {} is valid; forwarding SIGHUP to the workers", config_);
+      running_ = std::move(*next);
     } else {
       spdlog::error(
           "closeloopd: SIGHUP: {}; forwarding anyway: each worker refuses it and keeps "
           "its running config",
-          next.error().message);
+          change.error().message);
     }
     notify::reloading("reloading " + config_);
     reloading_ = true;
@@ -393,6 +409,7 @@ class Supervisor {
 
   std::vector<Child> children_;
   std::string config_;
+  Config running_;  // as the children run it: what a reload is compared with
   milliseconds grace_;
   SignalFd& signals_;
   NotifySocket notify_socket_;  // the children's NOTIFY_SOCKET
@@ -431,16 +448,20 @@ int parse_args(int argc, char** argv, Options* o) {
 }
 
 // The same validation as every process's start; nothing is started or created.
+// Every path it names is looked at too (config/paths.h); nothing is started or created.
 int check_config(const std::string& file) {
   Result<Config> config = load_config(file);
-  if (!config) {
-    std::cerr << "closeloopd: " << config.error().message << "\n";
+  Status moved = config ? check_moved_paths(*config) : Status(config.error());
+  auto paths = moved ? check_paths(*config) : Result<std::vector<std::string>>(moved.error());
+  if (!paths) {
+    std::cerr << "closeloopd: " << paths.error().message << "\n";
     return EX_CONFIG;
   }
   std::cout << "ok: " << file << ": " << config->departments.size() << " departments, "
             << config->categories.size() << " categories, " << config->routes.size()
             << " routes; endpoint " << config->endpoint << ", data_dir " << config->data_dir
             << "\n";
+  for (const std::string& line : *paths) std::cout << line << "\n";
   return 0;
 }
 
@@ -476,8 +497,9 @@ std::vector<Child> make_children(const std::string& bin_dir) {
 
 int run(const Options& o, SignalFd& signals) {
   Result<Config> config = load_config(o.config);
-  if (!config) {
-    spdlog::error("closeloopd: {}", config.error().message);
+  Status paths = config ? check_moved_paths(*config) : Status(config.error());
+  if (!paths) {
+    spdlog::error("closeloopd: {}", paths.error().message);
     return EX_CONFIG;
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
@@ -497,8 +519,8 @@ int run(const Options& o, SignalFd& signals) {
     spdlog::error("closeloopd: cannot create data_dir {}: {}", config->data_dir, ec.message());
     return 1;
   }
-  Supervisor supervisor(std::move(children), fs::absolute(o.config).string(),
-                        milliseconds(config->shutdown_grace_ms), signals);
+  Supervisor supervisor(std::move(children), fs::absolute(o.config).string(), std::move(*config),
+                        signals);
   return supervisor.run();
 }
 

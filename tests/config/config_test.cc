@@ -67,7 +67,10 @@ TEST_CASE("shipped config/closeloop.toml loads with departments, categories and 
   const Config& c = *r;
   CHECK(c.endpoint == "tcp://127.0.0.1:7400");
   CHECK(c.backend == "tcp://127.0.0.1:7401");
-  CHECK(c.data_dir == "var");
+  // Its relative paths are taken from its folder, config/: var/ and config/calendar of the
+  // source tree, wherever the process runs (`make run` runs from the top).
+  CHECK(c.data_dir == CLOSELOOP_SOURCE_DIR "/var");
+  CHECK(c.calendar_dir == CLOSELOOP_SOURCE_DIR "/config/calendar");
   CHECK(c.sync);
   CHECK(c.departments.size() == 41);
   REQUIRE(c.find_department("jtj"));

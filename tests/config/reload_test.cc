@@ -4,8 +4,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -121,6 +124,72 @@ TEST_CASE("idem_reply_ttl_days: default 30, 1 to 3650, changes live", "[config]"
     REQUIRE_FALSE(refused.ok());
     CHECK_THAT(refused.error().message, Catch::Matchers::Contains("t.toml: idem_reply_ttl_days:"));
     CHECK_THAT(refused.error().message, Catch::Matchers::Contains("(line 1)"));
+  }
+}
+
+TEST_CASE("reload: a changed metrics_listen is refused as a whole, like the other sockets",
+          "[config][reload]") {
+  Files files;
+  Config running = files.loaded("metrics_listen = \"127.0.0.1:9464\"\n" + kBase);
+  auto change = reload_change(
+      running,
+      files.loaded("metrics_listen = \"127.0.0.1:9465\"\nlog_level = \"debug\"\n" + kBase));
+  REQUIRE_FALSE(change.ok());
+  CHECK(change.error().message.find("metrics_listen (line 1): cannot change without a restart") !=
+        std::string::npos);
+  auto dropped = reload_change(running, files.loaded(kBase));
+  REQUIRE_FALSE(dropped.ok());
+  CHECK(dropped.error().message.find("metrics_listen (not in the file: its default)") !=
+        std::string::npos);
+}
+
+namespace {
+
+// "[calendar] dir" as docs/operations.md writes the key reload_change() calls
+// "calendar.dir"; "[[department]]" for the arrays of tables, "[timing]" for whole tables.
+std::string as_documented(const std::string& key) {
+  if (auto dot = key.find('.'); dot != std::string::npos)
+    return "`[" + key.substr(0, dot) + "] " + key.substr(dot + 1) + "`";
+  if (key == "department" || key == "category" || key == "route") return "`[[" + key + "]]`";
+  if (key == "timing" || key == "rules") return "`[" + key + "]`";
+  return "`" + key + "`";
+}
+
+// The two cells of the row after the header "| changes live | needs a restart |".
+std::pair<std::string, std::string> reload_table() {
+  std::ifstream in(CLOSELOOP_SOURCE_DIR "/docs/operations.md");
+  std::string line;
+  while (std::getline(in, line) && line != "| changes live | needs a restart |") {
+  }
+  std::getline(in, line);  // |---|---|
+  std::getline(in, line);
+  std::smatch cells;
+  if (!std::regex_match(line, cells, std::regex(R"(\| (.*) \| (.*) \|)"))) return {};
+  return {cells[1], cells[2]};
+}
+
+}  // namespace
+
+TEST_CASE("reload: every key of the file is live or restart-only, and operations.md says which",
+          "[config][reload][docs]") {
+  std::vector<std::string> live = live_keys(), restart = restart_only_keys();
+  for (const std::string& top : top_level_keys()) {
+    INFO(top << " is in neither list of reload.cc");
+    auto covers = [&](const std::string& key) { return key == top || key.starts_with(top + "."); };
+    CHECK((std::any_of(live.begin(), live.end(), covers) ||
+           std::any_of(restart.begin(), restart.end(), covers)));
+  }
+  auto [live_cell, restart_cell] = reload_table();
+  REQUIRE(!live_cell.empty());
+  for (const std::string& key : live) {
+    INFO(as_documented(key) << " changes live: the table's first column must list it");
+    CHECK(live_cell.find(as_documented(key)) != std::string::npos);
+    CHECK(restart_cell.find(as_documented(key)) == std::string::npos);
+  }
+  for (const std::string& key : restart) {
+    INFO(as_documented(key) << " needs a restart: the table's second column must list it");
+    CHECK(restart_cell.find(as_documented(key)) != std::string::npos);
+    CHECK(live_cell.find(as_documented(key)) == std::string::npos);
   }
 }
 

@@ -470,7 +470,8 @@ std::vector<std::string> ids_of(const wire::Reply& reply) {
   return out;
 }
 
-pid_t spawn_closeloopd(const Cluster& cluster, const std::map<std::string, std::string>& env) {
+pid_t spawn_closeloopd(const Cluster& cluster, const std::map<std::string, std::string>& env,
+                       const std::string& cwd) {
   std::string binary = binary_path("closeloopd");
   std::string log = cluster.dir() + "/closeloopd.log";
   std::string config = cluster.config_path();
@@ -479,6 +480,7 @@ pid_t spawn_closeloopd(const Cluster& cluster, const std::map<std::string, std::
     if (!freopen(log.c_str(), "a", stderr)) _exit(126);
     setenv("CLOSELOOP_LANG", "en", 1);  // as the CLI's (run_cli); `env` may say otherwise
     for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(125);
     execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), nullptr);
     _exit(127);
   }

@@ -148,8 +148,10 @@ struct CliRun {
 };
 
 // closeloopd running the cluster's config (its stderr in <dir>/closeloopd.log), with `env`
-// set for it and so for every child it starts.
-pid_t spawn_closeloopd(const Cluster& cluster, const std::map<std::string, std::string>& env = {});
+// set for it and so for every child it starts, in the working directory `cwd` (default:
+// the test's).
+pid_t spawn_closeloopd(const Cluster& cluster, const std::map<std::string, std::string>& env = {},
+                       const std::string& cwd = "");
 // SIGTERM to closeloopd, then waits for it: its wait status (a test checks the exit code).
 int stop_closeloopd(pid_t daemon);
 
