@@ -100,6 +100,7 @@ void print_import(const wire::Json& summary) {
       names += (names.empty() ? "" : ", ") + name.get<std::string>();
     print_line("columns not imported (no such column): " + names);
   }
+  if (summary.contains("unchecked")) print_line(text(summary, "unchecked"));
   if (!summary["possible_duplicates"].empty()) {
     print_line(
         "possible duplicates (imported all the same: an open item has the same title "
@@ -165,6 +166,7 @@ int run_import(Client& client, const Target& target, const Invocation& in, const
     }
     for (const wire::Json& d : answer.value("possible_duplicates", wire::Json::array()))
       similar.push_back(d);
+    if (answer.contains("unchecked")) summary["unchecked"] = answer["unchecked"];
     return kExitOk;
   };
   for (const auto& batch : batches_of(file->rows))

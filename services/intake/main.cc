@@ -163,11 +163,13 @@ class Intake : public StageService {
   }
 
   // import: {rows: [{line, key, <column>: text...}], dry_run?} → {results: [{line, result, id?,
-  // reason?, reasons?}], possible_duplicates: [{line, id}], dry_run}. The rows are planned
-  // here; the ledger is asked which open items have the same title and lead department
-  // (import.open) before anything is written, so the answer names only items that were
-  // there before; then the rows are imported — or, in a dry run, checked the same way
-  // and nothing is written.
+  // reason?, reasons?}], possible_duplicates: [{line, id}], unchecked?, dry_run}. The rows
+  // are planned here; the ledger is asked which open items have the same title and lead
+  // department (import.open) before anything is written, so the answer names only items
+  // that were there before; then the rows are imported — or, in a dry run, checked the
+  // same way and nothing is written. A ledger that does not answer (down, or too old to
+  // know the query) costs the warning, not the import: intake creates items without it
+  // (they wait in its outbox), and `unchecked` says why none were compared.
   void import_rows(Context& ctx, const wire::Request& request) {
     wire::Fields f(request.body, "import");
     const msgpack::object* rows = f.opt_array("rows", kMaxImportRows);
@@ -185,16 +187,19 @@ class Intake : public StageService {
       if (plans.back().ok())
         pairs.push_back({{"department", plans.back().department}, {"title", plans.back().title}});
     }
-    if (pairs.empty()) return import_planned(ctx, plans, {}, dry_run);
+    if (pairs.empty()) return import_planned(ctx, plans, {}, "", dry_run);
     std::string body = wire::MapBuilder().add_raw("pairs", wire::encode_json(pairs)).finish();
     ctx.ask("ledger", "import.open", std::move(body),
             [this, plans = std::move(plans), dry_run](Context& ctx, Result<wire::Reply>& reply) {
-              if (!reply)
-                return ctx.fail({errc::kUnavailable,
-                                 "cannot look for items the rows may repeat: the ledger did not "
-                                 "answer in time; nothing was imported"});
-              if (!reply->ok) return ctx.fail(reply->error);
-              import_planned(ctx, plans, open_items(wire::to_json(reply->body)), dry_run);
+              if (reply && reply->ok)
+                return import_planned(ctx, plans, open_items(wire::to_json(reply->body)), "",
+                                      dry_run);
+              std::string why = reply ? reply->error.message : reply.error().message;
+              spdlog::warn("intake: imported rows not compared with open items: {}", why);
+              std::string unchecked =
+                  "the rows were not compared with the open items: the ledger did not answer (" +
+                  why + ")";
+              import_planned(ctx, plans, {}, unchecked, dry_run);
             });
   }
 
@@ -209,7 +214,7 @@ class Intake : public StageService {
   }
 
   void import_planned(Context& ctx, const std::vector<ImportPlan>& plans, const OpenItems& open,
-                      bool dry_run) {
+                      const std::string& unchecked, bool dry_run) {
     Setting now = setting(ctx);
     wire::Json results = wire::Json::array(), similar = wire::Json::array();
     std::set<std::string> checked;  // a dry run's keys that would be imported
@@ -220,11 +225,12 @@ class Intake : public StageService {
       for (auto it = from; it != to; ++it)
         similar.push_back({{"line", plan.line}, {"id", it->second}});
     }
-    ctx.reply(wire::MapBuilder()
-                  .add_raw("results", wire::encode_json(results))
-                  .add_raw("possible_duplicates", wire::encode_json(similar))
-                  .add("dry_run", dry_run)
-                  .finish());
+    wire::MapBuilder reply;
+    reply.add_raw("results", wire::encode_json(results))
+        .add_raw("possible_duplicates", wire::encode_json(similar))
+        .add("dry_run", dry_run);
+    if (!unchecked.empty()) reply.add("unchecked", unchecked);
+    ctx.reply(reply.finish());
   }
 
   static wire::Json refused(wire::Json result, const std::vector<std::string>& reasons) {

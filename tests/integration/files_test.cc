@@ -395,6 +395,42 @@ TEST_CASE(
   CHECK(o.ok({"list"}).size() == 4);
 }
 
+TEST_CASE("a ledger that does not answer costs the possible duplicates, not the import",
+          "[files][import]") {
+  FilesOffice o;
+  auto client = o.cluster.client(30000);
+  REQUIRE(o.cluster.stop("ledger") == 0);
+  Json rows = Json::array({{{"line", 2},
+                            {"key", "k2"},
+                            {"kind", "station"},
+                            {"title", "路灯不亮"},
+                            {"body", "幸福里"},
+                            {"department", "jtj"}}});
+  client->send("import", "", wire::MapBuilder().add_raw("rows", wire::encode_json(rows)).finish());
+  std::string last;
+  auto imported = [&] {  // intake asked, was answered unavailable, and imported the row
+    Json status = o.ok({"status"});
+    last = status.dump();
+    for (const auto& w : status["workers"])
+      if (w["name"] == "intake")
+        for (const auto& out : w.value("outbox", Json::array()))
+          if (out["to"] == "ledger" && out["entries"] > 0) return true;
+    return false;
+  };
+  bool made = eventually(imported);
+  INFO(last);
+  REQUIRE(made);
+  o.cluster.start("ledger");
+  REQUIRE(o.cluster.wait_ready());
+  auto reply = client->receive(30000);  // released once the ledger has the item
+  Json answer = body_of(reply);
+  CHECK(answer["results"][0]["result"] == "imported");
+  CHECK(answer["possible_duplicates"].empty());
+  std::string why = answer.value("unchecked", std::string());
+  CHECK(why.find("the rows were not compared with the open items: the ledger did not answer") == 0);
+  CHECK(o.ok({"list"}).size() == 1);
+}
+
 TEST_CASE(
     "import --template prints the Chinese header and an example row, importable once filled in",
     "[files][import][template]") {
