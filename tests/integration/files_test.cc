@@ -384,12 +384,14 @@ TEST_CASE(
   forget_title_index(o.cluster.dir() + "/data/ledger");
   o.cluster.start("ledger");
   REQUIRE(o.cluster.wait_ready());
+  REQUIRE(eventually([&] { return o.cli({"list", "--json"}).code == 0; }));  // the new ledger
 
   Json again =
       o.ok({"import", o.write("again.csv",
                               head + "群众诉求,小区路灯不亮,十二盏路灯不亮（更正）,jtj,2026-11-02\n"
                                      "群众诉求,道路积水,雨后积水（更正）,jtj,2026-11-03\n")});
   CHECK(again["imported"] == 2);  // imported all the same
+  CHECK_FALSE(again.contains("unchecked"));
   // Line 3's item is closed: nothing open to repeat.
   CHECK(again["possible_duplicates"] == Json::array({{{"line", 2}, {"id", lights}}}));
   CHECK(o.ok({"list"}).size() == 4);
