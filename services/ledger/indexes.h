@@ -12,7 +12,7 @@
 //   index/title/<digest>/<id>         by lead department (none for an unassigned item) and
 //                                     title: an import's possible duplicates (title_digest)
 //
-// The last two but one follow its events; the others the item's current record.
+// submitted and assigned follow its events; the others the item's current record.
 #pragma once
 
 #include <optional>
