@@ -27,6 +27,8 @@ std::string format_message(std::string_view msgid, const MessageArgs& args,
       out += *value;
     else if (name == "field" && !field.empty())
       out += field;
+    else if (name.starts_with("field:"))  // another field of the request, by its name
+      out += name.substr(6);
     else
       out.append(msgid, open, close - open + 1);
     i = close + 1;

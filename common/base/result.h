@@ -47,8 +47,8 @@ struct Error {
                   std::string field = {});
 };
 
-// `msgid` with each {name} replaced by its argument ({field} by `field`); a placeholder
-// without an argument stays as it is.
+// `msgid` with each {name} replaced by its argument ({field} by `field`, {field:NAME}, another
+// field the message names, by NAME); a placeholder without an argument stays as it is.
 std::string format_message(std::string_view msgid, const MessageArgs& args,
                            std::string_view field = {});
 

@@ -84,9 +84,18 @@ std::string say(Language language, std::string_view msgid, const MessageArgs& ar
     std::optional<std::string> own = voice.arg ? voice.arg(name, value) : std::nullopt;
     shown.emplace_back(name, own ? *own : shown_value(language, name, value));
   }
+  auto field_name = [&](std::string_view f) {
+    return voice.field ? voice.field(f) : std::string(name_of(language, "field", f));
+  };
   if (!field.empty() && msgid.find("{field}") != std::string_view::npos)
-    shown.emplace_back(
-        "field", voice.field ? voice.field(field) : std::string(name_of(language, "field", field)));
+    shown.emplace_back("field", field_name(field));
+  for (size_t at = msgid.find("{field:"); at != std::string_view::npos;
+       at = msgid.find("{field:", at + 1)) {  // other fields the message names
+    size_t close = msgid.find('}', at);
+    if (close == std::string_view::npos) break;
+    std::string_view name = msgid.substr(at + 1, close - at - 1);
+    shown.emplace_back(std::string(name), field_name(name.substr(6)));
+  }
   return format_message(tr(language, msgid), shown);
 }
 

@@ -11,7 +11,8 @@
 // An argument is shown by its name in the catalog when the catalog names it: the
 // argument's name is the msgctxt (its vocabulary), its value the msgid — {stage} with
 // "assigned" reads 已交办 in Chinese; a list of codes, named in the plural ({verbs}:
-// "handle, return"), is shown code by code. {field} is the client's to name.
+// "handle, return"), is shown code by code. {field} (the error's field) and {field:NAME}
+// (another field the message names, e.g. {field:promise}) are the client's to name.
 #pragma once
 
 #include <functional>

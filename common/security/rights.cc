@@ -109,9 +109,11 @@ bool within(Reach reach, Role role, const Actor& actor, const ItemFacts& item) {
 
 // What each worker may ask for itself: the timer its marks and scans, every stage where
 // an item is (locate), every worker whether a department has open items (its reload),
-// the ledger every worker's incidents and intake's backup part (for a person it checked).
+// the ledger every worker's incidents and intake's backup part (for a person it checked),
+// intake the open items an imported row may repeat.
 bool worker_may(std::string_view worker, std::string_view verb) {
   if (verb == "show" || verb == "reload.open") return true;
+  if (worker == "intake" && verb == "import.open") return true;
   if (worker == "ledger" && (verb.starts_with("incidents") || verb == "backup")) return true;
   return worker == "timer" && verb.starts_with("timer.");
 }

@@ -1,12 +1,14 @@
 // Importing a list (清单交办): a CSV file an office keeps in Excel, one item per row.
 //
 // The CLI reads the file (csv/csv.h), maps its header to the columns below (English
-// names or the Chinese ones an office writes) and sends the rows to intake in batches;
-// intake plans each row (plan_import) and creates the item, assigned when the row names
-// its department, each step on the day the row says it happened (submitted_on,
-// assigned_on), so deadlines count from the original dates. A row is refused with its
-// line and reason; the others are imported. A row's key is its `key` column, else a
-// digest of its cells, so importing the same file twice imports nothing twice.
+// names, the Chinese ones an office writes, or their common synonyms; docs/supervision.md
+// lists them) and sends the rows to intake in batches; intake plans each row
+// (plan_import) and creates the item, assigned when the row names its department, each
+// step on the day the row says it happened (submitted_on, assigned_on), so deadlines
+// count from the original dates. A row is refused with its line and every reason found;
+// the others are imported. A row's key is its `key` column, else a digest of its cells,
+// so importing the same file twice imports nothing twice. A dry run (the request's
+// `dry_run`) plans and checks every row the same way and writes nothing.
 #pragma once
 
 #include <cstddef>
@@ -27,36 +29,54 @@ inline constexpr size_t kMaxImportRows = 200;  // rows in one import request
 
 struct ImportColumn {
   std::string_view name;  // also the row's field on the wire
+  // The Chinese names accepted; the first is the one the template writes and the
+  // refusals name ("办理期限").
   std::vector<std::string_view> aliases;
   bool required = false;
+  bool date = false;  // a day: YYYY-MM-DD, YYYY/M/D, YYYY.M.D or YYYY年M月D日
 };
 const std::vector<ImportColumn>& import_columns();
 
+// How a refusal names a column: `the column "办理期限" (due)`.
+std::string column_label(std::string_view name);
+
+// A day written as Excel writes it — 2026-11-25, 2026/11/25, 2026.11.25, 2026年11月25日,
+// with or without leading zeros, optionally followed by a time of day (2026/11/25 0:00) —
+// as YYYY-MM-DD; nullopt when the text is none of these forms or not a real day.
+std::optional<std::string> import_date(std::string_view text);
+
 struct RefusedRow {
   size_t line = 0;
-  std::string reason;
+  std::vector<std::string> reasons;
 };
 
 struct ImportFile {
   std::vector<wire::Json> rows;  // {line, key, <column>: text...}, non-empty cells only
   std::vector<RefusedRow> refused;
+  std::vector<std::string> ignored_columns;  // header names that are no column, in order
 };
 
 // The rows of a parsed file. A header without the required columns (or naming one
 // twice) is an Error: the file is not such a list. A row with more cells than the
-// header is refused here.
+// header is refused here. Date cells in a form import_date() reads are sent as
+// YYYY-MM-DD (so a file re-saved with other date formats has the same rows).
 Result<ImportFile> read_import(const csv::Table& table);
 
+// A header row (the Chinese names) and one example row that imports as it is, for an
+// office to fill in: its department (and category) the config's first, its dates today.
+std::vector<std::vector<std::string>> import_template(const Config& config, const Date& today);
+
 // What intake makes of one row: the submit, and the assign if the row names its
-// department; or why the row is refused.
+// department; or every reason it is refused.
 struct ImportPlan {
   uint64_t line = 0;
   std::string key;
-  std::string reason;  // non-empty: refused
+  std::vector<std::string> reasons;  // non-empty: refused
   Command submit;
   std::optional<Command> assign;
   std::string submitted_on, assigned_on;  // the days they happened; empty: today
-  bool ok() const { return reason.empty(); }
+  std::string title, department;          // what a possible duplicate is looked up by
+  bool ok() const { return reasons.empty(); }
 };
 ImportPlan plan_import(const msgpack::object& row, const std::string& actor, const Setting& now);
 

@@ -438,6 +438,9 @@ int run(Invocation& in) {
   auto target = resolve_target(in);
   if (!target) return fail(kExitUsage, target.error().message);
   if (in.verb == "due") return run_due(*target, in, *fields);
+  if (in.verb == "import" && fields->contains("template")) return run_import_template(*target);
+  if (in.verb == "import" && in.file.empty())
+    return fail(kExitUsage, "import: give the CSV file (or --template)");
 
   auto keys = find_keys(target->config, in.key, in.server_key);
   if (!keys) return fail(kExitUsage, keys.error().message);
@@ -448,7 +451,7 @@ int run(Invocation& in) {
   } catch (const zmq::error_t& e) {
     return fail(kExitUsage, "bad endpoint '" + target->endpoint + "': " + e.what());
   }
-  if (in.verb == "import") return run_import(*client, *target, in);
+  if (in.verb == "import") return run_import(*client, *target, in, *fields);
   if (in.verb == "export") return run_export(*client, *target, in, *fields);
   if (in.verb == "bundle") return run_bundle(*client, *target, in, *fields);
   if (in.verb == "checkpoint") return run_checkpoint(*client, *target, in, *fields);

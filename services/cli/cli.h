@@ -81,7 +81,9 @@ struct Answer {
 Answer answer_of(Result<wire::Reply>& reply, const Target& target);
 
 // The client-side verbs (files.cc).
-int run_import(Client& client, const Target& target, const Invocation& in);
+int run_import(Client& client, const Target& target, const Invocation& in,
+               const wire::Json& fields);
+int run_import_template(const Target& target);
 int run_export(Client& client, const Target& target, const Invocation& in, const wire::Json& fields);
 int run_bundle(Client& client, const Target& target, const Invocation& in, const wire::Json& fields);
 int run_due(const Target& target, const Invocation& in, const wire::Json& fields);

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 
@@ -47,63 +49,136 @@ std::string text(const wire::Json& j, const char* key) {
 
 // ---- import ----
 
-int run_import(Client& client, const Target& target, const Invocation& in) {
+namespace {
+
+// The file's rows in batches of one request each, in the file's order, except that a
+// row whose key an earlier row has goes with that row: a dry run (which writes no key)
+// then finds it a duplicate as the import does.
+std::vector<std::vector<const wire::Json*>> batches_of(const std::vector<wire::Json>& rows) {
+  std::vector<std::vector<const wire::Json*>> groups;
+  std::map<std::string, size_t> group_of_key;
+  for (const wire::Json& row : rows) {
+    auto [it, first] = group_of_key.emplace(text(row, "key"), groups.size());
+    if (first) groups.emplace_back();
+    groups[it->second].push_back(&row);
+  }
+  std::vector<std::vector<const wire::Json*>> batches(1);
+  size_t bytes = 0;
+  for (const auto& group : groups) {
+    for (const wire::Json* row : group) {
+      size_t size = wire::dump(*row).size();
+      bool full = batches.back().size() == kMaxImportRows || bytes + size > kImportBatchBytes;
+      bool whole = batches.back().size() + group.size() > kMaxImportRows;
+      if (!batches.back().empty() && (full || (row == group.front() && whole))) {
+        batches.emplace_back();
+        bytes = 0;
+      }
+      batches.back().push_back(row);
+      bytes += size;
+    }
+  }
+  if (batches.back().empty()) batches.pop_back();
+  return batches;
+}
+
+wire::Json refused_row(const wire::Json& line, const wire::Json& reasons) {
+  return {{"line", line}, {"reason", reasons.front()}, {"reasons", reasons}};
+}
+
+void print_import(const wire::Json& summary) {
+  std::string counts = "imported " + text(summary, "imported") + ", duplicates " +
+                       text(summary, "duplicates") + ", refused " +
+                       std::to_string(summary["refused"].size());
+  if (summary["dry_run"].get<bool>()) counts = "dry run, nothing imported: would have " + counts;
+  print_line(counts);
+  for (const wire::Json& r : summary["refused"])
+    for (const wire::Json& reason : r["reasons"])
+      print_line("  line " + text(r, "line") + ": " + reason.get<std::string>());
+  if (!summary["ignored_columns"].empty()) {
+    std::string names;
+    for (const wire::Json& name : summary["ignored_columns"])
+      names += (names.empty() ? "" : ", ") + name.get<std::string>();
+    print_line("columns not imported (no such column): " + names);
+  }
+  if (summary.contains("unchecked")) print_line(text(summary, "unchecked"));
+  if (!summary["possible_duplicates"].empty()) {
+    print_line(
+        "possible duplicates (imported all the same: an open item has the same title "
+        "and lead department):");
+    for (const wire::Json& d : summary["possible_duplicates"])
+      print_line("  line " + text(d, "line") + ": " + text(d, "id"));
+  }
+}
+
+}  // namespace
+
+int run_import_template(const Target& target) {
+  Clock clock(target.config.timezone, target.config.clock_file);  // the service's today
+  csv::Writer writer(std::cout);
+  for (const auto& row : import_template(target.config, clock.today())) writer.row(row);
+  std::cout.flush();
+  return std::cout ? kExitOk : fail(kExitUsage, "cannot write the template");
+}
+
+int run_import(Client& client, const Target& target, const Invocation& in, const wire::Json& f) {
+  bool dry_run = f.contains("dry-run");
   auto bytes = read_file(in.file);
   if (!bytes) return fail(kExitUsage, bytes.error().message);
   auto table = csv::parse(*bytes);
   if (!table) return fail(kExitUsage, in.file + ": " + table.error().message);
   auto file = read_import(*table);
   if (!file) return fail(kExitUsage, in.file + ": " + file.error().message);
-  wire::Json summary = {{"imported", 0}, {"duplicates", 0}, {"refused", wire::Json::array()},
-                        {"items", wire::Json::array()}};
+  wire::Json summary = {{"imported", 0},
+                        {"duplicates", 0},
+                        {"refused", wire::Json::array()},
+                        {"items", wire::Json::array()},
+                        {"ignored_columns", file->ignored_columns},
+                        {"possible_duplicates", wire::Json::array()},
+                        {"dry_run", dry_run}};
   if (!table->converted_from.empty()) summary["converted_from"] = table->converted_from;
   for (const RefusedRow& r : file->refused)
-    summary["refused"].push_back({{"line", r.line}, {"reason", r.reason}});
-  auto send = [&](std::vector<const wire::Json*>& batch) -> int {
-    if (batch.empty()) return kExitOk;
+    summary["refused"].push_back(refused_row(r.line, r.reasons));
+  std::set<std::string> made;  // the ids this import made: no row repeats those
+  wire::Json similar = wire::Json::array();
+  auto send = [&](const std::vector<const wire::Json*>& batch) -> int {
     wire::Json rows = wire::Json::array();
     for (const wire::Json* row : batch) rows.push_back(*row);
-    batch.clear();
-    auto reply = client.call("import", in.actor,
-                             wire::MapBuilder().add_raw("rows", wire::encode_json(rows)).finish());
+    wire::MapBuilder body;
+    body.add_raw("rows", wire::encode_json(rows));
+    if (dry_run) body.add("dry_run", true);
+    auto reply = client.call("import", in.actor, body.finish());
     Answer a = answer_of(reply, target);
     if (!a.reply) return a.exit_code;
-    wire::Json results = wire::to_json(a.reply->body).value("results", wire::Json::array());
-    for (const wire::Json& r : results) {
+    wire::Json answer = wire::to_json(a.reply->body);
+    for (const wire::Json& r : answer.value("results", wire::Json::array())) {
       std::string result = text(r, "result");
       if (result == "refused") {
-        summary["refused"].push_back({{"line", r["line"]}, {"reason", r["reason"]}});
-      } else {
-        summary[result == "imported" ? "imported" : "duplicates"] =
-            summary[result == "imported" ? "imported" : "duplicates"].get<int>() + 1;
-        summary["items"].push_back({{"line", r["line"]}, {"id", r["id"]}, {"result", result}});
+        summary["refused"].push_back(
+            refused_row(r["line"], r.value("reasons", wire::Json::array({r["reason"]}))));
+        continue;
       }
+      const char* count = result == "imported" ? "imported" : "duplicates";
+      summary[count] = summary[count].get<int>() + 1;
+      wire::Json item = {{"line", r["line"]}, {"result", result}};
+      if (r.contains("id")) item["id"] = r["id"];
+      if (result == "imported" && r.contains("id")) made.insert(text(r, "id"));
+      summary["items"].push_back(std::move(item));
     }
+    for (const wire::Json& d : answer.value("possible_duplicates", wire::Json::array()))
+      similar.push_back(d);
+    if (answer.contains("unchecked")) summary["unchecked"] = answer["unchecked"];
     return kExitOk;
   };
-  std::vector<const wire::Json*> batch;
-  size_t batch_bytes = 0;
-  for (const wire::Json& row : file->rows) {
-    size_t size = wire::dump(row).size();
-    if (batch.size() == kMaxImportRows || batch_bytes + size > kImportBatchBytes) {
-      if (int code = send(batch); code != kExitOk) return code;
-      batch_bytes = 0;
-    }
-    batch.push_back(&row);
-    batch_bytes += size;
-  }
-  if (int code = send(batch); code != kExitOk) return code;
-  std::sort(summary["refused"].begin(), summary["refused"].end(),
-            [](const wire::Json& a, const wire::Json& b) { return a["line"] < b["line"]; });
-  if (in.json) {
-    print_json(summary);
-  } else {
-    print_line("imported " + text(summary, "imported") + ", duplicates " +
-               text(summary, "duplicates") + ", refused " +
-               std::to_string(summary["refused"].size()));
-    for (const wire::Json& r : summary["refused"])
-      print_line("  line " + text(r, "line") + ": " + text(r, "reason"));
-  }
+  for (const auto& batch : batches_of(file->rows))
+    if (int code = send(batch); code != kExitOk) return code;
+  for (const wire::Json& d : similar)
+    if (!made.count(text(d, "id"))) summary["possible_duplicates"].push_back(d);
+  auto by_line = [](const wire::Json& a, const wire::Json& b) { return a["line"] < b["line"]; };
+  std::stable_sort(summary["refused"].begin(), summary["refused"].end(), by_line);
+  std::stable_sort(summary["items"].begin(), summary["items"].end(), by_line);
+  std::stable_sort(summary["possible_duplicates"].begin(), summary["possible_duplicates"].end(),
+                   by_line);
+  in.json ? print_json(summary) : print_import(summary);
   return summary["refused"].empty() ? kExitOk : kExitRefused;
 }
 

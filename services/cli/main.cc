@@ -24,7 +24,8 @@
 // - Output: with --json one JSON document on stdout: the item (commands, show), the
 //   events array (trail), the items array (list, inbox, overdue, attention; printed page
 //   by page as they arrive, so memory stays flat), the scoreboard, the import's
-//   {imported, duplicates, refused}, due's {due, rule, from, calendar, provisional}, the
+//   {imported, duplicates, refused, items, ignored_columns, possible_duplicates, dry_run}
+//   (import --template prints CSV), due's {due, rule, from, calendar, provisional}, the
 //   checkpoint {size, root, at, key, signature} (the file an auditor keeps; with
 //   --consistency {consistent, old, checkpoint, proof}), status's {broker, workers: [...]}.
 //   Without it, a human-readable form.
@@ -36,7 +37,7 @@
 //   2  usage error; a local failure: a config, calendar, CSV or bundle file that cannot
 //      be read or is not what it should be; a bad endpoint
 //   3  refused by the service: `closeloop: <code>: <message>` on stderr (import: any
-//      row refused; the valid rows stay imported)
+//      row refused; the valid rows stay imported; import --dry-run: any row would be)
 //   4  no answer within the timeout: the outcome of a command is unknown
 //   5  trail --verify: the hash chain does not verify, or ends before the item's head;
 //      checkpoint: a checkpoint whose signature does not verify, or (--consistency) a tree
@@ -188,7 +189,7 @@ void define_verbs(CLI::App& app, Invocation& in) {
     if (verb.name == "bundle")
       sub->add_option("ID", in.ids, std::string(_("item ids")))->required();
     if (verb.name == "import")
-      sub->add_option("FILE", in.file, std::string(_("the CSV file")))->required();
+      sub->add_option("FILE", in.file, std::string(_("the CSV file (not with --template)")));
     for (const Field& field : verb.fields)
       if (!field.wire_only) define_field(sub, verb, field, in);
   }

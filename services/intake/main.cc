@@ -17,6 +17,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
+#include <set>
 
 #include "base/text.h"
 #include "stage/stage_service.h"
@@ -160,46 +162,107 @@ class Intake : public StageService {
     return now.substr(0, 4) + "-" + digits;
   }
 
-  // import: {rows: [{line, key, <column>: text...}]} → {results: [{line, result, id?, reason?}]}
+  // import: {rows: [{line, key, <column>: text...}], dry_run?} → {results: [{line, result, id?,
+  // reason?, reasons?}], possible_duplicates: [{line, id}], unchecked?, dry_run}. The rows
+  // are planned here; the ledger is asked which open items have the same title and lead
+  // department (import.open) before anything is written, so the answer names only items
+  // that were there before; then the rows are imported — or, in a dry run, checked the
+  // same way and nothing is written. A ledger that does not answer (down, or too old to
+  // know the query) costs the warning, not the import: intake creates items without it
+  // (they wait in its outbox), and `unchecked` says why none were compared.
   void import_rows(Context& ctx, const wire::Request& request) {
     wire::Fields f(request.body, "import");
     const msgpack::object* rows = f.opt_array("rows", kMaxImportRows);
+    bool dry_run = f.opt_bool("dry_run").value_or(false);
     if (!f.ok() || !rows) return ctx.fail(f.ok() ? Error{errc::kBadRequest, "import lacks rows"} : f.error());
     if (request.actor.empty()) return ctx.fail({errc::kInvalid, "actor must not be empty: say who acts"});
     if (Status allowed = security::may(ctx.actor(), "import", wire::Json::object(), nullptr);
         !allowed)
       return ctx.fail(allowed.error());
     Setting now = setting(ctx);
-    wire::Json results = wire::Json::array();
-    for (uint32_t i = 0; i < rows->via.array.size; ++i)
-      results.push_back(import_row(ctx, request.actor, rows->via.array.ptr[i], now));
-    ctx.reply(wire::MapBuilder().add_raw("results", wire::encode_json(results)).finish());
+    std::vector<ImportPlan> plans;
+    wire::Json pairs = wire::Json::array();
+    for (uint32_t i = 0; i < rows->via.array.size; ++i) {
+      plans.push_back(plan_import(rows->via.array.ptr[i], request.actor, now));
+      if (plans.back().ok())
+        pairs.push_back({{"department", plans.back().department}, {"title", plans.back().title}});
+    }
+    if (pairs.empty()) return import_planned(ctx, plans, {}, "", dry_run);
+    std::string body = wire::MapBuilder().add_raw("pairs", wire::encode_json(pairs)).finish();
+    ctx.ask("ledger", "import.open", std::move(body),
+            [this, plans = std::move(plans), dry_run](Context& ctx, Result<wire::Reply>& reply) {
+              if (reply && reply->ok)
+                return import_planned(ctx, plans, open_items(wire::to_json(reply->body)), "",
+                                      dry_run);
+              std::string why = reply ? reply->error.message : reply.error().message;
+              spdlog::warn("intake: imported rows not compared with open items: {}", why);
+              std::string unchecked =
+                  "the rows were not compared with the open items: the ledger did not answer (" +
+                  why + ")";
+              import_planned(ctx, plans, {}, unchecked, dry_run);
+            });
   }
 
-  wire::Json import_row(Context& ctx, const std::string& actor, const msgpack::object& row,
-                        const Setting& now) {
-    auto plan = plan_import(row, actor, now);
-    wire::Json result = {{"line", plan.line}};
-    if (!plan.ok()) {
-      result["result"] = "refused";
-      result["reason"] = plan.reason;
-      return result;
+  // The ledger's answer: the open items by lead department and title.
+  using OpenItems = std::multimap<std::pair<std::string, std::string>, std::string>;
+  static OpenItems open_items(const wire::Json& answer) {
+    OpenItems out;
+    for (const wire::Json& i : answer.value("items", wire::Json::array()))
+      out.emplace(std::pair{i.value("department", std::string()), i.value("title", std::string())},
+                  i.value("id", std::string()));
+    return out;
+  }
+
+  void import_planned(Context& ctx, const std::vector<ImportPlan>& plans, const OpenItems& open,
+                      const std::string& unchecked, bool dry_run) {
+    Setting now = setting(ctx);
+    wire::Json results = wire::Json::array(), similar = wire::Json::array();
+    std::set<std::string> checked;  // a dry run's keys that would be imported
+    for (const ImportPlan& plan : plans) {
+      results.push_back(import_row(ctx, plan, now, dry_run, checked));
+      if (results.back()["result"] != "imported") continue;
+      auto [from, to] = open.equal_range({plan.department, plan.title});
+      for (auto it = from; it != to; ++it)
+        similar.push_back({{"line", plan.line}, {"id", it->second}});
     }
+    wire::MapBuilder reply;
+    reply.add_raw("results", wire::encode_json(results))
+        .add_raw("possible_duplicates", wire::encode_json(similar))
+        .add("dry_run", dry_run);
+    if (!unchecked.empty()) reply.add("unchecked", unchecked);
+    ctx.reply(reply.finish());
+  }
+
+  static wire::Json refused(wire::Json result, const std::vector<std::string>& reasons) {
+    result["result"] = "refused";
+    result["reason"] = reasons.front();  // the first, as before every reason was sent
+    result["reasons"] = reasons;
+    return result;
+  }
+
+  wire::Json import_row(Context& ctx, const ImportPlan& plan, const Setting& now, bool dry_run,
+                        std::set<std::string>& checked) {
+    wire::Json result = {{"line", plan.line}};
+    if (!plan.ok()) return refused(std::move(result), plan.reasons);
     std::string idem = keys::idempotency("import:" + plan.key);
     if (auto earlier = ctx.txn().get(idem)) {
       result["result"] = "duplicate";
       result["id"] = *earlier;
       return result;
     }
+    if (checked.count(idem)) {
+      result["result"] = "duplicate";
+      return result;
+    }
     auto steps = make_steps(ctx, plan, now);
-    if (!steps) {
-      result["result"] = "refused";
-      result["reason"] = steps.error().message;
+    if (!steps) return refused(std::move(result), {steps.error().message});
+    result["result"] = "imported";
+    if (dry_run) {
+      checked.insert(idem);
       return result;
     }
     commit_import(ctx, *steps);
     ctx.txn().put(idem, steps->back().item.id);
-    result["result"] = "imported";
     result["id"] = steps->back().item.id;
     return result;
   }

@@ -1,7 +1,11 @@
 #include "indexes.h"
 
+#include <leveldb/write_batch.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
+#include "base/text.h"
 #include "store/keys.h"
 
 namespace closeloop::ledger {
@@ -18,7 +22,7 @@ Indexed indexed(const Item& item) {
   view.v = item.v, view.seq = item.seq, view.id = item.id, view.stage = item.stage;
   view.kind = item.kind, view.department = item.department, view.due = item.due;
   view.submitted_on = item.submitted_on, view.co_departments = item.co_departments;
-  view.due_basis = item.due_basis, view.escalated = item.escalated;
+  view.due_basis = item.due_basis, view.escalated = item.escalated, view.title = item.title;
   return view;
 }
 
@@ -43,6 +47,8 @@ std::vector<std::string> index_keys(const Indexed& item) {
   if (item.escalated && !ended(item.stage))
     keys.push_back(keys::index("attention", "escalated", id));
   if (!item.submitted_on.empty()) keys.push_back(keys::index("submitted", item.submitted_on, id));
+  if (!item.title.empty())
+    keys.push_back(keys::index("title", title_digest(item.department, item.title), id));
   return keys;
 }
 
@@ -53,6 +59,37 @@ void reindex(Txn& txn, const Indexed* before, const Indexed& after) {
     if (std::find(now.begin(), now.end(), key) == now.end()) txn.del(key);
   for (const auto& key : now)
     if (std::find(was.begin(), was.end(), key) == was.end()) txn.put(key, "");
+}
+
+std::string title_digest(std::string_view department, std::string_view title) {
+  std::string both(department);
+  both.append("\n").append(title);
+  return sha256_hex(both).substr(0, 32);
+}
+
+Status add_title_index(Store& store) {
+  const std::string done = keys::meta("index_title");
+  if (store.get(done)) return ok_status();
+  constexpr size_t kPerBatch = 10000;
+  leveldb::WriteBatch batch;
+  size_t added = 0, pending = 0;
+  Status written = ok_status();
+  store.scan(keys::item(""), [&](std::string_view, std::string_view value) {
+    std::optional<Indexed> item = indexed(value);
+    if (!item || item->title.empty()) return true;
+    batch.Put(keys::index("title", title_digest(item->department, item->title), item->id), "");
+    ++added;
+    if (++pending < kPerBatch) return true;
+    written = store.write(&batch, false);
+    batch.Clear();
+    pending = 0;
+    return written.ok();
+  });
+  if (!written) return written;
+  batch.Put(done, "");
+  if (Status s = store.write(&batch, true); !s) return s;
+  if (added > 0) spdlog::info("ledger: indexed the titles of {} items", added);
+  return ok_status();
 }
 
 bool dated(std::string_view action) {

@@ -10,8 +10,10 @@
 //   index/submitted/<day>/<id>        by the day it was submitted (history)
 //   index/assigned/<day>/<id>         every day it was assigned, reassigned or reopened (history,
 //                                     never moved)
+//   index/title/<digest>/<id>         by lead department (none for an unassigned item) and
+//                                     title: an import's possible duplicates (title_digest)
 //
-// The first seven follow the item's current record; the last two follow its events.
+// submitted and assigned follow its events; the others the item's current record.
 #pragma once
 
 #include <optional>
@@ -30,7 +32,7 @@ struct Indexed {
   uint64_t v = 1, seq = 0;  // a record without `v` is version 1
   std::string id;
   Stage stage = Stage::kSubmitted;
-  std::string kind, department, due, submitted_on;
+  std::string kind, department, due, submitted_on, title;
   std::vector<std::string> co_departments;
   DueBasis due_basis;
   bool escalated = false;
@@ -40,7 +42,7 @@ struct Indexed {
     v("v", s.v), v("id", s.id), v("stage", s.stage), v("kind", s.kind);
     v("department", s.department), v("co_departments", s.co_departments), v("due", s.due);
     v("due_basis", s.due_basis), v("submitted_on", s.submitted_on), v("escalated", s.escalated);
-    v("seq", s.seq);
+    v("seq", s.seq), v("title", s.title);
   }
 };
 // The view of an item record as it arrives (an unknown version or stage is an error),
@@ -56,6 +58,14 @@ std::vector<std::string> index_keys(const Indexed& item);
 // Moves the item's index entries from `before` (null: a new item) to `after`, touching
 // only those that change.
 void reindex(Txn& txn, const Indexed* before, const Indexed& after);
+
+// The value under which index/title/ keeps the items with this lead department ("" for
+// none) and this title: a digest, since a title may hold any character.
+std::string title_digest(std::string_view department, std::string_view title);
+
+// Adds index/title/ to a ledger written before it existed (once: meta/index_title marks
+// it done), at start, before the first turn.
+Status add_title_index(Store& store);
 
 // Whether an event's action adds a history index entry (an assignment, a reassignment or a
 // reopening),

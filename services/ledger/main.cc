@@ -51,6 +51,7 @@ Query query_for(std::string_view type) {
   if (type == "reads") return ledger::reads;
   if (type == "timer.scan") return ledger::due_scan;
   if (type == "timer.provisional") return ledger::provisional;
+  if (type == "import.open") return ledger::import_open;
   return nullptr;
 }
 
@@ -60,6 +61,7 @@ class Ledger : public Service {
     store_ = &store;
     audit_.load(store);
     accounts_.load(store);
+    if (Status indexed = ledger::add_title_index(store); !indexed) return indexed;
     return checkpoints_.load(store, security::signing_key_path(config.data_dir));
   }
 
@@ -132,7 +134,7 @@ class Ledger : public Service {
     const Verb* verb = find_verb(type);
     auto fields =
         verb ? decode_fields(*verb, request.body, security::bound_fields(ctx.actor(), type))
-             : Result<wire::Json>(wire::Json::object());
+             : Result<wire::Json>(wire::to_json(request.body));  // a worker's query
     ReadRequest read{"query", fields ? *fields : wire::to_json(request.body)};
     if (fields && fields->contains("after")) read.after = (*fields)["after"];
     Status allowed = fields ? may_ask(ctx.actor(), type, request, *fields, &read.via)

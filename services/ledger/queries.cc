@@ -18,6 +18,7 @@ namespace {
 constexpr uint64_t kDefaultLimit = 1000;
 constexpr uint64_t kMaxLimit = 100000;
 constexpr size_t kMaxTimerActions = 5000;  // per scan; the next scan takes the rest
+constexpr size_t kMaxImportPairs = 200;    // an import request's rows
 
 std::string text(const wire::Json& fields, const char* name) {
   return fields.value(name, std::string());
@@ -408,6 +409,39 @@ Result<std::string> provisional(const Reader& db, const QueryEnv& env, const wir
     items.push_back({{"item", id}, {"stage", "assigned"}});
     return items.size() < kMaxTimerActions;
   });
+  return wire::encode_json({{"items", std::move(items)}});
+}
+
+Result<std::string> import_open(const Reader& db, const QueryEnv& env, const wire::Json& fields) {
+  constexpr size_t kPerPair = 3;
+  const wire::Json pairs = fields.value("pairs", wire::Json::array());
+  if (!pairs.is_array() || pairs.size() > kMaxImportPairs)
+    return Error{errc::kBadRequest,
+                 "import.open: pairs must be a list of at most " + std::to_string(kMaxImportPairs)};
+  wire::Json items = wire::Json::array();
+  size_t bytes = 0;
+  std::set<std::string> asked;
+  for (const wire::Json& pair : pairs) {
+    bool texts = pair.is_object() && pair.value("department", wire::Json()).is_string() &&
+                 pair.value("title", wire::Json()).is_string();
+    if (!texts) return Error{errc::kBadRequest, "import.open: a pair is {department, title}"};
+    std::string department = text(pair, "department"), title = text(pair, "title");
+    std::string digest = title_digest(department, title);
+    if (!asked.insert(digest).second) continue;
+    size_t found = 0;
+    db.scan(keys::index_prefix("title", digest), [&](std::string_view key, std::string_view) {
+      std::string id(key.substr(key.rfind('/') + 1));
+      auto stored = db.get(keys::item(id));
+      std::optional<Indexed> item = stored ? indexed(*stored) : std::nullopt;
+      if (!item || ended(item->stage) || item->title != title ||
+          item->department != department)
+        return true;
+      items.push_back({{"department", department}, {"title", title}, {"id", id}});
+      bytes += department.size() + title.size() + id.size() + 32;
+      return ++found < kPerPair;
+    });
+    if (bytes > env.reply_bytes / 2) break;  // enough to warn of: the reply stays small
+  }
   return wire::encode_json({{"items", std::move(items)}});
 }
 

@@ -39,6 +39,10 @@ Result<std::string> reads(const Reader& db, const QueryEnv& env, const wire::Jso
 // items whose due date is provisional ({items: [{item, stage}]}).
 Result<std::string> due_scan(const Reader& db, const QueryEnv& env, const wire::Json& fields);
 Result<std::string> provisional(const Reader& db, const QueryEnv& env, const wire::Json& fields);
+// For intake's import: of the pairs {pairs: [{department, title}]} (department "" for none),
+// the items not closed with that lead department and that title ({items: [{department,
+// title, id}]}, a few per pair): the rows that may repeat them.
+Result<std::string> import_open(const Reader& db, const QueryEnv& env, const wire::Json& fields);
 
 // Whether the departments `codes` may leave the config (a reload): refused, naming a few,
 // while any item not ended (closed or withdrawn) has one of them as its lead or co-department.

@@ -41,6 +41,10 @@ TEST_CASE("a client names the field and may show an argument its own way", "[i18
   CHECK(say(Language::kEn, "{department}: {stage}, {field}",
             {{"department", "jtj"}, {"stage", "assigned"}}, "due",
             voice) == "县交通运输局 jtj: assigned, --due");
+  CHECK(say(Language::kEn, "{field} goes with {field:outcome} {outcome}", {{"outcome", "done"}},
+            "promise", voice) == "--promise goes with --outcome done");
+  CHECK(format_message("{field} goes with {field:outcome}", {}, "promise") ==
+        "promise goes with outcome");
   CHECK(say(Language::kZh, "{stage}", {{"stage", "assigned"}}) == "已交办");
 }
 
