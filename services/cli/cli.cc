@@ -134,6 +134,9 @@ Result<Target> resolve_target(const Invocation& in) {
   }
   if (t.endpoint.empty()) t.endpoint = t.config.endpoint;
   use_timezone(t.config.timezone);  // times are printed as the office's wall clock shows them
+  std::map<std::string, std::string, std::less<>> names;  // tables show "县交通运输局 jtj"
+  for (const Department& d : t.config.departments) names.emplace(d.code, d.name);
+  set_department_names(std::move(names));
   if (t.timeout_ms <= 0) t.timeout_ms = t.config.timing.request_timeout_ms;
   return t;
 }

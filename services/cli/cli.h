@@ -59,6 +59,8 @@ int run(Invocation& in);
 
 // The words of the verb declarations as a gettext template (vocabulary.cc).
 std::string catalog_template();
+// Every column an export writes, by its key (files.cc): the template names each.
+std::vector<std::string> export_columns();
 
 // The verb's fields as given on the command line, typed as declared (client-only
 // fields included); a malformed --milestone is a usage error.

@@ -214,6 +214,14 @@ std::vector<std::string> item_row(const wire::Json& item) {
 const std::vector<std::string> kEventColumns{"item", "seq", "at", "stage", "action", "actor",
                                              "department", "payload", "prev_hash", "hash"};
 
+// The scoreboard's columns: the department's code and name, its counts, the rate.
+std::vector<std::string> scoreboard_columns() {
+  std::vector<std::string> columns{"department", "name"};
+  for (auto c : kScoreColumns) columns.emplace_back(c);
+  columns.push_back("satisfaction_rate");
+  return columns;
+}
+
 // Writes JSON arrays element by element, or CSV rows, to one stream. JSON is always
 // written terminal-safe (terminal.h: the same document for a parser); CSV cells only
 // when the stream is a terminal (`to_terminal`), since escaping changes a file's data.
@@ -221,8 +229,9 @@ class Sink {
  public:
   Sink(std::ostream& out, bool csv, std::vector<std::string> header, bool to_terminal)
       : out_(out), csv_(csv), to_terminal_(to_terminal) {
-    if (csv_) {
+    if (csv_) {  // every header in the reader's language (column_header)
       writer_.emplace(out_);
+      for (std::string& name : header) name = column_header(name);
       writer_->row(header);
     }
   }
@@ -248,6 +257,13 @@ class Sink {
 
 }  // namespace
 
+std::vector<std::string> export_columns() {
+  std::vector<std::string> columns = kItemColumns;
+  columns.insert(columns.end(), kEventColumns.begin(), kEventColumns.end());
+  for (const std::string& c : scoreboard_columns()) columns.push_back(c);
+  return columns;
+}
+
 int run_export(Client& client, const Target& target, const Invocation& in, const wire::Json& f) {
   std::string what = text(f, "what");
   bool csv = text(f, "format") == "csv";
@@ -269,9 +285,7 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
       out << json_for_terminal(board) << "\n";
       return kExitOk;
     }
-    std::vector<std::string> header{"department", "name"};
-    for (auto c : kScoreColumns) header.emplace_back(c);
-    header.push_back("satisfaction_rate");
+    std::vector<std::string> header = scoreboard_columns();
     Sink sink(out, true, header, to_terminal);
     for (const wire::Json& d : board["departments"]) {
       std::vector<std::string> row;
