@@ -419,7 +419,7 @@ void print_status(const Json& body) {
   const std::string up(_("up")), down(_("DOWN"));
   const Json& broker = body.value("broker", Json::object());
   if (!broker.empty())  // its own row: the figures of a worker's store are not its
-    rows.push_back({"broker", up, text(broker, "pid"), or_dash(text(broker, "up_since")),
+    rows.push_back({"broker", up, text(broker, "pid"), or_dash(when(broker, "up_since")),
                     or_dash(text(broker, "restarts")), "-", "-", "-", "-", "-"});
   for (const auto& w : body.value("workers", Json::array())) {
     const Json& commit = w.value("last_commit", Json::object());
@@ -428,43 +428,49 @@ void print_status(const Json& body) {
       std::snprintf(last, sizeof last, "size %s, fsync %.2f ms", text(commit, "size").c_str(),
                     commit.value("fsync_ms", 0.0));
     rows.push_back({text(w, "name"), w.value("up", false) ? up : down, text(w, "pid"),
-                    or_dash(text(w, "up_since")), text(w, "restarts"), text(w, "messages_in"),
+                    or_dash(when(w, "up_since")), text(w, "restarts"), text(w, "messages_in"),
                     text(w, "messages_out"), outbox_text(w.value("outbox", Json::array())), last,
                     bytes_text(w.value("disk_bytes", uint64_t{0}))});
   }
   if (rows.size() == 1) {
-    print_line("no worker has reported yet");
+    print_line(std::string(_("no worker has reported yet")));
     return;
   }
   print_table(rows);
-  if (body.value("workers", Json::array()).empty()) print_line("no worker has reported yet");
-  if (!text(broker, "reload_refused").empty())
-    print_line("broker: RELOAD REFUSED, the running config stays: " +
-               text(broker, "reload_refused"));
+  if (body.value("workers", Json::array()).empty())
+    print_line(std::string(_("no worker has reported yet")));
+  auto refused = [](const std::string& name, const std::string& why) {
+    print_line(say(N_("{process}: RELOAD REFUSED, the running config stays: {why}"),
+                   {{"process", name}, {"why", why}}));
+  };
+  if (!text(broker, "reload_refused").empty()) refused("broker", text(broker, "reload_refused"));
   for (const auto& w : body.value("workers", Json::array())) {  // what an operator must act on
-    if (!text(w, "reload_refused").empty())
-      print_line(text(w, "name") +
-                 ": RELOAD REFUSED, the running config stays: " + text(w, "reload_refused"));
+    if (!text(w, "reload_refused").empty()) refused(text(w, "name"), text(w, "reload_refused"));
     if (!text(w, "storage_error").empty())
-      print_line(text(w, "name") + ": CANNOT WRITE ITS STORE: " + text(w, "storage_error"));
+      print_line(say(N_("{process}: CANNOT WRITE ITS STORE: {why}"),
+                     {{"process", text(w, "name")}, {"why", text(w, "storage_error")}}));
     if (!text(w, "warning").empty())
-      print_line(text(w, "name") + ": WARNING: " + text(w, "warning"));
+      print_line(say(N_("{process}: WARNING: {warning}"),
+                     {{"process", text(w, "name")}, {"warning", text(w, "warning")}}));
   }
   std::string failures;  // "clients unknown_key 200, clients no_handshake 3"
   for (const auto& f : body.value("handshake_failures", Json::array()))
     failures += (failures.empty() ? "" : ", ") + text(f, "domain") + " " + text(f, "reason") + " " +
                 text(f, "count");
-  if (!failures.empty()) print_line("failed handshakes since the broker started: " + failures);
+  if (!failures.empty())
+    print_line(say(N_("failed handshakes since the broker started: {failures}"),
+                   {{"failures", failures}}));
   std::string keys;
   for (const auto& k : body.value("worker_keys", Json::array()))
     keys += (keys.empty() ? "" : ", ") + text(k, "name") + " " + text(k, "key").substr(0, 8) + "…";
   if (!broker.empty()) {
     const Json& open = broker.value("connections", Json::object());
-    print_line("broker connections: clients " + text(open, "clients") + ", workers " +
-               text(open, "workers"));
+    print_line(say(N_("broker connections: clients {clients}, workers {workers}"),
+                   {{"clients", text(open, "clients")}, {"workers", text(open, "workers")}}));
   }
   if (!keys.empty())
-    print_line("worker keys admitted (" + text(broker, "worker_keys") + "): " + keys);
+    print_line(say(N_("worker keys admitted ({count}): {keys}"),
+                   {{"count", text(broker, "worker_keys")}, {"keys", keys}}));
   for (const char* count : {"dropped_replies", "refused_forwards", "unadmitted_messages"})
     if (body.value(count, uint64_t{0}) > 0) print_line(std::string(count) + ": " + text(body, count));
 }
