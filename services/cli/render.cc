@@ -16,6 +16,7 @@ using wire::Json;
 
 namespace {
 
+// The config's departments, code -> name (set_department_names(), once per run).
 std::map<std::string, std::string, std::less<>>& department_names() {
   static std::map<std::string, std::string, std::less<>> names;
   return names;
