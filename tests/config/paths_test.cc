@@ -108,7 +108,7 @@ TEST_CASE("a start refuses a path whose earlier, working-directory reading exist
             .ok());
 }
 
-TEST_CASE("--check-config's paths: the calendar read with its digests, a missing one refused",
+TEST_CASE("closeloopd --check-config's paths: the calendar read with its digests, a missing one refused",
           "[config][paths]") {
   PathsLayout l;
   Config c = l.config("data_dir = \"data\"\n");

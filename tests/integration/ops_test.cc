@@ -125,7 +125,7 @@ TEST_CASE(
   CHECK(here.code == 0);
 }
 
-TEST_CASE("--check-config on a missing calendar dir is exit 78 naming it, a bad calendar file too",
+TEST_CASE("closeloopd --check-config on a missing calendar dir is exit 78 naming it, a bad calendar file too",
           "[ops][paths][config]") {
   Cluster cluster;
   fs::remove_all(cluster.calendar_dir());
