@@ -158,7 +158,8 @@ int run_import(Client& client, const Target& target, const Invocation& in, const
   auto bytes = read_file(in.file);
   if (!bytes) return fail(kExitUsage, bytes.error().message);
   auto table = csv::parse(*bytes);
-  if (!table) return fail(kExitUsage, in.file + ": " + table.error().message);
+  if (!table)
+    return fail(kExitUsage, in.file + ": " + i18n::say(i18n::language(), table.error()));
   auto file = read_import(*table);
   if (!file)
     return fail(kExitUsage,
