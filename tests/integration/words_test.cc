@@ -111,6 +111,13 @@ TEST_CASE("a rule's refusal names the CLI's flag, in Chinese by default and in E
   CHECK(en.err.find("closeloop: invalid: a reply that is in-progress needs --promise YYYY-MM-DD") !=
         std::string::npos);
   CHECK(s.cli({"show", id, "--json"}).parsed()["stage"] == "assigned");  // nothing changed
+  // A time in a refusal is the office's wall clock, with its offset.
+  std::vector<std::string> sign{"--key", s.cluster.key_file("住建局"), "sign", id};
+  REQUIRE(s.cli(sign).code == 0);
+  CliRun again = s.cli(sign);
+  INFO(again.err);
+  CHECK(std::regex_search(again.err, std::regex("was signed for by zjj at 20\\d\\d-\\d\\d-\\d\\d "
+                                                "\\d\\d:\\d\\d \\+08:00")));
 }
 
 // The due date's basis is recorded with its rule's code beside its English words, and
