@@ -28,6 +28,10 @@ int fail(int code, const std::string& message) {
 int fail(int code, const Error& error) {
   i18n::Voice voice;
   voice.field = [](std::string_view field) { return "--" + std::string(field); };
+  voice.arg = [](std::string_view name, std::string_view value) -> std::optional<std::string> {
+    if (name != "at" || value.empty()) return std::nullopt;  // a stored time: the wall clock's
+    return local_time_text(value);
+  };
   return fail(code, error.code + ": " + i18n::say(i18n::language(), error, voice));
 }
 

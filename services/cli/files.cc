@@ -81,32 +81,65 @@ std::vector<std::vector<const wire::Json*>> batches_of(const std::vector<wire::J
   return batches;
 }
 
-wire::Json refused_row(const wire::Json& line, const wire::Json& reasons) {
-  return {{"line", line}, {"reason", reasons.front()}, {"reasons", reasons}};
+// A refused row as the summary lists it: every reason in English, and for people.
+wire::Json refused_row(const wire::Json& line, const wire::Json& reasons,
+                       const wire::Json& detail) {
+  return {{"line", line}, {"reason", reasons.front()}, {"reasons", reasons},
+          {"reasons_detail", detail}};
 }
 
-void print_import(const wire::Json& summary) {
-  std::string counts = "imported " + text(summary, "imported") + ", duplicates " +
-                       text(summary, "duplicates") + ", refused " +
-                       std::to_string(summary["refused"].size());
-  if (summary["dry_run"].get<bool>()) counts = "dry run, nothing imported: would have " + counts;
-  print_line(counts);
-  for (const wire::Json& r : summary["refused"])
-    for (const wire::Json& reason : r["reasons"])
-      print_line("  line " + text(r, "line") + ": " + reason.get<std::string>());
+wire::Json refused_row(const RefusedRow& r) {
+  wire::Json texts = wire::Json::array(), detail = wire::Json::array();
+  for (const Error& reason : r.reasons) {
+    detail.push_back(reason_json(reason));
+    texts.push_back(detail.back()["message"]);
+  }
+  return refused_row(r.line, texts, detail);
+}
+
+// A row's reason in the reader's language, its columns named as the file names them; an
+// older intake's (no reasons_detail) in its English.
+std::string said_reason(const wire::Json& detail, const wire::Json& text,
+                        const std::map<std::string, std::string>& headers) {
+  if (!detail.is_object()) return text.is_string() ? text.get<std::string>() : wire::dump(text);
+  return i18n::say(i18n::language(), reason_of_json(detail),
+                   import_voice(i18n::language(), headers));
+}
+
+void print_import(const wire::Json& summary, const std::map<std::string, std::string>& headers) {
+  using i18n::say;
+  i18n::Language lang = i18n::language();
+  MessageArgs counts{{"imported", text(summary, "imported")},
+                     {"duplicates", text(summary, "duplicates")},
+                     {"refused", std::to_string(summary["refused"].size())}};
+  print_line(say(lang,
+                 summary["dry_run"].get<bool>()
+                     ? N_("dry run, nothing imported: would have imported {imported}, duplicates "
+                          "{duplicates}, refused {refused}")
+                     : N_("imported {imported}, duplicates {duplicates}, refused {refused}"),
+                 counts));
+  for (const wire::Json& r : summary["refused"]) {
+    const wire::Json& detail = r["reasons_detail"];
+    for (size_t i = 0; i < r["reasons"].size(); ++i)
+      print_line("  " + say(lang, N_("line {line}: {reason}"),
+                            {{"line", text(r, "line")},
+                             {"reason", said_reason(i < detail.size() ? detail[i] : wire::Json(),
+                                                    r["reasons"][i], headers)}}));
+  }
   if (!summary["ignored_columns"].empty()) {
     std::string names;
     for (const wire::Json& name : summary["ignored_columns"])
       names += (names.empty() ? "" : ", ") + name.get<std::string>();
-    print_line("columns not imported (no such column): " + names);
+    print_line(say(lang, N_("columns not imported (no such column): {columns}"),
+                   {{"columns", names}}));
   }
   if (summary.contains("unchecked")) print_line(text(summary, "unchecked"));
   if (!summary["possible_duplicates"].empty()) {
-    print_line(
-        "possible duplicates (imported all the same: an open item has the same title "
-        "and lead department):");
+    print_line(std::string(i18n::_("possible duplicates (imported all the same: an open item has "
+                                   "the same title and lead department):")));
     for (const wire::Json& d : summary["possible_duplicates"])
-      print_line("  line " + text(d, "line") + ": " + text(d, "id"));
+      print_line("  " + say(lang, N_("line {line}: {reason}"),
+                            {{"line", text(d, "line")}, {"reason", text(d, "id")}}));
   }
 }
 
@@ -125,9 +158,13 @@ int run_import(Client& client, const Target& target, const Invocation& in, const
   auto bytes = read_file(in.file);
   if (!bytes) return fail(kExitUsage, bytes.error().message);
   auto table = csv::parse(*bytes);
-  if (!table) return fail(kExitUsage, in.file + ": " + table.error().message);
+  if (!table)
+    return fail(kExitUsage, in.file + ": " + i18n::say(i18n::language(), table.error()));
   auto file = read_import(*table);
-  if (!file) return fail(kExitUsage, in.file + ": " + file.error().message);
+  if (!file)
+    return fail(kExitUsage,
+                in.file + ": " + i18n::say(i18n::language(), file.error(),
+                                           import_voice(i18n::language())));
   wire::Json summary = {{"imported", 0},
                         {"duplicates", 0},
                         {"refused", wire::Json::array()},
@@ -136,8 +173,7 @@ int run_import(Client& client, const Target& target, const Invocation& in, const
                         {"possible_duplicates", wire::Json::array()},
                         {"dry_run", dry_run}};
   if (!table->converted_from.empty()) summary["converted_from"] = table->converted_from;
-  for (const RefusedRow& r : file->refused)
-    summary["refused"].push_back(refused_row(r.line, r.reasons));
+  for (const RefusedRow& r : file->refused) summary["refused"].push_back(refused_row(r));
   std::set<std::string> made;  // the ids this import made: no row repeats those
   wire::Json similar = wire::Json::array();
   auto send = [&](const std::vector<const wire::Json*>& batch) -> int {
@@ -154,7 +190,8 @@ int run_import(Client& client, const Target& target, const Invocation& in, const
       std::string result = text(r, "result");
       if (result == "refused") {
         summary["refused"].push_back(
-            refused_row(r["line"], r.value("reasons", wire::Json::array({r["reason"]}))));
+            refused_row(r["line"], r.value("reasons", wire::Json::array({r["reason"]})),
+                        r.value("reasons_detail", wire::Json::array())));
         continue;
       }
       const char* count = result == "imported" ? "imported" : "duplicates";
@@ -178,7 +215,7 @@ int run_import(Client& client, const Target& target, const Invocation& in, const
   std::stable_sort(summary["items"].begin(), summary["items"].end(), by_line);
   std::stable_sort(summary["possible_duplicates"].begin(), summary["possible_duplicates"].end(),
                    by_line);
-  in.json ? print_json(summary) : print_import(summary);
+  in.json ? print_json(summary) : print_import(summary, file->headers);
   return summary["refused"].empty() ? kExitOk : kExitRefused;
 }
 
@@ -409,31 +446,42 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
 // ---- due ----
 
 int run_due(const Target& target, const Invocation& in, const wire::Json& f) {
+  using i18n::say;
+  i18n::Language lang = i18n::language();
   int periods = f.contains("kind") + f.contains("working-days") + f.contains("months");
-  if (periods != 1) return fail(kExitUsage, "give one of --kind, --working-days, --months");
+  if (periods != 1) return fail(kExitUsage, std::string(i18n::_("give one of --kind, --working-days, --months")));
   auto from = Date::parse(text(f, "from"));
-  if (!from) return fail(kExitUsage, "--from must be a date YYYY-MM-DD, not '" + text(f, "from") + "'");
+  if (!from)
+    return fail(kExitUsage, say(lang, N_("--from must be a date YYYY-MM-DD, not '{value}'"),
+                                {{"value", text(f, "from")}}));
   auto calendar = Calendar::load(target.config.calendar_dir);
-  if (!calendar) return fail(kExitUsage, calendar.error().message);
+  if (!calendar) return fail(kExitUsage, say(lang, calendar.error()));
   std::optional<Due> due;
   if (f.contains("kind")) {
     std::string kind = text(f, "kind");
-    if (!find_kind(kind)) return fail(kExitUsage, "unknown kind '" + kind + "'");
+    if (!find_kind(kind))
+      return fail(kExitUsage, say(lang, N_("unknown kind '{value}'"), {{"value", kind}}));
     due = statutory_due(target.config.rules, *calendar, kind, f.contains("complex"), *from);
     if (!due)
-      return fail(kExitUsage, "a" + std::string(kind == "audit" ? "n " : " ") + kind +
-                                  " item's due date is not a period: it is " +
-                                  std::string(find_kind(kind)->reply_rule));
+      return fail(kExitUsage,
+                  say(lang,
+                      N_("the due date of an item of kind {kind} is not a period: it is set at "
+                         "assignment (a date, or a project's last milestone)"),
+                      {{"kind", std::string(find_kind(kind)->code)}}));
   } else {
     Period p{f.value("working-days", uint64_t{0}), f.value("months", uint64_t{0})};
-    if (p.working_days + p.months == 0) return fail(kExitUsage, "the period must be at least 1");
-    due = due_after(*calendar, *from, p, describe(p) + " after " + from->str());
+    if (p.working_days + p.months == 0)
+      return fail(kExitUsage, std::string(i18n::_("the period must be at least 1")));
+    due = due_after(*calendar, *from, p, due_rule::kPeriod, describe(p) + " after " + from->str());
   }
   wire::Json answer = {{"due", due->date},
                        {"rule", due->basis.rule},
+                       {"code", due->basis.code},
                        {"from", due->basis.from},
                        {"calendar", due->basis.calendar},
-                       {"provisional", due->basis.provisional}};
+                       {"provisional", due->basis.provisional},
+                       {"working_days", due->basis.working_days},
+                       {"months", due->basis.months}};
   if (in.json) {
     print_json(answer);
   } else {

@@ -8,6 +8,7 @@
 #include "calendar/clock.h"
 #include "i18n/words.h"
 #include "terminal.h"
+#include "workflow/deadline.h"
 
 namespace closeloop::cli {
 
@@ -116,11 +117,8 @@ void print_item(const Json& item) {
   if (auto co = item.find("co_departments"); co != item.end() && co->is_array() && !co->empty())
     department += " (+ " + joined(*co) + ")";
   std::string due = or_dash(text(item, "due"));
-  if (auto basis = item.find("due_basis"); basis != item.end() && !text(*basis, "rule").empty()) {
-    due += "  (" + text(*basis, "rule") + ", from " + text(*basis, "from");
-    if (basis->value("provisional", false)) due += ", PROVISIONAL: no calendar data";
-    due += ")";
-  }
+  if (auto basis = item.find("due_basis"); basis != item.end() && !text(*basis, "rule").empty())
+    due += "  " + say_basis(i18n::language(), read_basis(*basis));  // workflow/deadline.h
   std::vector<std::vector<std::string>> rows{{"id", text(item, "id")},
                                              {"stage", text(item, "stage")},
                                              {"kind", or_dash(text(item, "kind"))},
@@ -477,11 +475,7 @@ void print_status(const Json& body) {
 }
 
 void print_due(const Json& due) {
-  print_line(text(due, "due") + "  (" + text(due, "rule") + ", from " + text(due, "from") + "; " +
-             text(due, "calendar") +
-             (due.value("provisional", false) ? "; PROVISIONAL: no calendar data for a year it spans"
-                                              : "") +
-             ")");
+  print_line(text(due, "due") + "  " + say_basis(i18n::language(), read_basis(due), true));
 }
 
 void print_checkpoint(const Json& checkpoint) {

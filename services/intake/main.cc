@@ -163,7 +163,7 @@ class Intake : public StageService {
   }
 
   // import: {rows: [{line, key, <column>: text...}], dry_run?} → {results: [{line, result, id?,
-  // reason?, reasons?}], possible_duplicates: [{line, id}], unchecked?, dry_run}. The rows
+  // reason?, reasons?, reasons_detail?}], possible_duplicates: [{line, id}], unchecked?, dry_run}. The rows
   // are planned here; the ledger is asked which open items have the same title and lead
   // department (import.open) before anything is written, so the answer names only items
   // that were there before; then the rows are imported — or, in a dry run, checked the
@@ -233,10 +233,18 @@ class Intake : public StageService {
     ctx.reply(reply.finish());
   }
 
-  static wire::Json refused(wire::Json result, const std::vector<std::string>& reasons) {
+  // A refused row's reasons, in English (reason, reasons) and for people in any language
+  // (reasons_detail: msgid, args and the column, workflow/import.h).
+  static wire::Json refused(wire::Json result, const Reasons& reasons) {
+    wire::Json texts = wire::Json::array(), detail = wire::Json::array();
+    for (const Error& reason : reasons) {
+      detail.push_back(reason_json(reason));
+      texts.push_back(detail.back()["message"]);
+    }
     result["result"] = "refused";
-    result["reason"] = reasons.front();  // the first, as before every reason was sent
-    result["reasons"] = reasons;
+    result["reason"] = texts.front();  // the first, as before every reason was sent
+    result["reasons"] = std::move(texts);
+    result["reasons_detail"] = std::move(detail);
     return result;
   }
 
@@ -255,7 +263,7 @@ class Intake : public StageService {
       return result;
     }
     auto steps = make_steps(ctx, plan, now);
-    if (!steps) return refused(std::move(result), {steps.error().message});
+    if (!steps) return refused(std::move(result), {row_error(steps.error())});
     result["result"] = "imported";
     if (dry_run) {
       checked.insert(idem);
