@@ -30,12 +30,23 @@ namespace {
 
 constexpr size_t kImportBatchBytes = 256 * 1024;
 
+std::string cannot_write(const std::string& path) {
+  return say(N_("cannot write {path}: {reason}"), {{"path", path}, {"reason", std::strerror(errno)}});
+}
+
+// An error of the file read, said after its name.
+std::string in_file(const std::string& path, const Error& error) {
+  return path + ": " + i18n::say(i18n::language(), error);
+}
+
 Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{errc::kInvalid, "cannot read " + path + ": " + std::strerror(errno)};
+  if (!in)
+    return Error::of(errc::kInvalid, N_("cannot read {path}: {reason}"),
+                     {{"path", path}, {"reason", std::strerror(errno)}});
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) return Error{errc::kInvalid, "cannot read " + path};
+  if (in.bad()) return Error::of(errc::kInvalid, N_("cannot read {path}"), {{"path", path}});
   return text.str();
 }
 
@@ -86,27 +97,30 @@ wire::Json refused_row(const wire::Json& line, const wire::Json& reasons) {
 }
 
 void print_import(const wire::Json& summary) {
-  std::string counts = "imported " + text(summary, "imported") + ", duplicates " +
-                       text(summary, "duplicates") + ", refused " +
-                       std::to_string(summary["refused"].size());
-  if (summary["dry_run"].get<bool>()) counts = "dry run, nothing imported: would have " + counts;
-  print_line(counts);
+  MessageArgs counts{{"imported", text(summary, "imported")},
+                     {"duplicates", text(summary, "duplicates")},
+                     {"refused", std::to_string(summary["refused"].size())}};
+  print_line(say(summary["dry_run"].get<bool>()
+                     ? N_("dry run, nothing imported: would have imported {imported}, duplicates "
+                          "{duplicates}, refused {refused}")
+                     : N_("imported {imported}, duplicates {duplicates}, refused {refused}"),
+                 counts));
   for (const wire::Json& r : summary["refused"])
     for (const wire::Json& reason : r["reasons"])
-      print_line("  line " + text(r, "line") + ": " + reason.get<std::string>());
+      print_line(say(N_("  line {line}: {reason}"),
+                     {{"line", text(r, "line")}, {"reason", reason.get<std::string>()}}));
   if (!summary["ignored_columns"].empty()) {
     std::string names;
     for (const wire::Json& name : summary["ignored_columns"])
       names += (names.empty() ? "" : ", ") + name.get<std::string>();
-    print_line("columns not imported (no such column): " + names);
+    print_line(say(N_("columns not imported (no such column): {columns}"), {{"columns", names}}));
   }
   if (summary.contains("unchecked")) print_line(text(summary, "unchecked"));
   if (!summary["possible_duplicates"].empty()) {
-    print_line(
-        "possible duplicates (imported all the same: an open item has the same title "
-        "and lead department):");
+    print_line(say(N_("possible duplicates (imported all the same: an open item has the same "
+                      "title and lead department):")));
     for (const wire::Json& d : summary["possible_duplicates"])
-      print_line("  line " + text(d, "line") + ": " + text(d, "id"));
+      print_line(say(N_("  line {line}: {item}"), {{"line", text(d, "line")}, {"item", text(d, "id")}}));
   }
 }
 
@@ -117,17 +131,17 @@ int run_import_template(const Target& target) {
   csv::Writer writer(std::cout);
   for (const auto& row : import_template(target.config, clock.today())) writer.row(row);
   std::cout.flush();
-  return std::cout ? kExitOk : fail(kExitUsage, "cannot write the template");
+  return std::cout ? kExitOk : fail(kExitUsage, say(N_("cannot write the template")));
 }
 
 int run_import(Client& client, const Target& target, const Invocation& in, const wire::Json& f) {
   bool dry_run = f.contains("dry-run");
   auto bytes = read_file(in.file);
-  if (!bytes) return fail(kExitUsage, bytes.error().message);
+  if (!bytes) return fail(kExitUsage, i18n::say(i18n::language(), bytes.error()));
   auto table = csv::parse(*bytes);
-  if (!table) return fail(kExitUsage, in.file + ": " + table.error().message);
+  if (!table) return fail(kExitUsage, in_file(in.file, table.error()));
   auto file = read_import(*table);
-  if (!file) return fail(kExitUsage, in.file + ": " + file.error().message);
+  if (!file) return fail(kExitUsage, in_file(in.file, file.error()));
   wire::Json summary = {{"imported", 0},
                         {"duplicates", 0},
                         {"refused", wire::Json::array()},
@@ -254,7 +268,7 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
   std::ofstream file;
   if (f.contains("out")) {
     file.open(text(f, "out"), std::ios::binary | std::ios::trunc);
-    if (!file) return fail(kExitUsage, "cannot write " + text(f, "out") + ": " + std::strerror(errno));
+    if (!file) return fail(kExitUsage, cannot_write(text(f, "out")));
   }
   std::ostream& out = f.contains("out") ? static_cast<std::ostream&>(file) : std::cout;
   bool to_terminal = !f.contains("out") && isatty(STDOUT_FILENO);
@@ -341,7 +355,8 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
     auto read = read_checkpoint_file(text(f, "checkpoint"));
     if (!read) return fail(kExitUsage, read.error().message);
     if (!security::verify_signature(*read))
-      return fail(kExitBadTrail, text(f, "checkpoint") + ": its signature does not verify");
+      return fail(kExitBadTrail, say(N_("{path}: its signature does not verify"),
+                                     {{"path", text(f, "checkpoint")}}));
     old = std::move(*read);
   }
   Clock clock(target.config.timezone);
@@ -382,12 +397,15 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
   std::string out = text(f, "out");
   std::ofstream file(out, std::ios::binary | std::ios::trunc);
   file << bundle.dump(2, ' ', false, wire::Json::error_handler_t::replace) << "\n";
-  if (!file) return fail(kExitUsage, "cannot write " + out + ": " + std::strerror(errno));
+  if (!file) return fail(kExitUsage, cannot_write(out));
   size_t events = 0;
   for (const auto& [id, trail] : bundle["trails"].items()) events += trail.size();
-  print_line("wrote " + out + ": " + std::to_string(in.ids.size()) + " items, " +
-                 std::to_string(events) + " events, in the checkpoint of size " +
-                 std::to_string(tree.checkpoint.size),
+  print_line(say(N_("wrote {path}: {items} items, {events} events, in the checkpoint of size "
+                    "{size}"),
+                 {{"path", out},
+                  {"items", std::to_string(in.ids.size())},
+                  {"events", std::to_string(events)},
+                  {"size", std::to_string(tree.checkpoint.size)}}),
              in.json ? stderr : stdout);
   return kExitOk;
 }
@@ -396,23 +414,26 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
 
 int run_due(const Target& target, const Invocation& in, const wire::Json& f) {
   int periods = f.contains("kind") + f.contains("working-days") + f.contains("months");
-  if (periods != 1) return fail(kExitUsage, "give one of --kind, --working-days, --months");
+  if (periods != 1) return fail(kExitUsage, say(N_("give one of --kind, --working-days, --months")));
   auto from = Date::parse(text(f, "from"));
-  if (!from) return fail(kExitUsage, "--from must be a date YYYY-MM-DD, not '" + text(f, "from") + "'");
+  if (!from)
+    return fail(kExitUsage,
+                say(N_("--from must be a date YYYY-MM-DD, not '{value}'"), {{"value", text(f, "from")}}));
   auto calendar = Calendar::load(target.config.calendar_dir);
-  if (!calendar) return fail(kExitUsage, calendar.error().message);
+  if (!calendar) return fail(kExitUsage, i18n::say(i18n::language(), calendar.error()));
   std::optional<Due> due;
   if (f.contains("kind")) {
     std::string kind = text(f, "kind");
-    if (!find_kind(kind)) return fail(kExitUsage, "unknown kind '" + kind + "'");
+    if (!find_kind(kind)) return fail(kExitUsage, say(N_("unknown kind '{value}'"), {{"value", kind}}));
     due = statutory_due(target.config.rules, *calendar, kind, f.contains("complex"), *from);
-    if (!due)
-      return fail(kExitUsage, "a" + std::string(kind == "audit" ? "n " : " ") + kind +
-                                  " item's due date is not a period: it is " +
-                                  std::string(find_kind(kind)->reply_rule));
+    if (!due)  // an audit finding's: its rule is said in English (the kind's declaration)
+      return fail(kExitUsage, say(N_("the due date of an item of kind {kind} is not a period: it is "
+                                     "{rule}"),
+                                  {{"kind", kind}, {"rule", std::string(find_kind(kind)->reply_rule)}}));
   } else {
     Period p{f.value("working-days", uint64_t{0}), f.value("months", uint64_t{0})};
-    if (p.working_days + p.months == 0) return fail(kExitUsage, "the period must be at least 1");
+    if (p.working_days + p.months == 0)
+      return fail(kExitUsage, say(N_("the period must be at least 1")));
     due = due_after(*calendar, *from, p, describe(p) + " after " + from->str());
   }
   wire::Json answer = {{"due", due->date},
@@ -433,10 +454,11 @@ int run_due(const Target& target, const Invocation& in, const wire::Json& f) {
 int run_keygen(const Invocation& in, const wire::Json& f) {
   std::string out = text(f, "out");
   if (std::filesystem::exists(out))
-    return fail(kExitUsage, out + " exists: keygen never overwrites a key (remove it first)");
+    return fail(kExitUsage,
+                say(N_("{path} exists: keygen never overwrites a key (remove it first)"), {{"path", out}}));
   security::KeyPair pair = security::generate_key_pair();
   if (Status written = security::write_key_file(out, pair); !written)
-    return fail(kExitUsage, "cannot write the key: " + written.error().message);
+    return fail(kExitUsage, say(N_("cannot write the key: {reason}"), {{"reason", written.error().message}}));
   if (in.json)
     print_json({{"public_key", pair.public_key}, {"file", out}});
   else
