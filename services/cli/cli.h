@@ -46,6 +46,16 @@ struct Invocation {
   const Value* value(std::string_view field) const;
 };
 
+// `msgid` in the CLI's language, its arguments put in.
+inline std::string say(std::string_view msgid, const MessageArgs& args = {}) {
+  return i18n::say(i18n::language(), msgid, args);
+}
+
+// An error's message in the CLI's language (its field named as the CLI's flag).
+std::string said(const Error& error);
+// "unreadable reply: <what>", for a reply the CLI cannot read.
+std::string unreadable_reply(const Error& error);
+
 // Writes `closeloop: <message>` to stderr and returns `code`.
 int fail(int code, const std::string& message);
 // Writes `closeloop: <code>: <message>`, the message in the CLI's language.

@@ -30,12 +30,23 @@ namespace {
 
 constexpr size_t kImportBatchBytes = 256 * 1024;
 
+std::string cannot_write(const std::string& path) {
+  return say(N_("cannot write {path}: {reason}"), {{"path", path}, {"reason", std::strerror(errno)}});
+}
+
+// An error of the file read, said after its name.
+std::string in_file(const std::string& path, const Error& error) {
+  return path + ": " + i18n::say(i18n::language(), error);
+}
+
 Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{errc::kInvalid, "cannot read " + path + ": " + std::strerror(errno)};
+  if (!in)
+    return Error::of(errc::kInvalid, N_("cannot read {path}: {reason}"),
+                     {{"path", path}, {"reason", std::strerror(errno)}});
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) return Error{errc::kInvalid, "cannot read " + path};
+  if (in.bad()) return Error::of(errc::kInvalid, N_("cannot read {path}"), {{"path", path}});
   return text.str();
 }
 
@@ -150,16 +161,15 @@ int run_import_template(const Target& target) {
   csv::Writer writer(std::cout);
   for (const auto& row : import_template(target.config, clock.today())) writer.row(row);
   std::cout.flush();
-  return std::cout ? kExitOk : fail(kExitUsage, "cannot write the template");
+  return std::cout ? kExitOk : fail(kExitUsage, say(N_("cannot write the template")));
 }
 
 int run_import(Client& client, const Target& target, const Invocation& in, const wire::Json& f) {
   bool dry_run = f.contains("dry-run");
   auto bytes = read_file(in.file);
-  if (!bytes) return fail(kExitUsage, bytes.error().message);
+  if (!bytes) return fail(kExitUsage, i18n::say(i18n::language(), bytes.error()));
   auto table = csv::parse(*bytes);
-  if (!table)
-    return fail(kExitUsage, in.file + ": " + i18n::say(i18n::language(), table.error()));
+  if (!table) return fail(kExitUsage, in_file(in.file, table.error()));
   auto file = read_import(*table);
   if (!file)
     return fail(kExitUsage,
@@ -307,7 +317,7 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
   std::ofstream file;
   if (f.contains("out")) {
     file.open(text(f, "out"), std::ios::binary | std::ios::trunc);
-    if (!file) return fail(kExitUsage, "cannot write " + text(f, "out") + ": " + std::strerror(errno));
+    if (!file) return fail(kExitUsage, cannot_write(text(f, "out")));
   }
   std::ostream& out = f.contains("out") ? static_cast<std::ostream&>(file) : std::cout;
   bool to_terminal = !f.contains("out") && isatty(STDOUT_FILENO);
@@ -392,7 +402,8 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
     auto read = read_checkpoint_file(text(f, "checkpoint"));
     if (!read) return fail(kExitUsage, read.error().message);
     if (!security::verify_signature(*read))
-      return fail(kExitBadTrail, text(f, "checkpoint") + ": its signature does not verify");
+      return fail(kExitBadTrail, say(N_("{path}: its signature does not verify"),
+                                     {{"path", text(f, "checkpoint")}}));
     old = std::move(*read);
   }
   Clock clock(target.config.timezone);
@@ -433,12 +444,15 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
   std::string out = text(f, "out");
   std::ofstream file(out, std::ios::binary | std::ios::trunc);
   file << bundle.dump(2, ' ', false, wire::Json::error_handler_t::replace) << "\n";
-  if (!file) return fail(kExitUsage, "cannot write " + out + ": " + std::strerror(errno));
+  if (!file) return fail(kExitUsage, cannot_write(out));
   size_t events = 0;
   for (const auto& [id, trail] : bundle["trails"].items()) events += trail.size();
-  print_line("wrote " + out + ": " + std::to_string(in.ids.size()) + " items, " +
-                 std::to_string(events) + " events, in the checkpoint of size " +
-                 std::to_string(tree.checkpoint.size),
+  print_line(say(N_("wrote {path}: {items} items, {events} events, in the checkpoint of size "
+                    "{size}"),
+                 {{"path", out},
+                  {"items", std::to_string(in.ids.size())},
+                  {"events", std::to_string(events)},
+                  {"size", std::to_string(tree.checkpoint.size)}}),
              in.json ? stderr : stdout);
   return kExitOk;
 }
@@ -495,10 +509,11 @@ int run_due(const Target& target, const Invocation& in, const wire::Json& f) {
 int run_keygen(const Invocation& in, const wire::Json& f) {
   std::string out = text(f, "out");
   if (std::filesystem::exists(out))
-    return fail(kExitUsage, out + " exists: keygen never overwrites a key (remove it first)");
+    return fail(kExitUsage,
+                say(N_("{path} exists: keygen never overwrites a key (remove it first)"), {{"path", out}}));
   security::KeyPair pair = security::generate_key_pair();
   if (Status written = security::write_key_file(out, pair); !written)
-    return fail(kExitUsage, "cannot write the key: " + written.error().message);
+    return fail(kExitUsage, say(N_("cannot write the key: {reason}"), {{"reason", written.error().message}}));
   if (in.json)
     print_json({{"public_key", pair.public_key}, {"file", out}});
   else

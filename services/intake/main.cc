@@ -130,14 +130,16 @@ class Intake : public StageService {
   static void replay(Context& ctx, const std::string& stored, const std::string& key,
                      const std::string& digest) {
     auto decoded = wire::decode(stored.data(), stored.size());
-    if (!decoded) return ctx.fail({errc::kInternal, "stored idempotency record unreadable"});
+    if (!decoded)
+      return ctx.fail(Error::of(errc::kInternal, N_("stored idempotency record unreadable")));
     wire::Fields f(decoded->get(), "idempotency record");
     std::optional<std::string> first = f.opt_str("digest", 64);
     if (first && *first != digest)
-      return ctx.fail({errc::kInvalid, "key '" + key +
-                                           "' was used for a different submission: a key names "
-                                           "one submission (retry with the same content, or "
-                                           "use a new key)"});
+      return ctx.fail(Error::of(errc::kInvalid,
+                                N_("{field} '{value}' was used for a different submission: a key "
+                                   "names one submission (retry with the same content, or use a "
+                                   "new key)"),
+                                {{"value", key}}, "key"));
     if (const msgpack::object* reply = f.opt_map("reply")) {
       if (auto pos = f.opt_uint("pos")) ctx.await_handoff(*pos);
       wire::Buffer raw;
@@ -174,8 +176,13 @@ class Intake : public StageService {
     wire::Fields f(request.body, "import");
     const msgpack::object* rows = f.opt_array("rows", kMaxImportRows);
     bool dry_run = f.opt_bool("dry_run").value_or(false);
-    if (!f.ok() || !rows) return ctx.fail(f.ok() ? Error{errc::kBadRequest, "import lacks rows"} : f.error());
-    if (request.actor.empty()) return ctx.fail({errc::kInvalid, "actor must not be empty: say who acts"});
+    if (!f.ok() || !rows)
+      return ctx.fail(f.ok() ? Error::of(errc::kBadRequest, N_("{what} lacks {field}"),
+                                         {{"what", "import"}}, "rows")
+                             : f.error());
+    if (request.actor.empty())
+      return ctx.fail(Error::of(errc::kInvalid, N_("{field} must not be empty: say who acts"), {},
+                                "actor"));
     if (Status allowed = security::may(ctx.actor(), "import", wire::Json::object(), nullptr);
         !allowed)
       return ctx.fail(allowed.error());

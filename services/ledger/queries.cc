@@ -241,12 +241,16 @@ std::set<std::string> dated_ids(const Reader& db, const char* name, const std::s
   return ids;
 }
 
+Error unknown_department(const std::string& code) {
+  return Error::of(errc::kInvalid, N_("unknown department '{department}'"),
+                   {{"department", code}}, "department");
+}
+
 }  // namespace
 
 Result<std::string> inbox(const Reader& db, const QueryEnv& env, const wire::Json& f) {
   std::string code = text(f, "department");
-  if (!env.config.find_department(code))
-    return Error{errc::kInvalid, "unknown department '" + code + "'"};
+  if (!env.config.find_department(code)) return unknown_department(code);
   std::set<std::string> ids;
   for (const char* index : {"department", "co"})
     scan_index(db, index, code, "", [&](const std::string& id) { return ids.insert(id), true; });
@@ -405,10 +409,10 @@ void hide_unreachable(const Reader& db, const QueryEnv& env, std::map<std::strin
 Result<std::string> scoreboard(const Reader& db, const QueryEnv& env, const wire::Json& f) {
   ScorePeriod period{*Date::parse(text(f, "from")), *Date::parse(text(f, "to")),
                      f.contains("as-of") ? *Date::parse(text(f, "as-of")) : env.clock.today()};
-  if (period.to < period.from) return Error{errc::kInvalid, "--to is before --from"};
+  if (period.to < period.from)
+    return Error::of(errc::kInvalid, N_("{field} is before {field:from}"), {}, "to");
   std::string only = text(f, "department");
-  if (!only.empty() && !env.config.find_department(only))
-    return Error{errc::kInvalid, "unknown department '" + only + "'"};
+  if (!only.empty() && !env.config.find_department(only)) return unknown_department(only);
   std::set<std::string> ids = dated_ids(db, "assigned", period.to.str(), period.from.str());
   std::map<std::string, Score> scores;
   DayOf day = day_of(env.clock);
@@ -540,12 +544,13 @@ Status may_drop(const Reader& db, const std::vector<std::string>& codes) {
     if (count == 0) continue;
     std::string ids;
     for (const auto& id : some) ids += (ids.empty() ? "" : ", ") + id;
-    return Error{errc::kRefused, "department '" + code + "' is dropped from the file, but " +
-                                     std::to_string(count) + " item(s) still open there (" + ids +
-                                     (count > some.size() ? ", …" : "") +
-                                     ") have it as lead or co-department: keep it until they are "
-                                     "closed or withdrawn, or reassign them to another "
-                                     "department"};
+    if (count > some.size()) ids += ", …";
+    return Error::of(errc::kRefused,
+                     N_("department '{department}' is dropped from the file, but {count} item(s) "
+                        "still open there ({items}) have it as lead or co-department: keep it "
+                        "until they are closed or withdrawn, or reassign them to another "
+                        "department"),
+                     {{"department", code}, {"count", std::to_string(count)}, {"items", ids}});
   }
   return ok_status();
 }

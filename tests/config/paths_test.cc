@@ -122,8 +122,8 @@ TEST_CASE("closeloopd --check-config's paths: the calendar read with its digests
   INFO((lines.ok() ? "" : lines.error().message));
   REQUIRE(lines.ok());
   REQUIRE(lines->size() == 2);
-  CHECK_THAT((*lines)[0], Contains("not made yet"));  // data_dir: the first start makes it
-  CHECK_THAT((*lines)[1], Contains("cn-2026 ") && !Contains("none"));
+  CHECK_THAT((*lines)[0].text, Contains("not made yet"));  // data_dir: the first start makes it
+  CHECK_THAT((*lines)[1].text, Contains("cn-2026 ") && !Contains("none"));
   // A key named but not there is refused too.
   auto key = check_paths(l.config("data_dir = \"data\"\nkey = \"me.key\"\n"));
   REQUIRE_FALSE(key.ok());
