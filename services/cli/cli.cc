@@ -245,6 +245,8 @@ class Session {
     const msgpack::object& item = f.map("item");
     if (!f.ok()) return fail(kExitInternal, "unreadable reply: " + f.error().message);
     wire::Json json = item_json(item);
+    if (const msgpack::object* view = f.opt_map("view"))  // show: what its trail adds
+      for (auto& [key, value] : wire::to_json(*view).items()) json[key] = std::move(value);
     if (in_.json) {
       print_json(json);
     } else {
