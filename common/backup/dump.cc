@@ -16,8 +16,9 @@ namespace {
 
 constexpr size_t kReadBlock = 1 << 16;
 
-Error io_error(const std::string& what, const std::string& path) {
-  return Error{errc::kInternal, what + " " + path + ": " + std::strerror(errno)};
+// `msgid` is "cannot <do> {path}: {reason}"; the reason is errno's.
+Error io_error(std::string_view msgid, const std::string& path) {
+  return Error::of(errc::kInternal, msgid, {{"path", path}, {"reason", std::strerror(errno)}});
 }
 
 std::string hex_digest(crypto_hash_sha256_state& state) {
@@ -29,7 +30,7 @@ std::string hex_digest(crypto_hash_sha256_state& state) {
 // The file's size and SHA-256, read once before any record is trusted.
 Result<DumpFacts> measure(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("cannot read", path);
+  if (!in) return io_error(N_("cannot read {path}: {reason}"), path);
   crypto_hash_sha256_state state;
   crypto_hash_sha256_init(&state);
   DumpFacts facts;
@@ -54,8 +55,8 @@ Status take_record(const msgpack::object& o, uint64_t number, const RecordFn& fn
   if (o.type != msgpack::type::ARRAY || o.via.array.size != 2 ||
       o.via.array.ptr[0].type != msgpack::type::BIN ||
       o.via.array.ptr[1].type != msgpack::type::BIN)
-    return Error{errc::kInvalid,
-                 "record " + std::to_string(number) + " is not a [key, value] pair"};
+    return Error::of(errc::kInvalid, N_("record {number} is not a [key, value] pair"),
+                     {{"number", std::to_string(number)}});
   return fn(bin_of(o.via.array.ptr[0]), bin_of(o.via.array.ptr[1]));
 }
 
@@ -86,7 +87,7 @@ Status DumpWriter::open(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0 || !(file_ = ::fdopen(fd, "wb"))) {
     if (fd >= 0) ::close(fd);
-    return io_error("cannot create", path);
+    return io_error(N_("cannot create {path}: {reason}"), path);
   }
   crypto_hash_sha256_init(&hash_);
   return ok_status();
@@ -94,7 +95,7 @@ Status DumpWriter::open(const std::string& path) {
 
 Status DumpWriter::write(std::string_view chunk, uint64_t records) {
   if (std::fwrite(chunk.data(), 1, chunk.size(), file_) != chunk.size())
-    return io_error("cannot write", path_);
+    return io_error(N_("cannot write {path}: {reason}"), path_);
   crypto_hash_sha256_update(&hash_, reinterpret_cast<const unsigned char*>(chunk.data()),
                             chunk.size());
   facts_.bytes += chunk.size();
@@ -105,7 +106,7 @@ Status DumpWriter::write(std::string_view chunk, uint64_t records) {
 Result<DumpFacts> DumpWriter::finish() {
   bool flushed = std::fflush(file_) == 0 && ::fsync(fileno(file_)) == 0;
   int closed = std::fclose(std::exchange(file_, nullptr));
-  if (!flushed || closed != 0) return io_error("cannot write", path_);
+  if (!flushed || closed != 0) return io_error(N_("cannot write {path}: {reason}"), path_);
   facts_.sha256 = hex_digest(hash_);
   return facts_;
 }
@@ -117,7 +118,8 @@ Status read_records(std::string_view records, const RecordFn& fn) {
     try {
       record = msgpack::unpack(records.data(), records.size(), offset);
     } catch (const std::exception& e) {
-      return Error{errc::kInvalid, "record " + std::to_string(number) + ": " + e.what()};
+      return Error::of(errc::kInvalid, N_("record {number}: {reason}"),
+                       {{"number", std::to_string(number)}, {"reason", e.what()}});
     }
     if (Status s = take_record(record.get(), number, fn); !s) return s;
   }
@@ -128,9 +130,10 @@ Status check_dump(const std::string& path, const DumpFacts& expected) {
   auto facts = measure(path);
   if (!facts) return facts.error();
   if (facts->bytes != expected.bytes || facts->sha256 != expected.sha256)
-    return Error{errc::kInvalid, path + " is not the file the manifest describes (" +
-                                     std::to_string(facts->bytes) + " bytes, SHA-256 " +
-                                     facts->sha256 + "): the backup is damaged"};
+    return Error::of(errc::kInvalid,
+                     N_("{path} is not the file the manifest describes ({bytes} bytes, SHA-256 "
+                        "{sha256}): the backup is damaged"),
+                     {{"path", path}, {"bytes", std::to_string(facts->bytes)}, {"sha256", facts->sha256}});
   return ok_status();
 }
 
@@ -145,14 +148,17 @@ Status read_dump(const std::string& path, const DumpFacts& expected, const Recor
     msgpack::object_handle record;
     while (unpacker.next(record)) {
       if (Status s = take_record(record.get(), ++records, fn); !s)
-        return Error{errc::kInvalid, path + ": " + s.error().message};
+        return Error::of(errc::kInvalid, N_("{path}: {reason}"),
+                         {{"path", path}, {"reason", s.error().message}});
     }
   }
-  if (unpacker.nonparsed_size() != 0) return Error{errc::kInvalid, path + " ends inside a record"};
+  if (unpacker.nonparsed_size() != 0)
+    return Error::of(errc::kInvalid, N_("{path} ends inside a record"), {{"path", path}});
   if (records != expected.records)
-    return Error{errc::kInvalid, path + " holds " + std::to_string(records) +
-                                     " records; the manifest says " +
-                                     std::to_string(expected.records)};
+    return Error::of(errc::kInvalid, N_("{path} holds {records} records; the manifest says {expected}"),
+                     {{"path", path},
+                      {"records", std::to_string(records)},
+                      {"expected", std::to_string(expected.records)}});
   return ok_status();
 }
 

@@ -20,6 +20,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// `msgid` is "cannot <do> {path}: {reason}".
+Error cannot(std::string_view msgid, const std::string& path, const std::error_code& ec) {
+  return Error::of(errc::kInternal, msgid, {{"path", path}, {"reason", ec.message()}});
+}
+
+Error unreadable_record(std::string_view key, const Error& why) {
+  return Error::of(errc::kInvalid, N_("{path}: {reason}"),
+                   {{"path", std::string(key)}, {"reason", why.message}});
+}
+
 constexpr uint64_t kBatchRecords = 1000;
 
 std::string epoch_value() {
@@ -74,20 +84,22 @@ class StoreWriter {
 Result<wire::Json> read_manifest(const std::string& dir) {
   std::ifstream in(manifest_path(dir));
   if (!in)
-    return Error{errc::kInvalid,
-                 manifest_path(dir) + " is missing: not a backup folder, or an unfinished backup"};
+    return Error::of(errc::kInvalid,
+                     N_("{path} is missing: not a backup folder, or an unfinished backup"),
+                     {{"path", manifest_path(dir)}});
   std::stringstream text;
   text << in.rdbuf();
   wire::Json manifest = wire::Json::parse(text.str(), nullptr, false);
   if (!manifest.is_object() || manifest.value("format", 0) != kFormat)
-    return Error{errc::kInvalid, manifest_path(dir) + " is not a backup manifest of format " +
-                                     std::to_string(kFormat)};
+    return Error::of(errc::kInvalid, N_("{path} is not a backup manifest of format {format}"),
+                     {{"path", manifest_path(dir)}, {"format", std::to_string(kFormat)}});
   return manifest;
 }
 
 Result<DumpFacts> facts_of(const wire::Json& manifest, const std::string& part) {
   const wire::Json& p = manifest["parts"][part];
-  if (!p.is_object()) return Error{errc::kInvalid, "the manifest lists no part " + part};
+  if (!p.is_object())
+    return Error::of(errc::kInvalid, N_("the manifest lists no part {part}"), {{"part", part}});
   return DumpFacts{p.value("records", uint64_t{0}), p.value("bytes", uint64_t{0}),
                    p.value("sha256", std::string())};
 }
@@ -111,7 +123,7 @@ std::string item_of_idem(std::string_view key, std::string_view value) {
 Status copy_keys(const std::string& from, const std::string& to, Restored& out) {
   std::error_code ec;
   fs::create_directories(to, ec);
-  if (ec) return Error{errc::kInternal, "cannot create " + to + ": " + ec.message()};
+  if (ec) return cannot(N_("cannot create {path}: {reason}"), to, ec);
   fs::permissions(to, fs::perms::owner_all, ec);
   for (const auto& entry : fs::directory_iterator(from, ec)) {
     if (!entry.is_regular_file()) continue;
@@ -119,10 +131,10 @@ Status copy_keys(const std::string& from, const std::string& to, Restored& out) 
     fs::copy_file(entry.path(), target, ec);
     if (!ec) fs::permissions(target, entry.status().permissions(), ec);
     if (ec)
-      return Error{errc::kInternal, "cannot copy " + entry.path().string() + ": " + ec.message()};
+      return cannot(N_("cannot copy {path}: {reason}"), entry.path().string(), ec);
     ++out.key_files;
   }
-  if (ec) return Error{errc::kInternal, "cannot read " + from + ": " + ec.message()};
+  if (ec) return cannot(N_("cannot read {path}: {reason}"), from, ec);
   return ok_status();
 }
 
@@ -138,21 +150,21 @@ Result<std::string> stage_worker(std::string_view name) {
   if (auto stage = parse_stage(name)) worker = std::string(owner_of(*stage));
   if (std::find(kStageWorkers.begin(), kStageWorkers.end(), worker) != kStageWorkers.end())
     return worker;
-  return Error{errc::kBadRequest,
-               "'" + std::string(name) +
-                   "' is not a stage worker: rebuild takes dispatch, handle, verify or close (or "
-                   "the stage one owns); the ledger and intake come back from a backup, and the "
-                   "timer keeps nothing it cannot recount"};
+  return Error::of(errc::kBadRequest,
+                   N_("'{value}' is not a stage worker: rebuild takes dispatch, handle, verify or "
+                      "close (or the stage one owns); the ledger and intake come back from a "
+                      "backup, and the timer keeps nothing it cannot recount"),
+                   {{"value", std::string(name)}}, "stage");
 }
 
 Result<std::unique_ptr<StageRebuild>> StageRebuild::begin(const std::string& data_dir,
                                                           const std::string& worker) {
   std::string path = data_dir + "/" + worker;
   if (!absent_or_empty(path))
-    return Error{errc::kInvalid, path +
-                                     " exists and is not empty: rebuild makes a lost store "
-                                     "anew (stop closeloop-" +
-                                     worker + " and move the folder aside first)"};
+    return Error::of(errc::kInvalid,
+                     N_("{path} exists and is not empty: rebuild makes a lost store anew (stop "
+                        "closeloop-{worker} and move the folder aside first)"),
+                     {{"path", path}, {"worker", worker}});
   std::error_code ec;
   fs::remove_all(path + ".rebuilding", ec);  // an earlier attempt's, never finished
   auto store = Store::open(path + ".rebuilding");
@@ -168,9 +180,9 @@ StageRebuild::~StageRebuild() {
 
 Status StageRebuild::add(std::string_view key, std::string_view record) {
   auto decoded = wire::decode(record.data(), record.size());
-  if (!decoded) return Error{errc::kInvalid, std::string(key) + ": " + decoded.error().message};
+  if (!decoded) return unreadable_record(key, decoded.error());
   auto head = read_item_head(decoded->get());
-  if (!head) return Error{errc::kInvalid, std::string(key) + ": " + head.error().message};
+  if (!head) return unreadable_record(key, head.error());
   if (owner_of(head->stage) != worker_) return ok_status();
   batch_.Put(keys::item(head->id), leveldb::Slice(record.data(), record.size()));
   ++items_;
@@ -194,8 +206,8 @@ Result<uint64_t> StageRebuild::finish() {
   fs::remove(path_, ec);  // an empty folder where the lost store was
   fs::rename(building(), path_, ec);
   if (ec)
-    return Error{errc::kInternal,
-                 "cannot move " + building() + " to " + path_ + ": " + ec.message()};
+    return Error::of(errc::kInternal, N_("cannot move {path} to {to}: {reason}"),
+                     {{"path", building()}, {"to", path_}, {"reason", ec.message()}});
   finished_ = true;
   return items_;
 }
@@ -204,9 +216,10 @@ Result<Restored> restore(const std::string& dir, const std::string& data_dir) {
   auto manifest = read_manifest(dir);
   if (!manifest) return manifest.error();
   if (!absent_or_empty(data_dir))
-    return Error{errc::kInvalid, data_dir +
-                                     " exists and is not empty: restore builds a new data "
-                                     "dir (give a new path)"};
+    return Error::of(errc::kInvalid,
+                     N_("{path} exists and is not empty: restore builds a new data dir (give a "
+                        "new path)"),
+                     {{"path", data_dir}});
   auto ledger_facts = facts_of(*manifest, "ledger");
   auto intake_facts = facts_of(*manifest, "intake");
   if (!ledger_facts) return ledger_facts.error();
@@ -222,7 +235,7 @@ Result<Restored> restore(const std::string& dir, const std::string& data_dir) {
   };
   std::error_code ec;
   fs::create_directories(data_dir, ec);
-  if (ec) return Error{errc::kInternal, "cannot create " + data_dir + ": " + ec.message()};
+  if (ec) return cannot(N_("cannot create {path}: {reason}"), data_dir, ec);
 
   // The ledger, and from its items every stage's store; the ids it holds, for intake's keys.
   auto ledger = StoreWriter::open(data_dir + "/ledger");

@@ -47,8 +47,10 @@ std::map<int, fs::path> calendar_files(const std::string& dir, std::error_code& 
   return files;
 }
 
-Error invalid(const std::string& path, int line, const std::string& what) {
-  return Error{errc::kInvalid, path + ": line " + std::to_string(line) + ": " + what};
+// A problem of line `line` of the file at `path`: `msgid` names them {path} and {line}.
+Error invalid(const std::string& path, int line, std::string_view msgid, MessageArgs args = {}) {
+  args.insert(args.begin(), {{"path", path}, {"line", std::to_string(line)}});
+  return Error::of(errc::kInvalid, msgid, std::move(args));
 }
 
 std::string_view trim(std::string_view s) {
@@ -76,27 +78,33 @@ Status parse_row(const std::string& path, int line_no, std::string_view line, in
   std::vector<std::string_view> f = split_fields(line);
   if (f.size() != 3) {
     return invalid(path, line_no,
-                   "expected 3 fields (date,kind,festival), got " + std::to_string(f.size()));
+                   N_("{path}: line {line}: expected 3 fields (date,kind,festival), got {count}"),
+                   {{"count", std::to_string(f.size())}});
   }
   std::optional<Date> date = Date::parse(f[0]);
-  if (!date) return invalid(path, line_no, "bad date '" + std::string(f[0]) + "'");
+  if (!date)
+    return invalid(path, line_no, N_("{path}: line {line}: bad date '{value}'"),
+                   {{"value", std::string(f[0])}});
   if (date->year() != year) {
-    return invalid(path, line_no, date->str() + " is not in " + std::to_string(year));
+    return invalid(path, line_no, N_("{path}: line {line}: {date} is not in {year}"),
+                   {{"date", date->str()}, {"year", std::to_string(year)}});
   }
   if (f[1] != "holiday" && f[1] != "workday") {
     return invalid(path, line_no,
-                   "bad kind '" + std::string(f[1]) + "' (expected holiday or workday)");
+                   N_("{path}: line {line}: bad kind '{value}' (expected holiday or workday)"),
+                   {{"value", std::string(f[1])}});
   }
   bool working = f[1] == "workday";
   // 调休 only ever turns a weekend day into a working day: a weekday here is a typo.
   if (working && date->weekday() <= 5) {
-    return invalid(path, line_no, "workday " + date->str() + " is not a Saturday or Sunday");
+    return invalid(path, line_no,
+                   N_("{path}: line {line}: workday {date} is not a Saturday or Sunday"),
+                   {{"date", date->str()}});
   }
   auto [it, fresh] = first_line->emplace(*date, line_no);
   if (!fresh) {
-    return invalid(
-        path, line_no,
-        date->str() + " listed twice (first on line " + std::to_string(it->second) + ")");
+    return invalid(path, line_no, N_("{path}: line {line}: {date} listed twice (first on line {first})"),
+                   {{"date", date->str()}, {"first", std::to_string(it->second)}});
   }
   (*listed)[*date] = working;
   return ok_status();
@@ -114,12 +122,13 @@ Status parse_year(const std::string& path, std::string_view text, int year,
     std::string_view line = text.substr(0, eol);
     text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
     ++line_no;
-    if (!valid_utf8(line)) return invalid(path, line_no, "not UTF-8");
+    if (!valid_utf8(line)) return invalid(path, line_no, N_("{path}: line {line}: not UTF-8"));
     line = trim(line);
     if (line.empty()) continue;
     if (!header_seen) {
       if (split_fields(line) != std::vector<std::string_view>{"date", "kind", "festival"}) {
-        return invalid(path, line_no, "expected the header " + std::string(kHeader));
+        return invalid(path, line_no, N_("{path}: line {line}: expected the header {header}"),
+                       {{"header", std::string(kHeader)}});
       }
       header_seen = true;
       continue;
@@ -128,7 +137,8 @@ Status parse_year(const std::string& path, std::string_view text, int year,
     if (!row.ok()) return row;
   }
   if (!header_seen) {
-    return invalid(path, 1, "empty file (expected the header " + std::string(kHeader) + ")");
+    return invalid(path, 1, N_("{path}: line {line}: empty file (expected the header {header})"),
+                   {{"header", std::string(kHeader)}});
   }
   return ok_status();
 }
@@ -137,7 +147,8 @@ Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
-  if (!in || in.bad()) return Error{errc::kInvalid, path + ": cannot read"};
+  if (!in || in.bad())
+    return Error::of(errc::kInvalid, N_("{path}: cannot read"), {{"path", path}});
   return text.str();
 }
 
@@ -146,7 +157,9 @@ Result<std::string> read_file(const std::string& path) {
 Result<Calendar> Calendar::load(const std::string& dir) {
   std::error_code ec;
   std::map<int, fs::path> files = calendar_files(dir, ec);
-  if (ec) return Error{errc::kInvalid, dir + ": cannot read the directory: " + ec.message()};
+  if (ec)
+    return Error::of(errc::kInvalid, N_("{path}: cannot read the directory: {why}"),
+                     {{"path", dir}, {"why", ec.message()}});
   Calendar cal;
   for (const auto& [year, file] : files) {
     Result<std::string> text = read_file(file.string());

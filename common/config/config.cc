@@ -1,5 +1,6 @@
 // Reads closeloop.toml with toml++ and validates it key by key. Every problem becomes
-// Error{errc::kInvalid, "<file>: <key>: <what> (line N)"}; the first problem wins.
+// Error{errc::kInvalid, "<file>: <key>: <what> (line N)"}, a message for people (its msgid
+// has {file}, {key} and, where the file says, {line}); the first problem wins.
 #include "config/config.h"
 
 #include <toml++/toml.h>
@@ -17,13 +18,14 @@
 #include <string_view>
 
 #include "calendar/clock.h"
+#include "i18n/words.h"
 #include "workflow/kinds.h"
 
 namespace closeloop {
 namespace {
 
-// What is wrong with the file, or nothing.
-using Problem = std::optional<std::string>;
+// What is wrong with the file, or nothing: parse_config() puts the file's name in.
+using Problem = std::optional<Error>;
 using Keys = std::initializer_list<std::string_view>;
 
 const Keys kTopKeys = {"endpoint",
@@ -64,33 +66,46 @@ constexpr int64_t kMaxCheckpointMs = 86'400'000;  // a day: an auditor's checkpo
 constexpr int64_t kMaxShutdownGraceMs = 600'000;  // ten minutes: a stop must end
 constexpr int64_t kMaxIdemReplyTtlDays = 3650;    // ten years: longer is keeping them forever
 
+// A value's type, as the argument {type} (named in the catalog's vocabulary "type").
 const char* type_name(toml::node_type t) {
   switch (t) {
     case toml::node_type::table:
-      return "a table";
+      return NC_("type", "a table");
     case toml::node_type::array:
-      return "an array";
+      return NC_("type", "an array");
     case toml::node_type::string:
-      return "a string";
+      return NC_("type", "a string");
     case toml::node_type::integer:
-      return "an integer";
+      return NC_("type", "an integer");
     case toml::node_type::floating_point:
-      return "a float";
+      return NC_("type", "a float");
     case toml::node_type::boolean:
-      return "a boolean";
+      return NC_("type", "a boolean");
     default:
-      return "a date/time";
+      return NC_("type", "a date/time");
   }
 }
 
-std::string line_of(const toml::node& n) {
-  auto line = n.source().begin.line;
-  return line ? " (line " + std::to_string(line) + ")" : "";
+// A problem of `key`; `msgid` has {file} and {key} and the arguments' placeholders.
+Problem problem(std::string_view msgid, const std::string& key, MessageArgs args = {}) {
+  args.insert(args.begin(), {"key", key});
+  return Error::of(errc::kInvalid, msgid, std::move(args));
 }
 
-Problem wrong_type(const std::string& name, const toml::node& n, const std::string& expected) {
-  return name + ": expected " + expected + ", got " + type_name(n.type()) + line_of(n);
+// A problem of `key` at the line of `n`: `msgid` ends in "(line {line})".
+Problem problem_at(std::string_view msgid, const std::string& key, const toml::node& n,
+                   MessageArgs args = {}) {
+  args.emplace_back("line", std::to_string(n.source().begin.line));
+  return problem(msgid, key, std::move(args));
 }
+
+// `msgid` names what was expected and has {type}, what the file has.
+Problem wrong_type(const std::string& name, const toml::node& n, std::string_view msgid) {
+  return problem_at(msgid, name, n, {{"type", type_name(n.type())}});
+}
+
+constexpr std::string_view kExpectedInteger =
+    N_("{file}: {key}: expected an integer, got {type} (line {line})");
 
 bool contains(Keys keys, std::string_view key) {
   return std::find(keys.begin(), keys.end(), key) != keys.end();
@@ -100,7 +115,8 @@ bool contains(Keys keys, std::string_view key) {
 Problem check_keys(const toml::table& t, const std::string& prefix, Keys known) {
   for (auto&& [key, node] : t) {
     if (!contains(known, key.str()))
-      return "unknown key '" + prefix + std::string(key.str()) + "'" + line_of(node);
+      return problem_at(N_("{file}: unknown key '{key}' (line {line})"),
+                        prefix + std::string(key.str()), node);
   }
   return {};
 }
@@ -111,15 +127,15 @@ Problem read_string(const toml::table& t, std::string_view key, const std::strin
   const toml::node* n = t.get(key);
   if (!n) return {};
   const auto* s = n->as_string();
-  if (!s) return wrong_type(name, *n, "a string");
-  if (s->get().empty()) return name + ": must not be empty" + line_of(*n);
+  if (!s) return wrong_type(name, *n, N_("{file}: {key}: expected a string, got {type} (line {line})"));
+  if (s->get().empty()) return problem_at(N_("{file}: {key}: must not be empty (line {line})"), name, *n);
   *out = s->get();
   return {};
 }
 
 Problem read_required_string(const toml::table& t, std::string_view key, const std::string& name,
                              std::string* out) {
-  if (!t.get(key)) return name + ": missing";
+  if (!t.get(key)) return problem(N_("{file}: {key}: missing"), name);
   return read_string(t, key, name, out);
 }
 
@@ -129,11 +145,14 @@ Problem read_int(const toml::table& t, std::string_view key, const std::string& 
   const toml::node* n = t.get(key);
   if (!n) return {};
   const auto* i = n->as_integer();
-  if (!i) return wrong_type(name, *n, "an integer");
+  if (!i) return wrong_type(name, *n, kExpectedInteger);
   int64_t v = i->get();
   if (v < lo || v > hi) {
-    return name + ": must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-           ", got " + std::to_string(v) + line_of(*n);
+    return problem_at(N_("{file}: {key}: must be between {min} and {max}, got {value} (line {line})"),
+                      name, *n,
+                      {{"min", std::to_string(lo)},
+                       {"max", std::to_string(hi)},
+                       {"value", std::to_string(v)}});
   }
   *out = static_cast<Int>(v);
   return {};
@@ -143,7 +162,9 @@ Problem read_bool(const toml::table& t, std::string_view key, bool* out) {
   const toml::node* n = t.get(key);
   if (!n) return {};
   const auto* b = n->as_boolean();
-  if (!b) return wrong_type(std::string(key), *n, "true or false");
+  if (!b)
+    return wrong_type(std::string(key), *n,
+                      N_("{file}: {key}: expected true or false, got {type} (line {line})"));
   *out = b->get();
   return {};
 }
@@ -166,8 +187,9 @@ Problem check_listen(const std::string& name, const std::string& listen) {
   std::string host;
   int port = 0;
   if (split_host_port(listen, &host, &port)) return {};
-  return name + ": expected host:port (e.g. \"127.0.0.1:9464\"; port 1-65535), got '" + listen +
-         "'";
+  return problem(N_("{file}: {key}: expected host:port (e.g. \"127.0.0.1:9464\"; port 1-65535), got "
+                    "'{value}'"),
+                 name, {{"value", listen}});
 }
 
 Problem check_endpoint(const std::string& name, const std::string& ep) {
@@ -175,7 +197,9 @@ Problem check_endpoint(const std::string& name, const std::string& ep) {
   int port = 0;
   if (ep.starts_with("ipc://") && ep.size() > 6) return {};
   if (split_tcp(ep, &host, &port)) return {};
-  return name + ": expected tcp://host:port (port 1-65535) or ipc://path, got '" + ep + "'";
+  return problem(N_("{file}: {key}: expected tcp://host:port (port 1-65535) or ipc://path, got "
+                    "'{value}'"),
+                 name, {{"value", ep}});
 }
 
 Problem read_endpoints(const toml::table& root, Config* c) {
@@ -184,15 +208,19 @@ Problem read_endpoints(const toml::table& root, Config* c) {
   if (root.get("backend")) {
     if (auto p = read_string(root, "backend", "backend", &c->backend)) return p;
     if (auto p = check_endpoint("backend", c->backend)) return p;
-    if (c->backend == c->endpoint) return "backend: must differ from endpoint";
+    if (c->backend == c->endpoint)
+      return problem(N_("{file}: {key}: must differ from endpoint"), "backend");
     return {};
   }
   std::string host;
   int port = 0;
   if (!split_tcp(c->endpoint, &host, &port))
-    return "backend: required when endpoint is not tcp:// (cannot derive it from '" + c->endpoint +
-           "')";
-  if (port == 65535) return "backend: cannot derive port 65536 from endpoint; set backend";
+    return problem(N_("{file}: {key}: required when endpoint is not tcp:// (cannot derive it from "
+                      "'{value}')"),
+                   "backend", {{"value", c->endpoint}});
+  if (port == 65535)
+    return problem(N_("{file}: {key}: cannot derive port 65536 from endpoint; set backend"),
+                   "backend");
   c->backend = "tcp://" + host + ":" + std::to_string(port + 1);
   return {};
 }
@@ -217,33 +245,44 @@ Problem read_scalars(const toml::table& root, Config* c) {
   if (auto p = read_string(root, "metrics_listen", "metrics_listen", &c->metrics_listen)) return p;
   if (!c->metrics_listen.empty())
     if (auto p = check_listen("metrics_listen", c->metrics_listen))
-      return *p + line_of(*root.get("metrics_listen"));
+      return problem_at(N_("{file}: {key}: expected host:port (e.g. \"127.0.0.1:9464\"; port "
+                           "1-65535), got '{value}' (line {line})"),
+                        "metrics_listen", *root.get("metrics_listen"),
+                        {{"value", c->metrics_listen}});
   if (const toml::node* n = root.get("shards")) {
-    if (!n->is_integer()) return wrong_type("shards", *n, "an integer");
+    if (!n->is_integer()) return wrong_type("shards", *n, kExpectedInteger);
     if (n->as_integer()->get() != 1)
-      return "shards: only 1 shard per stage is supported for now" + line_of(*n);
+      return problem_at(N_("{file}: {key}: only 1 shard per stage is supported for now (line "
+                           "{line})"),
+                        "shards", *n);
   }
   if (auto p = read_string(root, "log_level", "log_level", &c->log_level)) return p;
   if (!contains(kLogLevels, c->log_level))
-    return "log_level: expected trace, debug, info, warn or error, got '" + c->log_level + "'";
+    return problem(N_("{file}: {key}: expected trace, debug, info, warn or error, got '{value}'"),
+                   "log_level", {{"value", c->log_level}});
   if (auto p = read_string(root, "cpu_scheduling", "cpu_scheduling", &c->cpu_scheduling)) return p;
   if (!contains(kCpuSchedulings, c->cpu_scheduling))
-    return "cpu_scheduling: expected batch or normal, got '" + c->cpu_scheduling + "'";
+    return problem(N_("{file}: {key}: expected batch or normal, got '{value}'"), "cpu_scheduling",
+                   {{"value", c->cpu_scheduling}});
   if (auto p = read_string(root, "timezone", "timezone", &c->timezone)) return p;
   if (!known_timezone(c->timezone))
-    return "timezone: '" + c->timezone + "' is not a time zone of this system's tz database "
-           "(e.g. Asia/Shanghai; see /usr/share/zoneinfo)";
+    return problem(N_("{file}: {key}: '{value}' is not a time zone of this system's tz database "
+                      "(e.g. Asia/Shanghai; see /usr/share/zoneinfo)"),
+                   "timezone", {{"value", c->timezone}});
   if (auto p = read_string(root, "language", "language", &c->language)) return p;
   if (c->language != "zh" && c->language != "en")
-    return "language: expected zh or en, got '" + c->language + "'";
+    return problem(N_("{file}: {key}: expected zh or en, got '{value}'"), "language",
+                   {{"value", c->language}});
   if (auto p = read_string(root, "key", "key", &c->key)) return p;
   if (auto p = read_string(root, "server_key", "server_key", &c->server_key)) return p;
   if (!c->server_key.empty() && c->server_key.size() != 40)
-    return "server_key: expected the service's public key, 40 characters of Z85";
+    return problem(N_("{file}: {key}: expected the service's public key, 40 characters of Z85"),
+                   "server_key");
   if (auto p = read_string(root, "default_kind", "default_kind", &c->default_kind)) return p;
   if (!find_kind(c->default_kind) || find_kind(c->default_kind)->code != c->default_kind)
-    return "default_kind: expected suggestion, station, audit, project or legislative, got '" +
-           c->default_kind + "'";
+    return problem(N_("{file}: {key}: expected suggestion, station, audit, project or "
+                      "legislative, got '{value}'"),
+                   "default_kind", {{"value", c->default_kind}});
   return {};
 }
 
@@ -254,7 +293,8 @@ Problem sub_table(const toml::table& root, const std::string& key, Keys keys,
   const toml::node* n = root.get(key);
   if (!n) return {};
   *out = n->as_table();
-  if (!*out) return wrong_type(key, *n, "a table [" + key + "]");
+  if (!*out)
+    return wrong_type(key, *n, N_("{file}: {key}: expected a table [{key}], got {type} (line {line})"));
   return check_keys(**out, key + ".", keys);
 }
 
@@ -273,10 +313,12 @@ Problem read_security(const toml::table& root, Config* c) {
   if (!t) return {};
   if (auto p = read_string(*t, "mode", "security.mode", &c->security_mode)) return p;
   if (!contains(kSecurityModes, c->security_mode))
-    return "security.mode: expected curve or off, got '" + c->security_mode + "'";
+    return problem(N_("{file}: {key}: expected curve or off, got '{value}'"), "security.mode",
+                   {{"value", c->security_mode}});
   if (c->security_mode == "off" && !(local_only(c->endpoint) && local_only(c->backend)))
-    return "security.mode: \"off\" is accepted only when endpoint and backend are loopback "
-           "(127.x, localhost, [::1]) or ipc:// endpoints";
+    return problem(N_("{file}: {key}: \"off\" is accepted only when endpoint and backend are "
+                      "loopback (127.x, localhost, [::1]) or ipc:// endpoints"),
+                   "security.mode");
   return {};
 }
 
@@ -319,12 +361,14 @@ Problem read_rules(const toml::table& root, Rules* r) {
   const toml::node* n = root.get("rules");
   if (!n) return {};
   const toml::table* t = n->as_table();
-  if (!t) return wrong_type("rules", *n, "a table [rules]");
+  if (!t)
+    return wrong_type("rules", *n, N_("{file}: {key}: expected a table [{key}], got {type} (line {line})"));
   for (auto&& [key, node] : *t) {
     std::string_view name = key.str();
     auto known = [name](const Field& f) { return name == f.key; };
     if (std::none_of(std::begin(fields), std::end(fields), known))
-      return "unknown key 'rules." + std::string(name) + "'" + line_of(node);
+      return problem_at(N_("{file}: unknown key '{key}' (line {line})"),
+                        "rules." + std::string(name), node);
   }
   for (const Field& f : fields) {
     if (auto p = read_int(*t, f.key, std::string("rules.") + f.key, f.min, f.max, f.value)) return p;
@@ -336,7 +380,8 @@ Problem read_timing(const toml::table& root, Timing* t) {
   const toml::node* n = root.get("timing");
   if (!n) return {};
   const toml::table* tt = n->as_table();
-  if (!tt) return wrong_type("timing", *n, "a table [timing]");
+  if (!tt)
+    return wrong_type("timing", *n, N_("{file}: {key}: expected a table [{key}], got {type} (line {line})"));
   if (auto p = check_keys(*tt, "timing.", kTimingKeys)) return p;
   struct Field {
     const char* key;
@@ -355,9 +400,11 @@ Problem read_timing(const toml::table& root, Timing* t) {
     if (auto p = read_int(*tt, f.key, std::string("timing.") + f.key, 1, f.max, f.value)) return p;
   }
   if (t->reconnect_min_ms > t->reconnect_max_ms)
-    return "timing.reconnect_min_ms: must not exceed timing.reconnect_max_ms";
+    return problem(N_("{file}: {key}: must not exceed {other}"), "timing.reconnect_min_ms",
+                   {{"other", "timing.reconnect_max_ms"}});
   if (t->resend_min_ms > t->resend_max_ms)
-    return "timing.resend_min_ms: must not exceed timing.resend_max_ms";
+    return problem(N_("{file}: {key}: must not exceed {other}"), "timing.resend_min_ms",
+                   {{"other", "timing.resend_max_ms"}});
   return {};
 }
 
@@ -371,7 +418,9 @@ bool valid_code(std::string_view s) {
 Problem read_code(const toml::table& t, const std::string& name, std::string* code) {
   if (auto p = read_required_string(t, "code", name + ".code", code)) return p;
   if (!valid_code(*code))
-    return name + ".code: '" + *code + "' must be 1-32 characters of a-z, 0-9 and -" + line_of(t);
+    return problem_at(N_("{file}: {key}: '{value}' must be 1-32 characters of a-z, 0-9 and - (line "
+                         "{line})"),
+                      name + ".code", t, {{"value", *code}});
   return {};
 }
 
@@ -381,11 +430,15 @@ Problem for_each_table(const toml::table& root, const std::string& key, Fn fn) {
   const toml::node* n = root.get(key);
   if (!n) return {};
   const toml::array* a = n->as_array();
-  if (!a) return wrong_type(key, *n, "an array of tables [[" + key + "]]");
+  if (!a)
+    return wrong_type(key, *n,
+                      N_("{file}: {key}: expected an array of tables [[{key}]], got {type} (line "
+                         "{line})"));
   for (size_t i = 0; i < a->size(); ++i) {
     std::string name = key + "[" + std::to_string(i) + "]";
     const toml::table* t = (*a)[i].as_table();
-    if (!t) return wrong_type(name, (*a)[i], "a table");
+    if (!t)
+      return wrong_type(name, (*a)[i], N_("{file}: {key}: expected a table, got {type} (line {line})"));
     if (auto p = check_keys(*t, name + ".", Fn::kKeys)) return p;
     if (auto p = fn(*t, name)) return p;
   }
@@ -400,7 +453,8 @@ struct ReadDepartment {
     if (auto p = read_code(t, name, &d.code)) return p;
     if (auto p = read_required_string(t, "name", name + ".name", &d.name)) return p;
     if (c->find_department(d.code))
-      return name + ".code: duplicate department code '" + d.code + "'" + line_of(t);
+      return problem_at(N_("{file}: {key}: duplicate department code '{value}' (line {line})"),
+                        name + ".code", t, {{"value", d.code}});
     c->departments.push_back(std::move(d));
     return {};
   }
@@ -415,7 +469,8 @@ struct ReadCategory {
     if (auto p = read_required_string(t, "name", name + ".name", &k.name)) return p;
     auto same = [&](const Category& other) { return other.code == k.code; };
     if (std::any_of(c->categories.begin(), c->categories.end(), same))
-      return name + ".code: duplicate category code '" + k.code + "'" + line_of(t);
+      return problem_at(N_("{file}: {key}: duplicate category code '{value}' (line {line})"),
+                        name + ".code", t, {{"value", k.code}});
     c->categories.push_back(std::move(k));
     return {};
   }
@@ -430,11 +485,14 @@ struct ReadRoute {
     if (auto p = read_required_string(t, "department", name + ".department", &r.department))
       return p;
     if (!c->find_department(r.department))
-      return name + ".department: unknown department '" + r.department + "'" + line_of(t);
+      return problem_at(N_("{file}: {key}: unknown department '{value}' (line {line})"),
+                        name + ".department", t, {{"value", r.department}});
     if (!c->known_category(r.category))
-      return name + ".category: '" + r.category + "' is not a [[category]]" + line_of(t);
+      return problem_at(N_("{file}: {key}: '{value}' is not a [[category]] (line {line})"),
+                        name + ".category", t, {{"value", r.category}});
     if (c->find_route(r.category))
-      return name + ".category: category '" + r.category + "' is already routed" + line_of(t);
+      return problem_at(N_("{file}: {key}: category '{value}' is already routed (line {line})"),
+                        name + ".category", t, {{"value", r.category}});
     c->routes.push_back(std::move(r));
     return {};
   }
@@ -442,7 +500,8 @@ struct ReadRoute {
 
 Problem read_lists(const toml::table& root, Config* c) {
   if (auto p = for_each_table(root, "department", ReadDepartment{c})) return p;
-  if (c->departments.empty()) return "department: at least one [[department]] is needed";
+  if (c->departments.empty())
+    return problem(N_("{file}: {key}: at least one [[department]] is needed"), "department");
   if (auto p = for_each_table(root, "category", ReadCategory{c})) return p;
   return for_each_table(root, "route", ReadRoute{c});
 }
@@ -511,9 +570,11 @@ void resolve_paths(const std::string& file, Config* c) {
 }
 
 Problem parse_toml(std::string_view text, const std::string& origin, toml::table* out) {
-  auto describe = [](const toml::parse_error& e) {
-    return "line " + std::to_string(e.source().begin.line) + ", column " +
-           std::to_string(e.source().begin.column) + ": " + std::string(e.description());
+  auto describe = [](const toml::parse_error& e) {  // toml++ says what it found in English
+    return Error::of(errc::kInvalid, N_("{file}: line {line}, column {column}: {reason}"),
+                     {{"line", std::to_string(e.source().begin.line)},
+                      {"column", std::to_string(e.source().begin.column)},
+                      {"reason", std::string(e.description())}});
   };
 #if TOML_EXCEPTIONS
   try {
@@ -583,19 +644,22 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& origi
   Config c;
   Problem p = parse_toml(toml_text, origin, &root);
   if (!p) p = read_all(root, &c);
-  if (p) return Error{errc::kInvalid, origin + ": " + *p};
-  return c;
+  if (!p) return c;
+  p->args.insert(p->args.begin(), {"file", origin});
+  p->message = format_message(p->msgid, p->args);
+  return *p;
 }
 
 Result<Config> load_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return Error{errc::kInvalid,
-                 path + ": cannot open config file: " + std::string(std::strerror(errno))};
+    return Error::of(errc::kInvalid, N_("{file}: cannot open config file: {reason}"),
+                     {{"file", path}, {"reason", std::strerror(errno)}});
   }
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) return Error{errc::kInvalid, path + ": cannot read config file"};
+  if (in.bad())
+    return Error::of(errc::kInvalid, N_("{file}: cannot read config file"), {{"file", path}});
   auto config = parse_config(text.str(), path);
   if (!config) return config;
   config->file = path;

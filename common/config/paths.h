@@ -19,10 +19,16 @@ namespace closeloop {
 // at start and exits 78 on it.
 Status check_moved_paths(const Config& config);
 
+// A line for people: `text` in English, and its msgid and arguments for i18n::say.
+struct PathLine {
+  std::string text, msgid;
+  MessageArgs args;
+};
+
 // One line per path the config names, saying what is there ("calendar.dir /etc/closeloop/
 // calendar: cn-2026 3f2a9c1b04d7, …"), or the first that is missing or cannot be read.
 // The calendar is read and checked as the processes read it (Calendar::load). A data_dir
 // not made yet is fine (the first start makes it), as is a clock_file not written yet.
-Result<std::vector<std::string>> check_paths(const Config& config);
+Result<std::vector<PathLine>> check_paths(const Config& config);
 
 }  // namespace closeloop

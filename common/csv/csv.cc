@@ -15,10 +15,13 @@ namespace {
 constexpr std::string_view kBom = "\xEF\xBB\xBF";  // UTF-8 BOM, also U+FEFF after conversion
 constexpr size_t kNone = std::string_view::npos;
 
-Error invalid(std::string message) { return Error{errc::kInvalid, std::move(message)}; }
+Error invalid(std::string_view msgid, MessageArgs args = {}) {
+  return Error::of(errc::kInvalid, msgid, std::move(args));
+}
 
-std::string at_line(size_t line, std::string_view what) {
-  return "line " + std::to_string(line) + ": " + std::string(what);
+// A problem at `line`, which `msgid` names {line}.
+Error at_line(size_t line, std::string_view msgid) {
+  return invalid(msgid, {{"line", std::to_string(line)}});
 }
 
 // 1-based line of a byte offset; LF, CRLF and a lone CR each end a line.
@@ -31,9 +34,10 @@ size_t line_of(std::string_view text, size_t offset) {
   return line;
 }
 
-std::string where(std::string_view text, size_t offset) {
-  return "line " + std::to_string(line_of(text, offset)) + ", byte offset " +
-         std::to_string(offset);
+// The line and byte offset of `offset`, as arguments named `line` and `offset` after `prefix`.
+MessageArgs where(std::string_view text, size_t offset, const std::string& prefix = "") {
+  return {{prefix + "line", std::to_string(line_of(text, offset))},
+          {prefix + "offset", std::to_string(offset)}};
 }
 
 // Offset of the first sequence that is not UTF-8, or kNone. Each sequence is checked on
@@ -75,20 +79,21 @@ bool from_gb18030(std::string_view in, std::string* out, size_t* bad) {
 // The file's text as UTF-8, converted from GB18030 if it has to be.
 Result<std::string> to_utf8(std::string_view bytes, std::string* converted_from) {
   if (bytes.starts_with("\xFF\xFE") || bytes.starts_with("\xFE\xFF")) {
-    return invalid("the file is UTF-16 text (Excel's \"Unicode Text\"): save it as \"CSV UTF-8\"");
+    return invalid(N_("the file is UTF-16 text (Excel's \"Unicode Text\"): save it as \"CSV UTF-8\""));
   }
   if (size_t nul = bytes.find('\0'); nul != kNone) {
-    return invalid(at_line(line_of(bytes, nul),
-                           "a NUL byte: this is a binary file (a workbook?), not CSV text; "
-                           "save it as \"CSV UTF-8\""));
+    return at_line(line_of(bytes, nul),
+                   N_("line {line}: a NUL byte: this is a binary file (a workbook?), not CSV "
+                      "text; save it as \"CSV UTF-8\""));
   }
   bool bom = bytes.starts_with(kBom);
   size_t start = bom ? kBom.size() : 0;
   size_t bad = first_bad_utf8(bytes.substr(start));
   if (bad == kNone) return std::string(bytes.substr(start));
   if (bom) {
-    return invalid("the file starts with a UTF-8 BOM but is not UTF-8 text at " +
-                   where(bytes, start + bad) + ": save the file again as \"CSV UTF-8\"");
+    return invalid(N_("the file starts with a UTF-8 BOM but is not UTF-8 text at line {line}, byte "
+                      "offset {offset}: save the file again as \"CSV UTF-8\""),
+                   where(bytes, start + bad));
   }
   std::string text;
   size_t bad_gb = 0;
@@ -96,8 +101,12 @@ Result<std::string> to_utf8(std::string_view bytes, std::string* converted_from)
     *converted_from = "GB18030";
     return text;
   }
-  return invalid("not UTF-8 text, and not GB18030 either: save the file as \"CSV UTF-8\" (" +
-                 where(bytes, bad) + " is not UTF-8; " + where(bytes, bad_gb) + " is not GB18030)");
+  MessageArgs args = where(bytes, bad);
+  for (auto& arg : where(bytes, bad_gb, "gb_")) args.push_back(std::move(arg));
+  return invalid(N_("not UTF-8 text, and not GB18030 either: save the file as \"CSV UTF-8\" (line "
+                    "{line}, byte offset {offset} is not UTF-8; line {gb_line}, byte offset "
+                    "{gb_offset} is not GB18030)"),
+                 std::move(args));
 }
 
 // Reads records one at a time from UTF-8 text; line_ is the line that pos_ is on.
@@ -158,10 +167,10 @@ Status Reader::quoted(std::string* cell) {
     } else {
       ++pos_;
       if (done() || at(',') || break_length()) return ok_status();
-      return invalid(at_line(line_, "unexpected character after a closing quote"));
+      return at_line(line_, N_("line {line}: unexpected character after a closing quote"));
     }
   }
-  return invalid(at_line(opened, "a quoted field is not closed"));
+  return at_line(opened, N_("line {line}: a quoted field is not closed"));
 }
 
 Status Reader::unquoted(std::string* cell) {
@@ -169,9 +178,8 @@ Status Reader::unquoted(std::string* cell) {
   cell->assign(text_.substr(pos_, end - pos_));
   pos_ = end;
   if (at('"')) {
-    return invalid(at_line(line_,
-                           "a quote inside an unquoted field (quote the whole field "
-                           "and double the quotes inside it)"));
+    return at_line(line_, N_("line {line}: a quote inside an unquoted field (quote the whole field "
+                             "and double the quotes inside it)"));
   }
   return ok_status();
 }
@@ -205,7 +213,7 @@ Result<Table> parse(std::string_view bytes) {
     for (auto& name : row.cells) table.header.push_back(trim_spaces(name));
     have_header = true;
   }
-  if (!have_header) return invalid("empty file: no header row");
+  if (!have_header) return invalid(N_("empty file: no header row"));
   return table;
 }
 

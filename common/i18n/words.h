@@ -31,7 +31,8 @@ namespace closeloop::i18n {
 
 enum class Language { kZh, kEn };
 // The vocabularies of codes the catalogs name (msgctxt): `closeloop verbs --pot` lists them.
-inline constexpr std::string_view kVocabularies[] = {"stage", "kind", "role", "verb", "field"};
+inline constexpr std::string_view kVocabularies[] = {"stage", "kind", "role", "verb", "field",
+                                                     "todo"};
 inline constexpr Language kDefaultLanguage = Language::kZh;
 inline constexpr const char* kLanguageEnv = "CLOSELOOP_LANG";
 

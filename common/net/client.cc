@@ -19,6 +19,16 @@ std::string env(const char* name) {
   return value ? value : "";
 }
 
+// A timeout after refusals that said "retry" (unavailable, in transit): the English message
+// says so, and the refusal's msgid and arguments stay, for a client to say why in its
+// reader's language.
+Error gave_up(const Error& refusal) {
+  Error error = refusal;
+  error.code = errc::kTimeout;
+  error.message = "gave up within the timeout: " + refusal.message;
+  return error;
+}
+
 }  // namespace
 
 Result<std::optional<ClientKeys>> find_keys(const Config& config, std::string file,
@@ -30,20 +40,25 @@ Result<std::optional<ClientKeys>> find_keys(const Config& config, std::string fi
   if (file.empty()) file = keys + "/office.key";
   auto own = security::read_key_file(file);
   if (!own)
-    return Error{errc::kInvalid, "no usable key: " + own.error().message +
-                                     " (give --key FILE, $CLOSELOOP_KEY or the config's key)"};
+    return Error::of(errc::kInvalid,
+                     N_("no usable key: {reason} (give {field}, $CLOSELOOP_KEY or the config's "
+                        "key)"),
+                     {{"reason", own.error().message}}, "key");
   if (server.empty()) server = env("CLOSELOOP_SERVER_KEY");
   if (server.empty()) server = config.server_key;
   if (server.empty()) {
     auto pub = security::read_public_key(keys + "/broker.pub");
     if (!pub)
-      return Error{errc::kInvalid, "no server key: " + pub.error().message +
-                                       " (give --server-key KEY, $CLOSELOOP_SERVER_KEY or the "
-                                       "config's server_key)"};
+      return Error::of(errc::kInvalid,
+                       N_("no server key: {reason} (give {field}, $CLOSELOOP_SERVER_KEY or the "
+                          "config's server_key)"),
+                       {{"reason", pub.error().message}}, "server-key");
     server = *pub;
   }
   if (!security::valid_z85_key(server))
-    return Error{errc::kInvalid, "the server key is not a public key (40 characters of Z85)"};
+    return Error::of(errc::kInvalid,
+                     N_("the server key is not a public key (40 characters of Z85)"), {},
+                     "server-key");
   return std::optional<ClientKeys>(ClientKeys{*own, server});
 }
 
@@ -103,20 +118,24 @@ std::optional<Error> Client::handshake_problem() {
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) connected_ = false, failed_handshakes_ = 0;
     if (event == ZMQ_EVENT_DISCONNECTED && std::exchange(connected_, false) &&
         ++failed_handshakes_ >= 2)
-      problem = Error{errc::kUnauthenticated,
-                      "the service closes the connection during the handshake: is the server key "
-                      "(--server-key) this service's public key?"};
+      problem = Error::of(errc::kUnauthenticated,
+                          N_("the service closes the connection during the handshake: is the "
+                             "server key ({field}) this service's public key?"),
+                          {}, "server-key");
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
-      problem = Error{errc::kUnauthenticated,
-                      keys_ ? "the handshake with the service failed (it may not take CURVE keys, "
-                              "or the server key is not its own)"
-                            : "the handshake with the service failed: it may want a key (CURVE)"};
+      problem = Error::of(errc::kUnauthenticated,
+                          keys_ ? N_("the handshake with the service failed (it may not take "
+                                     "CURVE keys, or the server key is not its own)")
+                                : N_("the handshake with the service failed: it may want a key "
+                                     "(CURVE)"));
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)  // 400; 300 and 500 mean "not now"
-      problem = value != 400 ? Error{errc::kUnavailable, "the service cannot check keys now (ZAP " +
-                                                             std::to_string(value) + ")"}
-                             : Error{errc::kUnauthenticated,
-                                     "the service does not accept this key: no enabled account "
-                                     "holds it"};
+      problem = value != 400
+                    ? Error::of(errc::kUnavailable,
+                                N_("the service cannot check keys now (ZAP {status})"),
+                                {{"status", std::to_string(value)}})
+                    : Error::of(errc::kUnauthenticated,
+                                N_("the service does not accept this key: no enabled account "
+                                   "holds it"));
   }
   if (problem) open();
   return problem;
@@ -142,7 +161,7 @@ Result<wire::Reply> Client::receive(int timeout_ms) {
       continue;
     }
     if (monotonic_ms() >= deadline)
-      return Error{errc::kTimeout, "no answer from the service within the timeout"};
+      return Error::of(errc::kTimeout, N_("no answer from the service within the timeout"));
   }
   zmq::message_t message;
   (void)socket_.recv(message, zmq::recv_flags::none);
@@ -167,7 +186,7 @@ Result<wire::Reply> Client::call(std::string_view type, std::string_view actor,
                             (error.code == errc::kUnavailable || error.code == errc::kInTransit));
     if (!retry) return reply;
     if (monotonic_ms() + backoff_ms >= deadline) {
-      return Error{errc::kTimeout, "gave up within the timeout: " + error.message};
+      return gave_up(error);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
     backoff_ms = std::min(backoff_ms * 2, 200);

@@ -63,7 +63,9 @@ void StageService::act(Context& ctx, const Command& command, const msgpack::obje
   auto stored = ctx.txn().get(keys::item(command.item_id));
   if (!stored) return locate(ctx, packed(body), command);
   auto item = decode_item(*stored);
-  if (!item) return ctx.fail({errc::kInternal, "stored item unreadable: " + item.error().message});
+  if (!item)
+    return ctx.fail(Error::of(errc::kInternal, N_("stored item unreadable: {reason}"),
+                              {{"reason", item.error().message}}));
   if (Status allowed = may_act(ctx, command, *item); !allowed) return ctx.fail(allowed.error());
   Setting now = setting(ctx);
   if (command.verb == "timer.redue") (void)calendar_->reload();  // the timer saw it change
@@ -78,7 +80,8 @@ Status StageService::may_act(const Context& ctx, const Command& command, const I
 }
 
 void StageService::on_create(Context& ctx, const Command& command) {
-  ctx.fail({errc::kBadRequest, name_ + " does not take " + command.verb});
+  ctx.fail(Error::of(errc::kBadRequest, N_("{worker} does not take {verb}"),
+                     {{"worker", name_}, {"verb", command.verb}}));
 }
 
 StageService::Committed StageService::commit_step(Context& ctx, const Step& step) {
@@ -127,17 +130,22 @@ void StageService::check_original(Context& ctx, Command command, std::string bod
   std::string original = command.text("duplicate-of");
   auto then = [this, command, body, original](Context& ctx, Result<wire::Reply>& reply) {
     if (!reply)
-      return ctx.fail({errc::kUnavailable, "cannot tell whether item " + original +
-                                               " exists: the ledger did not answer in time"});
+      return ctx.fail(Error::of(errc::kUnavailable,
+                                N_("cannot tell whether item {item} exists: the ledger did not "
+                                   "answer in time"),
+                                {{"item", original}}));
     if (!reply->ok && reply->error.code == errc::kNotFound)
-      return ctx.fail({errc::kInvalid, "duplicate-of names item " + original + ", which is unknown"});
+      return ctx.fail(Error::of(errc::kInvalid, N_("{field} names item {item}, which is unknown"),
+                                {{"item", original}}, "duplicate-of"));
     if (!reply->ok) return ctx.fail(reply->error);
     wire::Fields f(reply->body, "show reply");
     auto item = decode_item(f.map("item"));
-    if (!item) return ctx.fail({errc::kInternal, "ledger reply unreadable"});
+    if (!item) return ctx.fail(Error::of(errc::kInternal, N_("ledger reply unreadable")));
     if (item->stage == Stage::kWithdrawn)
-      return ctx.fail({errc::kInvalid, "duplicate-of names item " + original +
-                                           ", which is withdrawn itself: name the item that stays"});
+      return ctx.fail(Error::of(errc::kInvalid,
+                                N_("{field} names item {item}, which is withdrawn itself: name "
+                                   "the item that stays"),
+                                {{"item", original}}, "duplicate-of"));
     auto request_body = wire::decode(body.data(), body.size());  // packed by this worker
     if (!request_body) return ctx.fail(request_body.error());
     act(ctx, command, request_body->get());
@@ -159,7 +167,7 @@ void StageService::locate(Context& ctx, std::string body, const Command& command
     if (!reply->ok) return ctx.fail(reply->error);
     wire::Fields f(reply->body, "show reply");
     auto item = decode_item(f.map("item"));
-    if (!item) return ctx.fail({errc::kInternal, "ledger reply unreadable"});
+    if (!item) return ctx.fail(Error::of(errc::kInternal, N_("ledger reply unreadable")));
     if (Status allowed = may_act(ctx, command, *item); !allowed) return ctx.fail(allowed.error());
     std::string_view owner = owner_of(item->stage);
     if (owner == name_)

@@ -74,10 +74,13 @@ Result<std::string> key_files_body(const std::string& keys_dir) {
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(keys_dir, ec))
     if (entry.is_regular_file()) files.push_back(entry.path());
-  if (ec) return Error{errc::kInternal, "cannot list " + keys_dir + ": " + ec.message()};
+  if (ec)
+    return Error::of(errc::kInternal, N_("cannot list {path}: {reason}"),
+                     {{"path", keys_dir}, {"reason", ec.message()}});
   if (files.size() > kMaxKeyFiles)
-    return Error{errc::kInternal, keys_dir + " holds more than " + std::to_string(kMaxKeyFiles) +
-                                      " files; a key folder holds a few dozen"};
+    return Error::of(errc::kInternal,
+                     N_("{path} holds more than {count} files; a key folder holds a few dozen"),
+                     {{"path", keys_dir}, {"count", std::to_string(kMaxKeyFiles)}});
   std::sort(files.begin(), files.end());
   wire::Buffer body;
   wire::Packer pk(body);
@@ -87,7 +90,8 @@ Result<std::string> key_files_body(const std::string& keys_dir) {
   for (const auto& path : files) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || st.st_size > static_cast<off_t>(kMaxKeyFileBytes))
-      return Error{errc::kInternal, "cannot read key file " + path.string()};
+      return Error::of(errc::kInternal, N_("cannot read key file {path}"),
+                       {{"path", path.string()}});
     std::string content = whole_file(path.string());
     pk.pack_map(3);
     pk.pack("name"), pk.pack(path.filename().string());
@@ -115,8 +119,10 @@ void Worker::serve_backup(Context& ctx, const wire::Request& request) {
   bool other_part =
       std::find(backup::kParts.begin(), backup::kParts.end(), part) != backup::kParts.end();
   if (ctx.actor().worker || (part != backup::kKeysPart && !other_part))
-    return ctx.fail({errc::kBadRequest, "no backup part '" + part + "' here; the parts are " +
-                                            "ledger, intake and keys"});
+    return ctx.fail(Error::of(errc::kBadRequest,
+                              N_("no backup part '{part}' here; the parts are ledger, intake and "
+                                 "keys"),
+                              {{"part", part}}, "part"));
   if (part == backup::kKeysPart) {
     auto body = key_files_body(security::keys_dir(config_.data_dir));
     return body ? ctx.reply(std::move(*body)) : ctx.fail(body.error());
@@ -125,7 +131,9 @@ void Worker::serve_backup(Context& ctx, const wire::Request& request) {
   msgpack::pack(body, request.body);
   ctx.ask(part, "backup", std::string(wire::view(body)),
           [part](Context& ctx, Result<wire::Reply>& reply) {
-            if (!reply) return ctx.fail({errc::kUnavailable, part + " did not answer in time"});
+            if (!reply)
+              return ctx.fail(Error::of(errc::kUnavailable, N_("{worker} did not answer in time"),
+                                        {{"worker", part}}));
             if (!reply->ok) return ctx.fail(reply->error);
             wire::Buffer raw;
             msgpack::pack(raw, reply->body);
@@ -146,8 +154,10 @@ void Worker::read_backup(Context& ctx, uint64_t session, std::string after, std:
     spdlog::info("{}: a backup reads a snapshot taken at {} (session {}, for {})", name_, at,
                  session, ctx.actor().name);
   } else if (!(snapshot = backups_.find(session, now))) {
-    return ctx.fail({errc::kNotFound, "backup session " + std::to_string(session) + " of " + name_ +
-                                          " is unknown or expired; start again"});
+    return ctx.fail(Error::of(errc::kNotFound,
+                              N_("backup session {session} of {worker} is unknown or expired; "
+                                 "start again"),
+                              {{"session", std::to_string(session)}, {"worker", name_}}));
   }
   ctx.read_later(snapshot, [=](const Reader& db) -> Result<std::string> {
     BackupChunk chunk = read_backup_chunk(db, prefix, after, kChunkBytes);

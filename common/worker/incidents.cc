@@ -49,8 +49,8 @@ std::string write(const Record& r) {
 Result<Record> load(const Txn& txn, std::string_view from, uint64_t hid) {
   auto stored = txn.get(keys::incident(from, hid));
   if (!stored)
-    return Error{errc::kNotFound,
-                 "no incident " + std::string(from) + "/" + std::to_string(hid) + " is kept here"};
+    return Error::of(errc::kNotFound, N_("no incident {incident} is kept here"),
+                     {{"incident", std::string(from) + "/" + std::to_string(hid)}});
   return read(*stored);
 }
 
@@ -78,10 +78,10 @@ std::string format_id(const Id& id) {
 
 Result<Id> parse_id(std::string_view text) {
   size_t first = text.find('/'), last = text.rfind('/');
-  Error bad{errc::kInvalid,
-            "an incident id is WORKER/FROM/NUMBER (closeloop incidents lists "
-            "them), not '" +
-                std::string(text) + "'"};
+  Error bad = Error::of(errc::kInvalid,
+                        N_("an incident id is WORKER/FROM/NUMBER (closeloop incidents lists "
+                           "them), not '{value}'"),
+                        {{"value", std::string(text)}}, "id");
   if (first == std::string_view::npos || first == last || first == 0 || last == first + 1)
     return bad;
   Id id{std::string(text.substr(0, first)), std::string(text.substr(first + 1, last - first - 1))};
@@ -150,8 +150,10 @@ Status close(Txn& txn, std::string_view from, uint64_t hid, std::string_view sta
   auto r = load(txn, from, hid);
   if (!r) return r.error();
   if (r->state != kHeld)
-    return Error{errc::kInvalid, "incident " + std::string(from) + "/" + std::to_string(hid) +
-                                     " was " + r->state + " already, by " + r->closed_by};
+    return Error::of(errc::kInvalid, N_("incident {incident} was {state} already, by {account}"),
+                     {{"incident", std::string(from) + "/" + std::to_string(hid)},
+                      {"state", r->state},
+                      {"account", r->closed_by}});
   r->state = state, r->closed_by = by, r->closed_at = at;
   txn.put(keys::incident(from, hid), write(*r));
   return ok_status();

@@ -26,13 +26,16 @@ constexpr int kWaitPollMs = 100;
 // itself; after an I/O error or a failed fsync the record may yet be found on disk, so the
 // answer is `internal`, which nobody retries blindly.
 void Worker::refuse_batch(const Error& why) {
-  Error refusal{errc::kUnavailable,
-                name_ + ": " + why.message + "; nothing was written: retry once the disk has room"};
+  MessageArgs args{{"worker", name_}, {"reason", why.message}};
+  Error refusal = Error::of(
+      errc::kUnavailable, N_("{worker}: {reason}; nothing was written: retry once the disk has room"),
+      args);
   if (!nothing_written(why))
-    refusal = {errc::kInternal,
-               name_ + ": " + why.message +
-                   "; the command may or may not have been saved: look before retrying (a "
-                   "submit retried with the same key finds what an earlier try made)"};
+    refusal = Error::of(errc::kInternal,
+                        N_("{worker}: {reason}; the command may or may not have been saved: look "
+                           "before retrying (a submit retried with the same key finds what an "
+                           "earlier try made)"),
+                        args);
   for (const ReplyTarget& target : batch_commands_) {
     count_reply(target, refusal.code);
     send({backend::kReply, target.route, wire::encode_error(target.id, refusal)});
@@ -48,7 +51,10 @@ void Worker::refuse_batch(const Error& why) {
 std::optional<int> Worker::wait_for_storage(const Error& first) {
   std::string why = first.message;
   auto unavailable = [&] {
-    return name_ + ": " + why + "; waiting for the disk to take writes again, nothing is saved";
+    return Error::of(errc::kUnavailable,
+                     N_("{worker}: {reason}; waiting for the disk to take writes again, nothing "
+                        "is saved"),
+                     {{"worker", name_}, {"reason", why}});
   };
   spdlog::critical(
       "{}: cannot open its store: {}; staying up, answering every request "
@@ -97,7 +103,7 @@ std::optional<int> Worker::wait_for_storage(const Error& first) {
         if (request && request->type != "handoff") target.verb = verb_name(request->type);
         count_reply(target, errc::kUnavailable);
         send({backend::kReply, target.route,
-              wire::encode_error(id, {errc::kUnavailable, unavailable()})});
+              wire::encode_error(id, unavailable())});
       } else if (kind == backend::kReregister) {
         register_with_broker();
       }

@@ -134,7 +134,8 @@ class Worker::ReaderThread {
     } catch (const std::exception& e) {  // never across the thread's boundary
       spdlog::error("a read failed: {}", e.what());
       return {job.target,
-              wire::encode_error(job.target.id, {errc::kInternal, "the read failed; logged"}),
+              wire::encode_error(job.target.id,
+                                 Error::of(errc::kInternal, N_("the read failed; logged"))),
               errc::kInternal};
     }
   }
@@ -529,7 +530,8 @@ void Worker::serve(const std::string& route, const std::string& sender,
   if (drain_until_ms_) {  // the sender keeps it (a client retries, an outbox resends)
     ready_.emplace_back(
         std::move(target),
-        wire::encode_error(request->id, {errc::kUnavailable, name_ + " is stopping"}));
+        wire::encode_error(request->id, Error::of(errc::kUnavailable, N_("{worker} is stopping"),
+                                                  {{"worker", name_}})));
     return;
   }
   auto actor = actor_of(sender, *request);
@@ -540,9 +542,11 @@ void Worker::serve(const std::string& route, const std::string& sender,
   if (waiting_.size() >= kMaxWaiting) {  // its receivers are slow or down: no more for now
     ready_.emplace_back(
         std::move(target),
-        wire::encode_error(request->id, {errc::kUnavailable,
-                                         name_ + " is busy: " + std::to_string(waiting_.size()) +
-                                             " replies wait for their handoffs"}));
+        wire::encode_error(request->id,
+                           Error::of(errc::kUnavailable,
+                                     N_("{worker} is busy: {count} replies wait for their "
+                                        "handoffs"),
+                                     {{"worker", name_}, {"count", std::to_string(waiting_.size())}})));
     return;
   }
   target.verb = verb_name(request->type);
@@ -585,7 +589,8 @@ Result<security::Actor> Worker::actor_of(const std::string& sender, wire::Reques
     actor.unchecked = true;
     return actor;
   }
-  if (actor.name.empty()) return Error{errc::kUnauthenticated, "the request names no account"};
+  if (actor.name.empty())
+    return Error::of(errc::kUnauthenticated, N_("the request names no account"));
   request.actor = actor.name;
   return actor;
 }
@@ -658,7 +663,7 @@ void Worker::expire_asks() {
     asks_.erase(id);
     Context ctx(*this, a.target);
     ctx.actor_ = a.actor;
-    Result<wire::Reply> timeout(Error{errc::kUnavailable, "no answer in time"});
+    Result<wire::Reply> timeout(Error::of(errc::kUnavailable, N_("no answer in time")));
     a.fn(ctx, timeout);
     settle(ctx);  // sent after the next turn's commit, like every reply
   }

@@ -7,13 +7,15 @@ std::string describe(Period p) {
   return std::to_string(p.months) + " month" + (p.months == 1 ? "" : "s");
 }
 
-Due due_after(const Calendar& calendar, Date from, Period period, std::string rule) {
+Due due_after(const Calendar& calendar, Date from, Period period, std::string code,
+              std::string rule) {
   DueDate d = period.working_days
                   ? calendar.add_working_days(from, static_cast<int>(period.working_days))
                   : calendar.add_months(from, static_cast<int>(period.months));
   Due due;
   due.date = d.date.str();
   due.basis.rule = std::move(rule);
+  due.basis.code = std::move(code);
   due.basis.from = from.str();
   due.basis.calendar = d.use.calendar;
   due.basis.provisional = d.use.provisional;
@@ -22,10 +24,11 @@ Due due_after(const Calendar& calendar, Date from, Period period, std::string ru
   return due;
 }
 
-Due due_on(std::string date, std::string rule, Date from) {
+Due due_on(std::string date, std::string code, std::string rule, Date from) {
   Due due;
   due.date = std::move(date);
   due.basis.rule = std::move(rule);
+  due.basis.code = std::move(code);
   due.basis.from = from.str();
   return due;
 }
@@ -33,16 +36,21 @@ Due due_on(std::string date, std::string rule, Date from) {
 std::optional<Due> statutory_due(const Rules& rules, const Calendar& calendar,
                                  std::string_view kind, bool complex, Date assigned_on,
                                  std::string_view after) {
+  bool again = after == "reassignment";
   if (kind == "suggestion") {
     Period p{0, static_cast<uint64_t>(complex ? rules.suggestion_complex_months
                                               : rules.suggestion_months)};
-    return due_after(calendar, assigned_on, p,
+    std::string code = complex ? (again ? due_rule::kSuggestionComplexReassigned
+                                        : due_rule::kSuggestionComplex)
+                               : (again ? due_rule::kSuggestionReassigned : due_rule::kSuggestion);
+    return due_after(calendar, assigned_on, p, code,
                      std::string("suggestion") + (complex ? " (complex)" : "") + ": " +
                          describe(p) + " after " + std::string(after));
   }
   if (kind == "station") {
     Period p{static_cast<uint64_t>(rules.station_working_days), 0};
     return due_after(calendar, assigned_on, p,
+                     again ? due_rule::kStationReassigned : due_rule::kStation,
                      "station: " + describe(p) + " after " + std::string(after));
   }
   return std::nullopt;
@@ -51,7 +59,10 @@ std::optional<Due> statutory_due(const Rules& rules, const Calendar& calendar,
 std::optional<Due> recount(const Calendar& calendar, const DueBasis& basis) {
   auto from = Date::parse(basis.from);
   if (!from || (basis.working_days == 0 && basis.months == 0)) return std::nullopt;
-  return due_after(calendar, *from, Period{basis.working_days, basis.months}, basis.rule);
+  Due due = due_after(calendar, *from, Period{basis.working_days, basis.months}, basis.code,
+                      basis.rule);
+  due.basis.was = basis.was;
+  return due;
 }
 
 }  // namespace closeloop

@@ -39,27 +39,13 @@ std::vector<std::string> payload_codes(const Json& payload, const char* key) {
   return out;
 }
 
-// The due date's basis as the rule wrote it (record_json), read as the item reads its
+// The due date's basis as the rule wrote it (basis_json), read as the item reads its
 // own: fields this version does not know kept, so that the two compare alike. Straight
-// from the JSON: the ledger folds an assignment on the command path.
+// from the JSON: the ledger folds an assignment on the command path. An older writer's
+// basis has no code, and its item none either: the fold takes what the event recorded.
 DueBasis payload_basis(const Json& payload) {
-  DueBasis basis;
   auto it = payload.find("due_basis");
-  if (it == payload.end() || !it->is_object()) return basis;
-  for (const auto& [key, value] : it->items()) {
-    if (key == "rule" || key == "from" || key == "calendar") {
-      std::string& field = key == "rule" ? basis.rule : key == "from" ? basis.from : basis.calendar;
-      if (value.is_string()) field = value.get<std::string>();
-    } else if (key == "provisional") {
-      basis.provisional = value.is_boolean() && value.get<bool>();
-    } else if (key == "working_days" || key == "months") {
-      (key == "months" ? basis.months : basis.working_days) =
-          value.is_number_unsigned() ? value.get<uint64_t>() : 0;
-    } else if (!value.is_null()) {
-      basis.extras.fields[key] = value;
-    }
-  }
-  return basis;
+  return it == payload.end() ? DueBasis{} : read_basis(*it);
 }
 
 Error cannot_fold(const Event& e, const std::string& why) {

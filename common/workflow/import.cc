@@ -164,9 +164,59 @@ std::string iso(const Ymd& d) {
 }  // namespace
 
 std::string column_label(std::string_view name) {
-  const ImportColumn* c = column_of(name);
-  std::string zh = c && !c->aliases.empty() ? std::string(c->aliases.front()) : std::string(name);
-  return "the column \"" + zh + "\" (" + std::string(name) + ")";
+  const ImportColumn* c = column_of(column_of_field(name));
+  if (!c) return std::string(name);
+  return "the column \"" + std::string(c->aliases.front()) + "\" (" + std::string(c->name) + ")";
+}
+
+std::string_view column_of_field(std::string_view field) {
+  return field == "co" ? "co_departments" : field;
+}
+
+Error row_error(Error e) {
+  e.field = std::string(column_of_field(e.field));
+  return e;
+}
+
+std::string reason_text(const Error& reason) {
+  i18n::Voice voice;
+  voice.field = [](std::string_view field) { return column_label(field); };
+  return i18n::say(i18n::Language::kEn, reason, voice);
+}
+
+i18n::Voice import_voice(i18n::Language language,
+                         const std::map<std::string, std::string>& headers) {
+  i18n::Voice voice;
+  voice.field = [language, headers](std::string_view field) {
+    std::string_view name = column_of_field(field);
+    const ImportColumn* c = column_of(name);
+    if (!c) return std::string(i18n::name_of(language, "field", field));
+    auto header = headers.find(std::string(name));
+    std::string shown = header != headers.end() ? header->second : std::string(c->aliases.front());
+    return i18n::say(language, N_("the column \"{column}\""), {{"column", shown}});
+  };
+  return voice;
+}
+
+wire::Json reason_json(const Error& reason) {
+  wire::Json args = wire::Json::object();
+  for (const auto& [name, value] : reason.args) args[name] = value;
+  wire::Json out = {{"code", reason.code}, {"message", reason_text(reason)}};
+  if (!reason.msgid.empty()) out["msgid"] = reason.msgid, out["args"] = std::move(args);
+  if (!reason.field.empty()) out["field"] = reason.field;
+  return out;
+}
+
+Error reason_of_json(const wire::Json& json) {
+  auto text = [&](const char* key) {
+    auto it = json.find(key);
+    return it != json.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  Error e{text("code"), text("message"), text("msgid"), {}, text("field")};
+  if (auto args = json.find("args"); args != json.end() && args->is_object())
+    for (const auto& [name, value] : args->items())
+      if (value.is_string()) e.args.emplace_back(name, value.get<std::string>());
+  return e;
 }
 
 std::optional<std::string> import_date(std::string_view text) {
@@ -185,9 +235,10 @@ Result<ImportFile> read_import(const csv::Table& table) {
     if (c) {
       auto first = std::find(columns.begin(), columns.end(), c);
       if (first != columns.end())
-        return Error{errc::kInvalid, "the header names " + column_label(c->name) + " twice: '" +
-                                         table.header[first - columns.begin()] + "' and '" + name +
-                                         "'"};
+        return Error::of(errc::kInvalid, N_("the header names {field} twice: '{first}' and '{second}'"),
+                         {{"first", table.header[first - columns.begin()]}, {"second", name}},
+                         std::string(c->name));
+      file.headers.emplace(std::string(c->name), trimmed(name));
     } else if (!name.empty()) {
       file.ignored_columns.push_back(name);  // a column of the office's own
     }
@@ -200,12 +251,16 @@ Result<ImportFile> read_import(const csv::Table& table) {
                  std::string(c.name) + ")";
   }
   if (!missing.empty())
-    return Error{errc::kInvalid, "not an import list: the header lacks the columns " + missing};
+    return Error::of(errc::kInvalid,
+                     N_("not an import list: the header lacks the columns {columns}"),
+                     {{"columns", missing}});
   for (const csv::Row& row : table.rows) {
     if (row.cells.size() > table.header.size()) {
-      file.refused.push_back({row.line,
-                              {"the row has " + std::to_string(row.cells.size()) +
-                               " cells but the header " + std::to_string(table.header.size())}});
+      file.refused.push_back(
+          {row.line,
+           {Error::of(errc::kInvalid, N_("the row has {cells} cells but the header {header}"),
+                      {{"cells", std::to_string(row.cells.size())},
+                       {"header", std::to_string(table.header.size())}})}});
       continue;
     }
     wire::Json out = wire::Json::object();
@@ -247,7 +302,9 @@ std::vector<std::vector<std::string>> import_template(const Config& config, cons
 
 namespace {
 
-using Reasons = std::vector<std::string>;
+Error reason(std::string_view msgid, MessageArgs args, std::string column) {
+  return Error::of(errc::kInvalid, msgid, std::move(args), std::move(column));
+}
 
 // Department codes from codes or names, separated by commas or 、 or ;. Each unknown
 // one is a reason naming the column it is in.
@@ -262,7 +319,8 @@ std::vector<std::string> departments_of(const std::string& text, const char* col
     for (const Department& d : config.departments) {
       if (d.code == name || d.name == name) return out.push_back(d.code);
     }
-    reasons.push_back("unknown department '" + name + "' in " + column_label(column));
+    reasons.push_back(
+        reason(N_("unknown department '{department}' in {field}"), {{"department", name}}, column));
   };
   for (size_t i = 0; i < text.size();) {
     std::string_view rest(text.data() + i, text.size() - i);
@@ -313,8 +371,9 @@ std::string category_code(const std::string& text, const Config& config, Reasons
   if (text.empty() || config.categories.empty()) return text;
   for (const Category& c : config.categories)
     if (c.code == text || c.name == text) return c.code;
-  reasons.push_back("unknown category '" + text + "' in " + column_label("category") +
-                    ": write a category's code or its name as the config lists them");
+  reasons.push_back(reason(N_("unknown category '{value}' in {field}: write a category's code or "
+                             "its name as the config lists them"),
+                          {{"value", text}}, "category"));
   return "";
 }
 
@@ -325,17 +384,19 @@ std::string day_in(const wire::Json& row, const char* column, const Setting& now
   if (text.empty()) return "";
   auto day = import_date(text);
   if (!day && date_form(text)) {
-    reasons.push_back("'" + text + "' in " + column_label(column) +
-                      " is not a day of the calendar");
+    reasons.push_back(
+        reason(N_("'{value}' in {field} is not a day of the calendar"), {{"value", text}}, column));
     return "";
   }
   if (!day) {
-    reasons.push_back(column_label(column) + " must be a date such as 2026-11-25, 2026/11/25, " +
-                      "2026.11.25 or 2026年11月25日, not '" + text + "'");
+    reasons.push_back(reason(N_("{field} must be a date such as 2026-11-25, 2026/11/25, 2026.11.25 "
+                                "or 2026年11月25日, not '{value}'"),
+                             {{"value", text}}, column));
     return "";
   }
   if (past && *day > now.today.str()) {
-    reasons.push_back(column_label(column) + " says " + *day + ", a day in the future");
+    reasons.push_back(
+        reason(N_("{field} says {value}, a day in the future"), {{"value", *day}}, column));
     return "";
   }
   return *day;
@@ -345,25 +406,27 @@ std::string day_in(const wire::Json& row, const char* column, const Setting& now
 void plan_submit(ImportPlan& p, const wire::Json& row, const Setting& now, Reasons& reasons) {
   auto text = [&](const char* name) { return row.value(name, std::string()); };
   const Kind* kind = find_kind(text("kind"));
-  if (!kind)
-    reasons.push_back((text("kind").empty()
-                           ? column_label("kind") + " is empty"
-                           : "unknown kind '" + text("kind") + "' in " + column_label("kind")) +
-                      ": write a kind's code or its Chinese name (" + kind_names() + ")");
-  if (text("title").empty()) reasons.push_back("fill in " + column_label("title"));
+  if (!kind && text("kind").empty())
+    reasons.push_back(reason(N_("{field} is empty: write a kind's code or its Chinese name ({kinds})"),
+                             {{"kinds", kind_names()}}, "kind"));
+  else if (!kind)
+    reasons.push_back(reason(N_("unknown kind '{value}' in {field}: write a kind's code or its "
+                                "Chinese name ({kinds})"),
+                             {{"value", text("kind")}, {"kinds", kind_names()}}, "kind"));
+  if (text("title").empty()) reasons.push_back(reason(N_("fill in {field}"), {}, "title"));
   std::string category = category_code(text("category"), now.config, reasons);
   wire::Json submit = kind ? wire::Json{{"kind", std::string(kind->code)}} : wire::Json::object();
   for (const char* name : {"title", "body", "category", "source", "submitter", "ref"}) {
     std::string value = name == std::string_view("category") ? category : text(name);
     if (value.empty()) continue;
     if (Status s = check_field("submit", name, value); !s)
-      reasons.push_back(column_label(name) + ": " + s.error().message);
+      reasons.push_back(row_error(s.error()));
     submit[name] = value;
   }
   p.title = text("title");
   if (!reasons.empty()) return;
   auto fields = checked("submit", submit);
-  if (!fields) return reasons.push_back(fields.error().message);
+  if (!fields) return reasons.push_back(row_error(fields.error()));
   p.submit.fields = std::move(*fields);
 }
 
@@ -374,32 +437,33 @@ void plan_assign(ImportPlan& p, const wire::Json& row, const Setting& now, const
   auto lead = departments_of(text("department"), "department", now.config, reasons);
   auto co = departments_of(text("co_departments"), "co_departments", now.config, reasons);
   if (lead.size() > 1)
-    reasons.push_back(column_label("department") + " names " + std::to_string(lead.size()) +
-                      " departments: a row has one lead department, the others go in " +
-                      column_label("co_departments"));
+    reasons.push_back(reason(N_("{field} names {count} departments: a row has one lead department, "
+                                "the others go in {field:co_departments}"),
+                             {{"count", std::to_string(lead.size())}}, "department"));
   std::vector<std::string> named = lead;
   for (const std::string& code : co) {
     if (std::find(named.begin(), named.end(), code) != named.end())
-      reasons.push_back("department '" + code + "' is named more than once as the lead or a " +
-                        "co-department");
+      reasons.push_back(reason(N_("department '{department}' is named more than once as the lead "
+                                  "or a co-department"),
+                               {{"department", code}}, "co_departments"));
     named.push_back(code);
   }
   if (!due.empty() && !p.assigned_on.empty() && due < p.assigned_on)
-    reasons.push_back(column_label("due") + " says " + due + ", before the assignment (" +
-                      p.assigned_on + ")");
+    reasons.push_back(reason(N_("{field} says {value}, before the assignment ({assigned_on})"),
+                             {{"value", due}, {"assigned_on", p.assigned_on}}, "due"));
   const Kind* kind = find_kind(text("kind"));
   Date assigned = p.assigned_on.empty() ? now.today : *Date::parse(p.assigned_on);
   if (kind && due.empty() && text("due").empty() &&
       !statutory_due(now.config.rules, now.calendar, kind->code, false, assigned))
-    reasons.push_back("a " + std::string(kind->name_zh) + " (" + std::string(kind->code) +
-                      ") item has no statutory due date: fill in " + column_label("due"));
+    reasons.push_back(reason(N_("an item of kind {kind} has no statutory due date: fill in {field}"),
+                             {{"kind", std::string(kind->code)}}, "due"));
   if (!reasons.empty() || lead.empty()) return;
   p.department = lead.front();
   wire::Json assign = {{"department", lead.front()}};
   if (!co.empty()) assign["co"] = co;
   if (!due.empty()) assign["due"] = due;
   auto fields = checked("assign", assign);
-  if (!fields) return reasons.push_back(fields.error().message);
+  if (!fields) return reasons.push_back(row_error(fields.error()));
   p.assign = Command{.verb = "assign", .actor = p.submit.actor, .fields = std::move(*fields)};
 }
 
@@ -411,8 +475,9 @@ void plan(ImportPlan& p, const wire::Json& row, const std::string& actor, const 
   std::string assigned_on = day_in(row, "assigned_on", now, true, reasons);
   p.assigned_on = row.value("assigned_on", std::string()).empty() ? p.submitted_on : assigned_on;
   if (!p.submitted_on.empty() && !p.assigned_on.empty() && p.assigned_on < p.submitted_on)
-    reasons.push_back(column_label("assigned_on") + ", " + p.assigned_on + ", is before " +
-                      column_label("submitted_on") + ", " + p.submitted_on);
+    reasons.push_back(reason(N_("{field}, {value}, is before {field:submitted_on}, {submitted_on}"),
+                             {{"value", p.assigned_on}, {"submitted_on", p.submitted_on}},
+                             "assigned_on"));
   std::string due = day_in(row, "due", now, false, reasons);
   if (!row.value("department", std::string()).empty()) plan_assign(p, row, now, due, reasons);
 }
@@ -423,19 +488,19 @@ ImportPlan plan_import(const msgpack::object& row, const std::string& actor, con
   ImportPlan p;
   auto json = wire::from_msgpack(row);
   if (!json || !json->is_object()) {
-    p.reasons.push_back("a row must be a map");
+    p.reasons.push_back(reason(N_("a row must be a map"), {}, ""));
     return p;
   }
   p.line = json->value("line", uint64_t{0});
   p.key = json->value("key", std::string());
   for (const auto& [name, value] : json->items()) {
     if (name != "line" && !value.is_string()) {
-      p.reasons.push_back("column " + name + " must be text");
+      p.reasons.push_back(reason(N_("{field} must be text"), {}, name));
       return p;
     }
   }
   if (p.key.empty() || p.key.size() > 128) {
-    p.reasons.push_back("a row's key must be 1 to 128 characters");
+    p.reasons.push_back(reason(N_("a row's key must be 1 to 128 characters"), {}, "key"));
     return p;
   }
   plan(p, *json, actor, now);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 
 #include "base/result.h"
 #include "csv/csv.h"
+#include "i18n/words.h"
 #include "wire/json.h"
 #include "workflow/command.h"
 #include "workflow/decide.h"
@@ -37,8 +39,26 @@ struct ImportColumn {
 };
 const std::vector<ImportColumn>& import_columns();
 
-// How a refusal names a column: `the column "办理期限" (due)`.
+// How a refusal names a column in English (a row's `reason`): `the column "办理期限" (due)`.
+// `name` is a column's, or the field of a verb the column fills (co: co_departments).
 std::string column_label(std::string_view name);
+
+// A refused row's reasons are errors for people (base/result.h) whose field is the column
+// they concern: a verb's field is the column that fills it ("co": "co_departments").
+using Reasons = std::vector<Error>;
+std::string_view column_of_field(std::string_view field);
+// A rule's or a declaration's error as a row's reason: its field the column's name.
+Error row_error(Error e);
+// The reason in English, the column named by column_label(): a row's `reason(s)`.
+std::string reason_text(const Error& reason);
+// The reason as the import's answer carries it (`reasons_detail`): {code, message, msgid?,
+// args?, field?}, the form of a reply's error (docs/protocol.md); and back.
+wire::Json reason_json(const Error& reason);
+Error reason_of_json(const wire::Json& json);
+// How a client names a reason's columns in `language`: “办理期限”列, as the file's header
+// `headers` (column -> the header's text) names it, else by the column's first name.
+i18n::Voice import_voice(i18n::Language language,
+                         const std::map<std::string, std::string>& headers = {});
 
 // A day written as Excel writes it — 2026-11-25, 2026/11/25, 2026.11.25, 2026年11月25日,
 // with or without leading zeros, optionally followed by a time of day (2026/11/25 0:00) —
@@ -47,13 +67,14 @@ std::optional<std::string> import_date(std::string_view text);
 
 struct RefusedRow {
   size_t line = 0;
-  std::vector<std::string> reasons;
+  Reasons reasons;
 };
 
 struct ImportFile {
   std::vector<wire::Json> rows;  // {line, key, <column>: text...}, non-empty cells only
   std::vector<RefusedRow> refused;
   std::vector<std::string> ignored_columns;  // header names that are no column, in order
+  std::map<std::string, std::string> headers;  // column -> its header's text in the file
 };
 
 // The rows of a parsed file. A header without the required columns (or naming one
@@ -71,7 +92,7 @@ std::vector<std::vector<std::string>> import_template(const Config& config, cons
 struct ImportPlan {
   uint64_t line = 0;
   std::string key;
-  std::vector<std::string> reasons;  // non-empty: refused
+  Reasons reasons;  // non-empty: refused
   Command submit;
   std::optional<Command> assign;
   std::string submitted_on, assigned_on;  // the days they happened; empty: today

@@ -4,6 +4,37 @@
 
 namespace closeloop {
 
+DueBasis read_basis(const wire::Json& json) {
+  DueBasis basis;
+  if (!json.is_object()) return basis;
+  for (const auto& [key, value] : json.items()) {
+    std::string* text = key == "rule"       ? &basis.rule
+                        : key == "from"     ? &basis.from
+                        : key == "calendar" ? &basis.calendar
+                        : key == "code"     ? &basis.code
+                        : key == "was"      ? &basis.was
+                                            : nullptr;
+    if (text) {
+      if (value.is_string()) *text = value.get<std::string>();
+    } else if (key == "provisional") {
+      basis.provisional = value.is_boolean() && value.get<bool>();
+    } else if (key == "working_days" || key == "months") {
+      (key == "months" ? basis.months : basis.working_days) =
+          value.is_number_unsigned() ? value.get<uint64_t>() : 0;
+    } else if (!value.is_null()) {
+      basis.extras.fields[key] = value;
+    }
+  }
+  return basis;
+}
+
+wire::Json basis_json(const DueBasis& basis) {
+  wire::Json json = wire::record_json(basis);
+  for (const char* added : {"code", "was"})
+    if (json[added] == "") json.erase(added);
+  return json;
+}
+
 const Extension* Item::pending_extension() const {
   for (const Extension& e : extensions)
     if (e.state == "pending") return &e;

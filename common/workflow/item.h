@@ -26,21 +26,33 @@ inline constexpr uint64_t kItemVersion = 2;
 // Why an item is due when it is: the rule, the day it counts from, the calendar files
 // consulted, and whether a year without calendar data was counted on weekends alone.
 struct DueBasis {
-  std::string rule;      // e.g. "station: 15 working days after assignment"
+  std::string rule;      // in English, e.g. "station: 15 working days after assignment"
   std::string from;      // YYYY-MM-DD
   std::string calendar;  // e.g. "cn-2026 3f2a9c1b04d7"
   bool provisional = false;
   // The period counted from `from`, so that the date can be recomputed when the
   // calendar changes; both 0 for a date set by hand (--due, a milestone, an extension).
   uint64_t working_days = 0, months = 0;
+  // Since issue 17: the rule by its code (workflow/deadline.h, kDueRules), so that a
+  // client says `rule` in its reader's language from the code and the numbers above;
+  // `was`, the due date an approved extension replaced. Both empty in an older record.
+  std::string code, was;
   wire::Extras extras;
   template <class Self, class Visit>
   static void fields(Self& s, Visit&& v) {
     v("rule", s.rule), v("from", s.from), v("calendar", s.calendar);
     v("provisional", s.provisional), v("working_days", s.working_days), v("months", s.months);
+    v("code", s.code), v("was", s.was);
   }
   bool operator==(const DueBasis&) const = default;
 };
+// A basis as JSON shows it (record_json, or an event's payload) read back: fields of the
+// wrong type read as absent, fields this version does not know kept in `extras`.
+DueBasis read_basis(const wire::Json& json);
+// The basis as an event's payload records it: record_json() without `code` and `was`
+// when they are empty, so that a basis without them (an older record's, counted again)
+// is recorded exactly as an older writer recorded it, and an older ledger's fold agrees.
+wire::Json basis_json(const DueBasis& basis);
 
 // A co-department's opinion (会办意见), or the office's waiver of it.
 struct Opinion {

@@ -1,4 +1,5 @@
-# Sourced by the examples of docs/supervision.md (walkthrough.sh, reassign.sh): a whole
+# Sourced by the examples of docs/supervision.md (walkthrough.sh, reassign.sh,
+# import-dry-run.sh): a whole
 # closeloop on a free port with a temp data_dir and a test clock set to Monday 30 November
 # 2026, 09:00 in Shanghai (so the dates come out the same on any day), and run(), which
 # prints a command as the docs show it and then its output. Expects `root` and BUILD_DIR

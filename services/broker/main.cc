@@ -382,6 +382,11 @@ class Broker {
       spdlog::error("broker: the ledger's account table is unreadable: {}", s.error().message);
   }
 
+  static Error no_worker(const std::string& service) {
+    return Error::of(errc::kUnavailable, N_("no {worker} worker is running"),
+                     {{"worker", service}});
+  }
+
   // Delivers a request to the worker serving `service` with a token of its own, or
   // answers it `unavailable` (decoding the request only then, for its id: carried
   // messages are never decoded).
@@ -390,18 +395,19 @@ class Broker {
                const zmq::message_t& payload, const std::string& sender) {
     auto worker = by_service_.find(service);
     if (worker == by_service_.end())
-      return refuse(request.route, payload, {errc::kUnavailable, "no " + service + " worker is running"});
+      return refuse(request.route, payload, no_worker(service));
     request.worker = worker->second;
     std::string route = request.route;
     auto token = pending_.open(std::move(request), monotonic_ms());
     if (!token)
-      return refuse(route, payload, {errc::kUnavailable, "the broker is busy: " +
-                                                             std::to_string(pending_.size()) +
-                                                             " requests wait for their answers"});
+      return refuse(route, payload,
+                    Error::of(errc::kUnavailable,
+                              N_("the broker is busy: {count} requests wait for their answers"),
+                              {{"count", std::to_string(pending_.size())}}));
     if (send_backend(worker->second, {backend::kRequest, *token, sender, backend::text(payload)}))
       return;
     pending_.close(*token);
-    refuse(route, payload, {errc::kUnavailable, "no " + service + " worker is running"});
+    refuse(route, payload, no_worker(service));
   }
 
   // A worker passes on the person's request named by `token`: only one it was given,

@@ -1,6 +1,8 @@
 // backup, restore and rebuild (backup/dump.h, backup/restore.h; docs/operations.md).
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -52,9 +54,9 @@ int read_part(Client& client, const Target& target, const Invocation& in, const 
     bool done = f.opt_bool("done").value_or(false);
     after = f.str("last", 4096);
     if (auto taken = f.opt_str("at", 64); taken && at && at->empty()) *at = *taken;
-    if (!f.ok()) return fail(kExitInternal, "an unreadable backup reply: " + f.error().message);
+    if (!f.ok()) return fail(kExitInternal, unreadable_reply(f.error()));
     if (Status s = take(bin_field(a.reply->body, "records"), count); !s)
-      return fail(kExitUsage, s.error().message);
+      return fail(kExitUsage, said(s.error()));
     if (done) return kExitOk;
   }
 }
@@ -65,7 +67,9 @@ int write_keys(Client& client, const Target& target, const Invocation& in, const
   Answer a = answer_of(reply, target);
   if (!a.reply) return a.exit_code;
   std::string keys = backup::keys_path(dir);
-  if (::mkdir(keys.c_str(), 0700) != 0) return fail(kExitUsage, "cannot create " + keys);
+  if (::mkdir(keys.c_str(), 0700) != 0)
+    return fail(kExitUsage, say(N_("cannot create {path}: {reason}"),
+                                {{"path", keys}, {"reason", std::strerror(errno)}}));
   wire::Fields f(a.reply->body, "backup reply");
   const msgpack::object& files = f.array("files");
   for (uint32_t i = 0; f.ok() && i < files.via.array.size; ++i) {
@@ -73,16 +77,16 @@ int write_keys(Client& client, const Target& target, const Invocation& in, const
     std::string name = file.str("name", 255);
     uint64_t mode = file.uint("mode") & 0644;  // never wider than the owner's and read
     if (!file.ok() || name.find('/') != std::string::npos || name.starts_with("."))
-      return fail(kExitInternal, "an unreadable key file in the backup reply");
+      return fail(kExitInternal, say(N_("an unreadable key file in the backup reply")));
     std::string path = keys + "/" + name, content(bin_field(files.via.array.ptr[i], "content"));
     std::ofstream out(path, std::ios::binary);
     out << content;
     out.close();
     if (!out || ::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0)
-      return fail(kExitUsage, "cannot write " + path);
+      return fail(kExitUsage, say(N_("cannot write {path}"), {{"path", path}}));
     names.push_back(name);
   }
-  return f.ok() ? kExitOk : fail(kExitInternal, "an unreadable backup reply: " + f.error().message);
+  return f.ok() ? kExitOk : fail(kExitInternal, unreadable_reply(f.error()));
 }
 
 Status write_manifest(const std::string& dir, const wire::Json& manifest) {
@@ -90,11 +94,13 @@ Status write_manifest(const std::string& dir, const wire::Json& manifest) {
   {
     std::ofstream out(partial);
     out << manifest.dump(2) << "\n";
-    if (!out) return Error{errc::kInternal, "cannot write " + partial};
+    if (!out) return Error::of(errc::kInternal, N_("cannot write {path}"), {{"path", partial}});
   }
   std::error_code ec;
   fs::rename(partial, path, ec);  // last: a folder with a manifest is a whole backup
-  if (ec) return Error{errc::kInternal, "cannot write " + path + ": " + ec.message()};
+  if (ec)
+    return Error::of(errc::kInternal, N_("cannot write {path}: {reason}"),
+                     {{"path", path}, {"reason", ec.message()}});
   return ok_status();
 }
 
@@ -107,8 +113,8 @@ std::string size_text(uint64_t bytes) {
   return text;
 }
 
-std::string count_of(uint64_t n, const std::string& what) {
-  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+std::string items_text(uint64_t n) {
+  return say(n == 1 ? N_("{count} item") : N_("{count} items"), {{"count", std::to_string(n)}});
 }
 
 // Everything but the folder itself: the parts, the keys, then the manifest.
@@ -119,13 +125,13 @@ int write_backup(Client& client, const Target& target, const Invocation& in,
   for (const std::string& part : backup::kParts) {
     backup::DumpWriter writer;
     if (Status opened = writer.open(backup::dump_path(dir, part)); !opened)
-      return fail(kExitUsage, opened.error().message);
+      return fail(kExitUsage, said(opened.error()));
     auto take = [&](std::string_view records, uint64_t count) {
       return writer.write(records, count);
     };
     if (int code = read_part(client, target, in, part, "", take, &at); code != kExitOk) return code;
     auto facts = writer.finish();
-    if (!facts) return fail(kExitUsage, facts.error().message);
+    if (!facts) return fail(kExitUsage, said(facts.error()));
     manifest["parts"][part] = {
         {"records", facts->records}, {"bytes", facts->bytes}, {"sha256", facts->sha256}};
   }
@@ -134,16 +140,19 @@ int write_backup(Client& client, const Target& target, const Invocation& in,
   if (int code = write_keys(client, target, in, dir, manifest["keys"]); code != kExitOk)
     return code;
   if (Status written = write_manifest(dir, manifest); !written)
-    return fail(kExitUsage, written.error().message);
+    return fail(kExitUsage, said(written.error()));
   if (in.json) {
     print_json(manifest);
   } else {
     const wire::Json& parts = manifest["parts"];
-    print_line("backup of " + at + " written to " + dir + ": ledger " +
-               wire::dump(parts["ledger"]["records"]) + " records (" +
-               size_text(parts["ledger"]["bytes"].get<uint64_t>()) + "), intake " +
-               wire::dump(parts["intake"]["records"]) + " records, " +
-               std::to_string(manifest["keys"].size()) + " key files");
+    print_line(say(N_("backup of {at} written to {path}: ledger {ledger} records ({size}), intake "
+                      "{intake} records, {keys} key files"),
+                   {{"at", at},
+                    {"path", dir},
+                    {"ledger", wire::dump(parts["ledger"]["records"])},
+                    {"size", size_text(parts["ledger"]["bytes"].get<uint64_t>())},
+                    {"intake", wire::dump(parts["intake"]["records"])},
+                    {"keys", std::to_string(manifest["keys"].size())}}));
   }
   return kExitOk;
 }
@@ -155,12 +164,14 @@ int write_backup(Client& client, const Target& target, const Invocation& in,
 int run_backup(Client& client, const Target& target, const Invocation& in, const wire::Json& f) {
   std::string dir = text_of(f, "out");
   if (!backup::absent_or_empty(dir))
-    return fail(kExitUsage, dir + " exists and is not empty: a backup goes into a new folder");
+    return fail(kExitUsage, say(N_("{path} exists and is not empty: a backup goes into a new folder"),
+                                {{"path", dir}}));
   std::error_code ec;
   bool made = !fs::exists(dir, ec);
   fs::create_directories(dir, ec);
   if (ec || ::chmod(dir.c_str(), 0700) != 0)
-    return fail(kExitUsage, "cannot create " + dir + ": " + ec.message());
+    return fail(kExitUsage,
+                say(N_("cannot create {path}: {reason}"), {{"path", dir}, {"reason", ec.message()}}));
   int code = write_backup(client, target, in, dir);
   if (code != kExitOk && made) fs::remove_all(dir, ec);
   if (code != kExitOk && !made)
@@ -177,22 +188,27 @@ std::string left_out_text(const backup::Restored& r, const std::string& part) {
   std::string why;
   for (const auto& [reason, n] : found->second) {
     total += n;
-    why += (why.empty() ? "" : "; ") + std::to_string(n) +
-           (reason == backup::kEarlierLife
-                ? " from the store's earlier life (its outbox, dedup markers and epoch), which "
-                  "a restored store starts without"
-                : " for submits in transit at that moment (never acknowledged), whose retry "
-                  "makes its item once");
+    why += (why.empty() ? "" : "; ") +
+           say(reason == backup::kEarlierLife
+                   ? N_("{count} from the store's earlier life (its outbox, dedup markers and "
+                        "epoch), which a restored store starts without")
+                   : N_("{count} for submits in transit at that moment (never acknowledged), whose "
+                        "retry makes its item once"),
+               {{"count", std::to_string(n)}});
   }
-  return part + ": " + std::to_string(r.records.at(part)) + " of the backup's " +
-         std::to_string(r.in_backup.at(part)) + " records restored, " + std::to_string(total) +
-         " left out: " + why;
+  return say(N_("{part}: {restored} of the backup's {in_backup} records restored, {left_out} left "
+                "out: {reasons}"),
+             {{"part", part},
+              {"restored", std::to_string(r.records.at(part))},
+              {"in_backup", std::to_string(r.in_backup.at(part))},
+              {"left_out", std::to_string(total)},
+              {"reasons", why}});
 }
 
 int run_restore(const Invocation& in, const wire::Json& f) {
   std::string dir = text_of(f, "dir"), data_dir = text_of(f, "data-dir");
   auto restored = backup::restore(dir, data_dir);
-  if (!restored) return fail(kExitUsage, "restore: " + restored.error().message);
+  if (!restored) return fail(kExitUsage, "restore: " + said(restored.error()));
   wire::Json out = {{"taken_at", restored->taken_at},
                     {"data_dir", data_dir},
                     {"records", restored->records},
@@ -206,11 +222,15 @@ int run_restore(const Invocation& in, const wire::Json& f) {
   }
   std::string stages;
   for (const auto& worker : backup::kStageWorkers)
-    stages += ", " + worker + " " + count_of(restored->records[worker], "item");
-  print_line("restored the backup of " + restored->taken_at + " into " + data_dir + ": ledger " +
-             std::to_string(restored->records["ledger"]) + " records, intake " +
-             std::to_string(restored->records["intake"]) + " records" + stages + ", " +
-             std::to_string(restored->key_files) + " key files");
+    stages += ", " + worker + " " + items_text(restored->records[worker]);
+  print_line(say(N_("restored the backup of {at} into {path}: ledger {ledger} records, intake "
+                    "{intake} records{stages}, {keys} key files"),
+                 {{"at", restored->taken_at},
+                  {"path", data_dir},
+                  {"ledger", std::to_string(restored->records["ledger"])},
+                  {"intake", std::to_string(restored->records["intake"])},
+                  {"stages", stages},
+                  {"keys", std::to_string(restored->key_files)}}));
   for (const std::string part : {"ledger", "intake"})
     if (std::string why = left_out_text(*restored, part); !why.empty()) print_line(why);
   return kExitOk;
@@ -219,10 +239,10 @@ int run_restore(const Invocation& in, const wire::Json& f) {
 // The items of the ledger's snapshot, put with the stage worker that owns each stage.
 int run_rebuild(Client& client, const Target& target, const Invocation& in, const wire::Json& f) {
   auto worker = backup::stage_worker(text_of(f, "stage"));
-  if (!worker) return fail(kExitUsage, worker.error().message);
+  if (!worker) return fail(kExitUsage, said(worker.error()));
   std::string data_dir = f.contains("data-dir") ? text_of(f, "data-dir") : target.config.data_dir;
   auto rebuild = backup::StageRebuild::begin(data_dir, *worker);
-  if (!rebuild) return fail(kExitUsage, "rebuild: " + rebuild.error().message);
+  if (!rebuild) return fail(kExitUsage, "rebuild: " + said(rebuild.error()));
   std::string at;
   auto take = [&](std::string_view records, uint64_t) -> Status {
     return backup::read_records(records, [&](std::string_view key, std::string_view value) {
@@ -232,16 +252,19 @@ int run_rebuild(Client& client, const Target& target, const Invocation& in, cons
   if (int code = read_part(client, target, in, "ledger", "item/", take, &at); code != kExitOk)
     return code;
   auto items = (*rebuild)->finish();
-  if (!items) return fail(kExitUsage, "rebuild: " + items.error().message);
+  if (!items) return fail(kExitUsage, "rebuild: " + said(items.error()));
   if (in.json)
     print_json({{"worker", *worker},
                 {"items", *items},
                 {"ledger_at", at},
                 {"data_dir", data_dir + "/" + *worker}});
   else
-    print_line("rebuilt " + *worker + " in " + data_dir + "/" + *worker + ": " +
-               count_of(*items, "item") + " from the ledger as of " + at + "; start closeloop-" +
-               *worker + " now");
+    print_line(say(N_("rebuilt {worker} in {path}: {items} from the ledger as of {at}; start "
+                      "closeloop-{worker} now"),
+                   {{"worker", *worker},
+                    {"path", data_dir + "/" + *worker},
+                    {"items", items_text(*items)},
+                    {"at", at}}));
   return kExitOk;
 }
 

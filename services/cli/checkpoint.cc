@@ -26,28 +26,34 @@ Result<Tree> tree_of(const wire::Reply& reply) {
   Tree tree{std::move(*checkpoint), {}};
   for (const wire::Json& hex : body.value("proof", wire::Json::array())) {
     auto hash = hex.is_string() ? security::hash_from_hex(hex.get<std::string>()) : std::nullopt;
-    if (!hash) return Error{errc::kInternal, "the consistency proof holds something not a hash"};
+    if (!hash)
+      return Error::of(errc::kInternal, N_("the consistency proof holds something not a hash"));
     tree.proof.push_back(*hash);
   }
   return tree;
 }
 
 std::string describe(const security::Checkpoint& c) {
-  return "size " + std::to_string(c.size) + " (" + c.at + ")";
+  return say(N_("size {size} ({at})"), {{"size", std::to_string(c.size)}, {"at", c.at}});
 }
 
 }  // namespace
 
 Result<security::Checkpoint> read_checkpoint_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{errc::kInvalid, "cannot read " + path + ": " + std::strerror(errno)};
+  if (!in)
+    return Error::of(errc::kInvalid, N_("cannot read {path}: {reason}"),
+                     {{"path", path}, {"reason", std::strerror(errno)}});
   std::ostringstream text;
   text << in.rdbuf();
   wire::Json json = wire::Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded())
-    return Error{errc::kInvalid, path + " is not JSON (closeloop checkpoint --json writes one)"};
+    return Error::of(errc::kInvalid, N_("{path} is not JSON (closeloop checkpoint --json writes one)"),
+                     {{"path", path}});
   auto checkpoint = security::checkpoint_from_json(json, /*check_signature=*/false);
-  if (!checkpoint) return Error{errc::kInvalid, path + ": " + checkpoint.error().message};
+  if (!checkpoint)
+    return Error::of(errc::kInvalid, N_("{path}: {reason}"),
+                     {{"path", path}, {"reason", checkpoint.error().message}});
   return checkpoint;
 }
 
@@ -58,12 +64,14 @@ int fetch_tree(Client& client, const Target& target, const Invocation& in, bool 
   if (old) body.add("old_size", old->size);
   auto reply = client.call("checkpoint", in.actor, body.finish());
   if (old && reply && !reply->ok && reply->error.code == errc::kInvalid)  // a smaller tree
-    return fail(kExitBadTrail, "NOT consistent with the checkpoint of " + describe(*old) + ": " +
-                                   reply->error.message);
+    return fail(kExitBadTrail, say(N_("NOT consistent with the checkpoint of {checkpoint}: {reason}"),
+                                   {{"checkpoint", describe(*old)}, {"reason", said(reply->error)}}));
   Answer a = answer_of(reply, target);
   if (!a.reply) return a.exit_code;
   auto tree = tree_of(*a.reply);
-  if (!tree) return fail(kExitBadTrail, "the ledger's checkpoint FAILS: " + tree.error().message);
+  if (!tree)
+    return fail(kExitBadTrail,
+                say(N_("the ledger's checkpoint FAILS: {reason}"), {{"reason", said(tree.error())}}));
   out = std::move(*tree);
   return kExitOk;
 }
@@ -71,11 +79,13 @@ int fetch_tree(Client& client, const Target& target, const Invocation& in, bool 
 std::string inconsistency(const security::Checkpoint& old, const Tree& tree) {
   const security::Checkpoint& now = tree.checkpoint;
   if (now.key != old.key)
-    return "the ledger's checkpoint is signed by another key (" + now.key + ") than the one of " +
-           describe(old) + " (" + old.key + ")";
+    return say(N_("the ledger's checkpoint is signed by another key ({key}) than the one of "
+                  "{old} ({old_key})"),
+               {{"key", now.key}, {"old", describe(old)}, {"old_key", old.key}});
   if (!security::verify_consistency(old.size, old.root, now.size, now.root, tree.proof))
-    return "the ledger's tree of " + describe(now) + " does not extend the one of " +
-           describe(old) + ": history was rewritten, or they are different ledgers";
+    return say(N_("the ledger's tree of {now} does not extend the one of {old}: history was "
+                  "rewritten, or they are different ledgers"),
+               {{"now", describe(now)}, {"old", describe(old)}});
   return "";
 }
 
@@ -85,11 +95,11 @@ int run_checkpoint(Client& client, const Target& target, const Invocation& in,
   if (fields.contains("consistency")) {
     std::string path = fields["consistency"].get<std::string>();
     auto read = read_checkpoint_file(path);
-    if (!read) return fail(kExitUsage, read.error().message);
+    if (!read) return fail(kExitUsage, said(read.error()));
     if (!security::verify_signature(*read))
-      return fail(kExitBadTrail, path +
-                                     ": its signature does not verify: the ledger never "
-                                     "signed this size, root and time");
+      return fail(kExitBadTrail, say(N_("{path}: its signature does not verify: the ledger never "
+                                        "signed this size, root and time"),
+                                     {{"path", path}}));
     old = std::move(*read);
   }
   Tree tree;
@@ -103,16 +113,20 @@ int run_checkpoint(Client& client, const Target& target, const Invocation& in,
     return kExitOk;
   }
   if (std::string why = inconsistency(*old, tree); !why.empty())
-    return fail(kExitBadTrail, "NOT consistent: " + why);
+    return fail(kExitBadTrail, say(N_("NOT consistent: {reason}"), {{"reason", why}}));
   if (in.json) {
     print_json({{"consistent", true},
                 {"old", security::to_json(*old)},
                 {"checkpoint", now},
                 {"proof", hex_list(tree.proof)}});
   } else {
-    print_line("consistent: size " + std::to_string(tree.checkpoint.size) + " extends size " +
-               std::to_string(old->size) + " (checkpoints of " + tree.checkpoint.at + " and " +
-               old->at + ", key " + old->key + ")");
+    print_line(say(N_("consistent: size {size} extends size {old_size} (checkpoints of {at} and "
+                      "{old_at}, key {key})"),
+                   {{"size", std::to_string(tree.checkpoint.size)},
+                    {"old_size", std::to_string(old->size)},
+                    {"at", tree.checkpoint.at},
+                    {"old_at", old->at},
+                    {"key", old->key}}));
   }
   return kExitOk;
 }

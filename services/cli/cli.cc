@@ -25,11 +25,21 @@ int fail(int code, const std::string& message) {
   return code;
 }
 
-int fail(int code, const Error& error) {
+std::string said(const Error& error) {
   i18n::Voice voice;
   voice.field = [](std::string_view field) { return "--" + std::string(field); };
-  return fail(code, error.code + ": " + i18n::say(i18n::language(), error, voice));
+  voice.arg = [](std::string_view name, std::string_view value) -> std::optional<std::string> {
+    if (name != "at" || value.empty()) return std::nullopt;  // a stored time: the wall clock's
+    return local_time_text(value);
+  };
+  return i18n::say(i18n::language(), error, voice);
 }
+
+std::string unreadable_reply(const Error& error) {
+  return say(N_("unreadable reply: {reason}"), {{"reason", said(error)}});
+}
+
+int fail(int code, const Error& error) { return fail(code, error.code + ": " + said(error)); }
 
 const Value* Invocation::value(std::string_view field) const {
   auto it = values.find(verb + "/" + std::string(field));
@@ -57,7 +67,8 @@ Result<wire::Json> fields_of(const Verb& verb, const Invocation& in) {
         for (const std::string& m : v->list) {
           size_t eq = m.find('=');
           if (eq == std::string::npos)
-            return Error{errc::kInvalid, "--" + name + " takes DATE=TEXT, not '" + m + "'"};
+            return Error::of(errc::kInvalid, N_("{field} takes DATE=TEXT, not '{value}'"),
+                             {{"value", m}}, name);
           list.push_back({{"date", m.substr(0, eq)}, {"text", m.substr(eq + 1)}});
         }
         fields[name] = std::move(list);
@@ -134,23 +145,31 @@ Result<Target> resolve_target(const Invocation& in) {
   }
   if (t.endpoint.empty()) t.endpoint = t.config.endpoint;
   use_timezone(t.config.timezone);  // times are printed as the office's wall clock shows them
+  std::map<std::string, std::string, std::less<>> names;  // tables show "县交通运输局 jtj"
+  for (const Department& d : t.config.departments) names.emplace(d.code, d.name);
+  set_department_names(std::move(names));
   if (t.timeout_ms <= 0) t.timeout_ms = t.config.timing.request_timeout_ms;
   return t;
 }
 
 Answer answer_of(Result<wire::Reply>& reply, const Target& target) {
   if (!reply && reply.error().code == errc::kTimeout) {
-    // A broker that kept answering "unavailable" or "in_transit" says so in the message.
-    const std::string& why = reply.error().message;
+    // A broker that kept answering "unavailable" or "in_transit": the client gave up on
+    // that refusal (net/client.h), said here in the reader's language.
+    const Error& error = reply.error();
+    MessageArgs args{{"endpoint", target.endpoint}, {"ms", std::to_string(target.timeout_ms)}};
+    constexpr std::string_view kGaveUp = "gave up within the timeout: ";
+    if (!error.message.starts_with(kGaveUp))
+      return {std::nullopt, fail(kExitNoAnswer, say(N_("no answer from {endpoint} within {ms} ms"), args))};
+    args.emplace_back("reason", error.msgid.empty() ? error.message.substr(kGaveUp.size()) : said(error));
     return {std::nullopt,
-            fail(kExitNoAnswer, "no answer from " + target.endpoint + " within " +
-                                    std::to_string(target.timeout_ms) + " ms" +
-                                    (why.starts_with("gave up") ? " (" + why + ")" : ""))};
+            fail(kExitNoAnswer, say(N_("no answer from {endpoint} within {ms} ms (gave up within "
+                                       "the timeout: {reason})"),
+                                    args))};
   }
   if (!reply && reply.error().code == errc::kUnauthenticated)
     return {std::nullopt, fail(kExitRefused, reply.error())};
-  if (!reply)
-    return {std::nullopt, fail(kExitInternal, "unreadable reply: " + reply.error().message)};
+  if (!reply) return {std::nullopt, fail(kExitInternal, unreadable_reply(reply.error()))};
   if (!reply->ok) return {std::nullopt, fail(kExitRefused, reply->error)};
   return {std::move(*reply), kExitOk};
 }
@@ -175,13 +194,16 @@ std::string fold_mismatch(const std::string& id, const std::vector<const msgpack
   std::vector<Event> events;
   for (uint64_t i = 0; i < item.seq; ++i) {
     auto e = decode_event(*trail[i]);
-    if (!e) return "event " + std::to_string(i + 1) + " is unreadable: " + e.error().message;
+    if (!e)
+      return say(N_("event {seq} is unreadable: {reason}"),
+                 {{"seq", std::to_string(i + 1)}, {"reason", e.error().message}});
     events.push_back(std::move(*e));
   }
   auto folded = fold(events, context);
-  if (!folded) return folded.error().message;
+  if (!folded) return said(folded.error());
   auto difference = first_difference(*folded, item);
-  return difference ? "item " + id + " is not what its trail makes of it: " + describe(*difference)
+  return difference ? say(N_("item {item} is not what its trail makes of it: {reason}"),
+                          {{"item", id}, {"reason", describe(*difference)}})
                     : "";
 }
 
@@ -197,32 +219,42 @@ int verify_trail(const std::string& id, const msgpack::object& events, const Ite
   uint64_t bad = first_bad_seq(trail);
   if (bad == 0 && trail.empty()) bad = 1;
   if (bad != 0) {
-    print_line("trail of " + id + " FAILS verification at seq " + std::to_string(bad), stderr);
+    print_line(say(N_("trail of {item} FAILS verification at seq {seq}"),
+                   {{"item", id}, {"seq", std::to_string(bad)}}),
+               stderr);
     return kExitBadTrail;
   }
   if (item.seq == 0 || item.seq > trail.size()) {
-    print_line("trail of " + id + " FAILS verification: the trail ends at seq " +
-                   std::to_string(trail.size()) + " but the item is at seq " +
-                   std::to_string(item.seq),
+    print_line(say(N_("trail of {item} FAILS verification: the trail ends at seq {last} but the "
+                      "item is at seq {seq}"),
+                   {{"item", id},
+                    {"last", std::to_string(trail.size())},
+                    {"seq", std::to_string(item.seq)}}),
                stderr);
     return kExitBadTrail;
   }
   auto at = decode_event(*trail[item.seq - 1]);
   if (!at || at->hash != item.head) {
     std::string seq = std::to_string(item.seq);
-    print_line("trail of " + id + " FAILS verification at seq " + seq + ": the item's head is " +
-                   item.head + " but the trail's event " + seq + " has hash " +
-                   (at ? at->hash : "unreadable"),
+    print_line(say(at ? N_("trail of {item} FAILS verification at seq {seq}: the item's head is "
+                           "{head} but the trail's event {seq} has hash {hash}")
+                      : N_("trail of {item} FAILS verification at seq {seq}: the item's head is "
+                           "{head} but the trail's event {seq} is unreadable"),
+                   {{"item", id}, {"seq", seq}, {"head", item.head}, {"hash", at ? at->hash : ""}}),
                stderr);
     return kExitBadTrail;
   }
   if (std::string why = fold_mismatch(id, trail, item, context); !why.empty()) {
-    print_line("trail of " + id + " FAILS verification: " + why, stderr);
+    print_line(say(N_("trail of {item} FAILS verification: {reason}"), {{"item", id}, {"reason", why}}),
+               stderr);
     return kExitBadTrail;
   }
   auto last = decode_event(*trail.back());
-  print_line("trail of " + id + " verifies: " + std::to_string(trail.size()) + " events, head " +
-                 (last ? last->hash : "") + "; the item is what they make of it",
+  print_line(say(N_("trail of {item} verifies: {events} events, head {head}; the item is what they "
+                    "make of it"),
+                 {{"item", id},
+                  {"events", std::to_string(trail.size())},
+                  {"head", last ? last->hash : ""}}),
              json ? stderr : stdout);
   return kExitOk;
 }
@@ -243,10 +275,12 @@ class Session {
     if (!a.reply) return a.exit_code;
     wire::Fields f(a.reply->body, "reply body");
     const msgpack::object& item = f.map("item");
-    if (!f.ok()) return fail(kExitInternal, "unreadable reply: " + f.error().message);
+    if (!f.ok()) return fail(kExitInternal, unreadable_reply(f.error()));
     wire::Json json = item_json(item);
-    if (const msgpack::object* view = f.opt_map("view"))  // show: what its trail adds
-      for (auto& [key, value] : wire::to_json(*view).items()) json[key] = std::move(value);
+    if (const msgpack::object* view = f.opt_map("view")) {  // show: what its trail adds
+      wire::Json added = wire::to_json(*view);  // named: items() does not keep it alive
+      for (auto& [key, value] : added.items()) json[key] = std::move(value);
+    }
     if (in_.json) {
       print_json(json);
     } else {
@@ -262,7 +296,7 @@ class Session {
       if (!shown.reply) return shown.exit_code;
       wire::Fields f(shown.reply->body, "reply body");
       auto item = decode_item(f.map("item"));
-      if (!item) return fail(kExitInternal, "unreadable reply: " + item.error().message);
+      if (!item) return fail(kExitInternal, unreadable_reply(item.error()));
       head = std::move(*item);
     }
     auto reply = client_.call_pages("trail", in_.actor, body, "events", "seq");
@@ -301,7 +335,7 @@ class Session {
     printer.finish();
     wire::Fields f(a.reply->body, "reply");
     if (type != "list" && f.opt_bool("more").value_or(false))
-      std::fprintf(stderr, "closeloop: more items than one reply holds; narrow the question\n");
+      fail(kExitOk, say(N_("more items than one reply holds; narrow the question")));
     return kExitOk;
   }
 
@@ -361,7 +395,8 @@ class Session {
     wire::Json json = wire::to_json(a.reply->body);
     if (type == "incidents.ack") {
       in_.json ? print_json(json)
-               : print_line("incident " + json.value("id", "") + " " + json.value("state", ""));
+               : print_line(say(N_("incident {incident} {state}"),
+                                {{"incident", json.value("id", "")}, {"state", json.value("state", "")}}));
       return kExitOk;
     }
     if (type == "incidents") {
@@ -373,13 +408,15 @@ class Session {
       print_json(json);
     } else {
       for (const auto& w : json.value("workers", wire::Json::array()))
-        print_line(w.value("worker", "") + ": replayed " + wire::dump(w["replayed"]) +
-                   ", still held " + wire::dump(w["held"]));
+        print_line(say(N_("{worker}: replayed {replayed}, still held {held}"),
+                       {{"worker", w.value("worker", "")},
+                        {"replayed", wire::dump(w["replayed"])},
+                        {"held", wire::dump(w["held"])}}));
     }
     auto unreachable = json.value("unreachable", wire::Json::array());
     for (const auto& u : unreachable)
-      std::fprintf(stderr, "closeloop: %s did not answer: %s\n", u.value("worker", "").c_str(),
-                   u.value("error", "").c_str());
+      fail(kExitNoAnswer, say(N_("{worker} did not answer: {reason}"),
+                              {{"worker", u.value("worker", "")}, {"reason", u.value("error", "")}}));
     return unreachable.empty() ? kExitOk : kExitNoAnswer;
   }
 
@@ -394,8 +431,10 @@ class Session {
       return kExitOk;
     }
     for (const wire::Json& p : json)
-      print_line("seq " + wire::dump(p["seq"]) + "  leaf " + wire::dump(p["index"]) + "  path " +
-                 std::to_string(p["path"].size()) + " hashes");
+      print_line(say(N_("seq {seq}  leaf {leaf}  path {hashes} hashes"),
+                     {{"seq", wire::dump(p["seq"])},
+                      {"leaf", wire::dump(p["index"])},
+                      {"hashes", std::to_string(p["path"].size())}}));
     return kExitOk;
   }
 
@@ -434,24 +473,25 @@ int run(Invocation& in) {
   }
   const Verb& verb = *find_verb(in.verb);
   auto fields = fields_of(verb, in);
-  if (!fields) return fail(kExitUsage, fields.error().message);
+  if (!fields) return fail(kExitUsage, said(fields.error()));
   if (in.verb == "keygen") return run_keygen(in, *fields);
   if (in.verb == "restore") return run_restore(in, *fields);
   auto target = resolve_target(in);
-  if (!target) return fail(kExitUsage, target.error().message);
+  if (!target) return fail(kExitUsage, said(target.error()));
   if (in.verb == "due") return run_due(*target, in, *fields);
   if (in.verb == "import" && fields->contains("template")) return run_import_template(*target);
   if (in.verb == "import" && in.file.empty())
-    return fail(kExitUsage, "import: give the CSV file (or --template)");
+    return fail(kExitUsage, say(N_("import: give the CSV file (or --template)")));
 
   auto keys = find_keys(target->config, in.key, in.server_key);
-  if (!keys) return fail(kExitUsage, keys.error().message);
+  if (!keys) return fail(kExitUsage, said(keys.error()));
   if (!*keys && in.actor.empty()) in.actor = unauthenticated_actor();
   std::optional<Client> client;
   try {
     client.emplace(target->endpoint, target->timeout_ms, target->max_message_bytes, *keys);
   } catch (const zmq::error_t& e) {
-    return fail(kExitUsage, "bad endpoint '" + target->endpoint + "': " + e.what());
+    return fail(kExitUsage, say(N_("bad endpoint '{endpoint}': {reason}"),
+                                {{"endpoint", target->endpoint}, {"reason", e.what()}}));
   }
   if (in.verb == "import") return run_import(*client, *target, in, *fields);
   if (in.verb == "export") return run_export(*client, *target, in, *fields);

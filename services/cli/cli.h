@@ -46,6 +46,16 @@ struct Invocation {
   const Value* value(std::string_view field) const;
 };
 
+// `msgid` in the CLI's language, its arguments put in.
+inline std::string say(std::string_view msgid, const MessageArgs& args = {}) {
+  return i18n::say(i18n::language(), msgid, args);
+}
+
+// An error's message in the CLI's language (its field named as the CLI's flag).
+std::string said(const Error& error);
+// "unreadable reply: <what>", for a reply the CLI cannot read.
+std::string unreadable_reply(const Error& error);
+
 // Writes `closeloop: <message>` to stderr and returns `code`.
 int fail(int code, const std::string& message);
 // Writes `closeloop: <code>: <message>`, the message in the CLI's language.
@@ -59,6 +69,8 @@ int run(Invocation& in);
 
 // The words of the verb declarations as a gettext template (vocabulary.cc).
 std::string catalog_template();
+// Every column an export writes, by its key (files.cc): the template names each.
+std::vector<std::string> export_columns();
 
 // The verb's fields as given on the command line, typed as declared (client-only
 // fields included); a malformed --milestone is a usage error.

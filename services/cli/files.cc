@@ -30,12 +30,23 @@ namespace {
 
 constexpr size_t kImportBatchBytes = 256 * 1024;
 
+std::string cannot_write(const std::string& path) {
+  return say(N_("cannot write {path}: {reason}"), {{"path", path}, {"reason", std::strerror(errno)}});
+}
+
+// An error of the file read, said after its name.
+std::string in_file(const std::string& path, const Error& error) {
+  return path + ": " + i18n::say(i18n::language(), error);
+}
+
 Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{errc::kInvalid, "cannot read " + path + ": " + std::strerror(errno)};
+  if (!in)
+    return Error::of(errc::kInvalid, N_("cannot read {path}: {reason}"),
+                     {{"path", path}, {"reason", std::strerror(errno)}});
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) return Error{errc::kInvalid, "cannot read " + path};
+  if (in.bad()) return Error::of(errc::kInvalid, N_("cannot read {path}"), {{"path", path}});
   return text.str();
 }
 
@@ -81,32 +92,65 @@ std::vector<std::vector<const wire::Json*>> batches_of(const std::vector<wire::J
   return batches;
 }
 
-wire::Json refused_row(const wire::Json& line, const wire::Json& reasons) {
-  return {{"line", line}, {"reason", reasons.front()}, {"reasons", reasons}};
+// A refused row as the summary lists it: every reason in English, and for people.
+wire::Json refused_row(const wire::Json& line, const wire::Json& reasons,
+                       const wire::Json& detail) {
+  return {{"line", line}, {"reason", reasons.front()}, {"reasons", reasons},
+          {"reasons_detail", detail}};
 }
 
-void print_import(const wire::Json& summary) {
-  std::string counts = "imported " + text(summary, "imported") + ", duplicates " +
-                       text(summary, "duplicates") + ", refused " +
-                       std::to_string(summary["refused"].size());
-  if (summary["dry_run"].get<bool>()) counts = "dry run, nothing imported: would have " + counts;
-  print_line(counts);
-  for (const wire::Json& r : summary["refused"])
-    for (const wire::Json& reason : r["reasons"])
-      print_line("  line " + text(r, "line") + ": " + reason.get<std::string>());
+wire::Json refused_row(const RefusedRow& r) {
+  wire::Json texts = wire::Json::array(), detail = wire::Json::array();
+  for (const Error& reason : r.reasons) {
+    detail.push_back(reason_json(reason));
+    texts.push_back(detail.back()["message"]);
+  }
+  return refused_row(r.line, texts, detail);
+}
+
+// A row's reason in the reader's language, its columns named as the file names them; an
+// older intake's (no reasons_detail) in its English.
+std::string said_reason(const wire::Json& detail, const wire::Json& text,
+                        const std::map<std::string, std::string>& headers) {
+  if (!detail.is_object()) return text.is_string() ? text.get<std::string>() : wire::dump(text);
+  return i18n::say(i18n::language(), reason_of_json(detail),
+                   import_voice(i18n::language(), headers));
+}
+
+void print_import(const wire::Json& summary, const std::map<std::string, std::string>& headers) {
+  using i18n::say;
+  i18n::Language lang = i18n::language();
+  MessageArgs counts{{"imported", text(summary, "imported")},
+                     {"duplicates", text(summary, "duplicates")},
+                     {"refused", std::to_string(summary["refused"].size())}};
+  print_line(say(lang,
+                 summary["dry_run"].get<bool>()
+                     ? N_("dry run, nothing imported: would have imported {imported}, duplicates "
+                          "{duplicates}, refused {refused}")
+                     : N_("imported {imported}, duplicates {duplicates}, refused {refused}"),
+                 counts));
+  for (const wire::Json& r : summary["refused"]) {
+    const wire::Json& detail = r["reasons_detail"];
+    for (size_t i = 0; i < r["reasons"].size(); ++i)
+      print_line("  " + say(lang, N_("line {line}: {reason}"),
+                            {{"line", text(r, "line")},
+                             {"reason", said_reason(i < detail.size() ? detail[i] : wire::Json(),
+                                                    r["reasons"][i], headers)}}));
+  }
   if (!summary["ignored_columns"].empty()) {
     std::string names;
     for (const wire::Json& name : summary["ignored_columns"])
       names += (names.empty() ? "" : ", ") + name.get<std::string>();
-    print_line("columns not imported (no such column): " + names);
+    print_line(say(lang, N_("columns not imported (no such column): {columns}"),
+                   {{"columns", names}}));
   }
   if (summary.contains("unchecked")) print_line(text(summary, "unchecked"));
   if (!summary["possible_duplicates"].empty()) {
-    print_line(
-        "possible duplicates (imported all the same: an open item has the same title "
-        "and lead department):");
+    print_line(std::string(i18n::_("possible duplicates (imported all the same: an open item has "
+                                   "the same title and lead department):")));
     for (const wire::Json& d : summary["possible_duplicates"])
-      print_line("  line " + text(d, "line") + ": " + text(d, "id"));
+      print_line("  " + say(lang, N_("line {line}: {reason}"),
+                            {{"line", text(d, "line")}, {"reason", text(d, "id")}}));
   }
 }
 
@@ -117,17 +161,20 @@ int run_import_template(const Target& target) {
   csv::Writer writer(std::cout);
   for (const auto& row : import_template(target.config, clock.today())) writer.row(row);
   std::cout.flush();
-  return std::cout ? kExitOk : fail(kExitUsage, "cannot write the template");
+  return std::cout ? kExitOk : fail(kExitUsage, say(N_("cannot write the template")));
 }
 
 int run_import(Client& client, const Target& target, const Invocation& in, const wire::Json& f) {
   bool dry_run = f.contains("dry-run");
   auto bytes = read_file(in.file);
-  if (!bytes) return fail(kExitUsage, bytes.error().message);
+  if (!bytes) return fail(kExitUsage, i18n::say(i18n::language(), bytes.error()));
   auto table = csv::parse(*bytes);
-  if (!table) return fail(kExitUsage, in.file + ": " + table.error().message);
+  if (!table) return fail(kExitUsage, in_file(in.file, table.error()));
   auto file = read_import(*table);
-  if (!file) return fail(kExitUsage, in.file + ": " + file.error().message);
+  if (!file)
+    return fail(kExitUsage,
+                in.file + ": " + i18n::say(i18n::language(), file.error(),
+                                           import_voice(i18n::language())));
   wire::Json summary = {{"imported", 0},
                         {"duplicates", 0},
                         {"refused", wire::Json::array()},
@@ -136,8 +183,7 @@ int run_import(Client& client, const Target& target, const Invocation& in, const
                         {"possible_duplicates", wire::Json::array()},
                         {"dry_run", dry_run}};
   if (!table->converted_from.empty()) summary["converted_from"] = table->converted_from;
-  for (const RefusedRow& r : file->refused)
-    summary["refused"].push_back(refused_row(r.line, r.reasons));
+  for (const RefusedRow& r : file->refused) summary["refused"].push_back(refused_row(r));
   std::set<std::string> made;  // the ids this import made: no row repeats those
   wire::Json similar = wire::Json::array();
   auto send = [&](const std::vector<const wire::Json*>& batch) -> int {
@@ -154,7 +200,8 @@ int run_import(Client& client, const Target& target, const Invocation& in, const
       std::string result = text(r, "result");
       if (result == "refused") {
         summary["refused"].push_back(
-            refused_row(r["line"], r.value("reasons", wire::Json::array({r["reason"]}))));
+            refused_row(r["line"], r.value("reasons", wire::Json::array({r["reason"]})),
+                        r.value("reasons_detail", wire::Json::array())));
         continue;
       }
       const char* count = result == "imported" ? "imported" : "duplicates";
@@ -178,7 +225,7 @@ int run_import(Client& client, const Target& target, const Invocation& in, const
   std::stable_sort(summary["items"].begin(), summary["items"].end(), by_line);
   std::stable_sort(summary["possible_duplicates"].begin(), summary["possible_duplicates"].end(),
                    by_line);
-  in.json ? print_json(summary) : print_import(summary);
+  in.json ? print_json(summary) : print_import(summary, file->headers);
   return summary["refused"].empty() ? kExitOk : kExitRefused;
 }
 
@@ -196,11 +243,10 @@ const std::vector<std::string> kItemColumns{
     "rework_count", "reopen_count", "promise", "promise_kept_at", "created_at", "updated_at",
     "body"};
 
+// The due date's basis as show says it, in the reader's language.
 std::string due_basis_text(const wire::Json& basis) {
-  std::string rule = text(basis, "rule");
-  if (rule.empty()) return "";
-  return rule + " (" + text(basis, "from") + ")" +
-         (basis.value("provisional", false) ? " PROVISIONAL" : "");
+  if (text(basis, "rule").empty()) return "";
+  return say_basis(i18n::language(), read_basis(basis));
 }
 
 std::vector<std::string> item_row(const wire::Json& item, const Config& config) {
@@ -238,6 +284,14 @@ std::vector<std::string> item_row(const wire::Json& item, const Config& config) 
 const std::vector<std::string> kEventColumns{"item", "seq", "at", "stage", "action", "actor",
                                              "department", "payload", "prev_hash", "hash"};
 
+// The scoreboard's columns: the department's code and name, its counts, the rate.
+std::vector<std::string> scoreboard_columns() {
+  std::vector<std::string> columns{"department", "name"};
+  for (auto c : kScoreColumns) columns.emplace_back(c);
+  columns.push_back("satisfaction_rate");
+  return columns;
+}
+
 // Writes JSON arrays element by element, or CSV rows, to one stream. JSON is always
 // written terminal-safe (terminal.h: the same document for a parser); CSV cells only
 // when the stream is a terminal (`to_terminal`), since escaping changes a file's data.
@@ -245,8 +299,9 @@ class Sink {
  public:
   Sink(std::ostream& out, bool csv, std::vector<std::string> header, bool to_terminal)
       : out_(out), csv_(csv), to_terminal_(to_terminal) {
-    if (csv_) {
+    if (csv_) {  // every header in the reader's language (column_header)
       writer_.emplace(out_);
+      for (std::string& name : header) name = column_header(name);
       writer_->row(header);
     }
   }
@@ -272,13 +327,20 @@ class Sink {
 
 }  // namespace
 
+std::vector<std::string> export_columns() {
+  std::vector<std::string> columns = kItemColumns;
+  columns.insert(columns.end(), kEventColumns.begin(), kEventColumns.end());
+  for (const std::string& c : scoreboard_columns()) columns.push_back(c);
+  return columns;
+}
+
 int run_export(Client& client, const Target& target, const Invocation& in, const wire::Json& f) {
   std::string what = text(f, "what");
   bool csv = text(f, "format") == "csv";
   std::ofstream file;
   if (f.contains("out")) {
     file.open(text(f, "out"), std::ios::binary | std::ios::trunc);
-    if (!file) return fail(kExitUsage, "cannot write " + text(f, "out") + ": " + std::strerror(errno));
+    if (!file) return fail(kExitUsage, cannot_write(text(f, "out")));
   }
   std::ostream& out = f.contains("out") ? static_cast<std::ostream&>(file) : std::cout;
   bool to_terminal = !f.contains("out") && isatty(STDOUT_FILENO);
@@ -293,9 +355,7 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
       out << json_for_terminal(board) << "\n";
       return kExitOk;
     }
-    std::vector<std::string> header{"department", "name"};
-    for (auto c : kScoreColumns) header.emplace_back(c);
-    header.push_back("satisfaction_rate");
+    std::vector<std::string> header = scoreboard_columns();
     Sink sink(out, true, header, to_terminal);
     for (const wire::Json& d : board["departments"]) {
       std::vector<std::string> row;
@@ -368,7 +428,8 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
     auto read = read_checkpoint_file(text(f, "checkpoint"));
     if (!read) return fail(kExitUsage, read.error().message);
     if (!security::verify_signature(*read))
-      return fail(kExitBadTrail, text(f, "checkpoint") + ": its signature does not verify");
+      return fail(kExitBadTrail, say(N_("{path}: its signature does not verify"),
+                                     {{"path", text(f, "checkpoint")}}));
     old = std::move(*read);
   }
   Clock clock(target.config.timezone);
@@ -409,12 +470,15 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
   std::string out = text(f, "out");
   std::ofstream file(out, std::ios::binary | std::ios::trunc);
   file << bundle.dump(2, ' ', false, wire::Json::error_handler_t::replace) << "\n";
-  if (!file) return fail(kExitUsage, "cannot write " + out + ": " + std::strerror(errno));
+  if (!file) return fail(kExitUsage, cannot_write(out));
   size_t events = 0;
   for (const auto& [id, trail] : bundle["trails"].items()) events += trail.size();
-  print_line("wrote " + out + ": " + std::to_string(in.ids.size()) + " items, " +
-                 std::to_string(events) + " events, in the checkpoint of size " +
-                 std::to_string(tree.checkpoint.size),
+  print_line(say(N_("wrote {path}: {items} items, {events} events, in the checkpoint of size "
+                    "{size}"),
+                 {{"path", out},
+                  {"items", std::to_string(in.ids.size())},
+                  {"events", std::to_string(events)},
+                  {"size", std::to_string(tree.checkpoint.size)}}),
              in.json ? stderr : stdout);
   return kExitOk;
 }
@@ -422,31 +486,42 @@ int run_bundle(Client& client, const Target& target, const Invocation& in, const
 // ---- due ----
 
 int run_due(const Target& target, const Invocation& in, const wire::Json& f) {
+  using i18n::say;
+  i18n::Language lang = i18n::language();
   int periods = f.contains("kind") + f.contains("working-days") + f.contains("months");
-  if (periods != 1) return fail(kExitUsage, "give one of --kind, --working-days, --months");
+  if (periods != 1) return fail(kExitUsage, std::string(i18n::_("give one of --kind, --working-days, --months")));
   auto from = Date::parse(text(f, "from"));
-  if (!from) return fail(kExitUsage, "--from must be a date YYYY-MM-DD, not '" + text(f, "from") + "'");
+  if (!from)
+    return fail(kExitUsage, say(lang, N_("--from must be a date YYYY-MM-DD, not '{value}'"),
+                                {{"value", text(f, "from")}}));
   auto calendar = Calendar::load(target.config.calendar_dir);
-  if (!calendar) return fail(kExitUsage, calendar.error().message);
+  if (!calendar) return fail(kExitUsage, say(lang, calendar.error()));
   std::optional<Due> due;
   if (f.contains("kind")) {
     std::string kind = text(f, "kind");
-    if (!find_kind(kind)) return fail(kExitUsage, "unknown kind '" + kind + "'");
+    if (!find_kind(kind))
+      return fail(kExitUsage, say(lang, N_("unknown kind '{value}'"), {{"value", kind}}));
     due = statutory_due(target.config.rules, *calendar, kind, f.contains("complex"), *from);
     if (!due)
-      return fail(kExitUsage, "a" + std::string(kind == "audit" ? "n " : " ") + kind +
-                                  " item's due date is not a period: it is " +
-                                  std::string(find_kind(kind)->reply_rule));
+      return fail(kExitUsage,
+                  say(lang,
+                      N_("the due date of an item of kind {kind} is not a period: it is set at "
+                         "assignment (a date, or a project's last milestone)"),
+                      {{"kind", std::string(find_kind(kind)->code)}}));
   } else {
     Period p{f.value("working-days", uint64_t{0}), f.value("months", uint64_t{0})};
-    if (p.working_days + p.months == 0) return fail(kExitUsage, "the period must be at least 1");
-    due = due_after(*calendar, *from, p, describe(p) + " after " + from->str());
+    if (p.working_days + p.months == 0)
+      return fail(kExitUsage, std::string(i18n::_("the period must be at least 1")));
+    due = due_after(*calendar, *from, p, due_rule::kPeriod, describe(p) + " after " + from->str());
   }
   wire::Json answer = {{"due", due->date},
                        {"rule", due->basis.rule},
+                       {"code", due->basis.code},
                        {"from", due->basis.from},
                        {"calendar", due->basis.calendar},
-                       {"provisional", due->basis.provisional}};
+                       {"provisional", due->basis.provisional},
+                       {"working_days", due->basis.working_days},
+                       {"months", due->basis.months}};
   if (in.json) {
     print_json(answer);
   } else {
@@ -460,10 +535,11 @@ int run_due(const Target& target, const Invocation& in, const wire::Json& f) {
 int run_keygen(const Invocation& in, const wire::Json& f) {
   std::string out = text(f, "out");
   if (std::filesystem::exists(out))
-    return fail(kExitUsage, out + " exists: keygen never overwrites a key (remove it first)");
+    return fail(kExitUsage,
+                say(N_("{path} exists: keygen never overwrites a key (remove it first)"), {{"path", out}}));
   security::KeyPair pair = security::generate_key_pair();
   if (Status written = security::write_key_file(out, pair); !written)
-    return fail(kExitUsage, "cannot write the key: " + written.error().message);
+    return fail(kExitUsage, say(N_("cannot write the key: {reason}"), {{"reason", written.error().message}}));
   if (in.json)
     print_json({{"public_key", pair.public_key}, {"file", out}});
   else

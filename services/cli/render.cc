@@ -9,12 +9,38 @@
 #include "i18n/words.h"
 #include "terminal.h"
 #include "workflow/view.h"
+#include "workflow/deadline.h"
 
 namespace closeloop::cli {
 
 using wire::Json;
 
 namespace {
+
+// A word in the reader's language (xgettext knows `_` as a keyword).
+std::string _(std::string_view msgid) { return std::string(i18n::_(msgid)); }
+
+// The config's departments, code -> name (set_department_names(), once per run).
+std::map<std::string, std::string, std::less<>>& department_names() {
+  static std::map<std::string, std::string, std::less<>> names;
+  return names;
+}
+
+// A code in its vocabulary, by its name in the CLI's language.
+std::string named(std::string_view vocabulary, std::string_view code) {
+  return std::string(i18n::name_of(i18n::language(), vocabulary, code));
+}
+
+// A table's header row: each column by its name (msgctxt "column") in the CLI's language.
+std::vector<std::string> header(std::initializer_list<const char*> columns) {
+  std::vector<std::string> row;
+  for (const char* column : columns) row.push_back(column_header(column));
+  return row;
+}
+
+std::string say(std::string_view msgid, const MessageArgs& args) {
+  return i18n::say(i18n::language(), msgid, args);
+}
 
 // A field as text: strings as they are, other values as JSON, absent or null as "".
 std::string text(const Json& object, const char* key) {
@@ -79,18 +105,10 @@ std::string joined(const Json& list) {
 
 namespace {
 
-// A word in the reader's language (xgettext knows `_` as a keyword).
-std::string _(std::string_view msgid) { return std::string(i18n::_(msgid)); }
-
 // Codes shown by name whose vocabularies the declarations do not hold (for xgettext).
 [[maybe_unused]] constexpr const char* kNamedCodes[] = {
     NC_("extension", "pending"), NC_("extension", "approved"), NC_("extension", "refused"),
     NC_("extension", "lapsed")};
-
-// A code by its name in the reader's language ("assigned" → 已交办).
-std::string named(std::string_view vocabulary, const std::string& code) {
-  return code.empty() ? code : std::string(i18n::name_of(i18n::language(), vocabulary, code));
-}
 
 // "2026-12-20 (promised)" or with its keeping; "" without a promise.
 std::string promise_text(const Json& promise) {
@@ -132,16 +150,25 @@ void add_original_dates(const Json& item, std::vector<std::vector<std::string>>&
 
 }  // namespace
 
+void set_department_names(std::map<std::string, std::string, std::less<>> names) {
+  department_names() = std::move(names);
+}
+
+std::string department_shown(std::string_view code) {
+  if (code.empty()) return "-";
+  auto it = department_names().find(code);
+  return it == department_names().end() ? std::string(code) : it->second + " " + std::string(code);
+}
+
+std::string column_header(std::string_view key) { return named("column", key); }
+
 void print_item(const Json& item) {
   std::string department = or_dash(text(item, "department"));
   if (auto co = item.find("co_departments"); co != item.end() && co->is_array() && !co->empty())
     department += " (+ " + joined(*co) + ")";
   std::string due = or_dash(text(item, "due"));
-  if (auto basis = item.find("due_basis"); basis != item.end() && !text(*basis, "rule").empty()) {
-    due += "  (" + text(*basis, "rule") + ", from " + text(*basis, "from");
-    if (basis->value("provisional", false)) due += ", PROVISIONAL: no calendar data";
-    due += ")";
-  }
+  if (auto basis = item.find("due_basis"); basis != item.end() && !text(*basis, "rule").empty())
+    due += "  " + say_basis(i18n::language(), read_basis(*basis));  // workflow/deadline.h
   std::vector<std::vector<std::string>> rows{{_("id"), text(item, "id")},
                                              {_("stage"), named("stage", text(item, "stage"))},
                                              {_("kind"), or_dash(named("kind", text(item, "kind")))},
@@ -236,15 +263,62 @@ void print_trail(const Json& events) {
   print_table(rows);
 }
 
+namespace {
+
+// An inbox entry's working days left, or "-N (late)" once its day has passed.
+std::string days_left(const Json& item) {
+  if (!item.contains("todo_days_left")) return "-";
+  std::string days = text(item, "todo_days_left");
+  return item.value("todo_late", false) ? say(N_("{days} (late)"), {{"days", days}}) : days;
+}
+
+// Why an item is on the attention list, in words: "escalated on 2026-03-10; urged 2 times…".
+std::string reasons_text(const Json& reasons) {
+  std::string out;
+  for (const Json& r : reasons) {
+    std::string code = text(r, "code"), said;
+    if (code == "escalated")
+      said = say(N_("escalated on {date}"), {{"date", or_dash(text(r, "on"))}});
+    else if (code == "urged")
+      said = say(N_("urged {count} times, last on {date}"),
+                 {{"count", text(r, "count")}, {"date", text(r, "last_on")}});
+    else if (code == "late")
+      said = say(N_("{days} working days late"), {{"days", text(r, "working_days")}});
+    else
+      said = code;
+    out += (out.empty() ? "" : std::string(_("; "))) + said;
+  }
+  return or_dash(out);
+}
+
+// A list of codes by their names in `vocabulary`, comma-separated.
+std::string named_list(const Json& codes, std::string_view vocabulary) {
+  std::string out;
+  for (const auto& c : codes)
+    out += (out.empty() ? "" : ",") + named(vocabulary, c.is_string() ? c.get<std::string>() : "");
+  return out;
+}
+
+}  // namespace
+
 void ListPrinter::add(const Json& item) {
   if (json_) {
     print(count_ == 0 ? "[" : ",");
     std::fputs(json_for_terminal(item).c_str(), stdout);
-  } else if (type_ == "inbox") {
-    rows_.push_back({text(item, "todo"), text(item, "todo_due"), text(item, "id"),
-                     text(item, "stage"), text(item, "title")});
+  } else if (type_ == "inbox") {  // what to do next, by when, and how many working days remain
+    if (count_ == 0)
+      rows_.push_back(header({NC_("column", "to do"), NC_("column", "by"),
+                              NC_("column", "working days left"), NC_("column", "id"),
+                              NC_("column", "stage"), NC_("column", "title")}));
+    rows_.push_back({named("todo", text(item, "todo")), text(item, "todo_due"), days_left(item),
+                     text(item, "id"), named("stage", text(item, "stage")), text(item, "title")});
   } else if (type_ == "reads") {  // the read audit: what was read, and for which command
-    if (count_ == 0) rows_.push_back({"seq", "at", "actor", "verb", "result", "read"});
+    if (count_ == 0) {  // "result" of a read (its own context: an export's is an evaluation's)
+      rows_.push_back(header({NC_("column", "seq"), NC_("column", "at"), NC_("column", "actor"),
+                              NC_("column", "verb")}));
+      rows_.back().push_back(named("read", NC_("read", "result")));
+      rows_.back().push_back(column_header(NC_("column", "read")));
+    }
     std::string result = item.value("result", std::string("ok"));
     std::string what = item.contains("item") ? text(item, "item") : text(item, "query");
     if (item.contains("after")) what += "  after " + text(item, "after");
@@ -252,37 +326,68 @@ void ListPrinter::add(const Json& item) {
     std::string actor = text(item, "actor");
     if (!text(item, "gateway").empty()) actor += " via " + text(item, "gateway");
     rows_.push_back({text(item, "seq"), when(item, "at"), actor, text(item, "verb"),
-                     result == "ok" ? result : "REFUSED: " + result, what});
+                     result == "ok" ? std::string(_("ok")) : say(N_("REFUSED: {result}"), {{"result", result}}),
+                     what});
   } else if (type_ == "accounts") {
-    std::string roles;
-    for (const auto& r : item.value("roles", Json::array()))
-      roles += (roles.empty() ? "" : ",") + r.get<std::string>();
-    std::string bound =
-        !text(item, "department").empty() ? text(item, "department") : text(item, "station");
+    if (count_ == 0)
+      rows_.push_back(header({NC_("column", "name"), NC_("column", "roles"),
+                              NC_("column", "department or station"), NC_("column", "state"),
+                              NC_("column", "key")}));
+    std::string bound = !text(item, "department").empty() ? department_shown(text(item, "department"))
+                                                          : text(item, "station");
     if (item.value("gateway", false)) {  // a gateway's scope: whom it may act for
-      std::string scope;
-      for (const auto& r : item.value("acts_for", Json::array()))
-        scope += (scope.empty() ? "" : ",") + r.get<std::string>();
-      bound = "gateway for " + (scope.empty() ? std::string("nobody") : scope);
+      std::string scope = named_list(item.value("acts_for", Json::array()), "role");
+      bound = scope.empty() ? std::string(_("a gateway for nobody"))
+                            : say(N_("a gateway for {roles}"), {{"roles", scope}});
     }
-    rows_.push_back({text(item, "name"), roles, or_dash(bound),
-                     item.value("disabled", false) ? "disabled" : "enabled", text(item, "key")});
+    rows_.push_back({text(item, "name"), named_list(item.value("roles", Json::array()), "role"),
+                     or_dash(bound),
+                     std::string(item.value("disabled", false) ? _("disabled") : _("enabled")),
+                     text(item, "key")});
   } else if (type_ == "account changes") {
+    if (count_ == 0)
+      rows_.push_back(header({NC_("column", "seq"), NC_("column", "at"), NC_("column", "actor"),
+                              NC_("column", "verb"), NC_("column", "account"),
+                              NC_("column", "key")}));
     const Json& account = item.value("account", Json::object());
-    rows_.push_back({text(item, "seq"), when(item, "at"), text(item, "actor"), text(item, "verb"),
-                     text(account, "name"),
-                     account.value("disabled", false) ? "disabled" : text(account, "key")});
+    rows_.push_back({text(item, "seq"), when(item, "at"), text(item, "actor"),
+                     named("verb", text(item, "verb")), text(account, "name"),
+                     account.value("disabled", false) ? std::string(_("disabled")) : text(account, "key")});
   } else if (type_ == "incidents") {
+    if (count_ == 0)
+      rows_.push_back(header({NC_("column", "id"), NC_("column", "state"), NC_("column", "at"),
+                              NC_("column", "item"), NC_("column", "reason")}));
     rows_.push_back({text(item, "id"), text(item, "state"), when(item, "at"),
                      or_dash(text(item, "item")), text(item, "reason")});
   } else if (type_ == "overdue") {  // late replies by due date; the office's late assignments
+    if (count_ == 0)
+      rows_.push_back(header({NC_("column", "id"), NC_("column", "stage"),
+                              NC_("column", "department"), NC_("column", "due"),
+                              NC_("column", "working days late"), NC_("column", "days late"),
+                              NC_("column", "late since"), NC_("column", "title")}));
     bool assignment = text(item, "late") == "assignment";
-    rows_.push_back({text(item, "id"), assignment ? "to assign" : text(item, "stage"),
-                     or_dash(text(item, "department")),
-                     assignment ? text(item, "assign_by") : text(item, "due"), text(item, "title")});
+    rows_.push_back({text(item, "id"),
+                     assignment ? std::string(_("to assign")) : named("stage", text(item, "stage")),
+                     department_shown(text(item, "department")),
+                     assignment ? text(item, "assign_by") : text(item, "due"),
+                     or_dash(text(item, "late_working_days")), or_dash(text(item, "late_days")),
+                     or_dash(text(item, "late_since")), text(item, "title")});
+  } else if (type_ == "attention") {  // escalated items, and why each is there
+    if (count_ == 0)
+      rows_.push_back(header({NC_("column", "id"), NC_("column", "stage"),
+                              NC_("column", "department"), NC_("column", "due"),
+                              NC_("column", "why"), NC_("column", "title")}));
+    rows_.push_back({text(item, "id"), named("stage", text(item, "stage")),
+                     department_shown(text(item, "department")), or_dash(text(item, "due")),
+                     reasons_text(item.value("reasons", Json::array())), text(item, "title")});
   } else {
-    rows_.push_back({text(item, "id"), text(item, "stage"), or_dash(text(item, "department")),
-                     or_dash(text(item, "due")), text(item, "title")});
+    if (count_ == 0)
+      rows_.push_back(header({NC_("column", "id"), NC_("column", "stage"),
+                              NC_("column", "department"), NC_("column", "due"),
+                              NC_("column", "title")}));
+    rows_.push_back({text(item, "id"), named("stage", text(item, "stage")),
+                     department_shown(text(item, "department")), or_dash(text(item, "due")),
+                     text(item, "title")});
   }
   ++count_;
 }
@@ -297,29 +402,73 @@ void ListPrinter::finish() {
   flush();
   if (json_) print_line(count_ == 0 ? "[]" : "]");
   else if (count_ == 0)
-    print_line(type_ == "reads"                                       ? "(no reads)"
-               : type_.starts_with("account") || type_ == "incidents" ? "(none)"
-                                                                      : "(no items)");
+    print_line(std::string(type_ == "reads"                                       ? _("(no reads)")
+                           : type_.starts_with("account") || type_ == "incidents" ? _("(none)")
+                                                                                  : _("(no items)")));
 }
 
+namespace {
+
+// The scoreboard's columns: its JSON key and the table's header, which says what it counts.
+struct ScoreColumn {
+  const char* key;
+  const char* header;
+};
+constexpr ScoreColumn kScoreTable[] = {
+    {"received", NC_("column", "received")},
+    {"signed_on_time", NC_("column", "signed on time")},
+    {"replied", NC_("column", "replied")},
+    {"replied_on_time", NC_("column", "replied on time")},
+    {"returned", NC_("column", "returned")},
+    {"reworked", NC_("column", "reworked")},
+    {"evaluated", NC_("column", "evaluated")},
+    {"satisfied", NC_("column", "satisfied")},
+    {"basically_satisfied", NC_("column", "basically satisfied")},
+    {"unsatisfied", NC_("column", "unsatisfied")},
+    {"satisfaction_rate", NC_("column", "satisfaction rate")},
+    {"open_promises", NC_("column", "open promises")},
+    {"overdue_now", NC_("column", "overdue now")},
+    {"reassigned", NC_("column", "reassigned")},
+    {"withdrawn", NC_("column", "withdrawn")},
+};
+
+std::string board_department(const Json& d) {
+  std::string name = text(d, "name"), code = text(d, "department");
+  return name.empty() ? department_shown(code) : name + " " + code;
+}
+
+// With --items: under the table, each department's ids behind each count.
+void print_score_items(const Json& departments) {
+  for (const auto& d : departments) {
+    const Json& items = d.value("items", Json::object());
+    std::vector<std::vector<std::string>> rows;
+    for (const ScoreColumn& c : kScoreTable) {
+      const Json& ids = items.value(c.key, Json::array());
+      if (!ids.empty()) rows.push_back({"  " + column_header(c.header), joined(ids)});
+    }
+    if (rows.empty()) continue;
+    print_line("\n" + board_department(d));
+    print_table(rows);
+  }
+}
+
+}  // namespace
+
 void print_scoreboard(const Json& board) {
-  print_line("assignments " + text(board, "from") + " .. " + text(board, "to") + ", as of " +
-             text(board, "as_of"));
-  std::vector<std::vector<std::string>> rows{{"department", "received", "signed", "replied",
-                                              "on time", "returned", "reworked", "evaluated",
-                                              "satisfied", "basically", "unsatisfied", "rate",
-                                              "promises", "overdue", "reassigned",
-                                              "withdrawn"}};
-  for (const auto& d : board.value("departments", Json::array())) {
+  print_line(say(N_("assignments {from} .. {to}, as of {as_of}"),
+                 {{"from", text(board, "from")}, {"to", text(board, "to")},
+                  {"as_of", text(board, "as_of")}}));
+  std::vector<std::vector<std::string>> rows{{column_header(NC_("column", "department"))}};
+  for (const ScoreColumn& c : kScoreTable) rows[0].push_back(column_header(c.header));
+  const Json& departments = board.value("departments", Json::array());
+  for (const auto& d : departments) {
     if (d.value("received", 0) == 0 && d.value("withdrawn", 0) == 0) continue;
-    rows.push_back({text(d, "department"), text(d, "received"), text(d, "signed_on_time"),
-                    text(d, "replied"), text(d, "replied_on_time"), text(d, "returned"),
-                    text(d, "reworked"), text(d, "evaluated"), text(d, "satisfied"),
-                    text(d, "basically_satisfied"), text(d, "unsatisfied"),
-                    or_dash(text(d, "satisfaction_rate")), text(d, "open_promises"),
-                    text(d, "overdue_now"), text(d, "reassigned"), text(d, "withdrawn")});
+    std::vector<std::string> row{board_department(d)};
+    for (const ScoreColumn& c : kScoreTable) row.push_back(or_dash(text(d, c.key)));
+    rows.push_back(std::move(row));
   }
   print_table(rows);
+  print_score_items(departments);
 }
 
 void print_ping(const Json& body) {
@@ -361,12 +510,15 @@ std::string outbox_text(const Json& outbox) {
 }  // namespace
 
 void print_status(const Json& body) {
-  std::vector<std::vector<std::string>> rows{{"worker", "up", "pid", "up since", "restarts",
-                                              "msgs in", "msgs out", "outbox", "last commit",
-                                              "disk"}};
+  std::vector<std::vector<std::string>> rows{
+      header({NC_("column", "worker"), NC_("column", "up"), NC_("column", "pid"),
+              NC_("column", "up since"), NC_("column", "restarts"), NC_("column", "msgs in"),
+              NC_("column", "msgs out"), NC_("column", "outbox"), NC_("column", "last commit"),
+              NC_("column", "disk")})};
+  const std::string up(_("up")), down(_("DOWN"));
   const Json& broker = body.value("broker", Json::object());
   if (!broker.empty())  // its own row: the figures of a worker's store are not its
-    rows.push_back({"broker", "up", text(broker, "pid"), or_dash(text(broker, "up_since")),
+    rows.push_back({"broker", up, text(broker, "pid"), or_dash(when(broker, "up_since")),
                     or_dash(text(broker, "restarts")), "-", "-", "-", "-", "-"});
   for (const auto& w : body.value("workers", Json::array())) {
     const Json& commit = w.value("last_commit", Json::object());
@@ -374,54 +526,56 @@ void print_status(const Json& body) {
     if (commit.value("size", 0) > 0 || commit.value("fsync_ms", 0.0) > 0)
       std::snprintf(last, sizeof last, "size %s, fsync %.2f ms", text(commit, "size").c_str(),
                     commit.value("fsync_ms", 0.0));
-    rows.push_back({text(w, "name"), w.value("up", false) ? "up" : "DOWN", text(w, "pid"),
-                    or_dash(text(w, "up_since")), text(w, "restarts"), text(w, "messages_in"),
+    rows.push_back({text(w, "name"), w.value("up", false) ? up : down, text(w, "pid"),
+                    or_dash(when(w, "up_since")), text(w, "restarts"), text(w, "messages_in"),
                     text(w, "messages_out"), outbox_text(w.value("outbox", Json::array())), last,
                     bytes_text(w.value("disk_bytes", uint64_t{0}))});
   }
   if (rows.size() == 1) {
-    print_line("no worker has reported yet");
+    print_line(std::string(_("no worker has reported yet")));
     return;
   }
   print_table(rows);
-  if (body.value("workers", Json::array()).empty()) print_line("no worker has reported yet");
-  if (!text(broker, "reload_refused").empty())
-    print_line("broker: RELOAD REFUSED, the running config stays: " +
-               text(broker, "reload_refused"));
+  if (body.value("workers", Json::array()).empty())
+    print_line(std::string(_("no worker has reported yet")));
+  auto refused = [](const std::string& name, const std::string& why) {
+    print_line(say(N_("{process}: RELOAD REFUSED, the running config stays: {why}"),
+                   {{"process", name}, {"why", why}}));
+  };
+  if (!text(broker, "reload_refused").empty()) refused("broker", text(broker, "reload_refused"));
   for (const auto& w : body.value("workers", Json::array())) {  // what an operator must act on
-    if (!text(w, "reload_refused").empty())
-      print_line(text(w, "name") +
-                 ": RELOAD REFUSED, the running config stays: " + text(w, "reload_refused"));
+    if (!text(w, "reload_refused").empty()) refused(text(w, "name"), text(w, "reload_refused"));
     if (!text(w, "storage_error").empty())
-      print_line(text(w, "name") + ": CANNOT WRITE ITS STORE: " + text(w, "storage_error"));
+      print_line(say(N_("{process}: CANNOT WRITE ITS STORE: {why}"),
+                     {{"process", text(w, "name")}, {"why", text(w, "storage_error")}}));
     if (!text(w, "warning").empty())
-      print_line(text(w, "name") + ": WARNING: " + text(w, "warning"));
+      print_line(say(N_("{process}: WARNING: {warning}"),
+                     {{"process", text(w, "name")}, {"warning", text(w, "warning")}}));
   }
   std::string failures;  // "clients unknown_key 200, clients no_handshake 3"
   for (const auto& f : body.value("handshake_failures", Json::array()))
     failures += (failures.empty() ? "" : ", ") + text(f, "domain") + " " + text(f, "reason") + " " +
                 text(f, "count");
-  if (!failures.empty()) print_line("failed handshakes since the broker started: " + failures);
+  if (!failures.empty())
+    print_line(say(N_("failed handshakes since the broker started: {failures}"),
+                   {{"failures", failures}}));
   std::string keys;
   for (const auto& k : body.value("worker_keys", Json::array()))
     keys += (keys.empty() ? "" : ", ") + text(k, "name") + " " + text(k, "key").substr(0, 8) + "…";
   if (!broker.empty()) {
     const Json& open = broker.value("connections", Json::object());
-    print_line("broker connections: clients " + text(open, "clients") + ", workers " +
-               text(open, "workers"));
+    print_line(say(N_("broker connections: clients {clients}, workers {workers}"),
+                   {{"clients", text(open, "clients")}, {"workers", text(open, "workers")}}));
   }
   if (!keys.empty())
-    print_line("worker keys admitted (" + text(broker, "worker_keys") + "): " + keys);
+    print_line(say(N_("worker keys admitted ({count}): {keys}"),
+                   {{"count", text(broker, "worker_keys")}, {"keys", keys}}));
   for (const char* count : {"dropped_replies", "refused_forwards", "unadmitted_messages"})
     if (body.value(count, uint64_t{0}) > 0) print_line(std::string(count) + ": " + text(body, count));
 }
 
 void print_due(const Json& due) {
-  print_line(text(due, "due") + "  (" + text(due, "rule") + ", from " + text(due, "from") + "; " +
-             text(due, "calendar") +
-             (due.value("provisional", false) ? "; PROVISIONAL: no calendar data for a year it spans"
-                                              : "") +
-             ")");
+  print_line(text(due, "due") + "  " + say_basis(i18n::language(), read_basis(due), true));
 }
 
 void print_checkpoint(const Json& checkpoint) {

@@ -1,12 +1,23 @@
 // How the CLI shows replies to people (with --json it prints the JSON instead).
 #pragma once
 
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wire/json.h"
 
 namespace closeloop::cli {
+
+// The departments' names (code -> name) from the config, set once by the CLI: tables show
+// a department as "县交通运输局 jtj".
+void set_department_names(std::map<std::string, std::string, std::less<>> names);
+// "name code" for a known department, the code for another, "-" for none.
+std::string department_shown(std::string_view code);
+// A column's header (a table's or an export's), by its name in the vocabulary "column" in
+// the CLI's language: "signed_on_time" is 签收及时 in Chinese, itself in English.
+std::string column_header(std::string_view key);
 
 void print_item(const wire::Json& item);
 void print_trail(const wire::Json& events);  // one line per event

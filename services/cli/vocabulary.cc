@@ -1,8 +1,8 @@
 // `closeloop verbs --pot`: the words the declarations hold, as a gettext template
 // (po/update.sh merges it with what xgettext finds in the code). The verbs' and fields'
-// help, and the names of codes — verbs, fields, stages, kinds, roles, and each field's
-// choices (in the field's name: "outcome", "attitude"…) — each in its vocabulary
-// (msgctxt), as i18n::name_of() looks them up.
+// help, and the names of codes — verbs, fields, stages, kinds, roles, export columns, and
+// each field's choices (in the field's name: "outcome", "attitude"…) — each in its
+// vocabulary (msgctxt), as i18n::name_of() looks them up.
 #include <set>
 #include <string>
 
@@ -58,6 +58,7 @@ std::string catalog_template() {
   for (Stage stage : kStages) pot.add("stages", "stage", to_string(stage));
   for (const Kind& kind : kKinds) pot.add("kinds", "kind", kind.code);
   for (security::Role role : security::kRoles) pot.add("roles", "role", security::role_name(role));
+  for (const std::string& column : export_columns()) pot.add("export", "column", column);
   return pot.text();
 }
 

@@ -59,6 +59,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -72,6 +73,7 @@
 #include "daemon/daemon.h"
 #include "daemon/notify.h"
 #include "daemon/signals.h"
+#include "i18n/words.h"
 #include "init.h"
 
 namespace closeloop {
@@ -447,21 +449,38 @@ int parse_args(int argc, char** argv, Options* o) {
   return -1;
 }
 
+// The language --check-config speaks: $CLOSELOOP_LANG, else the config's `language` (when
+// it reads), else Chinese, as the CLI (docs/architecture.md, "Words for people").
+i18n::Language check_language(const Result<Config>& config) {
+  const char* env = std::getenv(i18n::kLanguageEnv);
+  if (auto named = i18n::parse_language(env ? env : "")) return *named;
+  if (config)
+    if (auto configured = i18n::parse_language(config->language)) return *configured;
+  return i18n::kDefaultLanguage;
+}
+
 // The same validation as every process's start; nothing is started or created.
-// Every path it names is looked at too (config/paths.h); nothing is started or created.
+// Every path it names is looked at too (config/paths.h).
 int check_config(const std::string& file) {
   Result<Config> config = load_config(file);
+  i18n::Language lang = check_language(config);
   Status moved = config ? check_moved_paths(*config) : Status(config.error());
-  auto paths = moved ? check_paths(*config) : Result<std::vector<std::string>>(moved.error());
+  auto paths = moved ? check_paths(*config) : Result<std::vector<PathLine>>(moved.error());
   if (!paths) {
-    std::cerr << "closeloopd: " << paths.error().message << "\n";
+    std::cerr << "closeloopd: " << i18n::say(lang, paths.error()) << "\n";
     return EX_CONFIG;
   }
-  std::cout << "ok: " << file << ": " << config->departments.size() << " departments, "
-            << config->categories.size() << " categories, " << config->routes.size()
-            << " routes; endpoint " << config->endpoint << ", data_dir " << config->data_dir
+  std::cout << i18n::say(lang,
+                         N_("ok: {file}: {departments} departments, {categories} categories, "
+                            "{routes} routes; endpoint {endpoint}, data_dir {data_dir}"),
+                         {{"file", file},
+                          {"departments", std::to_string(config->departments.size())},
+                          {"categories", std::to_string(config->categories.size())},
+                          {"routes", std::to_string(config->routes.size())},
+                          {"endpoint", config->endpoint},
+                          {"data_dir", config->data_dir}})
             << "\n";
-  for (const std::string& line : *paths) std::cout << line << "\n";
+  for (const PathLine& line : *paths) std::cout << i18n::say(lang, line.msgid, line.args) << "\n";
   return 0;
 }
 

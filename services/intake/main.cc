@@ -130,14 +130,16 @@ class Intake : public StageService {
   static void replay(Context& ctx, const std::string& stored, const std::string& key,
                      const std::string& digest) {
     auto decoded = wire::decode(stored.data(), stored.size());
-    if (!decoded) return ctx.fail({errc::kInternal, "stored idempotency record unreadable"});
+    if (!decoded)
+      return ctx.fail(Error::of(errc::kInternal, N_("stored idempotency record unreadable")));
     wire::Fields f(decoded->get(), "idempotency record");
     std::optional<std::string> first = f.opt_str("digest", 64);
     if (first && *first != digest)
-      return ctx.fail({errc::kInvalid, "key '" + key +
-                                           "' was used for a different submission: a key names "
-                                           "one submission (retry with the same content, or "
-                                           "use a new key)"});
+      return ctx.fail(Error::of(errc::kInvalid,
+                                N_("{field} '{value}' was used for a different submission: a key "
+                                   "names one submission (retry with the same content, or use a "
+                                   "new key)"),
+                                {{"value", key}}, "key"));
     if (const msgpack::object* reply = f.opt_map("reply")) {
       if (auto pos = f.opt_uint("pos")) ctx.await_handoff(*pos);
       wire::Buffer raw;
@@ -163,7 +165,7 @@ class Intake : public StageService {
   }
 
   // import: {rows: [{line, key, <column>: text...}], dry_run?} → {results: [{line, result, id?,
-  // reason?, reasons?}], possible_duplicates: [{line, id}], unchecked?, dry_run}. The rows
+  // reason?, reasons?, reasons_detail?}], possible_duplicates: [{line, id}], unchecked?, dry_run}. The rows
   // are planned here; the ledger is asked which open items have the same title and lead
   // department (import.open) before anything is written, so the answer names only items
   // that were there before; then the rows are imported — or, in a dry run, checked the
@@ -174,8 +176,13 @@ class Intake : public StageService {
     wire::Fields f(request.body, "import");
     const msgpack::object* rows = f.opt_array("rows", kMaxImportRows);
     bool dry_run = f.opt_bool("dry_run").value_or(false);
-    if (!f.ok() || !rows) return ctx.fail(f.ok() ? Error{errc::kBadRequest, "import lacks rows"} : f.error());
-    if (request.actor.empty()) return ctx.fail({errc::kInvalid, "actor must not be empty: say who acts"});
+    if (!f.ok() || !rows)
+      return ctx.fail(f.ok() ? Error::of(errc::kBadRequest, N_("{what} lacks {field}"),
+                                         {{"what", "import"}}, "rows")
+                             : f.error());
+    if (request.actor.empty())
+      return ctx.fail(Error::of(errc::kInvalid, N_("{field} must not be empty: say who acts"), {},
+                                "actor"));
     if (Status allowed = security::may(ctx.actor(), "import", wire::Json::object(), nullptr);
         !allowed)
       return ctx.fail(allowed.error());
@@ -233,10 +240,18 @@ class Intake : public StageService {
     ctx.reply(reply.finish());
   }
 
-  static wire::Json refused(wire::Json result, const std::vector<std::string>& reasons) {
+  // A refused row's reasons, in English (reason, reasons) and for people in any language
+  // (reasons_detail: msgid, args and the column, workflow/import.h).
+  static wire::Json refused(wire::Json result, const Reasons& reasons) {
+    wire::Json texts = wire::Json::array(), detail = wire::Json::array();
+    for (const Error& reason : reasons) {
+      detail.push_back(reason_json(reason));
+      texts.push_back(detail.back()["message"]);
+    }
     result["result"] = "refused";
-    result["reason"] = reasons.front();  // the first, as before every reason was sent
-    result["reasons"] = reasons;
+    result["reason"] = texts.front();  // the first, as before every reason was sent
+    result["reasons"] = std::move(texts);
+    result["reasons_detail"] = std::move(detail);
     return result;
   }
 
@@ -255,7 +270,7 @@ class Intake : public StageService {
       return result;
     }
     auto steps = make_steps(ctx, plan, now);
-    if (!steps) return refused(std::move(result), {steps.error().message});
+    if (!steps) return refused(std::move(result), {row_error(steps.error())});
     result["result"] = "imported";
     if (dry_run) {
       checked.insert(idem);

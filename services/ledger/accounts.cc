@@ -22,6 +22,11 @@ std::string text(const wire::Json& fields, const char* key) {
   return fields.value(key, std::string());
 }
 
+Error key_taken(const std::string& holder) {
+  return Error::of(errc::kInvalid, N_("that key is {account}'s already"), {{"account", holder}},
+                   "key");
+}
+
 }  // namespace
 
 std::map<std::string, std::string> logged_accounts(const Reader& store) {
@@ -115,17 +120,22 @@ void Accounts::serve(Context& ctx, const wire::Request& request, ReadAudit& audi
   }
   std::string name = text(*fields, "name");
   auto found = accounts_.find(name);
-  if (found == accounts_.end()) return ctx.fail({errc::kNotFound, "no account named " + name});
+  if (found == accounts_.end())
+    return ctx.fail(Error::of(errc::kNotFound, N_("no account named {account}"),
+                              {{"account", name}}, "name"));
   Account account = found->second;
   if (request.type == "user.disable") {
-    if (account.disabled) return ctx.fail({errc::kRefused, name + " is disabled already"});
+    if (account.disabled)
+      return ctx.fail(Error::of(errc::kRefused, N_("{account} is disabled already"),
+                                {{"account", name}}));
     account.disabled = true;
   } else {  // user.rotate
     std::string key = text(*fields, "key");
     if (!security::valid_z85_key(key))
-      return ctx.fail({errc::kInvalid, "--key must be a public key: 40 characters of Z85"});
-    if (std::string holder = holder_of(key); !holder.empty())
-      return ctx.fail({errc::kInvalid, "that key is " + holder + "'s already"});
+      return ctx.fail(Error::of(errc::kInvalid,
+                                N_("{field} must be a public key: 40 characters of Z85"), {},
+                                "key"));
+    if (std::string holder = holder_of(key); !holder.empty()) return ctx.fail(key_taken(holder));
     account.key = key;
   }
   account.changed_at = ctx.clock().now_iso();
@@ -138,7 +148,8 @@ Result<Account> Accounts::added(Context& ctx, const wire::Json& fields) const {
   a.name = text(fields, "name");
   if (Status s = security::check_account_name(a.name); !s) return s.error();
   if (accounts_.count(a.name))
-    return Error{errc::kRefused, "an account named " + a.name + " exists"};
+    return Error::of(errc::kRefused, N_("an account named {account} exists"),
+                     {{"account", a.name}}, "name");
   auto roles = security::parse_roles(fields.value("role", std::vector<std::string>{}));
   if (!roles) return roles.error();
   a.roles = std::move(*roles);
@@ -156,9 +167,9 @@ Result<Account> Accounts::added(Context& ctx, const wire::Json& fields) const {
   }
   if (Status s = security::check_roles(a); !s) return s.error();
   if (!a.department.empty() && !ctx.config().find_department(a.department))
-    return Error{errc::kInvalid, "unknown department " + a.department};
-  if (std::string holder = holder_of(a.key); !holder.empty())
-    return Error{errc::kInvalid, "that key is " + holder + "'s already"};
+    return Error::of(errc::kInvalid, N_("unknown department '{department}'"),
+                     {{"department", a.department}}, "department");
+  if (std::string holder = holder_of(a.key); !holder.empty()) return key_taken(holder);
   a.created_at = ctx.clock().now_iso();
   return a;
 }
@@ -173,8 +184,9 @@ void Accounts::write(Context& ctx, std::string_view verb, Account account,
   log.add("seq", seq).add("at", ctx.clock().now_iso()).add("actor", actor).add("verb", verb);
   std::string change = log.add_raw("account", record).finish();
   if (Status leaf = tree_.append_account(ctx.txn(), seq, change); !leaf)
-    return ctx.fail({errc::kInternal, "the account change cannot join the tree: " +
-                                          leaf.error().message});
+    return ctx.fail(Error::of(errc::kInternal,
+                              N_("the account change cannot join the tree: {reason}"),
+                              {{"reason", leaf.error().message}}));
   std::string next;
   keys::append_be64(next, ++next_log_);
   ctx.txn().put(keys::meta("next_account_log"), next);

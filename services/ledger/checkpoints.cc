@@ -58,8 +58,10 @@ uint64_t stored_number(const Reader& db, const std::string& key) {
   return stored ? keys::read_be64(*stored) : 0;
 }
 
+// `why` is a technical finding (a node, a leaf), for whoever looks into the ledger's files.
 Error untrue(const std::string& why) {
-  return Error{errc::kInvalid, "the ledger's tree does not answer for its records: " + why};
+  return Error::of(errc::kInvalid, N_("the ledger's tree does not answer for its records: {reason}"),
+                   {{"reason", why}});
 }
 
 // A record on disk, `what` (an event, an account change), against the leaf its index
@@ -270,16 +272,17 @@ Status Checkpoints::sign(Txn& txn, const Clock& clock) {
 Result<std::string> checkpoint(const Reader& db, const QueryEnv&, const wire::Json& fields) {
   auto latest = db.get(keys::meta("latest_checkpoint"));
   auto record = latest ? db.get(keys::checkpoint(keys::read_be64(*latest))) : std::nullopt;
-  if (!record) return Error{errc::kInternal, "the ledger has signed no checkpoint"};
+  if (!record) return Error::of(errc::kInternal, N_("the ledger has signed no checkpoint"));
   uint64_t size = keys::read_be64(*latest);
   wire::MapBuilder reply;
   reply.add_raw("checkpoint", *record);
   if (!fields.contains("old_size")) return reply.finish();
   uint64_t old_size = fields["old_size"].get<uint64_t>();
   if (old_size > size)
-    return Error{errc::kInvalid, "the ledger's latest checkpoint covers " + std::to_string(size) +
-                                     " leaves, fewer than " + std::to_string(old_size) +
-                                     ": its tree cannot extend one of " + std::to_string(old_size)};
+    return Error::of(errc::kInvalid,
+                     N_("the ledger's latest checkpoint covers {size} leaves, fewer than {old_size}: "
+                        "its tree cannot extend one of {old_size}"),
+                     {{"size", std::to_string(size)}, {"old_size", std::to_string(old_size)}});
   // A proof from stored nodes says nothing of events altered beneath them: recompute.
   if (Status whole = check_tree(db, stored_number(db, keys::meta("tree_size"))); !whole)
     return whole.error();
@@ -293,8 +296,8 @@ Result<std::string> proofs(const Reader& db, const QueryEnv& env, const std::str
   uint64_t size = fields.value("size", uint64_t{0}), after = fields.value("after", uint64_t{0});
   uint64_t tree = stored_number(db, keys::meta("tree_size"));
   if (size > tree)
-    return Error{errc::kInvalid, "size: the ledger's tree holds " + std::to_string(tree) +
-                                     " leaves, not " + std::to_string(size)};
+    return Error::of(errc::kInvalid, N_("{field}: the ledger's tree holds {tree} leaves, not {size}"),
+                     {{"tree", std::to_string(tree)}, {"size", std::to_string(size)}}, "size");
   std::vector<std::string> entries;
   size_t budget = env.reply_bytes, used = 0;
   bool more = false;

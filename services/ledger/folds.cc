@@ -6,8 +6,9 @@ namespace closeloop::ledger {
 namespace {
 
 Error not_its_trail(const std::string& id, uint64_t seq, const std::string& why) {
-  return Error{errc::kInvalid, "item " + id + " at seq " + std::to_string(seq) +
-                                   " is not what its trail makes of it: " + why};
+  return Error::of(errc::kInvalid,
+                   N_("item {item} at seq {seq} is not what its trail makes of it: {reason}"),
+                   {{"item", id}, {"seq", std::to_string(seq)}, {"reason", why}});
 }
 
 // `folded` against the item as it came: equal bytes are enough (the sender packed the
@@ -75,7 +76,9 @@ Result<Item> FoldCheck::held(const std::string& id, const std::optional<std::str
     return item;
   }
   auto decoded = decode_item(*stored);
-  if (!decoded) return Error{errc::kInternal, "stored item unreadable: " + decoded.error().message};
+  if (!decoded)
+    return Error::of(errc::kInternal, N_("stored item unreadable: {reason}"),
+                     {{"reason", decoded.error().message}});
   return decoded;
 }
 

@@ -102,7 +102,8 @@ void serve_incidents(Context& ctx, const wire::Request& request, ReadAudit& audi
     auto parsed = incidents::parse_id(id);
     if (!parsed) return ctx.fail(parsed.error());
     if (!is_worker(parsed->worker))
-      return ctx.fail({errc::kNotFound, "no worker is called '" + parsed->worker + "'"});
+      return ctx.fail(Error::of(errc::kNotFound, N_("no worker is called '{worker}'"),
+                                {{"worker", parsed->worker}}, "id"));
     return ctx.ask(parsed->worker, verb, wire::MapBuilder().add("id", id).add("by", by).finish(),
                    relay);
   }

@@ -130,7 +130,9 @@ class Ledger : public Service {
     if (type.starts_with("incidents")) return ledger::serve_incidents(ctx, request, audit_);
     if (type == "show" || type == "trail") return read_item(ctx, request);
     Query query = query_for(type);
-    if (!query) return ctx.fail({errc::kBadRequest, "the ledger does not answer " + type});
+    if (!query)
+      return ctx.fail(Error::of(errc::kBadRequest, N_("the ledger does not answer {verb}"),
+                                {{"verb", type}}));
     const Verb* verb = find_verb(type);
     auto fields =
         verb ? decode_fields(*verb, request.body, security::bound_fields(ctx.actor(), type))

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "base/text.h"
+#include "i18n/words.h"
 #include "indexes.h"
 #include "store/keys.h"
 #include "wire/message.h"
@@ -183,6 +184,29 @@ std::string item_with(const Item& item, const wire::Json& extra) {
   return wire::encode_json(j);
 }
 
+// How far `day` is from `due`: working days left until it (0 on the day itself), or, once
+// past it, working days late (the office's count) and calendar days late.
+struct Lateness {
+  bool late = false;
+  int working_days = 0, days = 0;
+};
+
+Lateness lateness(const Calendar& calendar, Date due, Date day) {
+  if (day <= due) return {false, calendar.working_days_between(day, due), 0};
+  return {true, calendar.working_days_between(due, day), day.days_since(due)};
+}
+
+// How late an entry of `overdue` is on `as_of`, due on `due`: late_working_days, late_days
+// and late_since (the first day it was late, the day after its due date).
+wire::Json late_fields(const Calendar& calendar, const std::string& due, Date as_of) {
+  auto date = Date::parse(due);
+  if (!date) return wire::Json::object();
+  Lateness late = lateness(calendar, *date, as_of);
+  return {{"late_working_days", late.working_days},
+          {"late_days", late.days},
+          {"late_since", date->plus_days(1).str()}};
+}
+
 struct Todo {
   std::string what, due;
 };
@@ -197,17 +221,18 @@ std::optional<Todo> todo_of(const Item& item, const std::string& code, const Que
   bool lead = item.department == code;
   if (item.stage == Stage::kAssigned && lead) {
     if (item.signed_at.empty())
-      todos.push_back({"sign", cal.add_working_days(assigned, rules.sign_working_days).date.str()});
-    todos.push_back({item.evaluation.result == "unsatisfied" ? "rework" : "answer", item.due});
+      todos.push_back({NC_("todo", "sign"), cal.add_working_days(assigned, rules.sign_working_days).date.str()});
+    todos.push_back({item.evaluation.result == "unsatisfied" ? NC_("todo", "rework") : NC_("todo", "answer"),
+                     item.due});
   }
   if (item.stage == Stage::kAssigned && item.is_co(code) && !item.opinion_of(code))
-    todos.push_back({"opinion", cal.add_months(assigned, rules.opinion_months).date.str()});
+    todos.push_back({NC_("todo", "opinion"), cal.add_months(assigned, rules.opinion_months).date.str()});
   if (lead && item.stage != Stage::kAssigned && item.promise.open())
-    todos.push_back({"promise", item.promise.date});
+    todos.push_back({NC_("todo", "promise"), item.promise.date});
   if (lead && item.stage != Stage::kSubmitted) {
     for (const Milestone& m : item.milestones) {
       if (!m.reached_at.empty()) continue;
-      todos.push_back({"milestone", m.date});
+      todos.push_back({NC_("todo", "milestone"), m.date});
       break;
     }
   }
@@ -247,15 +272,20 @@ std::set<std::string> dated_ids(const Reader& db, const char* name, const std::s
   return ids;
 }
 
+Error unknown_department(const std::string& code) {
+  return Error::of(errc::kInvalid, N_("unknown department '{department}'"),
+                   {{"department", code}}, "department");
+}
+
 }  // namespace
 
 Result<std::string> inbox(const Reader& db, const QueryEnv& env, const wire::Json& f) {
   std::string code = text(f, "department");
-  if (!env.config.find_department(code))
-    return Error{errc::kInvalid, "unknown department '" + code + "'"};
+  if (!env.config.find_department(code)) return unknown_department(code);
   std::set<std::string> ids;
   for (const char* index : {"department", "co"})
     scan_index(db, index, code, "", [&](const std::string& id) { return ids.insert(id), true; });
+  Date today = env.clock.today();
   std::vector<Dated> entries;
   for (const std::string& id : ids) {
     auto stored = db.get(keys::item(id));
@@ -263,7 +293,13 @@ Result<std::string> inbox(const Reader& db, const QueryEnv& env, const wire::Jso
     if (!item || !visible(env, *item)) continue;
     auto todo = todo_of(*item, code, env);
     if (!todo) continue;
-    entries.push_back({todo->due, id, item_with(*item, {{"todo", todo->what}, {"todo_due", todo->due}})});
+    wire::Json extra = {{"todo", todo->what}, {"todo_due", todo->due}};
+    if (auto due = Date::parse(todo->due)) {
+      Lateness late = lateness(*env.calendar, *due, today);
+      extra["todo_days_left"] = late.late ? -late.working_days : late.working_days;
+      extra["todo_late"] = late.late;
+    }
+    entries.push_back({todo->due, id, item_with(*item, extra)});
   }
   return dated_reply(std::move(entries), env.reply_bytes);
 }
@@ -289,10 +325,11 @@ void late_assignments(const Reader& db, const QueryEnv& env, Date as_of, bool to
     if (assign_by >= as_of.str()) continue;
     auto stored = db.get(keys::item(id));
     auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
-    if (item && visible(env, *item))
-      entries.push_back({assign_by, id, item_with(*item, {{"overdue_on", as_of.str()},
-                                                          {"late", "assignment"},
-                                                          {"assign_by", assign_by}})});
+    if (item && visible(env, *item)) {
+      wire::Json extra = late_fields(*env.calendar, assign_by, as_of);
+      extra.update({{"overdue_on", as_of.str()}, {"late", "assignment"}, {"assign_by", assign_by}});
+      entries.push_back({assign_by, id, item_with(*item, extra)});
+    }
   }
 }
 
@@ -311,8 +348,11 @@ Result<std::string> overdue(const Reader& db, const QueryEnv& env, const wire::J
       if (due >= as_of.str()) return false;
       auto stored = db.get(keys::item(id));
       auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
-      if (item && (only.empty() || item->department == only) && visible(env, *item))
-        entries.push_back({due, id, item_with(*item, {{"overdue_on", as_of.str()}, {"late", "reply"}})});
+      if (item && (only.empty() || item->department == only) && visible(env, *item)) {
+        wire::Json extra = late_fields(*env.calendar, due, as_of);
+        extra.update({{"overdue_on", as_of.str()}, {"late", "reply"}});
+        entries.push_back({due, id, item_with(*item, extra)});
+      }
       return true;
     });
     return dated_reply(std::move(entries), env.reply_bytes);
@@ -326,22 +366,51 @@ Result<std::string> overdue(const Reader& db, const QueryEnv& env, const wire::J
     auto stored = db.get(keys::item(id));
     auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
     if (!item || !visible(env, *item)) continue;
-    entries.push_back({s.due, id,
-                       item_with(*item, {{"overdue_on", as_of.str()},
-                                         {"late", "reply"},
-                                         {"then", {{"stage", to_string(s.stage)},
-                                                   {"department", s.department},
-                                                   {"due", s.due}}}})});
+    wire::Json extra = late_fields(*env.calendar, s.due, as_of);
+    extra.update({{"overdue_on", as_of.str()},
+                  {"late", "reply"},
+                  {"then", {{"stage", to_string(s.stage)}, {"department", s.department}, {"due", s.due}}}});
+    entries.push_back({s.due, id, item_with(*item, extra)});
   }
   return dated_reply(std::move(entries), env.reply_bytes);
 }
+
+namespace {
+
+// Why an escalated item is on the supervisors' list, from its trail: escalated (on the
+// day of the escalation of its present due date), urged (how often, the last time), and
+// late (the reply's working days past due, while it is still awaited).
+wire::Json attention_reasons(const Item& item, const std::vector<Event>& trail,
+                             const QueryEnv& env) {
+  DayOf day = day_of(env.clock);
+  std::string escalated_on, urged_on;
+  uint64_t urges = 0;
+  for (const Event& e : trail) {
+    if (e.action == "escalate") escalated_on = day(e).str();
+    if (e.action == "urge") ++urges, urged_on = day(e).str();
+  }
+  wire::Json reasons = wire::Json::array();
+  reasons.push_back({{"code", "escalated"}, {"on", escalated_on}, {"due", item.escalated_for}});
+  if (urges > 0) reasons.push_back({{"code", "urged"}, {"count", urges}, {"last_on", urged_on}});
+  auto due = Date::parse(item.due);
+  Date today = env.clock.today();
+  if (item.stage == Stage::kAssigned && due && *due < today)
+    reasons.push_back({{"code", "late"},
+                       {"due", item.due},
+                       {"working_days", env.calendar->working_days_between(*due, today)}});
+  return reasons;
+}
+
+}  // namespace
 
 Result<std::string> attention(const Reader& db, const QueryEnv& env, const wire::Json&) {
   std::vector<Dated> entries;
   scan_index(db, "attention", "escalated", "", [&](const std::string& id) {
     auto stored = db.get(keys::item(id));
     auto item = stored ? decode_item(*stored) : Result<Item>(Error{});
-    if (item && visible(env, *item)) entries.push_back({item->due, id, *stored});
+    if (item && visible(env, *item))
+      entries.push_back({item->due, id,
+                         item_with(*item, {{"reasons", attention_reasons(*item, trail_of(db, id), env)}})});
     return true;
   });
   return dated_reply(std::move(entries), env.reply_bytes);
@@ -371,10 +440,10 @@ void hide_unreachable(const Reader& db, const QueryEnv& env, std::map<std::strin
 Result<std::string> scoreboard(const Reader& db, const QueryEnv& env, const wire::Json& f) {
   ScorePeriod period{*Date::parse(text(f, "from")), *Date::parse(text(f, "to")),
                      f.contains("as-of") ? *Date::parse(text(f, "as-of")) : env.clock.today()};
-  if (period.to < period.from) return Error{errc::kInvalid, "--to is before --from"};
+  if (period.to < period.from)
+    return Error::of(errc::kInvalid, N_("{field} is before {field:from}"), {}, "to");
   std::string only = text(f, "department");
-  if (!only.empty() && !env.config.find_department(only))
-    return Error{errc::kInvalid, "unknown department '" + only + "'"};
+  if (!only.empty() && !env.config.find_department(only)) return unknown_department(only);
   std::set<std::string> ids = dated_ids(db, "assigned", period.to.str(), period.from.str());
   std::map<std::string, Score> scores;
   DayOf day = day_of(env.clock);
@@ -506,12 +575,13 @@ Status may_drop(const Reader& db, const std::vector<std::string>& codes) {
     if (count == 0) continue;
     std::string ids;
     for (const auto& id : some) ids += (ids.empty() ? "" : ", ") + id;
-    return Error{errc::kRefused, "department '" + code + "' is dropped from the file, but " +
-                                     std::to_string(count) + " item(s) still open there (" + ids +
-                                     (count > some.size() ? ", …" : "") +
-                                     ") have it as lead or co-department: keep it until they are "
-                                     "closed or withdrawn, or reassign them to another "
-                                     "department"};
+    if (count > some.size()) ids += ", …";
+    return Error::of(errc::kRefused,
+                     N_("department '{department}' is dropped from the file, but {count} item(s) "
+                        "still open there ({items}) have it as lead or co-department: keep it "
+                        "until they are closed or withdrawn, or reassign them to another "
+                        "department"),
+                     {{"department", code}, {"count", std::to_string(count)}, {"items", ids}});
   }
   return ok_status();
 }

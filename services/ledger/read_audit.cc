@@ -9,7 +9,8 @@ Result<std::string> read_via(const msgpack::object& body) {
   std::string via = f.opt_str("via", 16).value_or("");
   if (!f.ok()) return f.error();
   if (via.empty() || via == "export" || via == "bundle") return via;
-  return Error{errc::kInvalid, "via: a read serves export or bundle, not '" + via + "'"};
+  return Error::of(errc::kInvalid, N_("{field}: a read serves export or bundle, not '{value}'"),
+                   {{"value", via}}, "via");
 }
 
 void ReadAudit::load(const Reader& store) {

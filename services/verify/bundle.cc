@@ -13,24 +13,42 @@
 #include "workflow/bundle.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "calendar/clock.h"
+#include "i18n/words.h"
 
 namespace closeloop {
 namespace {
 
 constexpr int kExitOk = 0, kExitUsage = 2, kExitFails = 5;
 
+// `msgid` in the language of $CLOSELOOP_LANG, else Chinese (the checker reads no config).
+std::string say(std::string_view msgid, const MessageArgs& args = {}) {
+  return i18n::say(i18n::language(), msgid, args);
+}
+
+void choose_language() {
+  const char* env = std::getenv(i18n::kLanguageEnv);
+  i18n::set_language(i18n::parse_language(env ? env : "").value_or(i18n::kDefaultLanguage));
+}
+
+// A line on stderr.
+void complain(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
+
 int usage(int code) {
   std::fprintf(code == kExitOk ? stdout : stderr,
-               "usage: closeloop-verify BUNDLE.json [--checkpoint OLD.json]\n"
-               "                                  check an evidence bundle offline (and that it\n"
-               "                                  extends a checkpoint kept from before)\n"
-               "       closeloop-verify --config FILE   run the verify stage worker\n");
+               "%s closeloop-verify BUNDLE.json [--checkpoint OLD.json]\n    %s\n"
+               "       closeloop-verify --config FILE\n    %s\n",
+               say(N_("usage:")).c_str(),
+               say(N_("check an evidence bundle offline (and that it extends a checkpoint kept "
+                      "from before)"))
+                   .c_str(),
+               say(N_("run the verify stage worker")).c_str());
   return code;
 }
 
@@ -38,13 +56,14 @@ int usage(int code) {
 wire::Json read_json(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    std::fprintf(stderr, "closeloop-verify: cannot read %s\n", path.c_str());
+    complain("closeloop-verify: " + say(N_("cannot read {path}"), {{"path", path}}));
     return wire::Json(wire::Json::value_t::discarded);
   }
   std::ostringstream text;
   text << in.rdbuf();
   wire::Json json = wire::Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) std::fprintf(stderr, "closeloop-verify: %s is not JSON\n", path.c_str());
+  if (json.is_discarded())
+    complain("closeloop-verify: " + say(N_("{path} is not JSON"), {{"path", path}}));
   return json;
 }
 
@@ -54,29 +73,47 @@ int read_old(const std::string& path, std::optional<security::Checkpoint>& old) 
   if (json.is_discarded()) return kExitUsage;
   auto checkpoint = security::checkpoint_from_json(json, /*check_signature=*/false);
   if (!checkpoint) {
-    std::fprintf(stderr, "closeloop-verify: %s: %s\n", path.c_str(),
-                 checkpoint.error().message.c_str());
+    complain("closeloop-verify: " + path + ": " + i18n::say(i18n::language(), checkpoint.error()));
     return kExitUsage;
   }
   if (!security::verify_signature(*checkpoint)) {
-    std::fprintf(stderr, "checkpoint %s FAILS: its signature does not verify\n", path.c_str());
+    complain(say(N_("checkpoint {path} FAILS: its signature does not verify"), {{"path", path}}));
     return kExitFails;
   }
   old = std::move(*checkpoint);
   return kExitOk;
 }
 
-std::string verified(const BundleCheck& check, const security::Checkpoint* old) {
-  std::string out =
-      std::to_string(check.items) + " items, " + std::to_string(check.events) + " events";
-  if (!check.checkpoint) return out + " (a version 1 bundle: hash chains only, no checkpoint)";
+// "bundle FILE verifies: …", as much as the bundle's version lets it say.
+std::string verified(const std::string& path, const BundleCheck& check,
+                     const security::Checkpoint* old) {
+  MessageArgs args{{"path", path},
+                   {"items", std::to_string(check.items)},
+                   {"events", std::to_string(check.events)}};
+  if (!check.checkpoint)
+    return say(N_("bundle {path} verifies: {items} items, {events} events (a version 1 bundle: "
+                  "hash chains only, no checkpoint)"),
+               args);
   const security::Checkpoint& c = *check.checkpoint;
-  out += ", each in the ledger's checkpoint of size " + std::to_string(c.size) + " (" + c.at +
-         ", key " + c.key + ")";
+  args.insert(args.end(), {{"size", std::to_string(c.size)}, {"at", c.at}, {"key", c.key}});
   if (old)
-    out += ", which extends the one kept (size " + std::to_string(old->size) + ", " + old->at + ")";
-  return out + (check.folded ? "; each item is what its trail makes of it"
-                             : " (a version 2 bundle: items not compared with their trails)");
+    args.insert(args.end(), {{"old_size", std::to_string(old->size)}, {"old_at", old->at}});
+  if (!check.folded)
+    return say(old ? N_("bundle {path} verifies: {items} items, {events} events, each in the "
+                        "ledger's checkpoint of size {size} ({at}, key {key}), which extends the "
+                        "one kept (size {old_size}, {old_at}) (a version 2 bundle: items not "
+                        "compared with their trails)")
+                   : N_("bundle {path} verifies: {items} items, {events} events, each in the "
+                        "ledger's checkpoint of size {size} ({at}, key {key}) (a version 2 "
+                        "bundle: items not compared with their trails)"),
+               args);
+  return say(old ? N_("bundle {path} verifies: {items} items, {events} events, each in the "
+                      "ledger's checkpoint of size {size} ({at}, key {key}), which extends the one "
+                      "kept (size {old_size}, {old_at}); each item is what its trail makes of it")
+                 : N_("bundle {path} verifies: {items} items, {events} events, each in the "
+                      "ledger's checkpoint of size {size} ({at}, key {key}); each item is what its "
+                      "trail makes of it"),
+             args);
 }
 
 // A version 3 bundle's time zone, made the fold's sense of the office's day; the exit
@@ -86,8 +123,10 @@ int fold_context(const wire::Json& bundle, const std::string& path, std::optiona
   if (bundle.value("version", wire::Json()) != kBundleVersion) return kExitOk;
   std::string zone = bundle_timezone(bundle);
   if (!known_timezone(zone)) {
-    std::fprintf(stderr, "closeloop-verify: %s: timezone '%s' is not one of this system's tz "
-                 "database (package tzdata)\n", path.c_str(), zone.c_str());
+    complain("closeloop-verify: " +
+             say(N_("{path}: timezone '{zone}' is not one of this system's tz database (package "
+                    "tzdata)"),
+                 {{"path", path}, {"zone", zone}}));
     return kExitUsage;
   }
   clock.emplace(zone);
@@ -98,6 +137,7 @@ int fold_context(const wire::Json& bundle, const std::string& path, std::optiona
 }  // namespace
 
 int check_bundle_main(int argc, char** argv) {
+  choose_language();
   std::string path, old_path;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -121,22 +161,26 @@ int check_bundle_main(int argc, char** argv) {
   if (int code = fold_context(bundle, path, clock, context); code != kExitOk) return code;
   auto check = check_bundle(bundle, old ? &*old : nullptr, context ? &*context : nullptr);
   if (!check) {
-    std::fprintf(stderr, "closeloop-verify: %s: %s\n", path.c_str(), check.error().message.c_str());
+    complain("closeloop-verify: " + path + ": " + i18n::say(i18n::language(), check.error()));
     return kExitUsage;
   }
   if (!check->bad_item.empty()) {
-    std::string where = check->bad_seq == 0 ? "" : " at seq " + std::to_string(check->bad_seq);
-    std::fprintf(stderr, "bundle %s FAILS: item %s%s: %s\n", path.c_str(),
-                 check->bad_item.c_str(), where.c_str(), check->problem.c_str());
+    // The problem itself is workflow/bundle.cc's, in English.
+    MessageArgs args{{"path", path},
+                     {"item", check->bad_item},
+                     {"seq", std::to_string(check->bad_seq)},
+                     {"reason", check->problem}};
+    complain(say(check->bad_seq == 0 ? N_("bundle {path} FAILS: item {item}: {reason}")
+                                     : N_("bundle {path} FAILS: item {item} at seq {seq}: {reason}"),
+                 args));
     return kExitFails;
   }
   if (!check->bad_checkpoint.empty()) {
-    std::fprintf(stderr, "bundle %s FAILS: the checkpoint: %s\n", path.c_str(),
-                 check->bad_checkpoint.c_str());
+    complain(say(N_("bundle {path} FAILS: the checkpoint: {reason}"),
+                 {{"path", path}, {"reason", check->bad_checkpoint}}));
     return kExitFails;
   }
-  std::printf("bundle %s verifies: %s\n", path.c_str(),
-              verified(*check, old ? &*old : nullptr).c_str());
+  std::printf("%s\n", verified(path, *check, old ? &*old : nullptr).c_str());
   return kExitOk;
 }
 

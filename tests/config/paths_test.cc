@@ -108,7 +108,7 @@ TEST_CASE("a start refuses a path whose earlier, working-directory reading exist
             .ok());
 }
 
-TEST_CASE("--check-config's paths: the calendar read with its digests, a missing one refused",
+TEST_CASE("closeloopd --check-config's paths: the calendar read with its digests, a missing one refused",
           "[config][paths]") {
   PathsLayout l;
   Config c = l.config("data_dir = \"data\"\n");
@@ -122,8 +122,8 @@ TEST_CASE("--check-config's paths: the calendar read with its digests, a missing
   INFO((lines.ok() ? "" : lines.error().message));
   REQUIRE(lines.ok());
   REQUIRE(lines->size() == 2);
-  CHECK_THAT((*lines)[0], Contains("not made yet"));  // data_dir: the first start makes it
-  CHECK_THAT((*lines)[1], Contains("cn-2026 ") && !Contains("none"));
+  CHECK_THAT((*lines)[0].text, Contains("not made yet"));  // data_dir: the first start makes it
+  CHECK_THAT((*lines)[1].text, Contains("cn-2026 ") && !Contains("none"));
   // A key named but not there is refused too.
   auto key = check_paths(l.config("data_dir = \"data\"\nkey = \"me.key\"\n"));
   REQUIRE_FALSE(key.ok());

@@ -868,7 +868,7 @@ TEST_CASE("bad command bodies that reach the stage workers get the right code, c
   CHECK(field(*desk.show(id), "item", "stage") == "assigned");
 
   require_reply_ok(desk.handle(id, "zjj", "已处理"));       // now the verify worker holds it
-  expect("verify", {}, errc::kInvalid, "either --rating");  // issue 3: or --attitude and --result
+  expect("verify", {}, errc::kInvalid, "either rating R");  // issue 3: or --attitude and --result
   expect("verify", {{"rating", str("great")}}, errc::kInvalid, "rating must be one of");
   expect("verify", {{"rating", packed(true)}}, errc::kBadRequest, "rating must be a string");
   expect("verify", {{"rating", str("satisfied")}, {"comment", packed(3)}}, errc::kBadRequest,

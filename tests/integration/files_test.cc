@@ -142,7 +142,7 @@ TEST_CASE("a file that is not such a list is refused whole and changes nothing (
   refused("broken-quote.csv", "kind,title,body,department\nstation,\"未闭合,正文,jtj\n", "not closed");
   refused("no-columns.csv", "名称,备注\n路灯,无\n", "the header lacks the columns 类型 (kind)");
   refused("twice.csv", "类型,标题,内容,承办单位,办理期限,办理时限\n群众诉求,t,b,jtj,,\n",
-          "the header names the column \"办理期限\" (due) twice: '办理期限' and '办理时限'");
+          "the header names the column \"办理期限\" twice: '办理期限' and '办理时限'");
   refused("binary.xlsx", std::string("PK\x03\x04\0\0", 6), "NUL");
   refused("latin1.csv", "kind,title,body,department\nstation,caf\xe9\xff\xfe,b,jtj\n", "not UTF-8");
   CliRun missing = o.cli({"import", o.cluster.dir() + "/nosuch.csv"});
@@ -272,8 +272,8 @@ TEST_CASE(
   CliRun text = o.cli({"import", path});
   CHECK(text.code == 3);
   CHECK(text.out.find("imported 0, duplicates 0, refused 3\n") == 0);
-  CHECK(text.out.find("  line 2: unknown department '县不存在局' in the column \"承办单位\" "
-                      "(department)\n") != std::string::npos);
+  CHECK(text.out.find("  line 2: unknown department '县不存在局' in the column \"承办单位\"\n") !=
+        std::string::npos);  // the column as the file names it
   CHECK(text.out.find("  line 3: department 'jtj' is named more than once") != std::string::npos);
 }
 
@@ -569,7 +569,10 @@ TEST_CASE("due answers from the calendar alone, with its basis", "[files][due][c
                         {"rule", "station: 15 working days after assignment"},
                         {"from", "2026-02-02"},
                         {"calendar", "cn-2026 d0217625889a"},
-                        {"provisional", false}});
+                        {"provisional", false},
+                        {"code", "station"},
+                        {"working_days", 15},
+                        {"months", 0}});
   Json complex = due({"--from", "2026-01-05", "--kind", "suggestion", "--complex"}).parsed();
   CHECK(complex["due"] == "2026-07-06");
   Json months = due({"--from", "2026-01-31", "--months", "1"}).parsed();
@@ -581,4 +584,45 @@ TEST_CASE("due answers from the calendar alone, with its basis", "[files][due][c
   CHECK(due({"--from", "2026-02-02", "--kind", "station", "--months", "1"}).code == 2);
   CHECK(due({"--from", "2026-02-02", "--kind", "audit"}).code == 2);
   CHECK(due({"--from", "2026-02-02"}).code == 2);
+}
+
+// A refused row's reasons carry their msgid, arguments and column: the CLI says them in
+// its language and names each column as the file's header does.
+TEST_CASE("an import's refusals are said in Chinese, naming the column as the file does",
+          "[files][import][words]") {
+  FilesOffice o;
+  std::string path = o.write("audit.csv",
+                             "类型,标题,内容,承办单位,办理期限,提交日期\n"
+                             "审计整改,缺少期限的审计发现,内容,jyj,,2026-11-10\n");
+  auto zh = run_cli(o.cluster.dir(), {"--endpoint", o.cluster.endpoint(), "--config",
+                                      o.cluster.config_path(), "import", path},
+                    "CLOSELOOP_LANG= ");
+  INFO(zh.out << zh.err);
+  CHECK(zh.code == 3);
+  CHECK(zh.out.find("已导入 0 条，重复 0 条，不予导入 1 条\n") == 0);
+  CHECK(zh.out.find("  第 2 行：审计整改事项没有法定办理期限：请填写“办理期限”列\n") !=
+        std::string::npos);
+  // The JSON keeps its English reasons and adds each one's parts.
+  Json summary = o.cli({"import", path, "--json"}).parsed();
+  const Json& refused = summary["refused"][0];
+  CHECK(refused["reason"] ==
+        "an item of kind audit has no statutory due date: fill in the column \"办理期限\" (due)");
+  CHECK(refused["reasons_detail"][0]["msgid"] ==
+        "an item of kind {kind} has no statutory due date: fill in {field}");
+  CHECK(refused["reasons_detail"][0]["field"] == "due");
+  CHECK(refused["reasons_detail"][0]["args"] == Json{{"kind", "audit"}});
+  // A synonym's header is the name the reason uses; a rule's refusal of a row too.
+  std::string synonym = o.write("synonym.csv",
+                                "类型,标题,内容,承办单位,办理时限,提交日期\n"
+                                "群众诉求,期限早于交办,内容,jtj,2026-11-01,2026-11-10\n");
+  CliRun named = run_cli(o.cluster.dir(), {"--endpoint", o.cluster.endpoint(), "--config",
+                                           o.cluster.config_path(), "--lang", "zh", "import",
+                                           synonym});
+  INFO(named.out);
+  CHECK(named.out.find("“办理时限”列填写的 2026-11-01 早于交办日期（2026-11-10）") !=
+        std::string::npos);
+  CliRun en = o.cli({"import", synonym});
+  CHECK(en.out.find("  line 2: the column \"办理时限\" says 2026-11-01, before the assignment "
+                    "(2026-11-10)\n") != std::string::npos);
+  CHECK(o.ok({"list"}).empty());
 }

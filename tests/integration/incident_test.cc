@@ -277,6 +277,12 @@ TEST_CASE("a data dir written by the previous version opens, verifies and carrie
     CHECK(trail.out.find("the item is what they make of it") != std::string::npos);
   }
   CHECK(run_cli(c.dir(), {"checkpoint", "--fresh"}).code == 0);
+  // Its due basis, recorded before rule codes, has none and is said from its words.
+  CliRun old_basis = run_cli(c.dir(), {"show", "2026-000002", "--json"});
+  CHECK(old_basis.parsed()["due_basis"]["code"] == "");
+  CliRun said = run_cli(c.dir(), {"--lang", "zh", "show", "2026-000002"});
+  INFO(said.out);
+  CHECK(said.out.find("（群众诉求：自交办之日起15个工作日，起算日 ") != std::string::npos);
 
   // Each carries on from where it was, and new items follow the old serial.
   REQUIRE(office.assign("2026-000001", "zgjd")->ok);

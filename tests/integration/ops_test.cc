@@ -67,8 +67,9 @@ TEST_CASE(
   make_paths_relative(cluster);
   std::string elsewhere = folder_in(cluster, "elsewhere");
 
+  // The harness's CLOSELOOP_LANG=en would go to the cd: said again for closeloopd.
   CliRun checked = run_cli(cluster.dir(), {"--check-config", cluster.config_path()},
-                           ops_cd(elsewhere), "closeloopd");
+                           ops_cd(elsewhere) + "CLOSELOOP_LANG=en ", "closeloopd");
   INFO(checked.err);
   REQUIRE(checked.code == 0);
   CHECK(checked.out.find("data_dir " + cluster.dir() + "/data: not made yet") != std::string::npos);
@@ -125,7 +126,7 @@ TEST_CASE(
   CHECK(here.code == 0);
 }
 
-TEST_CASE("--check-config on a missing calendar dir is exit 78 naming it, a bad calendar file too",
+TEST_CASE("closeloopd --check-config on a missing calendar dir is exit 78 naming it, a bad calendar file too",
           "[ops][paths][config]") {
   Cluster cluster;
   fs::remove_all(cluster.calendar_dir());

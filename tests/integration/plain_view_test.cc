@@ -101,7 +101,9 @@ TEST_CASE("the items export has department names, the reply, the evaluation and 
           "[view][files]") {
   Replied r;
   std::string path = r.cluster.dir() + "/items.csv";
-  CliRun exported = r.cli({"export", "--what", "items", "--format", "csv", "--out", path});
+  CliRun exported = r.cli({"export", "--what", "items", "--from", "2026-12-01", "--to", "2026-12-01",
+                              "--format", "csv", "--out", path});
+  INFO(exported.err);
   REQUIRE(exported.code == 0);
   std::string csv = read_file(path);
   INFO(csv);
@@ -111,7 +113,8 @@ TEST_CASE("the items export has department names, the reply, the evaluation and 
   CHECK(has(csv, kReply));
   CHECK(has(csv, "希望加快巡查频次"));
   CHECK(has(csv, "working days"));  // the due basis
-  CliRun json = r.cli({"export", "--what", "items"});
+  CliRun json = r.cli({"export", "--what", "items", "--from", "2026-12-01", "--to", "2026-12-01",
+                          "--format", "json"});
   REQUIRE(json.code == 0);
   Json items = json.parsed();
   REQUIRE(items.size() == 1);

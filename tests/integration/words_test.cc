@@ -88,3 +88,61 @@ TEST_CASE("times on the screen and in the logs carry the office's zone", "[words
     CHECK(std::regex_search(log, std::regex(R"(\d\d:\d\d:\d\d\.\d{3} \+08:00 )")));
   }
 }
+
+// A rule's refusal is made in the worker with its msgid, arguments and field: the CLI says
+// it in its language and names the field as its flag.
+TEST_CASE("a rule's refusal names the CLI's flag, in Chinese by default and in English when asked",
+          "[words][supervision]") {
+  Spoken s;
+  std::string id = s.submitted();
+  REQUIRE(s.cli({"assign", id, "--department", "zjj"}).code == 0);
+  s.cluster.add_account("住建局", {"department"}, "zjj");
+  std::vector<std::string> reply{"--key", s.cluster.key_file("住建局"), "handle", id, "--reply",
+                                 "正在施工", "--outcome", "in-progress"};
+  CliRun zh = s.cli(reply, "CLOSELOOP_LANG= ");
+  INFO("zh: " << zh.err);
+  CHECK(zh.code == 3);
+  CHECK(zh.err.find("closeloop: invalid: 办理结果为 in-progress 的答复须填写 --promise YYYY-MM-DD") !=
+        std::string::npos);
+  reply.insert(reply.begin(), {"--lang", "en"});
+  CliRun en = s.cli(reply, "CLOSELOOP_LANG=zh ");
+  INFO("en: " << en.err);
+  CHECK(en.code == 3);
+  CHECK(en.err.find("closeloop: invalid: a reply that is in-progress needs --promise YYYY-MM-DD") !=
+        std::string::npos);
+  CHECK(s.cli({"show", id, "--json"}).parsed()["stage"] == "assigned");  // nothing changed
+  // A time in a refusal is the office's wall clock, with its offset.
+  std::vector<std::string> sign{"--key", s.cluster.key_file("住建局"), "sign", id};
+  REQUIRE(s.cli(sign).code == 0);
+  CliRun again = s.cli(sign);
+  INFO(again.err);
+  CHECK(std::regex_search(again.err, std::regex("was signed for by zjj at 20\\d\\d-\\d\\d-\\d\\d "
+                                                "\\d\\d:\\d\\d \\+08:00")));
+}
+
+// The due date's basis is recorded with its rule's code beside its English words, and
+// shown in the reader's language.
+TEST_CASE("show says the due date's basis in Chinese, from its rule's code", "[words][deadline]") {
+  Spoken s;
+  CliRun submitted = s.cli({"submit", "--title", "路灯不亮", "--body", "西街路灯三处不亮",
+                            "--kind", "station", "--json"});
+  REQUIRE(submitted.code == 0);
+  std::string id = submitted.parsed()["id"];
+  CliRun assigned = s.cli({"assign", id, "--department", "zjj", "--json"});
+  REQUIRE(assigned.code == 0);
+  wire::Json basis = assigned.parsed()["due_basis"];
+  CHECK(basis["code"] == "station");
+  CHECK(basis["rule"] == "station: 15 working days after assignment");  // as ever, in English
+  std::string from = basis["from"];
+  CliRun zh = s.cli({"show", id}, "CLOSELOOP_LANG= ");
+  INFO(zh.out);
+  CHECK(zh.out.find("（群众诉求：自交办之日起15个工作日，起算日 " + from) != std::string::npos);
+  CliRun en = s.cli({"show", id});
+  CHECK(en.out.find("(station: 15 working days after assignment, from " + from) != std::string::npos);
+  // The trail verifies: the fold takes the basis, code and all, from the assign event.
+  CliRun verified = s.cli({"trail", id, "--verify"});
+  INFO(verified.out << verified.err);
+  CHECK(verified.code == 0);
+  CliRun due = s.cli({"due", "--from", "2026-02-02", "--kind", "station"}, "CLOSELOOP_LANG= ");
+  CHECK(due.out.find("2026-02-28  （群众诉求：自交办之日起15个工作日，起算日 2026-02-02；cn-2026 ") == 0);
+}

@@ -1,6 +1,7 @@
 // decode_command(): a verb's declared fields, read and checked without any state.
 #include <catch2/catch.hpp>
 
+#include "i18n/words.h"
 #include "workflow/command.h"
 
 using namespace closeloop;
@@ -22,6 +23,15 @@ std::string error_of(const Command& c) {
   auto r = round_trip(c);
   REQUIRE_FALSE(r.ok());
   return r.error().code + ": " + r.error().message;
+}
+
+// The error as the CLI says it in English: its fields as flags.
+std::string said_by_cli(const Command& c) {
+  auto r = round_trip(c);
+  REQUIRE_FALSE(r.ok());
+  i18n::Voice voice;
+  voice.field = [](std::string_view field) { return "--" + std::string(field); };
+  return r.error().code + ": " + i18n::say(i18n::Language::kEn, r.error(), voice);
 }
 
 }  // namespace
@@ -79,17 +89,17 @@ TEST_CASE("decode_command checks types, limits, choices and dates from the decla
 TEST_CASE("a verb's own check runs before any item is read", "[workflow][command]") {
   Command planned = make("handle");
   planned.set("department", "zjj").set("reply", "明年实施").set("outcome", "planned");
-  CHECK(error_of(planned).find("needs --promise") != std::string::npos);
+  CHECK(said_by_cli(planned).find("needs --promise") != std::string::npos);
   planned.set("promise", "2027-06-30");
   CHECK(round_trip(planned).ok());
   Command both = make("verify");
   both.set("rating", "satisfied").set("result", "satisfied");
-  CHECK(error_of(both).find("either --rating") != std::string::npos);
+  CHECK(said_by_cli(both).find("either --rating") != std::string::npos);
   Command unsatisfied = make("verify");
   unsatisfied.set("rating", "unsatisfied");
-  CHECK(error_of(unsatisfied).find("needs a --comment") != std::string::npos);
+  CHECK(said_by_cli(unsatisfied).find("needs a --comment") != std::string::npos);
   Command neither = make("decide-extension");
-  CHECK(error_of(neither) == "invalid: give either --approve or --refuse");
+  CHECK(said_by_cli(neither) == "invalid: give either --approve or --refuse");
 }
 
 TEST_CASE("fields a verb does not declare are ignored, and queries are not commands",

@@ -627,3 +627,30 @@ TEST_CASE("a fold refuses an event that cannot follow the item", "[fold]") {
   reached.action = "milestone", reached.payload = {{"department", "zjj"}, {"index", 2}};
   CHECK_THAT(refusal(fold({t[0], t[1], reached}, kBeijing)), Catch::Contains("no milestone 2"));
 }
+
+// Since issue 17 a basis names its rule by a code. An older writer's item and events have
+// none: its trail folds to its item as ever, and a newer item's code comes from its event.
+TEST_CASE("a due basis without a code, as an older writer recorded it, folds to its item",
+          "[fold]") {
+  Walk w;
+  w.submit("station", "2026-03-02").then(cmd("assign").set("department", "zjj"), "2026-03-02");
+  REQUIRE(w.item.due_basis.code == "station");
+  CHECK(what_differs(fold(w.trail, kBeijing), w.item) == "");
+
+  std::vector<Event> older = w.trail;
+  older[1].payload["due_basis"].erase("code");
+  for (size_t i = 0; i < older.size(); ++i) {
+    older[i].prev_hash = i == 0 ? kGenesisHash : older[i - 1].hash;
+    older[i].hash = event_hash(older[i]);
+  }
+  Item item = w.item;
+  item.due_basis.code.clear();
+  item.head = older.back().hash;
+  CHECK(what_differs(fold(older, kBeijing), item) == "");
+  // A code the item has and its event lacks is a difference, named.
+  Item coded = item;
+  coded.due_basis.code = "station";
+  auto folded = fold(older, kBeijing);
+  REQUIRE(folded);
+  CHECK(first_difference(*folded, coded)->field == "due_basis.code");
+}

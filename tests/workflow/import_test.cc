@@ -63,12 +63,19 @@ TEST_CASE("import headers: synonyms, an office's marks, ignored columns named", 
 
   auto twice = read_list("类型,标题,内容,承办单位,期限,办理时限\n");
   REQUIRE_FALSE(twice.ok());
-  CHECK(twice.error().message ==
+  CHECK(reason_text(twice.error()) ==
         "the header names the column \"办理期限\" (due) twice: '期限' and '办理时限'");
+  CHECK(twice.error().field == "due");
   auto lacking = read_list("标题,内容\n");
   REQUIRE_FALSE(lacking.ok());
   CHECK(lacking.error().message ==
         "not an import list: the header lacks the columns 类型 (kind), 承办单位 (department)");
+}
+
+std::vector<std::string> texts(const Reasons& reasons) {
+  std::vector<std::string> out;
+  for (const Error& e : reasons) out.push_back(reason_text(e));
+  return out;
 }
 
 TEST_CASE("import rows: a category by its name, every reason of a row", "[import]") {
@@ -88,30 +95,38 @@ TEST_CASE("import rows: a category by its name, every reason of a row", "[import
   ImportPlan bad = plan_row({{"kind", "审计整改"}, {"title", std::string(201, 'x')},
                              {"category", "交通"}, {"department", "jtj,县不存在局"},
                              {"co_departments", "jtj"}, {"submitted_on", "2026-12-02"}});
-  CHECK(bad.reasons == std::vector<std::string>{
+  CHECK(texts(bad.reasons) == std::vector<std::string>{
                            "unknown category '交通' in the column \"类别\" (category): write a "
                            "category's code or its name as the config lists them",
-                           "the column \"标题\" (title): title is longer than 200 characters",
+                           "the column \"标题\" (title) is longer than 200 characters",
                            "the column \"提交日期\" (submitted_on) says 2026-12-02, a day in the "
                            "future",
                            "unknown department '县不存在局' in the column \"承办单位\" (department)",
                            "department 'jtj' is named more than once as the lead or a co-department",
-                           "a 审计整改 (audit) item has no statutory due date: fill in the column "
+                           "an item of kind audit has no statutory due date: fill in the column "
                            "\"办理期限\" (due)"});
+  std::vector<std::string> columns;
+  for (const Error& e : bad.reasons) columns.push_back(e.field);
+  CHECK(columns == std::vector<std::string>{"category", "title", "submitted_on", "department",
+                                            "co_departments", "due"});
   ImportPlan two_leads = plan_row({{"kind", "station"}, {"title", "t"}, {"department", "jtj、zjj"}});
-  CHECK(two_leads.reasons == std::vector<std::string>{
+  CHECK(texts(two_leads.reasons) == std::vector<std::string>{
                                  "the column \"承办单位\" (department) names 2 departments: a row "
                                  "has one lead department, the others go in the column \"会办单位\" "
                                  "(co_departments)"});
   ImportPlan late = plan_row({{"kind", "station"}, {"title", "t"}, {"department", "jtj"},
                               {"due", "2026-10-01"}, {"submitted_on", "2026-10-08"},
                               {"assigned_on", "2026-10-05"}});
-  CHECK(late.reasons == std::vector<std::string>{
+  CHECK(texts(late.reasons) == std::vector<std::string>{
                             "the column \"交办日期\" (assigned_on), 2026-10-05, is before the "
                             "column \"提交日期\" (submitted_on), 2026-10-08",
                             "the column \"办理期限\" (due) says 2026-10-01, before the assignment "
                             "(2026-10-05)"});
   ImportPlan empty = plan_row({{"kind", ""}, {"department", ""}});
+  std::vector<std::string> said;
+  for (const Error& e : empty.reasons)
+    said.push_back(i18n::say(i18n::Language::kZh, e, import_voice(i18n::Language::kZh, {{"title", "题目"}})));
+  CHECK(said.back() == "填写“题目”列");  // the column as the file names it
   CHECK(empty.reasons.size() == 2);  // the kind, the title; no department: not assigned
 }
 
