@@ -4,7 +4,7 @@
 # 2026, 09:00 in Shanghai (so the dates come out the same on any day), and run(), which
 # prints a command as the docs show it and then its output. Expects `root` and BUILD_DIR
 # as the example's first argument.
-bin=${1:-$root/build}/bin
+bin=$(realpath -m "${1:-$root/build}")/bin  # absolute: the examples cd
 work=$(mktemp -d)
 trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$((30000 + RANDOM % 20000))

@@ -24,6 +24,7 @@ run "${clerk[@]}" sign "$id"
 run "${clerk[@]}" handle "$id" --reply "已更换12盏路灯，并排查线路。" --outcome solved
 run verify "$id" --via paper --attitude satisfied --result basically-satisfied --comment "基本解决，个别路段仍偏暗"
 run close "$id"
+run show "$id"
 run trail "$id" --verify
 clock 2026-12-08T01:00:00Z   # a week later: what is late now?
 sleep 1.5

@@ -108,7 +108,10 @@ namespace {
 // Codes shown by name whose vocabularies the declarations do not hold (for xgettext).
 [[maybe_unused]] constexpr const char* kNamedCodes[] = {
     NC_("extension", "pending"), NC_("extension", "approved"), NC_("extension", "refused"),
-    NC_("extension", "lapsed")};
+    NC_("extension", "lapsed"),
+    // the timer's events, whose actions are not the verbs a person gives
+    NC_("action", "remind"), NC_("action", "overdue"), NC_("action", "escalate"),
+    NC_("action", "redue")};
 
 // "2026-12-20 (promised)" or with its keeping; "" without a promise.
 std::string promise_text(const Json& promise) {
@@ -140,11 +143,14 @@ void add_evaluation(const Json& item, std::vector<std::vector<std::string>>& row
 }
 
 void add_original_dates(const Json& item, std::vector<std::vector<std::string>>& rows) {
-  const Json& dates = item.value("original_dates", Json::object());
-  std::string line;
+  std::vector<std::pair<std::string, std::string>> days;  // (day, action), in the order they came
+  const Json dates = item.value("original_dates", Json::object());  // named: items() needs it alive
   for (const auto& [action, day] : dates.items())
-    line += (line.empty() ? "" : ", ") + named("verb", action) + " " +
-            (day.is_string() ? day.get<std::string>() : wire::dump(day));
+    days.emplace_back(day.is_string() ? day.get<std::string>() : wire::dump(day), action);
+  std::sort(days.begin(), days.end());
+  std::string line;
+  for (const auto& [day, action] : days)
+    line += (line.empty() ? "" : ", ") + named("verb", action) + " " + day;
   if (!line.empty()) rows.push_back({_("original dates"), line});
 }
 
@@ -163,9 +169,13 @@ std::string department_shown(std::string_view code) {
 std::string column_header(std::string_view key) { return named("column", key); }
 
 void print_item(const Json& item) {
-  std::string department = or_dash(text(item, "department"));
-  if (auto co = item.find("co_departments"); co != item.end() && co->is_array() && !co->empty())
-    department += " (+ " + joined(*co) + ")";
+  std::string department = department_shown(text(item, "department"));
+  if (auto co = item.find("co_departments"); co != item.end() && co->is_array() && !co->empty()) {
+    std::string names;
+    for (const Json& code : *co)
+      names += (names.empty() ? "" : ", ") + department_shown(code.is_string() ? code.get<std::string>() : "");
+    department += " (+ " + names + ")";
+  }
   std::string due = or_dash(text(item, "due"));
   if (auto basis = item.find("due_basis"); basis != item.end() && !text(*basis, "rule").empty())
     due += "  " + say_basis(i18n::language(), read_basis(*basis));  // workflow/deadline.h
@@ -192,7 +202,7 @@ void print_item(const Json& item) {
                            ? i18n::say(i18n::language(), N_("waived: {reason}"),
                                        {{"reason", text(o, "reason")}})
                            : text(o, "text");
-    rows.push_back({_("opinion"), text(o, "department") + ", " + when(o, "at") + ": " + said});
+    rows.push_back({_("opinion"), department_shown(text(o, "department")) + ", " + when(o, "at") + ": " + said});
   }
   for (const auto& e : item.value("extensions", Json::array()))
     rows.push_back({_("extension"),
@@ -240,7 +250,15 @@ std::string substance(const Json& e) {
     decided = named("attitude", text(p, "attitude")) + "/" + named("result", text(p, "result"));
   if (!text(p, "due").empty() && action != "handle") decided = _("due") + " " + text(p, "due");
   if (decided.empty() || said.empty()) return decided + said;
-  return decided + ": " + said;
+  return say(N_("{decided}: {said}"), {{"decided", decided}, {"said", said}});
+}
+
+// An event's action by its name: the timer's by their own ("overdue": marked overdue, not
+// the overdue list), the others as the verbs they are.
+std::string action_name(const std::string& action) {
+  for (const char* timer : {"remind", "overdue", "escalate", "redue"})
+    if (action == timer) return named("action", action);
+  return named("verb", action);
 }
 
 // The recording time, and the original date where imported history gives another.
@@ -258,7 +276,7 @@ void print_trail(const Json& events) {
       {_("seq"), _("time"), _("stage"), _("action"), _("by"), _("department"), _("what")}};
   for (const auto& e : events)
     rows.push_back({text(e, "seq"), event_time(e), named("stage", text(e, "stage")),
-                    named("verb", text(e, "action")), text(e, "actor"),
+                    action_name(text(e, "action")), text(e, "actor"),
                     or_dash(text(e, "department")), substance(e)});
   print_table(rows);
 }
