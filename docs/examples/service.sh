@@ -23,3 +23,9 @@ export CLOSELOOP_CONFIG=$work/closeloop.toml
 run() { local shown="$*"; echo "\$ closeloop ${shown//$work\//}"; "$bin/closeloop" "$@" || echo "(exit $?)"; echo; }
 until "$bin/closeloop" ping >/dev/null 2>&1; do sleep 0.2; done
 sleep 1
+# Waits until the timer has escalated N items (its scans every 500 ms on a busy machine).
+escalated() {
+  until [ "$("$bin/closeloop" --json attention | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -ge "$1" ]; do
+    sleep 0.3
+  done
+}

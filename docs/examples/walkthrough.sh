@@ -16,7 +16,7 @@ clerk=(--key "$work/zgjd.key")
 
 cd "$root"
 run import docs/examples/list-2026.csv
-sleep 1.5   # the timer's next scans
+escalated 2   # the timer's scans: the two items late since 11 November
 run inbox --department gaj
 run overdue
 id=$("$bin/closeloop" --json list --kind station --department zgjd | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
