@@ -132,6 +132,7 @@ const Field kList[] = {
     {"from", T::kDate, "submitted on or after DATE", false, 10},
     {"to", T::kDate, "submitted on or before DATE (inclusive)", false, 10},
     {"overdue", T::kFlag, "only items whose reply is overdue today"},
+    {"plain", T::kFlag, "each with its reply and imported history's original dates, as show has them"},
     {"limit", T::kNumber, "at most this many items"},
     {"after", T::kCode, "the id to continue after (paging)", false, kMaxNameChars},
 };

@@ -10,7 +10,7 @@ source "$root/docs/examples/service.sh"
 
 cd "$root"
 "$bin/closeloop" import docs/examples/list-2026.csv >/dev/null
-sleep 1.5   # the timer's first scans
+escalated 2   # the timer's first scans: the two items late since 11 November
 # 站-103 went to 县公安局; the traffic at the school gate is 县交通运输局's.
 run inbox --department gaj
 run assign 2026-000006 --department jtj
@@ -22,7 +22,7 @@ run trail 2026-000006 --verify
 head -1 docs/examples/list-2026.csv > "$work/corrected.csv"
 grep '^站-102,' docs/examples/list-2026.csv | sed 's/影响通行。/影响通行，早晚高峰尤甚。/' >> "$work/corrected.csv"
 run import "$work/corrected.csv"
-sleep 1.5
+escalated 3   # and the second copy
 run attention
 run withdraw 2026-000010 --reason "更正后重复导入" --duplicate-of 2026-000005
 run attention

@@ -4,7 +4,7 @@
 # 2026, 09:00 in Shanghai (so the dates come out the same on any day), and run(), which
 # prints a command as the docs show it and then its output. Expects `root` and BUILD_DIR
 # as the example's first argument.
-bin=${1:-$root/build}/bin
+bin=$(realpath -m "${1:-$root/build}")/bin  # absolute: the examples cd
 work=$(mktemp -d)
 trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$((30000 + RANDOM % 20000))
@@ -23,3 +23,9 @@ export CLOSELOOP_CONFIG=$work/closeloop.toml
 run() { local shown="$*"; echo "\$ closeloop ${shown//$work\//}"; "$bin/closeloop" "$@" || echo "(exit $?)"; echo; }
 until "$bin/closeloop" ping >/dev/null 2>&1; do sleep 0.2; done
 sleep 1
+# Waits until the timer has escalated N items (its scans every 500 ms on a busy machine).
+escalated() {
+  until [ "$("$bin/closeloop" --json attention | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -ge "$1" ]; do
+    sleep 0.3
+  done
+}

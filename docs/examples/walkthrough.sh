@@ -16,7 +16,7 @@ clerk=(--key "$work/zgjd.key")
 
 cd "$root"
 run import docs/examples/list-2026.csv
-sleep 1.5   # the timer's next scans
+escalated 2   # the timer's scans: the two items late since 11 November
 run inbox --department gaj
 run overdue
 id=$("$bin/closeloop" --json list --kind station --department zgjd | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
@@ -24,6 +24,7 @@ run "${clerk[@]}" sign "$id"
 run "${clerk[@]}" handle "$id" --reply "已更换12盏路灯，并排查线路。" --outcome solved
 run verify "$id" --via paper --attitude satisfied --result basically-satisfied --comment "基本解决，个别路段仍偏暗"
 run close "$id"
+run show "$id"
 run trail "$id" --verify
 clock 2026-12-08T01:00:00Z   # a week later: what is late now?
 sleep 1.5

@@ -275,8 +275,12 @@ class Session {
     if (!a.reply) return a.exit_code;
     wire::Fields f(a.reply->body, "reply body");
     const msgpack::object& item = f.map("item");
-    if (!f.ok()) return fail(kExitInternal, "unreadable reply: " + f.error().message);
+    if (!f.ok()) return fail(kExitInternal, unreadable_reply(f.error()));
     wire::Json json = item_json(item);
+    if (const msgpack::object* view = f.opt_map("view")) {  // show: what its trail adds
+      wire::Json added = wire::to_json(*view);  // named: items() does not keep it alive
+      for (auto& [key, value] : added.items()) json[key] = std::move(value);
+    }
     if (in_.json) {
       print_json(json);
     } else {
@@ -292,7 +296,7 @@ class Session {
       if (!shown.reply) return shown.exit_code;
       wire::Fields f(shown.reply->body, "reply body");
       auto item = decode_item(f.map("item"));
-      if (!item) return fail(kExitInternal, "unreadable reply: " + item.error().message);
+      if (!item) return fail(kExitInternal, unreadable_reply(item.error()));
       head = std::move(*item);
     }
     auto reply = client_.call_pages("trail", in_.actor, body, "events", "seq");

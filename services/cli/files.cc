@@ -233,24 +233,47 @@ int run_import(Client& client, const Target& target, const Invocation& in, const
 
 namespace {
 
+// The items export: codes with the names beside them (for Excel), and the reply and the
+// evaluation in words, as show has them (list's `plain`).
 const std::vector<std::string> kItemColumns{
-    "id", "kind", "stage", "title", "department", "co_departments", "category", "source",
-    "submitter", "ref", "submitted_on", "assigned_on", "due", "signed_at", "replied_at",
-    "outcome", "attitude", "result", "overdue", "escalated", "returns", "rework_count",
-    "reopen_count", "promise", "promise_kept_at", "created_at", "updated_at", "body"};
+    "id", "kind", "stage", "title", "department", "department_name", "co_departments",
+    "co_department_names", "category", "source", "submitter", "ref", "submitted_on",
+    "assigned_on", "due", "due_basis", "signed_at", "replied_at", "outcome", "reply",
+    "attitude", "result", "evaluation_comment", "overdue", "escalated", "returns",
+    "rework_count", "reopen_count", "promise", "promise_kept_at", "created_at", "updated_at",
+    "body"};
 
-std::vector<std::string> item_row(const wire::Json& item) {
+// The due date's basis as show says it, in the reader's language.
+std::string due_basis_text(const wire::Json& basis) {
+  if (text(basis, "rule").empty()) return "";
+  return say_basis(i18n::language(), read_basis(basis));
+}
+
+std::vector<std::string> item_row(const wire::Json& item, const Config& config) {
+  auto name = [&](const std::string& code) {
+    const Department* d = config.find_department(code);
+    return d ? d->name : code;
+  };
+  const wire::Json no_object = wire::Json::object();
   std::vector<std::string> row;
   for (const std::string& c : kItemColumns) {
-    if (c == "co_departments") {
+    if (c == "co_departments" || c == "co_department_names") {
       std::string list;
       for (const auto& code : item.value("co_departments", wire::Json::array()))
-        list += (list.empty() ? "" : ",") + code.get<std::string>();
+        list += (list.empty() ? "" : ",") +
+                (c == "co_departments" ? code.get<std::string>() : name(code.get<std::string>()));
       row.push_back(list);
-    } else if (c == "attitude" || c == "result") {
-      row.push_back(text(item.value("evaluation", wire::Json::object()), c.c_str()));
+    } else if (c == "department_name") {
+      row.push_back(text(item, "department").empty() ? "" : name(text(item, "department")));
+    } else if (c == "due_basis") {
+      row.push_back(due_basis_text(item.value("due_basis", no_object)));
+    } else if (c == "reply") {
+      row.push_back(text(item.value("reply", no_object), "text"));
+    } else if (c == "attitude" || c == "result" || c == "evaluation_comment") {
+      row.push_back(text(item.value("evaluation", no_object),
+                         c == "evaluation_comment" ? "comment" : c.c_str()));
     } else if (c == "promise" || c == "promise_kept_at") {
-      row.push_back(text(item.value("promise", wire::Json::object()), c == "promise" ? "date" : "kept_at"));
+      row.push_back(text(item.value("promise", no_object), c == "promise" ? "date" : "kept_at"));
     } else {
       row.push_back(text(item, c.c_str()));
     }
@@ -348,7 +371,9 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
     for (uint32_t i = 0; i < items.via.array.size && code == kExitOk; ++i) {
       wire::Json item = item_json(items.via.array.ptr[i]);
       if (what == "items") {
-        sink.add(item, item_row(item));
+        if (const Department* d = target.config.find_department(text(item, "department")))
+          item["department_name"] = d->name;
+        sink.add(item, item_row(item, target.config));
         continue;
       }
       std::string body = wire::MapBuilder().add("item", text(item, "id")).add("via", "export").finish();
@@ -369,6 +394,7 @@ int run_export(Client& client, const Target& target, const Invocation& in, const
     }
     return code == kExitOk;
   };
+  if (what == "items") period.add("plain", true);  // each with its reply (workflow/view.h)
   auto last = client.for_each_page("list", in.actor, period.finish(), "items", "id", page);
   if (code != kExitOk) return code;
   Answer a = answer_of(last, target);

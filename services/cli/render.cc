@@ -8,14 +8,17 @@
 #include "calendar/clock.h"
 #include "i18n/words.h"
 #include "terminal.h"
+#include "workflow/view.h"
 #include "workflow/deadline.h"
 
 namespace closeloop::cli {
 
-using i18n::_;
 using wire::Json;
 
 namespace {
+
+// A word in the reader's language (xgettext knows `_` as a keyword).
+std::string _(std::string_view msgid) { return std::string(i18n::_(msgid)); }
 
 // The config's departments, code -> name (set_department_names(), once per run).
 std::map<std::string, std::string, std::less<>>& department_names() {
@@ -100,6 +103,59 @@ std::string joined(const Json& list) {
 
 }  // namespace
 
+namespace {
+
+// Codes shown by name whose vocabularies the declarations do not hold (for xgettext).
+[[maybe_unused]] constexpr const char* kNamedCodes[] = {
+    NC_("extension", "pending"), NC_("extension", "approved"), NC_("extension", "refused"),
+    NC_("extension", "lapsed"),
+    // the timer's events, whose actions are not the verbs a person gives
+    NC_("action", "remind"), NC_("action", "overdue"), NC_("action", "escalate"),
+    NC_("action", "redue")};
+
+// "2026-12-20 (promised)" or with its keeping; "" without a promise.
+std::string promise_text(const Json& promise) {
+  if (text(promise, "date").empty()) return "";
+  return text(promise, "date") + " " +
+         (text(promise, "kept_at").empty()
+              ? _("(open)")
+              : i18n::say(i18n::language(), N_("(kept {at})"), {{"at", when(promise, "kept_at")}}));
+}
+
+void add_reply(const Json& item, std::vector<std::vector<std::string>>& rows) {
+  const Json& reply = item.value("reply", Json::object());
+  if (text(reply, "text").empty()) return;
+  std::string by = text(reply, "by") + ", " + when(reply, "at");
+  if (!text(reply, "occurred_on").empty()) by += " (" + text(reply, "occurred_on") + ")";
+  rows.push_back({_("reply"), named("outcome", text(reply, "outcome")) + "  " + by});
+  rows.push_back({"", text(reply, "text")});
+}
+
+void add_evaluation(const Json& item, std::vector<std::vector<std::string>>& rows) {
+  const Json& e = item.value("evaluation", Json::object());
+  if (text(e, "result").empty()) return;
+  rows.push_back({_("evaluation"),
+                  i18n::say(i18n::language(), N_("attitude {attitude}, result {result}, {at}"),
+                            {{"attitude", named("attitude", text(e, "attitude"))},
+                             {"result", named("result", text(e, "result"))},
+                             {"at", when(e, "at")}})});
+  if (!text(e, "comment").empty()) rows.push_back({"", text(e, "comment")});
+}
+
+void add_original_dates(const Json& item, std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::pair<std::string, std::string>> days;  // (day, action), in the order they came
+  const Json dates = item.value("original_dates", Json::object());  // named: items() needs it alive
+  for (const auto& [action, day] : dates.items())
+    days.emplace_back(day.is_string() ? day.get<std::string>() : wire::dump(day), action);
+  std::sort(days.begin(), days.end());
+  std::string line;
+  for (const auto& [day, action] : days)
+    line += (line.empty() ? "" : ", ") + named("verb", action) + " " + day;
+  if (!line.empty()) rows.push_back({_("original dates"), line});
+}
+
+}  // namespace
+
 void set_department_names(std::map<std::string, std::string, std::less<>> names) {
   department_names() = std::move(names);
 }
@@ -113,53 +169,115 @@ std::string department_shown(std::string_view code) {
 std::string column_header(std::string_view key) { return named("column", key); }
 
 void print_item(const Json& item) {
-  std::string department = or_dash(text(item, "department"));
-  if (auto co = item.find("co_departments"); co != item.end() && co->is_array() && !co->empty())
-    department += " (+ " + joined(*co) + ")";
+  std::string department = department_shown(text(item, "department"));
+  if (auto co = item.find("co_departments"); co != item.end() && co->is_array() && !co->empty()) {
+    std::string names;
+    for (const Json& code : *co)
+      names += (names.empty() ? "" : ", ") + department_shown(code.is_string() ? code.get<std::string>() : "");
+    department += " (+ " + names + ")";
+  }
   std::string due = or_dash(text(item, "due"));
   if (auto basis = item.find("due_basis"); basis != item.end() && !text(*basis, "rule").empty())
     due += "  " + say_basis(i18n::language(), read_basis(*basis));  // workflow/deadline.h
-  std::vector<std::vector<std::string>> rows{{"id", text(item, "id")},
-                                             {"stage", text(item, "stage")},
-                                             {"kind", or_dash(text(item, "kind"))},
-                                             {"title", text(item, "title")},
-                                             {"department", department},
-                                             {"due", due}};
-  if (item.value("overdue", false)) rows.push_back({"overdue", item.value("escalated", false) ? "yes, escalated" : "yes"});
-  if (!text(item, "todo").empty()) rows.push_back({"todo", text(item, "todo") + " by " + text(item, "todo_due")});
-  for (const char* key : {"ref", "signed_at", "replied_at", "outcome"})
-    if (!text(item, key).empty())
-      rows.push_back(
-          {key, std::string_view(key).ends_with("_at") ? when(item, key) : text(item, key)});
-  if (auto e = item.find("evaluation"); e != item.end() && !text(*e, "result").empty())
-    rows.push_back({"evaluation", "attitude " + text(*e, "attitude") + ", result " + text(*e, "result")});
-  if (auto p = item.find("promise"); p != item.end() && !text(*p, "date").empty())
-    rows.push_back({"promise", text(*p, "date") + (text(*p, "kept_at").empty()
-                                                       ? " (open)"
-                                                       : " (kept " + when(*p, "kept_at") + ")")});
-  for (const auto& o : item.value("opinions", Json::array()))
-    rows.push_back({"opinion", text(o, "department") + ": " + (o.value("waived", false) ? "waived (" + text(o, "reason") + ")" : text(o, "text"))});
+  std::vector<std::vector<std::string>> rows{{_("id"), text(item, "id")},
+                                             {_("stage"), named("stage", text(item, "stage"))},
+                                             {_("kind"), or_dash(named("kind", text(item, "kind")))},
+                                             {_("title"), text(item, "title")},
+                                             {_("department"), department},
+                                             {_("due"), due}};
+  if (item.value("overdue", false))
+    rows.push_back({_("overdue"), item.value("escalated", false) ? _("yes, escalated") : _("yes")});
+  if (!text(item, "todo").empty())
+    rows.push_back({_("todo"), named("todo", text(item, "todo")) + " " + text(item, "todo_due")});
+  if (!text(item, "ref").empty()) rows.push_back({_("ref"), text(item, "ref")});
+  if (!text(item, "signed_at").empty()) rows.push_back({_("signed"), when(item, "signed_at")});
+  if (!text(item, "replied_at").empty()) rows.push_back({_("replied"), when(item, "replied_at")});
+  add_reply(item, rows);
+  if (!text(item, "outcome").empty() && !item.contains("reply"))
+    rows.push_back({_("outcome"), named("outcome", text(item, "outcome"))});
+  if (std::string promise = promise_text(item.value("promise", Json::object())); !promise.empty())
+    rows.push_back({_("promise"), promise});
+  for (const auto& o : item.value("opinions", Json::array())) {
+    std::string said = o.value("waived", false)
+                           ? i18n::say(i18n::language(), N_("waived: {reason}"),
+                                       {{"reason", text(o, "reason")}})
+                           : text(o, "text");
+    rows.push_back({_("opinion"), department_shown(text(o, "department")) + ", " + when(o, "at") + ": " + said});
+  }
   for (const auto& e : item.value("extensions", Json::array()))
-    rows.push_back({"extension", "until " + text(e, "until") + ", " + text(e, "state") + ": " + text(e, "reason")});
+    rows.push_back({_("extension"),
+                    i18n::say(i18n::language(), N_("until {until}, {state}: {reason}"),
+                              {{"until", text(e, "until")},
+                               {"state", named("extension", text(e, "state"))},
+                               {"reason", text(e, "reason")}}) +
+                        (text(e, "comment").empty() ? "" : " (" + text(e, "comment") + ")")});
+  add_evaluation(item, rows);
   int n = 0;
   for (const auto& m : item.value("milestones", Json::array()))
-    rows.push_back({"milestone " + std::to_string(++n), text(m, "date") + " " + text(m, "text") + (text(m, "reached_at").empty() ? "" : " (reached)")});
+    rows.push_back({_("milestone") + " " + std::to_string(++n),
+                    text(m, "date") + " " + text(m, "text") +
+                        (text(m, "reached_at").empty()
+                             ? ""
+                             : " " + i18n::say(i18n::language(), N_("(reached {at})"),
+                                               {{"at", when(m, "reached_at")}}))});
   if (auto w = item.find("withdrawal"); w != item.end() && !text(*w, "at").empty()) {
     std::string duplicate = text(*w, "duplicate_of");
-    rows.push_back({"withdrawn", text(*w, "at") + (duplicate.empty() ? "" : ", a duplicate of " + duplicate) +
-                                     ": " + text(*w, "reason")});
+    rows.push_back(
+        {_("withdrawn"),
+         when(*w, "at") + ": " + text(*w, "reason") +
+             (duplicate.empty() ? ""
+                                : " " + i18n::say(i18n::language(), N_("(a duplicate of {item})"),
+                                                  {{"item", duplicate}}))});
   }
-  rows.push_back({"returns/rework/reopen", text(item, "returns") + "/" + text(item, "rework_count") + "/" + text(item, "reopen_count")});
-  rows.push_back({"updated_at", when(item, "updated_at")});
+  add_original_dates(item, rows);
+  rows.push_back({_("returns/rework/reopen"), text(item, "returns") + "/" +
+                                                  text(item, "rework_count") + "/" +
+                                                  text(item, "reopen_count")});
+  rows.push_back({_("updated"), when(item, "updated_at")});
   print_table(rows);
   if (std::string body = text(item, "body"); !body.empty()) print_line("\n" + body);
 }
 
+namespace {
+
+// An event's substance in one line: what was said, or what was decided.
+std::string substance(const Json& e) {
+  const Json& p = e.value("payload", Json::object());
+  std::string action = text(e, "action"), said = first_words(said_in(p), 40);
+  std::string decided;
+  if (action == "handle") decided = named("outcome", text(p, "outcome"));
+  if (action == "verify")
+    decided = named("attitude", text(p, "attitude")) + "/" + named("result", text(p, "result"));
+  if (!text(p, "due").empty() && action != "handle") decided = _("due") + " " + text(p, "due");
+  if (decided.empty() || said.empty()) return decided + said;
+  return say(N_("{decided}: {said}"), {{"decided", decided}, {"said", said}});
+}
+
+// An event's action by its name: the timer's by their own ("overdue": marked overdue, not
+// the overdue list), the others as the verbs they are.
+std::string action_name(const std::string& action) {
+  for (const char* timer : {"remind", "overdue", "escalate", "redue"})
+    if (action == timer) return named("action", action);
+  return named("verb", action);
+}
+
+// The recording time, and the original date where imported history gives another.
+std::string event_time(const Json& e) {
+  std::string at = when(e, "at");
+  std::string original = text(e.value("payload", Json::object()), "occurred_on");
+  if (original.empty() || at.starts_with(original)) return at;
+  return original + " (" + _("recorded") + " " + at + ")";
+}
+
+}  // namespace
+
 void print_trail(const Json& events) {
-  std::vector<std::vector<std::string>> rows;
+  std::vector<std::vector<std::string>> rows{
+      {_("seq"), _("time"), _("stage"), _("action"), _("by"), _("department"), _("what")}};
   for (const auto& e : events)
-    rows.push_back({text(e, "seq"), when(e, "at"), text(e, "stage"), text(e, "action"),
-                    text(e, "actor"), or_dash(text(e, "department"))});
+    rows.push_back({text(e, "seq"), event_time(e), named("stage", text(e, "stage")),
+                    action_name(text(e, "action")), text(e, "actor"),
+                    or_dash(text(e, "department")), substance(e)});
   print_table(rows);
 }
 

@@ -1,7 +1,8 @@
 // `closeloop verbs --pot`: the words the declarations hold, as a gettext template
 // (po/update.sh merges it with what xgettext finds in the code). The verbs' and fields'
-// help, and the names of codes — verbs, fields, stages, kinds, roles, export columns —
-// each in its vocabulary (msgctxt), as i18n::name_of() looks them up.
+// help, and the names of codes — verbs, fields, stages, kinds, roles, export columns, and
+// each field's choices (in the field's name: "outcome", "attitude"…) — each in its
+// vocabulary (msgctxt), as i18n::name_of() looks them up.
 #include <set>
 #include <string>
 
@@ -51,6 +52,7 @@ std::string catalog_template() {
     for (const Field& field : verb.fields) {
       pot.add(where, "field", field.name);
       pot.add(where, "", field.help);
+      for (std::string_view choice : field.choices) pot.add(where, field.name, choice);
     }
   }
   for (Stage stage : kStages) pot.add("stages", "stage", to_string(stage));

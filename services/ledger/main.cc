@@ -165,7 +165,10 @@ class Ledger : public Service {
       allowed = Error::of(errc::kNotFound, N_("unknown item {item}"), {{"item", id}});
     audit_.record(ctx, request, read, allowed);
     if (!allowed) return ctx.fail(allowed.error());
-    if (request.type == "show") return ctx.reply(wire::MapBuilder().add_raw("item", *stored).finish());
+    if (request.type == "show")  // the record as it stands now, its trail's words beside it
+      return ctx.read_later([item = std::move(*stored)](const Reader& db) {
+        return ledger::show(db, item);
+      });
     ctx.after_commit([id, after](Context& ctx) { trail(ctx, id, after); });
   }
 

@@ -11,6 +11,7 @@
 #include "workflow/deadline.h"
 #include "workflow/history.h"
 #include "workflow/item.h"
+#include "workflow/view.h"
 
 namespace closeloop::ledger {
 
@@ -115,15 +116,45 @@ bool passes(const Item& item, const wire::Json& f, const std::string& today) {
 
 }  // namespace
 
+Result<std::string> show(const Reader& db, const std::string& item_bytes) {
+  auto unpacked = wire::decode(item_bytes.data(), item_bytes.size());
+  if (!unpacked) return unpacked.error();
+  auto head = read_item_head(unpacked->get());
+  if (!head) return head.error();
+  std::vector<Event> trail = trail_of(db, head->id);
+  std::erase_if(trail, [&](const Event& e) { return e.seq > head->seq; });  // later than it
+  wire::MapBuilder reply;
+  reply.add_raw("item", item_bytes);
+  reply.add_raw("view", wire::encode_json(record_view(trail)));
+  return reply.finish();
+}
+
+namespace {
+
+// A listed item with its view (list's `plain`: an export of items).
+std::string with_view(const Reader& db, const Item& item, std::string_view record) {
+  std::vector<Event> trail = trail_of(db, item.id);
+  std::erase_if(trail, [&](const Event& e) { return e.seq > item.seq; });
+  wire::Json view = record_view(trail);
+  if (view.empty()) return std::string(record);
+  wire::Json j = wire::record_json(item);
+  for (auto& [k, v] : view.items()) j[k] = std::move(v);
+  return wire::encode_json(j);
+}
+
+}  // namespace
+
 // Items in id order after `after`, through the narrowest index the filters allow.
 Result<std::string> list(const Reader& db, const QueryEnv& env, const wire::Json& f) {
   uint64_t limit = std::min(f.value("limit", kDefaultLimit), kMaxLimit);
   std::string after = text(f, "after");
   std::string today = env.clock.today().str();
   Page page(env.reply_bytes, limit);
+  bool plain = f.value("plain", false);
   auto take = [&](std::string_view record) {
     auto item = decode_item(record);
-    return !item || !passes(*item, f, today) || !visible(env, *item) || page.add(record);
+    if (!item || !passes(*item, f, today) || !visible(env, *item)) return true;
+    return page.add(plain ? with_view(db, *item, record) : std::string(record));
   };
   auto by_index = [&](std::string_view name, const std::string& value) {
     scan_index(db, name, value, after, [&](const std::string& id) {

@@ -28,6 +28,9 @@ struct QueryEnv {
   std::string verb;
 };
 
+// show: {item, view} — the record as stored (`item_bytes`, read when the request was taken)
+// and what its trail adds up to that record's seq (workflow/view.h).
+Result<std::string> show(const Reader& db, const std::string& item_bytes);
 Result<std::string> list(const Reader& db, const QueryEnv& env, const wire::Json& filters);
 Result<std::string> inbox(const Reader& db, const QueryEnv& env, const wire::Json& fields);
 Result<std::string> overdue(const Reader& db, const QueryEnv& env, const wire::Json& fields);

@@ -236,7 +236,7 @@ TEST_CASE("a withdrawn item leaves every worklist and the scoreboard's denominat
   CHECK(listed.code == 0);
   CHECK(listed.out.find(duplicate) != std::string::npos);
   CliRun shown = o.cli({"show", duplicate});
-  CHECK(shown.out.find("a duplicate of " + waiting + ": 重复导入") != std::string::npos);
+  CHECK(shown.out.find(": 重复导入 (a duplicate of " + waiting + ")") != std::string::npos);
 }
 
 TEST_CASE("reassign and withdraw refuse bad input with a clear reason and change nothing",

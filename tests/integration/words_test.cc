@@ -102,7 +102,7 @@ TEST_CASE("a rule's refusal names the CLI's flag, in Chinese by default and in E
   CliRun zh = s.cli(reply, "CLOSELOOP_LANG= ");
   INFO("zh: " << zh.err);
   CHECK(zh.code == 3);
-  CHECK(zh.err.find("closeloop: invalid: 办理结果为 in-progress 的答复须填写 --promise YYYY-MM-DD") !=
+  CHECK(zh.err.find("closeloop: invalid: 办理结果为 正在解决 的答复须填写 --promise YYYY-MM-DD") !=
         std::string::npos);
   reply.insert(reply.begin(), {"--lang", "en"});
   CliRun en = s.cli(reply, "CLOSELOOP_LANG=zh ");
