@@ -540,10 +540,12 @@ void print_status(const Json& body) {
                     or_dash(text(broker, "restarts")), "-", "-", "-", "-", "-"});
   for (const auto& w : body.value("workers", Json::array())) {
     const Json& commit = w.value("last_commit", Json::object());
-    char last[64] = "-";  // nothing committed yet
-    if (commit.value("size", 0) > 0 || commit.value("fsync_ms", 0.0) > 0)
-      std::snprintf(last, sizeof last, "size %s, fsync %.2f ms", text(commit, "size").c_str(),
-                    commit.value("fsync_ms", 0.0));
+    std::string last = "-";  // nothing committed yet
+    if (commit.value("size", 0) > 0 || commit.value("fsync_ms", 0.0) > 0) {
+      char ms[32];
+      std::snprintf(ms, sizeof ms, "%.2f", commit.value("fsync_ms", 0.0));
+      last = say(N_("{records} records, fsync {ms} ms"), {{"records", text(commit, "size")}, {"ms", ms}});
+    }
     rows.push_back({text(w, "name"), w.value("up", false) ? up : down, text(w, "pid"),
                     or_dash(when(w, "up_since")), text(w, "restarts"), text(w, "messages_in"),
                     text(w, "messages_out"), outbox_text(w.value("outbox", Json::array())), last,
@@ -588,8 +590,12 @@ void print_status(const Json& body) {
   if (!keys.empty())
     print_line(say(N_("worker keys admitted ({count}): {keys}"),
                    {{"count", text(broker, "worker_keys")}, {"keys", keys}}));
-  for (const char* count : {"dropped_replies", "refused_forwards", "unadmitted_messages"})
-    if (body.value(count, uint64_t{0}) > 0) print_line(std::string(count) + ": " + text(body, count));
+  const std::pair<const char*, const char*> counts[] = {
+      {"dropped_replies", N_("replies dropped (no request was waiting for them): {count}")},
+      {"refused_forwards", N_("requests refused that a worker passed on without serving them: {count}")},
+      {"unadmitted_messages", N_("messages under a worker key no longer admitted: {count}")}};
+  for (const auto& [count, words] : counts)
+    if (body.value(count, uint64_t{0}) > 0) print_line(say(words, {{"count", text(body, count)}}));
 }
 
 void print_due(const Json& due) {
@@ -597,10 +603,11 @@ void print_due(const Json& due) {
 }
 
 void print_checkpoint(const Json& checkpoint) {
-  print_table({{"size", text(checkpoint, "size") + " leaves (events and account changes)"},
-               {"root", text(checkpoint, "root")},
-               {"at", when(checkpoint, "at")},
-               {"key", text(checkpoint, "key")}});
+  print_table({{_("size"), say(N_("{size} leaves (events and account changes)"),
+                               {{"size", text(checkpoint, "size")}})},
+               {_("root"), text(checkpoint, "root")},
+               {_("signed at"), when(checkpoint, "at")},
+               {_("signing key"), text(checkpoint, "key")}});
 }
 
 }  // namespace closeloop::cli
