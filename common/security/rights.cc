@@ -63,6 +63,8 @@ constexpr Row kRows[] = {
   {"checkpoint",         {any,    no,         no,    no,     any,    no,  any}},
   {"proofs",             {any,    no,         no,    no,     any,    no,  no}},
   {"ping",               {any,    any,        any,   any,    any,    any, any}},
+  {"whoami",             {any,    any,        any,   any,    any,    any, any},
+   "a gateway account too (it holds no role): each account may ask who it is"},
   {"incidents",          {any,    no,         no,    no,     any,    any, any},
    "an entry's contents only to roles that may show its item"},
   {"incidents.ack",      {no,     no,         no,    no,     no,     any, any}},

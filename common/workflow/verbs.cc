@@ -410,6 +410,8 @@ const Verb kVerbs[] = {
     {"proofs", "each event's inclusion proof in a checkpoint's tree (for bundles)",
      VerbKind::kQuery, "ledger", true, kProofs},
     {"ping", "list the live services", VerbKind::kQuery, "broker", false},
+    {"whoami", "the account that asks: its name, roles and what binds them", VerbKind::kQuery,
+     "broker", false},
     {"status",
      "each worker: up, pid, restarts, messages, outbox, last commit, disk (the broker's view)",
      VerbKind::kQuery, "broker", false},

@@ -532,11 +532,37 @@ class Broker {
 
   // The verbs the broker serves itself (service "broker" in workflow/verbs.cc).
   std::string answer_here(const wire::Request& request, const std::string& sender) {
+    if (request.type == "whoami") return whoami(request, sender);
     if (request.type != "status") return wire::encode_reply(request.id, ping());
     if (Status allowed = may(sender, request.type); !allowed)
       return wire::encode_error(request.id, allowed.error());
     read_socket_events();  // its connections as they are now, the asker's among them
     return wire::encode_reply(request.id, board_.status_body());
+  }
+
+  // The account the broker proved for this request, as the rights see it: a person (with
+  // the gateway it came through, if any) or a gateway account asking for itself. With
+  // security.mode = "off" (no sender frame) the name is the request's own, unchecked.
+  std::string whoami(const wire::Request& request, const std::string& sender) const {
+    if (sender.empty())
+      return wire::encode_reply(
+          request.id,
+          wire::MapBuilder().add("name", request.actor).add("unchecked", true).finish());
+    auto actor = security::decode_actor(sender);
+    if (!actor) return wire::encode_error(request.id, actor.error());
+    std::vector<std::string> roles;
+    for (security::Role role : actor->roles) roles.emplace_back(security::role_name(role));
+    wire::MapBuilder answer;
+    answer.add("name", actor->name).add("roles", roles);
+    answer.add_nonempty("department", actor->department).add_nonempty("station", actor->station);
+    answer.add_nonempty("gateway", actor->gateway);  // the gateway it acted through
+    if (const security::Account* account = accounts_.by_name(actor->name);
+        account && account->gateway) {  // a gateway account itself: its scope
+      std::vector<std::string> scope;
+      for (security::Role role : account->acts_for) scope.emplace_back(security::role_name(role));
+      answer.add("acts_for", scope);
+    }
+    return wire::encode_reply(request.id, answer.finish());
   }
 
   // The rights of the account in a client's sender frame (none to check with security.mode =

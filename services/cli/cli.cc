@@ -446,6 +446,14 @@ class Session {
     return kExitOk;
   }
 
+  int whoami() {
+    Answer a = call("whoami", wire::empty_map());
+    if (!a.reply) return a.exit_code;
+    wire::Json json = wire::to_json(a.reply->body);
+    in_.json ? print_json(json) : print_whoami(json);
+    return kExitOk;
+  }
+
   int status() {
     Answer a = call("status", wire::empty_map());
     if (!a.reply) return a.exit_code;
@@ -507,6 +515,7 @@ int run(Invocation& in) {
   if (in.verb == "scoreboard") return session.scoreboard(body);
   if (in.verb == "ping") return session.ping();
   if (in.verb == "status") return session.status();
+  if (in.verb == "whoami") return session.whoami();
   if (in.verb == "proofs") return session.proofs(body);
   if (verb.kind == VerbKind::kAccount) return session.accounts(in.verb, body);
   if (in.verb.starts_with("incidents")) return session.incidents(in.verb, body);

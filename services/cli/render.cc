@@ -598,6 +598,23 @@ void print_status(const Json& body) {
     if (body.value(count, uint64_t{0}) > 0) print_line(say(words, {{"count", text(body, count)}}));
 }
 
+void print_whoami(const Json& account) {
+  std::string roles = named_list(account.value("roles", Json::array()), "role");
+  std::vector<std::vector<std::string>> rows{{_("account"), text(account, "name")}};
+  if (account.value("unchecked", false))
+    rows.push_back({_("roles"), _("unchecked: security.mode is off")});
+  else
+    rows.push_back({_("roles"), or_dash(roles)});
+  if (!text(account, "department").empty())
+    rows.push_back({_("department"), department_shown(text(account, "department"))});
+  if (!text(account, "station").empty()) rows.push_back({_("station"), text(account, "station")});
+  if (!text(account, "gateway").empty())
+    rows.push_back({_("through the gateway"), text(account, "gateway")});
+  if (account.contains("acts_for"))
+    rows.push_back({_("a gateway, acting for"), named_list(account["acts_for"], "role")});
+  print_table(rows);
+}
+
 void print_due(const Json& due) {
   print_line(text(due, "due") + "  " + say_basis(i18n::language(), read_basis(due), true));
 }

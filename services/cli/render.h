@@ -24,6 +24,7 @@ void print_trail(const wire::Json& events);  // one line per event
 void print_scoreboard(const wire::Json& board);
 void print_ping(const wire::Json& body);     // one line per live service
 void print_status(const wire::Json& body);   // one line per worker (`status`)
+void print_whoami(const wire::Json& account);  // name, roles, department or station
 void print_due(const wire::Json& due);
 void print_checkpoint(const wire::Json& checkpoint);  // size, root, at, key
 

@@ -432,3 +432,44 @@ TEST_CASE("an account change rewritten in its log on disk no longer hashes to it
 }
 
 }  // namespace closeloop::test
+
+TEST_CASE("whoami answers the account the broker proved: a clerk's department, a station's code, "
+          "a gateway's scope, and the person a gateway acts for",
+          "[trust][gateway][whoami]") {
+  Running s(kFastTiming);
+  s.cluster.add_account("clerk-jtj", {"department"}, "jtj");
+  s.cluster.add_account("站员", {"station"}, "", "zgjd-01");
+  security::KeyPair web = security::generate_key_pair();
+  REQUIRE(add_gateway(s.cluster, "web", web, {"department", "station"}).empty());
+  auto whoami = [](Client& client, const std::string& actor) {
+    return body_of(client.call("whoami", actor, wire::empty_map()));
+  };
+
+  wire::Json clerk = whoami(*s.cluster.client(5000, "clerk-jtj"), "");
+  CHECK(clerk["name"] == "clerk-jtj");
+  CHECK(clerk["roles"] == wire::Json{"department"});
+  CHECK(clerk["department"] == "jtj");
+  CHECK_FALSE(clerk.contains("gateway"));
+  wire::Json station = whoami(*s.cluster.client(5000, "站员"), "");
+  CHECK(station["station"] == "zgjd-01");
+
+  Client via_web(s.cluster.endpoint(), 5000, 1 << 20, ClientKeys{web, s.cluster.keys()->server_key});
+  wire::Json itself = whoami(via_web, "");
+  CHECK(itself["name"] == "web");
+  CHECK(itself["acts_for"] == wire::Json{"department", "station"});
+  wire::Json acting = whoami(via_web, "clerk-jtj");  // the person it authenticated
+  CHECK(acting["name"] == "clerk-jtj");
+  CHECK(acting["department"] == "jtj");
+  CHECK(acting["gateway"] == "web");
+  // Out of its scope it is refused like any other verb, before the question is answered.
+  auto office = via_web.call("whoami", "office", wire::empty_map());
+  REQUIRE(office.ok());
+  CHECK(office->error.code == errc::kForbidden);
+
+  CliRun text = run_cli(s.cluster.dir(), {"--endpoint", s.cluster.endpoint(), "--key",
+                                          s.cluster.key_file("clerk-jtj"), "whoami"});
+  INFO(text.out << text.err);
+  CHECK(text.code == 0);
+  CHECK(text.out.find("clerk-jtj") != std::string::npos);
+  CHECK(text.out.find("jtj") != std::string::npos);
+}
