@@ -438,27 +438,12 @@ class Session {
     return kExitOk;
   }
 
-  int ping() {
-    Answer a = call("ping", wire::empty_map());
+  // A question the broker answers itself, printed as JSON or by `print`.
+  int ask_broker(const char* verb, void (*print)(const wire::Json&)) {
+    Answer a = call(verb, wire::empty_map());
     if (!a.reply) return a.exit_code;
     wire::Json json = wire::to_json(a.reply->body);
-    in_.json ? print_json(json) : print_ping(json);
-    return kExitOk;
-  }
-
-  int whoami() {
-    Answer a = call("whoami", wire::empty_map());
-    if (!a.reply) return a.exit_code;
-    wire::Json json = wire::to_json(a.reply->body);
-    in_.json ? print_json(json) : print_whoami(json);
-    return kExitOk;
-  }
-
-  int status() {
-    Answer a = call("status", wire::empty_map());
-    if (!a.reply) return a.exit_code;
-    wire::Json json = wire::to_json(a.reply->body);
-    in_.json ? print_json(json) : print_status(json);
+    in_.json ? print_json(json) : print(json);
     return kExitOk;
   }
 
@@ -513,9 +498,9 @@ int run(Invocation& in) {
   if (verb.kind == VerbKind::kCommand || in.verb == "show") return session.item(in.verb, body);
   if (in.verb == "trail") return session.trail(body, fields->contains("verify"));
   if (in.verb == "scoreboard") return session.scoreboard(body);
-  if (in.verb == "ping") return session.ping();
-  if (in.verb == "status") return session.status();
-  if (in.verb == "whoami") return session.whoami();
+  if (in.verb == "ping") return session.ask_broker("ping", print_ping);
+  if (in.verb == "status") return session.ask_broker("status", print_status);
+  if (in.verb == "whoami") return session.ask_broker("whoami", print_whoami);
   if (in.verb == "proofs") return session.proofs(body);
   if (verb.kind == VerbKind::kAccount) return session.accounts(in.verb, body);
   if (in.verb.starts_with("incidents")) return session.incidents(in.verb, body);
