@@ -8,7 +8,7 @@
 #include <zmq_addon.hpp>
 
 #include "net/backend.h"
-#include "worker/worker.h"
+#include "base/clock.h"
 
 namespace closeloop {
 

@@ -49,16 +49,6 @@ uint64_t nanos_since(std::chrono::steady_clock::time_point start) {
 }
 }  // namespace
 
-int64_t monotonic_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
-int64_t wall_clock_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 // The reader thread: runs reads against snapshots, one at a time, and hands the
 // replies back to the loop, which polls wake_fd().
 class Worker::ReaderThread {

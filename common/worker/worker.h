@@ -68,6 +68,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "base/clock.h"
 #include "calendar/clock.h"
 #include "config/config.h"
 #include "config/reload.h"
@@ -386,10 +387,5 @@ class Worker {
   uint64_t next_reload_ = 1;  // the next reload record's seq (meta/next_reload)
   std::vector<ReplyTarget> batch_commands_;  // commands in the batch not yet committed
 };
-
-// Milliseconds on a monotonic clock.
-int64_t monotonic_ms();
-// Milliseconds since 1970 on the wall clock.
-int64_t wall_clock_ms();
 
 }  // namespace closeloop
