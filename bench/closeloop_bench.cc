@@ -13,15 +13,15 @@
 //
 // Closed loop: W lifecycles are in flight at all times (while items remain). They are
 // spread over T client threads (default min(W, 2)), each with its own Client (one
-// DEALER), which keeps its share in flight with send()/receive() and matches replies
-// by request id. A lifecycle sends one command at a time, the next one when the
+// DEALER), which keeps its share in flight with start(): the client matches each reply to
+// its request and hands it to the thread (through a queue, from its I/O thread). A lifecycle sends one command at a time, the next one when the
 // previous one was acknowledged (with sync = true an ack means "on disk"):
 //   submit (category C, default "business": a category without a route, so that
 //   nobody assigns it but us), assign to department zjj, handle by zjj with outcome
 //   solved, verify satisfied, close.
 // A reply with error code in_transit or unavailable ("nothing happened, try again") is
-// retried after 1 ms; any other error, or no reply within --request-timeout-ms,
-// abandons that lifecycle and is counted as an error (the exit status is then 1).
+// retried after 1 ms; any other error, or no reply within --request-timeout-ms (the
+// client's timeout), abandons that lifecycle and is counted as an error (the exit status is then 1).
 //
 // Measurement, as the peer's driver (shared/bench/bullmq/pipeline.js) does it: the
 // first K lifecycles (by submission order) are warm-up; the clock starts when the
@@ -49,6 +49,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <fstream>
@@ -234,7 +235,9 @@ class Run {
 class Driver {
  public:
   Driver(Run& run, int share)
-      : run_(run), share_(share), client_(run.o_.endpoint, 1000, 1 << 20, run.o_.keys) {
+      : run_(run),
+        share_(share),
+        client_(run.o_.endpoint, run.o_.request_timeout_ms, 1 << 20, run.o_.keys) {
     // ~200 characters of body text: the item record lands at a few hundred bytes,
     // like the ~300-byte record of the shared benchmarks.
     static const char kText[] =
@@ -259,13 +262,10 @@ class Driver {
       if (!retry_.empty())
         wait_ms = static_cast<int>((retry_.front().first - std::min(retry_.front().first, now) +
                                     999'999) / 1'000'000);
-      auto reply = client_.receive(wait_ms);
-      if (reply) {
-        on_reply(*reply);
-      } else if (reply.error().code != errc::kTimeout) {
-        note_error(-1, "unreadable reply: " + reply.error().message);
+      for (auto& [s, reply] : answers(wait_ms)) {
+        if (reply) on_reply(s, *reply);
+        else fail(s, reply.error().code + ": " + reply.error().message);
       }
-      expire();
     }
   }
 
@@ -280,7 +280,6 @@ class Driver {
     uint64_t t_start = 0;  // submit first sent
     uint64_t t_cmd = 0;    // this command first sent
     uint64_t t_sent = 0;   // this attempt sent
-    uint64_t request = 0;  // id of the attempt in flight (0: waiting to retry)
   };
 
   bool measured(const Slot& s) const { return s.index >= static_cast<uint64_t>(run_.o_.warmup); }
@@ -324,19 +323,26 @@ class Driver {
   void send(int s) {
     Slot& slot = slots_[s];
     slot.t_sent = now_ns();
-    slot.request = run_.o_.reads_only ? client_.send("show", run_.o_.actor("show"), show_missing_)
-                                      : client_.send(kVerbs[slot.step],
-                                                     run_.o_.actor(kVerbs[slot.step]), body(slot));
-    by_request_[slot.request] = s;
+    auto answered = [this, s](Result<wire::Reply> reply) {  // on the client's I/O thread
+      std::lock_guard lock(inbox_mutex_);
+      inbox_.emplace_back(s, std::move(reply));
+      inbox_changed_.notify_one();
+    };
+    if (run_.o_.reads_only)
+      client_.start("show", run_.o_.actor("show"), show_missing_, answered);
+    else
+      client_.start(kVerbs[slot.step], run_.o_.actor(kVerbs[slot.step]), body(slot), answered);
   }
 
-  void on_reply(wire::Reply& reply) {
-    auto it = by_request_.find(reply.id);
-    if (it == by_request_.end()) return;  // a late reply to an abandoned attempt
-    int s = it->second;
-    by_request_.erase(it);
+  // The answers that came within `wait_ms`, by slot.
+  std::deque<std::pair<int, Result<wire::Reply>>> answers(int wait_ms) {
+    std::unique_lock lock(inbox_mutex_);
+    inbox_changed_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return !inbox_.empty(); });
+    return std::exchange(inbox_, {});
+  }
+
+  void on_reply(int s, wire::Reply& reply) {
     Slot& slot = slots_[s];
-    slot.request = 0;
     uint64_t now = now_ns();
     if (run_.o_.reads_only && !reply.ok && reply.error.code == errc::kNotFound) {
       reply.ok = true;  // the expected answer
@@ -390,32 +396,18 @@ class Driver {
     if (stats.error_samples.size() < 10) stats.error_samples.push_back(what);
   }
 
-  // Abandons attempts that got no reply in time (the outcome is unknown).
-  void expire() {
-    uint64_t now = now_ns();
-    if (now - last_expire_ < 100'000'000) return;
-    last_expire_ = now;
-    uint64_t limit = static_cast<uint64_t>(run_.o_.request_timeout_ms) * 1'000'000;
-    for (int s = 0; s < share_; ++s) {
-      Slot& slot = slots_[s];
-      if (slot.busy && slot.request && now - slot.t_sent > limit) {
-        by_request_.erase(slot.request);
-        slot.request = 0;
-        fail(s, "no reply within " + std::to_string(run_.o_.request_timeout_ms) + " ms");
-      }
-    }
-  }
-
   Run& run_;
   const int share_;
+  // Filled by the client's I/O thread; declared before the client, to outlive it.
+  std::mutex inbox_mutex_;
+  std::condition_variable inbox_changed_;
+  std::deque<std::pair<int, Result<wire::Reply>>> inbox_;
   Client client_;
   std::string body_text_;
   std::string show_missing_;  // the body of --reads-only's show
   std::vector<Slot> slots_;
-  std::unordered_map<uint64_t, int> by_request_;
   std::deque<std::pair<uint64_t, int>> retry_;  // (due, slot); due times only grow
   int active_ = 0;
-  uint64_t last_expire_ = 0;
 };
 
 std::vector<int> parse_pids(const std::string& text) {

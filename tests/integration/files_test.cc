@@ -400,7 +400,7 @@ TEST_CASE(
 TEST_CASE("a ledger that does not answer costs the possible duplicates, not the import",
           "[files][import]") {
   FilesOffice o;
-  auto client = o.cluster.client(30000);
+  auto client = o.cluster.client(60000);
   REQUIRE(o.cluster.stop("ledger") == 0);
   Json rows = Json::array({{{"line", 2},
                             {"key", "k2"},
@@ -408,7 +408,8 @@ TEST_CASE("a ledger that does not answer costs the possible duplicates, not the 
                             {"title", "路灯不亮"},
                             {"body", "幸福里"},
                             {"department", "jtj"}}});
-  client->send("import", "", wire::MapBuilder().add_raw("rows", wire::encode_json(rows)).finish());
+  auto pending =
+      client->start("import", "", wire::MapBuilder().add_raw("rows", wire::encode_json(rows)).finish());
   std::string last;
   auto imported = [&] {  // intake asked, was answered unavailable, and imported the row
     Json status = o.ok({"status"});
@@ -424,7 +425,7 @@ TEST_CASE("a ledger that does not answer costs the possible duplicates, not the 
   REQUIRE(made);
   o.cluster.start("ledger");
   REQUIRE(o.cluster.wait_ready());
-  auto reply = client->receive(30000);  // released once the ledger has the item
+  auto reply = pending.get();  // released once the ledger has the item
   Json answer = body_of(reply);
   CHECK(answer["results"][0]["result"] == "imported");
   CHECK(answer["possible_duplicates"].empty());

@@ -4,6 +4,7 @@
 // outbox whose receiver is down keeps at most its bound in memory; disk and memory per item
 // stay flat as history grows.
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <sstream>
@@ -209,7 +210,7 @@ TEST_CASE(
   auto client = s.cluster.client(60000);
   constexpr int kItems = 10000, kPerImport = 200;
   for (int first = 0; first < kItems; first += kPerImport) {
-    client->send("import", "", station_rows(first, kPerImport, 1000));
+    client->start("import", "", station_rows(first, kPerImport, 1000), [](Result<wire::Reply>) {});
     uint64_t expected = first + kPerImport;
     REQUIRE(
         eventually([&] { return outbox_toward(*s.client, "intake", "ledger").first >= expected; },
@@ -369,7 +370,16 @@ TEST_CASE(
   Running s(kFastTiming);
   REQUIRE(s.cluster.stop("ledger") == 0);
   // Each submit's reply waits for the ledger to apply its handoff (read-your-writes).
+  // Counted on the client's I/O thread; declared first, to outlive the client.
+  std::atomic<int> busy = 0, answered = 0;
   auto client = s.cluster.client(60000);
+  auto count = [&](Result<wire::Reply> r) {
+    if (!r) return;  // the waiting ones never answer (they expire)
+    ++answered;
+    if (!r->ok && r->error.code == errc::kUnavailable &&
+        r->error.message.find("busy") != std::string::npos)
+      ++busy;
+  };
   constexpr int kSubmits = 4400;
   Command submit{
       .verb = "submit",
@@ -378,20 +388,12 @@ TEST_CASE(
   // Sent 400 at a time (the client's socket queues at most 1,000), each lot once intake
   // has taken it: its records show in intake's outbox, or the bound is reached.
   for (int sent = 0; sent < kSubmits;) {
-    for (int i = 0; i < 400; ++i, ++sent) client->send("submit", "", body);
+    for (int i = 0; i < 400; ++i, ++sent) client->start("submit", "", body, count);
     uint64_t expected = std::min(sent, 4096);
     REQUIRE(
         eventually([&] { return outbox_toward(*s.client, "intake", "ledger").first >= expected; }));
   }
-  int busy = 0, answered = 0;
-  while (busy < kSubmits - 4096) {  // the waiting ones never answer (they expire)
-    auto r = client->receive(30000);
-    if (!r) break;
-    ++answered;
-    if (!r->ok && r->error.code == errc::kUnavailable &&
-        r->error.message.find("busy") != std::string::npos)
-      ++busy;
-  }
+  eventually([&] { return busy >= kSubmits - 4096; }, std::chrono::seconds(30));
   INFO(answered << " answered, " << busy << " of them busy; intake's outbox toward the ledger: "
                 << outbox_toward(*s.client, "intake", "ledger").first);
   CHECK(busy >= kSubmits - 4096);
