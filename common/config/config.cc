@@ -54,6 +54,7 @@ const Keys kTopKeys = {"endpoint",
                        "checkpoint_ms",
                        "shutdown_grace_ms",
                        "metrics_listen",
+                       "web",
                        "idem_reply_ttl_days"};
 const Keys kTimingKeys = {"heartbeat_ms",       "liveness",          "reconnect_min_ms",
                           "reconnect_max_ms",   "resend_min_ms",     "resend_max_ms",
@@ -322,8 +323,49 @@ Problem read_security(const toml::table& root, Config* c) {
   return {};
 }
 
+// "http(s)://host[:port]" and nothing after it: a browser's Origin header has that form.
+bool valid_origin(std::string_view origin) {
+  for (std::string_view scheme : {"https://", "http://"}) {
+    if (!origin.starts_with(scheme)) continue;
+    std::string_view rest = origin.substr(scheme.size());
+    std::string host;
+    int port = 0;
+    if (rest.find_first_of("/?#@ ") != std::string_view::npos || rest.empty()) return false;
+    if (rest.find(':') == std::string_view::npos || rest.back() == ']') return true;
+    return split_host_port(rest, &host, &port);
+  }
+  return false;
+}
+
+Problem read_web(const toml::table& root, Web* w) {
+  const toml::table* t = nullptr;
+  if (auto p = sub_table(root, "web",
+                         {"listen", "tls_cert", "tls_key", "behind_tls_proxy", "origin",
+                          "max_body_mb", "threads", "io_timeout_s"},
+                         &t))
+    return p;
+  if (!t) return {};
+  if (auto p = read_string(*t, "listen", "web.listen", &w->listen)) return p;
+  if (auto p = check_listen("web.listen", w->listen)) return p;
+  if (auto p = read_string(*t, "tls_cert", "web.tls_cert", &w->tls_cert)) return p;
+  if (auto p = read_string(*t, "tls_key", "web.tls_key", &w->tls_key)) return p;
+  if (w->tls_cert.empty() != w->tls_key.empty())
+    return problem(N_("{file}: {key}: tls_cert and tls_key go together: give both or neither"),
+                   "web.tls_cert");
+  if (auto p = read_bool(*t, "behind_tls_proxy", &w->behind_tls_proxy)) return p;
+  if (auto p = read_string(*t, "origin", "web.origin", &w->origin)) return p;
+  if (!w->origin.empty() && !valid_origin(w->origin))
+    return problem(N_("{file}: {key}: expected http(s)://host[:port] with nothing after it, got "
+                      "'{value}'"),
+                   "web.origin", {{"value", w->origin}});
+  if (auto p = read_int(*t, "max_body_mb", "web.max_body_mb", 1, 1024, &w->max_body_mb)) return p;
+  if (auto p = read_int(*t, "threads", "web.threads", 1, 256, &w->threads)) return p;
+  return read_int(*t, "io_timeout_s", "web.io_timeout_s", 1, 3600, &w->io_timeout_s);
+}
+
 Problem read_sections(const toml::table& root, Config* c) {
   const toml::table* t = nullptr;
+  if (auto p = read_web(root, &c->web)) return p;
   if (auto p = sub_table(root, "calendar", {"dir"}, &t)) return p;
   if (t) {
     if (auto p = read_string(*t, "dir", "calendar.dir", &c->calendar_dir)) return p;
@@ -567,6 +609,8 @@ void resolve_paths(const std::string& file, Config* c) {
                         std::string_view("/@*").find((*endpoint)[6]) == std::string_view::npos;
     if (relative_ipc) *endpoint = "ipc://" + resolved_from(folder, endpoint->substr(6));
   }
+  // Keys newer than issue 17: no earlier resolution to compare with.
+  for (std::string* pem : {&c->web.tls_cert, &c->web.tls_key}) *pem = resolved_from(folder, *pem);
 }
 
 Problem parse_toml(std::string_view text, const std::string& origin, toml::table* out) {

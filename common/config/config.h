@@ -76,6 +76,23 @@ struct NamedPath {
   std::string before;    // absolute; empty when it cannot differ (an absolute path)
 };
 
+// [web]: the HTTP gateway, closeloop-web (being built: issue 18; read and checked, not yet
+// served). It serves plain HTTP, meant for a reverse proxy that ends TLS, unless it holds a
+// certificate and key itself.
+struct Web {
+  std::string listen = "127.0.0.1:8080";  // host:port
+  std::string tls_cert, tls_key;          // PEM files, both or neither (then HTTPS)
+  bool behind_tls_proxy = false;          // a proxy ends TLS: cookies are Secure all the same
+  // The service's public URL, "https://host[:port]": what a browser's Origin must be, and
+  // the base of the links it hands out. Empty: http://<listen>.
+  std::string origin;
+  int max_body_mb = 25;    // a request body over this is refused (413) before it is read
+  int threads = 8;         // requests served at once; more wait for a thread
+  int io_timeout_s = 10;   // a client silent this long while sending or reading is cut off
+  bool secure() const { return behind_tls_proxy || !tls_cert.empty(); }
+  bool operator==(const Web&) const = default;
+};
+
 struct Config {
   std::string endpoint = "tcp://127.0.0.1:7400";  // broker frontend: where clients connect
   std::string backend;                            // broker backend; default: endpoint port + 1
@@ -105,6 +122,7 @@ struct Config {
   int idem_reply_ttl_days = 30;
   // Where the broker serves Prometheus /metrics over HTTP, "host:port"; empty: not served.
   std::string metrics_listen;
+  Web web;
   // [security] mode: "curve" (CURVE + ZAP on the broker's sockets) or "off" (loopback and
   // ipc endpoints only; for benchmark A/B runs and experiments)
   std::string security_mode = "curve";

@@ -353,6 +353,50 @@ TEST_CASE("metrics_listen is off by default, host:port when given, refused other
   CHECK_THAT(error_of(minimal_with("metrics_listen = \"\"")), Contains("must not be empty"));
 }
 
+TEST_CASE("[web]: defaults, every key read, and each bad value refused with its key",
+          "[config][web]") {
+  Result<Config> plain = parse_config(kMinimal);
+  REQUIRE(plain.ok());
+  CHECK(plain->web.listen == "127.0.0.1:8080");
+  CHECK(plain->web.max_body_mb == 25);
+  CHECK_FALSE(plain->web.secure());
+  Result<Config> full = parse_config(std::string(kMinimal) + R"(
+[web]
+listen = "0.0.0.0:8443"
+tls_cert = "/etc/closeloop/tls/证书.pem"
+tls_key = "/etc/closeloop/tls/key.pem"
+origin = "https://rd.example-county.cn:8443"
+max_body_mb = 5
+threads = 4
+io_timeout_s = 30
+)");
+  REQUIRE(full.ok());
+  CHECK(full->web.listen == "0.0.0.0:8443");
+  CHECK(full->web.tls_cert == "/etc/closeloop/tls/证书.pem");
+  CHECK(full->web.origin == "https://rd.example-county.cn:8443");
+  CHECK(full->web.threads == 4);
+  CHECK(full->web.io_timeout_s == 30);
+  CHECK(full->web.secure());
+  Result<Config> proxied =
+      parse_config(std::string(kMinimal) + "\n[web]\nbehind_tls_proxy = true\n");
+  REQUIRE(proxied.ok());
+  CHECK(proxied->web.secure());
+  auto web_error = [](const std::string& lines) {
+    return error_of(std::string(kMinimal) + "\n[web]\n" + lines + "\n");
+  };
+  CHECK_THAT(web_error("listen = \"8080\""), Contains("web.listen: expected host:port"));
+  CHECK_THAT(web_error("tls_cert = \"c.pem\""), Contains("give both or neither"));
+  for (std::string bad : {"closeloop.example.cn", "https://a.cn/path", "ftp://a.cn",
+                          "https://a.cn:0", "https://user@a.cn", "https://"}) {
+    INFO(bad);
+    CHECK_THAT(web_error("origin = \"" + bad + "\""), Contains("web.origin: expected http(s)"));
+  }
+  CHECK_THAT(web_error("max_body_mb = 0"), Contains("web.max_body_mb: must be between 1 and 1024"));
+  CHECK_THAT(web_error("threads = 1000"), Contains("web.threads"));
+  CHECK_THAT(web_error("io_timeout_s = \"10\""), Contains("web.io_timeout_s"));
+  CHECK_THAT(web_error("port = 80"), Contains("web.port"));
+}
+
 TEST_CASE("split_host_port gives the host without brackets and the port", "[config][metrics]") {
   std::string host;
   int port = 0;

@@ -151,7 +151,7 @@ std::string as_documented(const std::string& key) {
   if (auto dot = key.find('.'); dot != std::string::npos)
     return "`[" + key.substr(0, dot) + "] " + key.substr(dot + 1) + "`";
   if (key == "department" || key == "category" || key == "route") return "`[[" + key + "]]`";
-  if (key == "timing" || key == "rules") return "`[" + key + "]`";
+  if (key == "timing" || key == "rules" || key == "web") return "`[" + key + "]`";
   return "`" + key + "`";
 }
 
