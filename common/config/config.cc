@@ -159,12 +159,12 @@ Problem read_int(const toml::table& t, std::string_view key, const std::string& 
   return {};
 }
 
-Problem read_bool(const toml::table& t, std::string_view key, bool* out) {
+Problem read_bool(const toml::table& t, std::string_view key, const std::string& name, bool* out) {
   const toml::node* n = t.get(key);
   if (!n) return {};
   const auto* b = n->as_boolean();
   if (!b)
-    return wrong_type(std::string(key), *n,
+    return wrong_type(name, *n,
                       N_("{file}: {key}: expected true or false, got {type} (line {line})"));
   *out = b->get();
   return {};
@@ -229,7 +229,7 @@ Problem read_endpoints(const toml::table& root, Config* c) {
 Problem read_scalars(const toml::table& root, Config* c) {
   if (auto p = read_endpoints(root, c)) return p;
   if (auto p = read_required_string(root, "data_dir", "data_dir", &c->data_dir)) return p;
-  if (auto p = read_bool(root, "sync", &c->sync)) return p;
+  if (auto p = read_bool(root, "sync", "sync", &c->sync)) return p;
   if (auto p = read_int(root, "max_message_bytes", "max_message_bytes", 1024, 64 << 20,
                         &c->max_message_bytes))
     return p;
@@ -324,15 +324,14 @@ Problem read_security(const toml::table& root, Config* c) {
 }
 
 // "http(s)://host[:port]" and nothing after it: a browser's Origin header has that form.
+// The host is checked as split_host_port checks one, with or without its port.
 bool valid_origin(std::string_view origin) {
   for (std::string_view scheme : {"https://", "http://"}) {
     if (!origin.starts_with(scheme)) continue;
-    std::string_view rest = origin.substr(scheme.size());
-    std::string host;
+    std::string rest(origin.substr(scheme.size())), host;
     int port = 0;
-    if (rest.find_first_of("/?#@ ") != std::string_view::npos || rest.empty()) return false;
-    if (rest.find(':') == std::string_view::npos || rest.back() == ']') return true;
-    return split_host_port(rest, &host, &port);
+    if (rest.find_first_of("/?#@") != std::string::npos) return false;
+    return split_host_port(rest, &host, &port) || split_host_port(rest + ":1", &host, &port);
   }
   return false;
 }
@@ -352,7 +351,7 @@ Problem read_web(const toml::table& root, Web* w) {
   if (w->tls_cert.empty() != w->tls_key.empty())
     return problem(N_("{file}: {key}: tls_cert and tls_key go together: give both or neither"),
                    "web.tls_cert");
-  if (auto p = read_bool(*t, "behind_tls_proxy", &w->behind_tls_proxy)) return p;
+  if (auto p = read_bool(*t, "behind_tls_proxy", "web.behind_tls_proxy", &w->behind_tls_proxy)) return p;
   if (auto p = read_string(*t, "origin", "web.origin", &w->origin)) return p;
   if (!w->origin.empty() && !valid_origin(w->origin))
     return problem(N_("{file}: {key}: expected http(s)://host[:port] with nothing after it, got "

@@ -7,8 +7,9 @@
 //   default_kind, batch_max, shutdown_grace_ms (and key/server_key, which only the CLI reads);
 // - restart only (kRestartOnly in reload.cc): endpoint, backend, data_dir, sync, shards,
 //   max_message_bytes, metrics_listen (the broker's HTTP listener is made at start), [web]
-//   (the gateway's listener and limits), cpu_scheduling, timezone, [timing] (all of it, handshake_timeout_ms too: the broker's
-//   sockets take it when made), [security] mode, [testing] clock_file. A reload that
+//   (the gateway's listener and limits), cpu_scheduling, timezone, [timing] (all of it,
+//   handshake_timeout_ms too: the broker's sockets take it when made), [security] mode,
+//   [testing] clock_file. A reload that
 //   changes one of them is refused as a whole.
 // A key added to Config must be added to one of the two lists (reload.cc), and to the table
 // of docs/operations.md, "Reloading" (tests/config/reload_test.cc checks both).

@@ -387,7 +387,8 @@ io_timeout_s = 30
   CHECK_THAT(web_error("listen = \"8080\""), Contains("web.listen: expected host:port"));
   CHECK_THAT(web_error("tls_cert = \"c.pem\""), Contains("give both or neither"));
   for (std::string bad : {"closeloop.example.cn", "https://a.cn/path", "ftp://a.cn",
-                          "https://a.cn:0", "https://user@a.cn", "https://"}) {
+                          "https://a.cn:0", "https://user@a.cn", "https://", "https://a b.cn",
+                          "https://a:b]"}) {
     INFO(bad);
     CHECK_THAT(web_error("origin = \"" + bad + "\""), Contains("web.origin: expected http(s)"));
   }
@@ -395,6 +396,8 @@ io_timeout_s = 30
   CHECK_THAT(web_error("threads = 1000"), Contains("web.threads"));
   CHECK_THAT(web_error("io_timeout_s = \"10\""), Contains("web.io_timeout_s"));
   CHECK_THAT(web_error("port = 80"), Contains("web.port"));
+  CHECK_THAT(web_error("behind_tls_proxy = 1"), Contains("web.behind_tls_proxy: expected true or false"));
+  REQUIRE(parse_config(std::string(kMinimal) + "\n[web]\norigin = \"http://[::1]\"\n").ok());
 }
 
 TEST_CASE("split_host_port gives the host without brackets and the port", "[config][metrics]") {
